@@ -1,0 +1,96 @@
+// Runs actions: finds them, checks their input, wraps writes in one transaction, and
+// delivers lifecycle events to observers after commit.
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { Actor } from '../auth/actor.js';
+import type { Services } from '../services/services.js';
+import type { HookRegistries } from '../plugins/hook-registries.js';
+import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.js';
+import type { PlatformEventName, PlatformEvents } from '../plugins/hooks/lifecycle.js';
+import { NotFoundError } from '../errors.js';
+import { closestNames } from '../util/did-you-mean.js';
+import type { JsonSchemaValidator } from '../validation/json-schema-validator.js';
+
+/** Who calls, from where. */
+export interface ActionCall {
+  actor: Actor;
+  address?: string;
+  requestId?: string;
+}
+
+interface QueuedEvent {
+  name: PlatformEventName;
+  payload: PlatformEvents[PlatformEventName];
+}
+
+/** An unknown action; carries the close names for the 404 answer. */
+export class UnknownActionError extends NotFoundError {
+  constructor(
+    readonly action: string,
+    readonly suggestions: string[],
+  ) {
+    super(`action "${action}" not found${suggestions.length ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(' or ')}?` : ''}`);
+  }
+}
+
+/** Runs registered actions. */
+export class ActionRunner {
+  constructor(
+    private readonly registries: HookRegistries,
+    private readonly db: Database,
+    private readonly services: Services,
+    private readonly validator: JsonSchemaValidator,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Names of every action, sorted. */
+  names(): string[] {
+    return this.registries.actions.names().sort();
+  }
+
+  /** The action of a name. @throws UnknownActionError with close names. */
+  get(name: string): ActionDefinition {
+    const action = this.registries.actions.get(name);
+    if (!action) throw new UnknownActionError(name, closestNames(name, this.registries.actions.names(), 5));
+    return action;
+  }
+
+  /** Runs an action; writes commit (or roll back) as one transaction. */
+  async run(name: string, input: Record<string, unknown>, call: ActionCall): Promise<unknown> {
+    const action = this.get(name);
+    if (action.inputSchema) this.validator.check(action.inputSchema, input, `${name} input`);
+    const events: QueuedEvent[] = [];
+    const base = {
+      action: name,
+      actor: call.actor,
+      address: call.address ?? '',
+      requestId: call.requestId ?? randomUUID(),
+      services: this.services,
+      emit: <K extends PlatformEventName>(event: K, payload: PlatformEvents[K]) => void events.push({ name: event, payload }),
+    };
+    let result: unknown;
+    if (action.kind === 'read') {
+      result = await action.run(input, { ...base, transaction: undefined });
+    } else {
+      result = await this.db.transaction(async (transaction) => action.run(input, { ...base, transaction } satisfies ActionContext));
+    }
+    await this.deliver(events);
+    return result;
+  }
+
+  /** Delivers events to observers in plugin order; one failing observer does not stop the others. */
+  async deliver(events: QueuedEvent[]): Promise<void> {
+    for (const event of events) {
+      for (const { plugin, value } of this.registries.observers) {
+        const handler = value.on[event.name] as ((payload: unknown) => Promise<void> | void) | undefined;
+        if (!handler) continue;
+        try {
+          await handler(event.payload);
+        } catch (error) {
+          this.logger.error('observer failed', { plugin, event: event.name, error: error instanceof Error ? error.message : String(error) });
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// package_* actions: datasets through the CKAN-style API.
+import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.js';
+import { DatasetServiceId, OrganizationServiceId, DatabaseId } from '../services/service-ids.js';
+import { DatasetSearch, parseSearchQuery } from '../datasets/dataset-search.js';
+import { datasetDict, type OrganizationSummary } from '../datasets/dataset-view.js';
+import { toDatasetRecord, toResourceRecord } from '../datasets/dataset-service.js';
+import type { DatasetRecord, ResourceRecord } from '../datasets/dataset-types.js';
+import { ValidationError } from '../errors.js';
+
+const idInput = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', minLength: 1, maxLength: 100 } } } as const;
+
+async function organizationOf(ctx: ActionContext, id: string): Promise<OrganizationSummary | undefined> {
+  const org = await ctx.services.get(OrganizationServiceId).find(id, ctx.transaction);
+  return org ? { id: org.id, name: org.name, title: org.title } : undefined;
+}
+
+async function dictOf(ctx: ActionContext, dataset: DatasetRecord, resources?: ResourceRecord[]): Promise<Record<string, unknown>> {
+  const list = resources ?? (await ctx.services.get(DatasetServiceId).resourcesOf(dataset.id, ctx.transaction));
+  return datasetDict(dataset, list, await organizationOf(ctx, dataset.ownerOrgId));
+}
+
+function requireId(input: Record<string, unknown>): string {
+  const id = input.id ?? input.name;
+  if (typeof id !== 'string' || !id) throw new ValidationError('dataset is invalid', { id: ['Missing value'] });
+  return id;
+}
+
+/** The dataset actions. */
+export function packageActions(): ActionDefinition[] {
+  return [
+    {
+      name: 'package_show',
+      kind: 'read',
+      help: 'Returns a dataset with its resources. Parameters: id (name or id).',
+      inputSchema: idInput,
+      run: async (input, ctx) => {
+        const { dataset, resources } = await ctx.services.get(DatasetServiceId).show(input.id as string, ctx);
+        return dictOf(ctx, dataset, resources);
+      },
+    },
+    {
+      name: 'package_list',
+      kind: 'read',
+      help: 'Returns the names of public active datasets. Parameters: limit, offset.',
+      inputSchema: { type: 'object', additionalProperties: false, properties: { limit: { type: ['string', 'integer'], pattern: '^\\d+$' }, offset: { type: ['string', 'integer'], pattern: '^\\d+$' } } },
+      run: async (input, ctx) => {
+        const limit = Math.min(Number(input.limit ?? 1000), 1000);
+        const offset = Number(input.offset ?? 0);
+        const rows = await ctx.services.get(DatabaseId).models.Dataset.findAll({ where: { state: 'active', private: false }, attributes: ['name'], order: [['name', 'ASC']], limit, offset });
+        return rows.map((r) => r.get({ plain: true }).name);
+      },
+    },
+    {
+      name: 'package_search',
+      kind: 'read',
+      help: 'Searches datasets. Parameters: q (words in name, title, notes, tags), fq (organization:, type:, state:), rows, start, sort. Returns count and results.',
+      run: async (input, ctx) => {
+        const query = parseSearchQuery(input);
+        const db = ctx.services.get(DatabaseId);
+        const { count, rows } = await new DatasetSearch(db, ctx.services.get(OrganizationServiceId)).search(query, ctx.actor, ctx.transaction);
+        const datasets = rows.map(toDatasetRecord);
+        const ids = datasets.map((d) => d.id);
+        const resourceRows = ids.length ? await db.models.Resource.findAll({ where: { datasetId: ids }, order: [['position', 'ASC']] }) : [];
+        const byDataset = new Map<string, ResourceRecord[]>();
+        for (const row of resourceRows) {
+          const resource = toResourceRecord(row.get({ plain: true }));
+          if (resource.state === 'deleted') continue;
+          byDataset.set(resource.datasetId, [...(byDataset.get(resource.datasetId) ?? []), resource]);
+        }
+        const orgIds = [...new Set(datasets.map((d) => d.ownerOrgId))];
+        const orgRows = orgIds.length ? await db.models.Organization.findAll({ where: { id: orgIds } }) : [];
+        const orgs = new Map(orgRows.map((r) => r.get({ plain: true })).map((o) => [o.id, { id: o.id, name: o.name, title: o.title }]));
+        return {
+          count,
+          sort: query.sort,
+          results: datasets.map((d) => datasetDict(d, byDataset.get(d.id) ?? [], orgs.get(d.ownerOrgId))),
+        };
+      },
+    },
+    {
+      name: 'package_create',
+      kind: 'write',
+      help: 'Creates a dataset. Required: name, owner_org. Optional: title, notes, type, private, state (draft|active), license_id, tags, and the fields of the dataset type.',
+      run: async (input, ctx) => dictOf(ctx, await ctx.services.get(DatasetServiceId).create(input, ctx), []),
+    },
+    {
+      name: 'package_update',
+      kind: 'write',
+      help: 'Replaces a dataset\'s fields (fields not given are reset). Required: id.',
+      run: async (input, ctx) => {
+        const { id: _id, ...rest } = input;
+        return dictOf(ctx, await ctx.services.get(DatasetServiceId).update(requireId(input), withoutName(rest, input), true, ctx));
+      },
+    },
+    {
+      name: 'package_patch',
+      kind: 'write',
+      help: 'Changes only the given fields of a dataset. Required: id.',
+      run: async (input, ctx) => {
+        const { id: _id, ...rest } = input;
+        return dictOf(ctx, await ctx.services.get(DatasetServiceId).update(requireId(input), withoutName(rest, input), false, ctx));
+      },
+    },
+    {
+      name: 'package_delete',
+      kind: 'write',
+      help: 'Marks a dataset deleted. Required: id.',
+      inputSchema: idInput,
+      run: async (input, ctx) => {
+        await ctx.services.get(DatasetServiceId).delete(input.id as string, ctx);
+        return null;
+      },
+    },
+  ];
+}
+
+/** When `id` is given, a `name` in the input is a rename; when only `name` is given it identifies the dataset. */
+function withoutName(rest: Record<string, unknown>, input: Record<string, unknown>): Record<string, unknown> {
+  if (input.id === undefined) {
+    const { name: _name, ...others } = rest;
+    return others;
+  }
+  return rest;
+}

@@ -1,0 +1,28 @@
+// The one stable surface for plugins: hook interfaces, services plugins may use, error
+// types and definePlugin. Plugins import only from here; core itself never does.
+export { definePlugin, type PluginDefinition } from './plugins/define-plugin.js';
+export type { PluginContext } from './plugins/plugin-context.js';
+export { hookId, type HookId, type Contribution, type Disposable } from './plugins/hook-id.js';
+export type { ConfigSectionSchema, ConfigPropertySchema } from './config/config-schema-types.js';
+
+export { Depot, type StoredObject, type ByteRange, type DepotEntry } from './plugins/hooks/depot.js';
+export { UploadProtocol } from './plugins/hooks/upload-protocol.js';
+export { Schema, type ResourceInspection, type DatasetValidationInput } from './plugins/hooks/schema.js';
+export { Anonymiser, type RecordSource, type RecordDestination, type AnonymisationResult } from './plugins/hooks/anonymiser.js';
+export { Distribution, type Delivery, type DeliveryState } from './plugins/hooks/distribution.js';
+export { Actions, type ActionDefinition, type ActionContext } from './plugins/hooks/actions.js';
+export { Routes, type RouteContribution } from './plugins/hooks/routes.js';
+export { Commands, type CommandDefinition, type CommandContext, type CommandArgs, type CommandOption } from './plugins/hooks/commands.js';
+export { JobHandlers, type JobHandler, type JobContext } from './plugins/hooks/job-handlers.js';
+export { InspectChecks, type InspectCheck, type InspectContext, type InspectFinding, type FindingSeverity, type Repair } from './plugins/hooks/inspect-checks.js';
+export { AuthPolicy, type AuthRequest } from './plugins/hooks/auth-policy.js';
+export { Migrations, type Migration, type MigrationSet, type MigrationContext } from './plugins/hooks/migrations.js';
+export { Lifecycle, EventObserver, type PluginLifecycle, type PlatformEvents, type PlatformEventName, type EventHandlers } from './plugins/hooks/lifecycle.js';
+
+export type { AppEnv, AppVariables } from './http/app-env.js';
+export type { Services } from './services/services.js';
+export type { Actor, UserIdentity } from './auth/actor.js';
+export type { DatasetRecord, ResourceRecord, DatasetState, ResourceState } from './datasets/dataset-types.js';
+export type { Logger } from './logger.js';
+export * from './errors.js';
+export * from './services/service-ids.js';

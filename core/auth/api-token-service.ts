@@ -1,0 +1,122 @@
+// API tokens: shown once at creation, stored only as an HMAC-SHA256 hash (keyed with the
+// site's secret key), looked up by a public prefix and compared in constant time.
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Transaction } from 'sequelize';
+import type { Database } from '../db/database.js';
+import type { ApiTokenRow } from '../db/core-models.js';
+import { AuthenticationError, NotFoundError, ValidationError } from '../errors.js';
+import type { User, UserService } from './user-service.js';
+
+/** A token as listed (never with its secret or hash). */
+export interface ApiToken {
+  id: string;
+  userId: string;
+  name: string;
+  /** Public part of the token, to tell tokens apart. */
+  prefix: string;
+  expiresAt: Date | undefined;
+  lastUsedAt: Date | undefined;
+  revokedAt: Date | undefined;
+  createdAt: Date;
+}
+
+/** A freshly created token: the secret appears here and nowhere else, ever. */
+export interface CreatedApiToken {
+  token: string;
+  record: ApiToken;
+}
+
+const TOKEN = /^plat_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+/** Last-use times are written at most this often per token, to keep reads cheap. */
+const LAST_USE_RESOLUTION_MS = 60_000;
+
+function toToken(row: ApiTokenRow): ApiToken {
+  return { id: row.id, userId: row.userId, name: row.name, prefix: row.prefix, expiresAt: row.expiresAt ?? undefined, lastUsedAt: row.lastUsedAt ?? undefined, revokedAt: row.revokedAt ?? undefined, createdAt: row.createdAt };
+}
+
+/** Creates, lists, revokes and checks API tokens. */
+export class ApiTokenService {
+  constructor(
+    private readonly db: Database,
+    private readonly users: UserService,
+    private readonly secretKey: string,
+  ) {}
+
+  /**
+   * Creates a token for a user.
+   * @param expiresDays days until it expires; undefined for no expiry.
+   */
+  async create(user: User, name: string, expiresDays?: number, transaction?: Transaction): Promise<CreatedApiToken> {
+    if (!name.trim() || name.length > 200) throw new ValidationError('token name is invalid', { name: ['give a name of 1 to 200 characters'] });
+    if (expiresDays !== undefined && (!Number.isInteger(expiresDays) || expiresDays < 1 || expiresDays > 3650)) {
+      throw new ValidationError('expiry is invalid', { expires_days: [`must be a whole number of days from 1 to 3650, not ${expiresDays}`] });
+    }
+    const prefix = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12).padEnd(12, '0');
+    const token = `plat_${prefix}_${randomBytes(32).toString('base64url')}`;
+    const row = await this.db.models.ApiToken.create(
+      {
+        id: randomUUID(),
+        userId: user.id,
+        name,
+        prefix,
+        hash: this.hash(token),
+        expiresAt: expiresDays === undefined ? null : new Date(Date.now() + expiresDays * 86_400_000),
+      },
+      { transaction },
+    );
+    return { token, record: toToken(row.get({ plain: true })) };
+  }
+
+  /** Tokens of a user, newest first, including revoked and expired ones. */
+  async list(userId: string): Promise<ApiToken[]> {
+    const rows = await this.db.models.ApiToken.findAll({ where: { userId }, order: [['createdAt', 'DESC']] });
+    return rows.map((row) => toToken(row.get({ plain: true })));
+  }
+
+  /** Finds a token by id or prefix. @throws NotFoundError */
+  async get(idOrPrefix: string, transaction?: Transaction): Promise<ApiToken> {
+    const isId = /^[0-9a-f-]{36}$/.test(idOrPrefix);
+    const row = await this.db.models.ApiToken.findOne({ where: isId ? { id: idOrPrefix } : { prefix: idOrPrefix }, transaction });
+    if (!row) throw new NotFoundError(`API token "${idOrPrefix}" not found`);
+    return toToken(row.get({ plain: true }));
+  }
+
+  /** Revokes a token at once; revoking twice is harmless. */
+  async revoke(idOrPrefix: string, transaction?: Transaction): Promise<ApiToken> {
+    const token = await this.get(idOrPrefix, transaction);
+    if (!token.revokedAt) {
+      const revokedAt = new Date();
+      await this.db.models.ApiToken.update({ revokedAt }, { where: { id: token.id }, transaction });
+      return { ...token, revokedAt };
+    }
+    return token;
+  }
+
+  /**
+   * Resolves a presented token to its user.
+   * @throws AuthenticationError for malformed, unknown, revoked or expired tokens, and for deleted users.
+   */
+  async authenticate(presented: string): Promise<{ user: User; token: ApiToken }> {
+    const match = TOKEN.exec(presented);
+    if (!match) throw new AuthenticationError('API token is not valid');
+    const row = await this.db.models.ApiToken.findOne({ where: { prefix: match[1]! } });
+    const stored = row?.get({ plain: true });
+    const expected = Buffer.from(stored?.hash ?? '0'.repeat(64), 'hex');
+    const actual = Buffer.from(this.hash(presented), 'hex');
+    if (!stored || expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw new AuthenticationError('API token is not valid');
+    const token = toToken(stored);
+    const now = new Date();
+    if (token.revokedAt) throw new AuthenticationError('API token has been revoked');
+    if (token.expiresAt && token.expiresAt <= now) throw new AuthenticationError(`API token expired on ${token.expiresAt.toISOString()}`);
+    const user = await this.users.find(token.userId);
+    if (!user) throw new AuthenticationError('API token belongs to a deleted user');
+    if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > LAST_USE_RESOLUTION_MS) {
+      await this.db.models.ApiToken.update({ lastUsedAt: now }, { where: { id: token.id } });
+    }
+    return { user, token };
+  }
+
+  private hash(token: string): string {
+    return createHmac('sha256', this.secretKey).update(token).digest('hex');
+  }
+}

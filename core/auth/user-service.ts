@@ -1,0 +1,149 @@
+// Users: creation, lookup, passwords (with lockout after repeated failures) and sysadmin flag.
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'sequelize';
+import type { Database } from '../db/database.js';
+import type { UserRow } from '../db/core-models.js';
+import { AuthenticationError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { slugProblem } from '../util/names.js';
+import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './password-hasher.js';
+
+/** A user as services hand it out (never with the password hash). */
+export interface User {
+  id: string;
+  name: string;
+  email: string;
+  fullname: string;
+  sysadmin: boolean;
+  state: 'active' | 'deleted';
+  lockedUntil: Date | undefined;
+  createdAt: Date;
+}
+
+/** Lockout rules from `[auth]`. */
+export interface LockoutPolicy {
+  maxFailedLogins: number;
+  lockoutMinutes: number;
+  minPasswordLength: number;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function toUser(row: UserRow): User {
+  return { id: row.id, name: row.name, email: row.email, fullname: row.fullname, sysadmin: Boolean(row.sysadmin), state: row.state, lockedUntil: row.lockedUntil ?? undefined, createdAt: row.createdAt };
+}
+
+/** Manages users. */
+export class UserService {
+  constructor(private readonly db: Database, private readonly policy: LockoutPolicy) {}
+
+  /** Checks a new password against the length rule. @throws ValidationError */
+  checkPasswordStrength(password: string): void {
+    if (password.length < this.policy.minPasswordLength) {
+      throw new ValidationError('password is too short', { password: [`use at least ${this.policy.minPasswordLength} characters`] });
+    }
+  }
+
+  /**
+   * Creates a user.
+   * @throws ValidationError for a bad name, email or password; ConflictError when the name is taken.
+   */
+  async create(input: { name: string; email: string; password?: string; fullname?: string; sysadmin?: boolean }, transaction?: Transaction): Promise<User> {
+    const fields: Record<string, string[]> = {};
+    const nameProblem = slugProblem(input.name);
+    if (nameProblem) fields.name = [nameProblem];
+    if (!EMAIL.test(input.email) || input.email.length > 254) fields.email = [`"${input.email}" is not an email address`];
+    if (input.password !== undefined && input.password.length < this.policy.minPasswordLength) fields.password = [`use at least ${this.policy.minPasswordLength} characters`];
+    if (Object.keys(fields).length) throw new ValidationError('user is invalid', fields);
+    if (await this.db.models.User.findOne({ where: { name: input.name }, transaction })) {
+      throw new ConflictError(`user name "${input.name}" is already in use`, { name: ['That login name is not available.'] });
+    }
+    const row = await this.db.models.User.create(
+      {
+        id: randomUUID(),
+        name: input.name,
+        email: input.email,
+        fullname: input.fullname ?? '',
+        passwordHash: input.password === undefined ? null : await hashPassword(input.password),
+        sysadmin: input.sysadmin ?? false,
+      },
+      { transaction },
+    );
+    return toUser(row.get({ plain: true }));
+  }
+
+  /** Finds an active user by name or id. */
+  async find(nameOrId: string, transaction?: Transaction): Promise<User | undefined> {
+    const row = await this.findRow(nameOrId, transaction);
+    return row ? toUser(row) : undefined;
+  }
+
+  /** Like find, but @throws NotFoundError. */
+  async get(nameOrId: string, transaction?: Transaction): Promise<User> {
+    const user = await this.find(nameOrId, transaction);
+    if (!user) throw new NotFoundError(`user "${nameOrId}" not found`);
+    return user;
+  }
+
+  /** Active users ordered by name. */
+  async list(): Promise<User[]> {
+    const rows = await this.db.models.User.findAll({ where: { state: 'active' }, order: [['name', 'ASC']] });
+    return rows.map((row) => toUser(row.get({ plain: true })));
+  }
+
+  /** Sets a new password and clears any lockout. */
+  async setPassword(nameOrId: string, password: string, transaction?: Transaction): Promise<User> {
+    this.checkPasswordStrength(password);
+    const user = await this.get(nameOrId, transaction);
+    await this.db.models.User.update({ passwordHash: await hashPassword(password), failedLogins: 0, lockedUntil: null }, { where: { id: user.id }, transaction });
+    return user;
+  }
+
+  /** Grants or removes sysadmin rights. */
+  async setSysadmin(nameOrId: string, sysadmin: boolean, transaction?: Transaction): Promise<User> {
+    const user = await this.get(nameOrId, transaction);
+    await this.db.models.User.update({ sysadmin }, { where: { id: user.id }, transaction });
+    return { ...user, sysadmin };
+  }
+
+  /** Marks a user deleted, frees nothing else (datasets stay with their organisations). */
+  async delete(nameOrId: string, transaction?: Transaction): Promise<User> {
+    const user = await this.get(nameOrId, transaction);
+    await this.db.models.User.update({ state: 'deleted', name: `${user.name}~deleted~${user.id.slice(0, 8)}` }, { where: { id: user.id }, transaction });
+    await this.db.models.ApiToken.update({ revokedAt: new Date() }, { where: { userId: user.id, revokedAt: null }, transaction });
+    return { ...user, state: 'deleted' };
+  }
+
+  /**
+   * Checks a name and password. After `maxFailedLogins` failures the account is locked for
+   * `lockoutMinutes`; a locked account fails even with the right password.
+   * @throws AuthenticationError with the same message for unknown users and wrong passwords.
+   */
+  async authenticate(name: string, password: string): Promise<User> {
+    const row = await this.findRow(name);
+    if (!row || !row.passwordHash) {
+      await verifyPassword(password, DUMMY_PASSWORD_HASH);
+      throw new AuthenticationError('wrong user name or password');
+    }
+    const now = new Date();
+    if (row.lockedUntil && row.lockedUntil > now) {
+      throw new AuthenticationError(`account is locked after repeated failed logins; try again after ${row.lockedUntil.toISOString()}`);
+    }
+    if (await verifyPassword(password, row.passwordHash)) {
+      if (row.failedLogins || row.lockedUntil) await this.db.models.User.update({ failedLogins: 0, lockedUntil: null }, { where: { id: row.id } });
+      return toUser(row);
+    }
+    const failures = row.failedLogins + 1;
+    const locked = failures >= this.policy.maxFailedLogins;
+    await this.db.models.User.update(
+      { failedLogins: locked ? 0 : failures, lockedUntil: locked ? new Date(now.getTime() + this.policy.lockoutMinutes * 60_000) : row.lockedUntil },
+      { where: { id: row.id } },
+    );
+    throw new AuthenticationError(locked ? `account is locked for ${this.policy.lockoutMinutes} minutes after ${failures} failed logins` : 'wrong user name or password');
+  }
+
+  private async findRow(nameOrId: string, transaction?: Transaction): Promise<UserRow | undefined> {
+    const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(nameOrId);
+    const row = await this.db.models.User.findOne({ where: isId ? { id: nameOrId, state: 'active' } : { name: nameOrId, state: 'active' }, transaction });
+    return row?.get({ plain: true });
+  }
+}

@@ -1,0 +1,77 @@
+// The sections of platform.ini that core owns, each declared as a JSON schema.
+import type { ConfigSectionSchema } from './config-schema-types.js';
+
+/** Core's sections: `[platform]`, `[http]`, `[db]`, `[auth]`, `[jobs]`, `[depot]`, `[logging]`. */
+export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
+  platform: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      plugins: { type: 'string', default: '', description: 'Plugins to enable, in order, separated by spaces or commas.' },
+      data_dir: { type: 'string', default: './data', 'x-path': true, description: 'Where the platform keeps its files.' },
+      site_url: { type: 'string', default: '', description: 'Public base URL, e.g. https://data.example.org.' },
+      site_title: { type: 'string', default: 'Data platform' },
+      secret_key_file: {
+        type: 'string',
+        default: './data/secrets/secret-key',
+        'x-path': true,
+        'x-secret-file': true,
+        'x-generate': true,
+        description: 'File holding the key that peppers API token hashes and signs links.',
+      },
+    },
+  },
+  http: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'integer', minimum: 0, maximum: 65535, default: 5000 },
+      max_body_bytes: { type: 'integer', minimum: 1024, default: 1048576, description: 'Largest JSON body an action accepts.' },
+      trust_proxy: { type: 'boolean', default: false, description: 'Take the client address from X-Forwarded-For (behind nginx).' },
+    },
+  },
+  db: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      url: { type: 'string', default: 'sqlite:./data/platform.sqlite', pattern: '^(sqlite:|postgres(ql)?://)', description: 'sqlite:PATH or postgresql://user@host:port/db' },
+      schema: { type: 'string', pattern: '^[a-z_][a-z0-9_]{0,62}$', description: 'PostgreSQL schema to use (default: public).' },
+      password_file: { type: 'string', 'x-path': true, 'x-secret-file': true, description: 'File holding the database password.' },
+      auto_migrate: { type: 'boolean', default: true, description: 'Apply pending migrations when the platform starts.' },
+      pool_max: { type: 'integer', minimum: 1, default: 10 },
+      log_sql: { type: 'boolean', default: false },
+    },
+  },
+  auth: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      max_failed_logins: { type: 'integer', minimum: 1, default: 5, description: 'Failed password attempts before an account is locked.' },
+      lockout_minutes: { type: 'integer', minimum: 1, default: 15 },
+      min_password_length: { type: 'integer', minimum: 8, default: 10 },
+    },
+  },
+  jobs: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      worker: { type: 'string', enum: ['internal', 'external'], default: 'internal' },
+      pool_size: { type: 'integer', minimum: 1, default: 2 },
+    },
+  },
+  depot: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      active: { type: 'string', default: 'fs', description: 'Name of the depot new files are written to.' },
+    },
+  },
+  logging: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      level: { type: 'string', enum: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
+    },
+  },
+};

@@ -1,0 +1,172 @@
+// package_search: word-prefix search over name, title, notes and tags, filters on
+// organisation, type and state, paging and sorting, limited to what the caller may see.
+// PostgreSQL uses a GIN-indexed tsvector; SQLite matches words with LIKE.
+import { QueryTypes, type Transaction } from 'sequelize';
+import type { Database } from '../db/database.js';
+import type { DatasetRow } from '../db/core-models.js';
+import type { Actor } from '../auth/actor.js';
+import type { OrganizationService } from '../auth/organization-service.js';
+import { ValidationError, type FieldErrors } from '../errors.js';
+import { searchWords } from './dataset-input.js';
+
+/** A parsed search request. */
+export interface SearchQuery {
+  q: string;
+  fq: string;
+  rows: number;
+  start: number;
+  sort: string;
+}
+
+export const MAX_ROWS = 1000;
+const SORT_COLUMNS: Record<string, string> = {
+  name: 'd.name',
+  title: 'd.title',
+  metadata_modified: 'd.modified_at',
+  metadata_created: 'd.created_at',
+};
+const FQ_FIELDS = ['organization', 'owner_org', 'type', 'state', 'dataset_type', 'private'];
+
+/** Checks and defaults search parameters (given as strings on GET or typed in JSON). */
+export function parseSearchQuery(input: Record<string, unknown>): SearchQuery {
+  const fields: FieldErrors = {};
+  const str = (key: string): string => {
+    const value = input[key];
+    if (value === undefined) return '';
+    if (typeof value !== 'string') {
+      fields[key] = ['must be a string'];
+      return '';
+    }
+    if (value.length > 1000) fields[key] = [`is ${value.length} characters long; the limit is 1000`];
+    return value;
+  };
+  const int = (key: string, fallback: number, min: number, max: number): number => {
+    const value = input[key];
+    if (value === undefined || value === '') return fallback;
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      fields[key] = [`must be a whole number from ${min} to ${max}`];
+      return fallback;
+    }
+    return n;
+  };
+  const known = new Set(['q', 'fq', 'rows', 'start', 'sort', 'include_private', 'include_drafts', 'facet', 'facet.field']);
+  for (const key of Object.keys(input)) if (!known.has(key)) fields[key] = ['unknown parameter; use q, fq, rows, start or sort'];
+  const query: SearchQuery = { q: str('q'), fq: str('fq'), rows: int('rows', 10, 0, MAX_ROWS), start: int('start', 0, 0, 1_000_000), sort: str('sort') || 'metadata_modified desc' };
+  if (Object.keys(fields).length) throw new ValidationError('search parameters are invalid', fields);
+  return query;
+}
+
+/** `organization:x type:y` and `+state:draft` forms, with optional quotes. */
+export function parseFilterQuery(fq: string): Array<{ field: string; value: string }> {
+  const filters: Array<{ field: string; value: string }> = [];
+  const pattern = /\+?([a-z_]+):(?:"([^"]*)"|(\S+))/g;
+  let rest = fq;
+  for (const match of fq.matchAll(pattern)) {
+    filters.push({ field: match[1]!, value: match[2] ?? match[3]! });
+    rest = rest.replace(match[0], '');
+  }
+  if (rest.trim()) throw new ValidationError('search parameters are invalid', { fq: [`cannot read "${rest.trim().slice(0, 50)}"; use field:value with fields ${FQ_FIELDS.join(', ')}`] });
+  for (const filter of filters) {
+    if (!FQ_FIELDS.includes(filter.field)) throw new ValidationError('search parameters are invalid', { fq: [`unknown field "${filter.field}"; use ${FQ_FIELDS.join(', ')}`] });
+  }
+  return filters;
+}
+
+function parseSort(sort: string): string {
+  const parts = sort.split(',').map((p) => p.trim()).filter(Boolean);
+  const clauses: string[] = [];
+  for (const part of parts) {
+    const [field, direction = 'asc', ...extra] = part.split(/\s+/);
+    const column = field ? SORT_COLUMNS[field] : undefined;
+    const dir = direction.toLowerCase();
+    if (!column || (dir !== 'asc' && dir !== 'desc') || extra.length) {
+      throw new ValidationError('search parameters are invalid', { sort: [`cannot sort by "${part}"; use one of ${Object.keys(SORT_COLUMNS).join(', ')} with asc or desc`] });
+    }
+    clauses.push(`${column} ${dir.toUpperCase()}`);
+  }
+  clauses.push('d.id ASC');
+  return clauses.join(', ');
+}
+
+/** Runs searches. */
+export class DatasetSearch {
+  constructor(
+    private readonly db: Database,
+    private readonly organizations: OrganizationService,
+  ) {}
+
+  /** Matching dataset rows of one page, and the total count. */
+  async search(query: SearchQuery, actor: Actor, transaction?: Transaction): Promise<{ count: number; rows: DatasetRow[] }> {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    const words = searchWords(query.q).slice(0, 16);
+    if (words.length) {
+      if (this.db.dialect === 'postgres') {
+        where.push(`d.search_vector @@ to_tsquery('simple', :tsquery)`);
+        params.tsquery = words.map((w) => `${w}:*`).join(' & ');
+      } else {
+        words.forEach((word, i) => {
+          where.push(`(' ' || d.search_text) LIKE :w${i} ESCAPE '\\'`);
+          params[`w${i}`] = `% ${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        });
+      }
+    }
+    let state = 'active';
+    parseFilterQuery(query.fq).forEach((filter, i) => {
+      const key = `f${i}`;
+      params[key] = filter.value;
+      switch (filter.field) {
+        case 'organization':
+          where.push(`d.owner_org_id IN (SELECT id FROM organizations WHERE name = :${key})`);
+          break;
+        case 'owner_org':
+          where.push(`d.owner_org_id IN (SELECT id FROM organizations WHERE name = :${key} OR CAST(id AS TEXT) = :${key})`);
+          break;
+        case 'type':
+        case 'dataset_type':
+          where.push(`d.type = :${key}`);
+          break;
+        case 'private':
+          where.push(`d.private = :${key}`);
+          params[key] = filter.value === 'true';
+          break;
+        case 'state':
+          if (!['active', 'draft', 'deleted'].includes(filter.value)) throw new ValidationError('search parameters are invalid', { fq: [`state must be active, draft or deleted, not "${filter.value}"`] });
+          state = filter.value;
+          break;
+      }
+    });
+    where.push('d.state = :state');
+    params.state = state;
+    await this.addVisibility(actor, state, where, params);
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const [countRow] = await this.db.sequelize.query<{ count: string | number }>(`SELECT COUNT(*) AS count FROM datasets d ${clause}`, { replacements: params, type: QueryTypes.SELECT, transaction });
+    const count = Number(countRow?.count ?? 0);
+    if (query.rows === 0 || query.start >= count) return { count, rows: [] };
+    const columns = 'd.id, d.name, d.title, d.notes, d.type, d.owner_org_id, d.private, d.state, d.license_id, d.tags, d.extras, d.search_text, d.creator_user_id, d.created_at, d.modified_at';
+    const rows = await this.db.sequelize.query(`SELECT ${columns} FROM datasets d ${clause} ORDER BY ${parseSort(query.sort)} LIMIT ${query.rows} OFFSET ${query.start}`, {
+      model: this.db.models.Dataset,
+      mapToModel: true,
+      replacements: params,
+      transaction,
+    });
+    return { count, rows: rows.map((row) => row.get({ plain: true })) };
+  }
+
+  private async addVisibility(actor: Actor, state: string, where: string[], params: Record<string, unknown>): Promise<void> {
+    if (actor.kind === 'system' || (actor.kind === 'user' && actor.user.sysadmin)) return;
+    const memberships = actor.kind === 'user' ? await this.organizations.membershipsOf(actor.user.id) : new Map<string, string>();
+    // Public active datasets are for everyone; drafts, private and deleted datasets only
+    // for their organisation (deleted: editors and admins).
+    const orgs = [...memberships].filter(([, role]) => state !== 'deleted' || role !== 'member').map(([id]) => id);
+    const publicClause = state === 'active' ? 'd.private = :publicFalse' : '1 = 0';
+    params.publicFalse = false;
+    if (orgs.length) {
+      where.push(`(${publicClause} OR d.owner_org_id IN (:visibleOrgs))`);
+      params.visibleOrgs = orgs;
+    } else {
+      where.push(`(${publicClause})`);
+    }
+  }
+}

@@ -1,0 +1,331 @@
+// Datasets and resources: create, read, update, delete, with permission checks, the Schema
+// veto hooks, audit events and lifecycle events on every write path.
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'sequelize';
+import type { Database } from '../db/database.js';
+import type { DatasetRow, ResourceRow } from '../db/core-models.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { OrganizationService } from '../auth/organization-service.js';
+import type { PermissionService } from '../auth/permission-service.js';
+import type { ActionContext } from '../plugins/hooks/actions.js';
+import type { Schema } from '../plugins/hooks/schema.js';
+import type { Contribution } from '../plugins/hook-id.js';
+import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../errors.js';
+import type { DatasetRecord, ResourceRecord } from './dataset-types.js';
+import { parseDatasetInput, parseResourceInput, searchText, type DatasetInput, type ResourceInput } from './dataset-input.js';
+
+/** Converts a row to the record plugins see. */
+export function toDatasetRecord(row: DatasetRow): DatasetRecord {
+  return {
+    id: row.id, name: row.name, title: row.title, notes: row.notes, type: row.type, ownerOrgId: row.ownerOrgId,
+    private: Boolean(row.private), state: row.state, licenseId: row.licenseId ?? undefined,
+    tags: parseJson<string[]>(row.tags, []), extras: parseJson<Record<string, unknown>>(row.extras, {}),
+    creatorUserId: row.creatorUserId ?? undefined, createdAt: row.createdAt, modifiedAt: row.modifiedAt,
+  };
+}
+
+/** Converts a row to the record plugins see. */
+export function toResourceRecord(row: ResourceRow): ResourceRecord {
+  return {
+    id: row.id, datasetId: row.datasetId, name: row.name, format: row.format, description: row.description, url: row.url,
+    size: row.size === null ? undefined : Number(row.size), sha256: row.sha256 ?? undefined, depot: row.depot ?? undefined,
+    location: row.location ?? undefined, state: row.state, metadata: parseJson<Record<string, unknown>>(row.metadata, {}),
+    position: row.position, createdAt: row.createdAt, modifiedAt: row.modifiedAt,
+  };
+}
+
+function parseJson<T>(value: unknown, fallback: T): T {
+  if (typeof value === 'string') {
+    try {
+      return JSON.parse(value) as T;
+    } catch {
+      return fallback;
+    }
+  }
+  return (value ?? fallback) as T;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Datasets and their resources. */
+export class DatasetService {
+  constructor(
+    private readonly db: Database,
+    private readonly organizations: OrganizationService,
+    private readonly permissions: PermissionService,
+    private readonly audit: AuditLog,
+    private readonly schemas: readonly Contribution<Schema>[],
+  ) {}
+
+  /** Fields the schemas declare for a dataset type (beyond core's). */
+  extraFields(type: string): Set<string> {
+    const names = new Set<string>();
+    for (const { value } of this.schemas) {
+      const schema = value.jsonSchema?.(type) as { properties?: Record<string, unknown> } | undefined;
+      for (const key of Object.keys(schema?.properties ?? {})) names.add(key);
+    }
+    return names;
+  }
+
+  /** Finds a dataset row by name or id, whatever its state. */
+  async findRow(nameOrId: string, transaction?: Transaction): Promise<DatasetRow | undefined> {
+    const row = await this.db.models.Dataset.findOne({ where: UUID.test(nameOrId) ? { id: nameOrId } : { name: nameOrId }, transaction });
+    return row?.get({ plain: true });
+  }
+
+  /**
+   * A dataset the actor may see. Invisible and missing datasets both give NotFoundError
+   * for anonymous callers, so private names do not leak.
+   */
+  async show(nameOrId: string, ctx: ActionContext): Promise<{ dataset: DatasetRecord; resources: ResourceRecord[] }> {
+    const row = await this.findRow(nameOrId, ctx.transaction);
+    if (!row) throw new NotFoundError(`dataset "${nameOrId}" not found`);
+    const dataset = toDatasetRecord(row);
+    await this.requireOnDataset('package_show', dataset, ctx, {});
+    return { dataset, resources: await this.resourcesOf(dataset.id, ctx.transaction) };
+  }
+
+  /** Resources of a dataset in position order (deleted ones left out). */
+  async resourcesOf(datasetId: string, transaction?: Transaction): Promise<ResourceRecord[]> {
+    const rows = await this.db.models.Resource.findAll({ where: { datasetId }, order: [['position', 'ASC'], ['createdAt', 'ASC']], transaction });
+    return rows.map((r) => toResourceRecord(r.get({ plain: true }))).filter((r) => r.state !== 'deleted');
+  }
+
+  /** Creates a dataset (package_create). */
+  async create(raw: Record<string, unknown>, ctx: ActionContext): Promise<DatasetRecord> {
+    const fields: FieldErrors = {};
+    const type = typeof raw.type === 'string' ? raw.type : 'dataset';
+    const input = parseDatasetInput(raw, this.extraFields(type), fields);
+    if (input.name === undefined) (fields.name ??= []).push('Missing value');
+    if (input.ownerOrg === undefined) (fields.owner_org ??= []).push('Missing value');
+    if (raw.resources !== undefined) (fields.resources ??= []).push('create resources with resource_create or an upload protocol');
+    if (Object.keys(fields).length) throw new ValidationError('dataset is invalid', fields);
+    const org = await this.organizations.find(input.ownerOrg!, ctx.transaction);
+    if (!org) throw new ValidationError('dataset is invalid', { owner_org: [`organization "${input.ownerOrg}" does not exist`] });
+    await this.permissions.require({ actor: ctx.actor, action: ctx.action, target: { organizationId: org.id }, input: raw }, undefined, ctx.transaction);
+    if (await this.findRow(input.name!, ctx.transaction)) throw new ConflictError(`dataset name "${input.name}" is already in use`, { name: ['That URL is already in use.'] });
+    const now = new Date();
+    const dataset: DatasetRecord = {
+      id: randomUUID(), name: input.name!, title: input.title ?? input.name!, notes: input.notes ?? '', type, ownerOrgId: org.id,
+      private: input.private ?? false, state: input.state ?? 'active', licenseId: input.licenseId ?? undefined, tags: input.tags ?? [],
+      extras: input.extras ?? {}, creatorUserId: ctx.actor.kind === 'user' ? ctx.actor.user.id : undefined, createdAt: now, modifiedAt: now,
+    };
+    await this.validateWithSchemas(dataset, undefined, [], ctx);
+    await this.db.models.Dataset.create(this.toRow(dataset), { transaction: ctx.transaction });
+    await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: dataset.id, address: ctx.address, details: { name: dataset.name } }, ctx.transaction);
+    ctx.emit('dataset.created', { dataset, actor: ctx.actor });
+    return dataset;
+  }
+
+  /**
+   * Changes a dataset. `replace` (package_update) resets fields not given to their
+   * defaults, as CKAN does; otherwise (package_patch) only given fields change.
+   */
+  async update(nameOrId: string, raw: Record<string, unknown>, replace: boolean, ctx: ActionContext): Promise<DatasetRecord> {
+    const previous = await this.requireWritable(nameOrId, ctx, raw);
+    const fields: FieldErrors = {};
+    const input = parseDatasetInput(raw, this.extraFields(previous.type), fields);
+    if (raw.resources !== undefined) (fields.resources ??= []).push('change resources with resource_create, resource_update or resource_delete');
+    if (input.type !== undefined && input.type !== previous.type) (fields.type ??= []).push('the type of a dataset cannot change');
+    if (Object.keys(fields).length) throw new ValidationError('dataset is invalid', fields);
+    let ownerOrgId = previous.ownerOrgId;
+    if (input.ownerOrg !== undefined) {
+      const org = await this.organizations.find(input.ownerOrg, ctx.transaction);
+      if (!org) throw new ValidationError('dataset is invalid', { owner_org: [`organization "${input.ownerOrg}" does not exist`] });
+      if (org.id !== previous.ownerOrgId) await this.permissions.require({ actor: ctx.actor, action: ctx.action, target: { organizationId: org.id }, input: raw }, undefined, ctx.transaction);
+      ownerOrgId = org.id;
+    }
+    if (input.name !== undefined && input.name !== previous.name && (await this.findRow(input.name, ctx.transaction))) {
+      throw new ConflictError(`dataset name "${input.name}" is already in use`, { name: ['That URL is already in use.'] });
+    }
+    const pick = <K extends keyof DatasetInput, V>(given: DatasetInput[K], kept: V, reset: V): V | NonNullable<DatasetInput[K]> =>
+      given !== undefined && given !== null ? (given as NonNullable<DatasetInput[K]>) : replace ? reset : kept;
+    const dataset: DatasetRecord = {
+      ...previous,
+      name: input.name ?? previous.name,
+      title: pick(input.title, previous.title, input.name ?? previous.name) as string,
+      notes: pick(input.notes, previous.notes, '') as string,
+      ownerOrgId,
+      private: pick(input.private, previous.private, false) as boolean,
+      state: (input.state ?? previous.state) as DatasetRecord['state'],
+      licenseId: input.licenseId === null ? undefined : (pick(input.licenseId, previous.licenseId, undefined) as string | undefined),
+      tags: pick(input.tags, previous.tags, []) as string[],
+      extras: replace ? (input.extras ?? {}) : { ...previous.extras, ...(input.extras ?? {}) },
+      modifiedAt: new Date(),
+    };
+    const resources = await this.resourcesOf(dataset.id, ctx.transaction);
+    await this.validateWithSchemas(dataset, previous, resources, ctx);
+    await this.db.models.Dataset.update(this.toRow(dataset), { where: { id: dataset.id }, transaction: ctx.transaction });
+    await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: dataset.id, address: ctx.address, details: { changed: changedFields(previous, dataset) } }, ctx.transaction);
+    ctx.emit('dataset.updated', { dataset, previous, actor: ctx.actor });
+    return dataset;
+  }
+
+  /** Marks a dataset deleted (package_delete); its files stay until purged. */
+  async delete(nameOrId: string, ctx: ActionContext): Promise<DatasetRecord> {
+    const previous = await this.requireWritable(nameOrId, ctx, {});
+    if (previous.state === 'deleted') return previous;
+    const dataset: DatasetRecord = { ...previous, state: 'deleted', modifiedAt: new Date() };
+    await this.db.models.Dataset.update({ state: 'deleted', modifiedAt: dataset.modifiedAt }, { where: { id: dataset.id }, transaction: ctx.transaction });
+    await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: dataset.id, address: ctx.address, details: { name: dataset.name } }, ctx.transaction);
+    ctx.emit('dataset.deleted', { dataset, actor: ctx.actor });
+    return dataset;
+  }
+
+  /** Finds a resource and its dataset, checking the actor may see them. */
+  async showResource(id: string, ctx: ActionContext): Promise<{ resource: ResourceRecord; dataset: DatasetRecord }> {
+    const { resource, dataset } = await this.loadResource(id, ctx.transaction);
+    await this.requireOnDataset('resource_show', dataset, ctx, {}, resource.id);
+    return { resource, dataset };
+  }
+
+  /** Adds a resource to a dataset (resource_create). Without a URL it waits for an upload. */
+  async createResource(raw: Record<string, unknown>, ctx: ActionContext, extra: Partial<ResourceRecord> = {}): Promise<ResourceRecord> {
+    const fields: FieldErrors = {};
+    const input = parseResourceInput(raw, fields);
+    if (typeof raw.package_id !== 'string' || !raw.package_id) (fields.package_id ??= []).push('Missing value');
+    if (input.name === undefined) (fields.name ??= []).push('Missing value');
+    if (Object.keys(fields).length) throw new ValidationError('resource is invalid', fields);
+    const dataset = await this.requireWritable(raw.package_id as string, ctx, raw);
+    const existing = await this.resourcesOf(dataset.id, ctx.transaction);
+    const now = new Date();
+    const resource: ResourceRecord = {
+      id: randomUUID(), datasetId: dataset.id, name: input.name!, format: input.format ?? guessFormat(input.name!), description: input.description ?? '',
+      url: input.url ?? '', size: undefined, sha256: undefined, depot: undefined, location: undefined,
+      state: input.url ? 'active' : 'uploading', metadata: {}, position: existing.length, createdAt: now, modifiedAt: now, ...extra,
+    };
+    await this.validateWithSchemas({ ...dataset, modifiedAt: now }, dataset, [...existing, resource], ctx);
+    await this.db.models.Resource.create(this.toResourceRow(resource), { transaction: ctx.transaction });
+    await this.db.models.Dataset.update({ modifiedAt: now }, { where: { id: dataset.id }, transaction: ctx.transaction });
+    await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'resource', objectId: resource.id, address: ctx.address, details: { dataset: dataset.name, name: resource.name } }, ctx.transaction);
+    ctx.emit('resource.created', { resource, dataset, actor: ctx.actor });
+    return resource;
+  }
+
+  /** Changes a resource (resource_update replaces, resource_patch merges). */
+  async updateResource(id: string, raw: Record<string, unknown>, replace: boolean, ctx: ActionContext): Promise<ResourceRecord> {
+    const fields: FieldErrors = {};
+    const input: ResourceInput = parseResourceInput(raw, fields);
+    if (Object.keys(fields).length) throw new ValidationError('resource is invalid', fields);
+    const { resource: previous, dataset } = await this.loadResource(id, ctx.transaction);
+    await this.requireOnDataset(ctx.action, dataset, ctx, raw, previous.id);
+    const resource: ResourceRecord = {
+      ...previous,
+      name: input.name ?? previous.name,
+      format: input.format ?? (replace ? guessFormat(input.name ?? previous.name) : previous.format),
+      description: input.description ?? (replace ? '' : previous.description),
+      url: input.url ?? previous.url,
+      modifiedAt: new Date(),
+    };
+    const others = (await this.resourcesOf(dataset.id, ctx.transaction)).map((r) => (r.id === resource.id ? resource : r));
+    await this.validateWithSchemas({ ...dataset, modifiedAt: resource.modifiedAt }, dataset, others, ctx);
+    await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id: resource.id }, transaction: ctx.transaction });
+    await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'resource', objectId: resource.id, address: ctx.address, details: { dataset: dataset.name } }, ctx.transaction);
+    ctx.emit('resource.updated', { resource, previous, actor: ctx.actor });
+    return resource;
+  }
+
+  /** Marks a resource deleted (resource_delete). */
+  async deleteResource(id: string, ctx: ActionContext): Promise<ResourceRecord> {
+    const { resource: previous, dataset } = await this.loadResource(id, ctx.transaction);
+    await this.requireOnDataset(ctx.action, dataset, ctx, {}, previous.id);
+    const resource: ResourceRecord = { ...previous, state: 'deleted', modifiedAt: new Date() };
+    await this.db.models.Resource.update({ state: 'deleted', modifiedAt: resource.modifiedAt }, { where: { id }, transaction: ctx.transaction });
+    await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'resource', objectId: id, address: ctx.address, details: { dataset: dataset.name, name: resource.name } }, ctx.transaction);
+    ctx.emit('resource.deleted', { resource, actor: ctx.actor });
+    return resource;
+  }
+
+  /**
+   * Records a stored file on a resource (core's resource intake, used by upload protocols):
+   * sets depot, location, size, sha256 and the new state, and fires `resource.stored`.
+   */
+  async recordStoredFile(id: string, stored: { depot: string; location: string; size: number; sha256: string; state?: ResourceRecord['state'] }, ctx: ActionContext): Promise<ResourceRecord> {
+    const { resource: previous, dataset } = await this.loadResource(id, ctx.transaction);
+    await this.requireOnDataset('resource_update', dataset, ctx, {}, previous.id);
+    const resource: ResourceRecord = { ...previous, depot: stored.depot, location: stored.location, size: stored.size, sha256: stored.sha256, state: stored.state ?? 'validating', modifiedAt: new Date() };
+    await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id }, transaction: ctx.transaction });
+    await this.audit.record({ actor: ctx.actor, action: 'resource.stored', objectType: 'resource', objectId: id, address: ctx.address, details: { dataset: dataset.name, size: stored.size, sha256: stored.sha256 } }, ctx.transaction);
+    ctx.emit('resource.stored', { resource, actor: ctx.actor });
+    return resource;
+  }
+
+  /** Sets a resource's state and merges metadata (schema checks use this from jobs). */
+  async setResourceState(id: string, state: ResourceRecord['state'], metadata: Record<string, unknown>, ctx: ActionContext): Promise<ResourceRecord> {
+    const { resource: previous } = await this.loadResource(id, ctx.transaction);
+    const resource: ResourceRecord = { ...previous, state, metadata: { ...previous.metadata, ...metadata }, modifiedAt: new Date() };
+    await this.db.models.Resource.update({ state, metadata: resource.metadata, modifiedAt: resource.modifiedAt }, { where: { id }, transaction: ctx.transaction });
+    await this.audit.record({ actor: ctx.actor, action: 'resource.state', objectType: 'resource', objectId: id, address: ctx.address, details: { state } }, ctx.transaction);
+    ctx.emit('resource.updated', { resource, previous, actor: ctx.actor });
+    return resource;
+  }
+
+  private async loadResource(id: string, transaction?: Transaction): Promise<{ resource: ResourceRecord; dataset: DatasetRecord }> {
+    const row = UUID.test(id) ? await this.db.models.Resource.findByPk(id, { transaction }) : null;
+    if (!row || row.get('state') === 'deleted') throw new NotFoundError(`resource "${id}" not found`);
+    const resource = toResourceRecord(row.get({ plain: true }));
+    const datasetRow = await this.findRow(resource.datasetId, transaction);
+    if (!datasetRow) throw new NotFoundError(`resource "${id}" not found`);
+    return { resource, dataset: toDatasetRecord(datasetRow) };
+  }
+
+  private async requireWritable(nameOrId: string, ctx: ActionContext, input: Record<string, unknown>): Promise<DatasetRecord> {
+    const row = await this.findRow(nameOrId, ctx.transaction);
+    if (!row) throw new NotFoundError(`dataset "${nameOrId}" not found`);
+    const dataset = toDatasetRecord(row);
+    await this.requireOnDataset(ctx.action, dataset, ctx, input);
+    if (dataset.state === 'deleted' && ctx.action !== 'package_delete') throw new NotFoundError(`dataset "${nameOrId}" is deleted`);
+    return dataset;
+  }
+
+  private async requireOnDataset(action: string, dataset: DatasetRecord, ctx: ActionContext, input: Record<string, unknown>, resourceId?: string): Promise<void> {
+    const request = {
+      actor: ctx.actor, action,
+      target: { organizationId: dataset.ownerOrgId, datasetId: dataset.id, datasetState: dataset.state, datasetPrivate: dataset.private, ...(resourceId ? { resourceId } : {}) },
+      input,
+    };
+    if (action === 'package_show' || action === 'resource_show') {
+      // Callers that may not see a dataset learn nothing about it.
+      if (!(await this.permissions.allows(request, 'visible', ctx.transaction))) throw new NotFoundError(`${action === 'package_show' ? 'dataset' : 'resource'} "${resourceId ?? dataset.name}" not found`);
+      await this.permissions.require(request, 'visible', ctx.transaction);
+      return;
+    }
+    await this.permissions.require(request, undefined, ctx.transaction);
+  }
+
+  private async validateWithSchemas(dataset: DatasetRecord, previous: DatasetRecord | undefined, resources: ResourceRecord[], ctx: ActionContext): Promise<void> {
+    const problems: FieldErrors = {};
+    for (const { value } of this.schemas) {
+      if (!value.validateDataset) continue;
+      const found = await value.validateDataset({ dataset, resources, action: ctx.action, ...(previous ? { previous } : {}) }, ctx);
+      for (const [field, messages] of Object.entries(found)) (problems[field] ??= []).push(...messages);
+    }
+    if (Object.keys(problems).length) throw new ValidationError('dataset is invalid', problems);
+  }
+
+  private toRow(d: DatasetRecord): DatasetRow {
+    return {
+      id: d.id, name: d.name, title: d.title, notes: d.notes, type: d.type, ownerOrgId: d.ownerOrgId, private: d.private, state: d.state,
+      licenseId: d.licenseId ?? null, tags: d.tags, extras: d.extras, searchText: searchText(d), creatorUserId: d.creatorUserId ?? null,
+      createdAt: d.createdAt, modifiedAt: d.modifiedAt,
+    };
+  }
+
+  private toResourceRow(r: ResourceRecord): ResourceRow {
+    return {
+      id: r.id, datasetId: r.datasetId, name: r.name, format: r.format, description: r.description, url: r.url, size: r.size ?? null,
+      sha256: r.sha256 ?? null, depot: r.depot ?? null, location: r.location ?? null, state: r.state, metadata: r.metadata, position: r.position,
+      createdAt: r.createdAt, modifiedAt: r.modifiedAt,
+    };
+  }
+}
+
+function guessFormat(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(dot + 1).toUpperCase() : '';
+}
+
+function changedFields(before: DatasetRecord, after: DatasetRecord): string[] {
+  const keys: Array<keyof DatasetRecord> = ['name', 'title', 'notes', 'ownerOrgId', 'private', 'state', 'licenseId', 'tags', 'extras'];
+  return keys.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+}

@@ -1,0 +1,136 @@
+// The database: one Sequelize instance over SQLite (embedded default) or PostgreSQL
+// (production), the core models, and transactions that behave the same on both.
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import sqlite3 from 'sqlite3';
+import pg from 'pg';
+import { Sequelize, Transaction } from 'sequelize';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { defineCoreModels, type CoreModels } from './core-models.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** How to reach the database, resolved from `[db]`. */
+export interface DatabaseOptions {
+  /** `sqlite:PATH` (relative to `baseDir`) or `postgresql://...`. */
+  url: string;
+  baseDir: string;
+  /** PostgreSQL schema; created when missing. */
+  schema?: string;
+  password?: string;
+  poolMax?: number;
+  logSql?: boolean;
+}
+
+/** sqlite3 with a busy timeout on every connection, so concurrent writers wait instead of failing. */
+class PatientSqliteDatabase extends sqlite3.Database {
+  constructor(filename: string, mode?: number, callback?: (error: Error | null) => void) {
+    super(filename, mode ?? sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE, callback);
+    this.configure('busyTimeout', 30_000);
+  }
+}
+const patientSqlite = { ...sqlite3, Database: PatientSqliteDatabase };
+
+/** The connected database and the core models bound to it. */
+export class Database {
+  readonly models: CoreModels;
+
+  private constructor(
+    readonly sequelize: Sequelize,
+    readonly dialect: Dialect,
+    /** Where it is, without credentials (for messages). */
+    readonly description: string,
+  ) {
+    this.models = defineCoreModels(sequelize, dialect);
+  }
+
+  /** Connects (creating the SQLite file or PostgreSQL schema when missing). */
+  static async connect(options: DatabaseOptions, logger: Logger): Promise<Database> {
+    const log = options.logSql ? (sql: string) => logger.debug(sql) : false;
+    if (options.url.startsWith('sqlite:')) {
+      const raw = options.url.slice('sqlite:'.length);
+      const storage = raw === ':memory:' ? raw : isAbsolute(raw) ? raw : resolve(options.baseDir, raw);
+      if (storage !== ':memory:') mkdirSync(dirname(storage), { recursive: true });
+      const sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: log, dialectModule: patientSqlite });
+      const db = new Database(sequelize, 'sqlite', `sqlite:${storage}`);
+      await db.probe();
+      if (storage !== ':memory:') await sequelize.query('PRAGMA journal_mode=WAL');
+      return db;
+    }
+    if (/^postgres(ql)?:\/\//.test(options.url)) {
+      const url = new URL(options.url);
+      const schema = options.schema ?? 'public';
+      if (options.schema) await ensureSchema(options.url, options.password, options.schema);
+      const sequelize = new Sequelize(options.url, {
+        dialect: 'postgres',
+        dialectModule: pg,
+        logging: log,
+        password: options.password ?? (url.password ? decodeURIComponent(url.password) : undefined),
+        pool: { max: options.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
+        dialectOptions: options.schema ? { options: `-c search_path=${schema}` } : {},
+      });
+      const db = new Database(sequelize, 'postgres', `postgresql://${url.host}${url.pathname}${options.schema ? ` (schema ${schema})` : ''}`);
+      await db.probe();
+      return db;
+    }
+    throw new ConfigError(`[db] url must start with sqlite: or postgresql://`);
+  }
+
+  /**
+   * Runs `fn` in a transaction. On SQLite the transaction takes the write lock at once
+   * (IMMEDIATE), so concurrent writers queue instead of deadlocking.
+   */
+  async transaction<T>(fn: (transaction: Transaction) => Promise<T>): Promise<T> {
+    const type = this.dialect === 'sqlite' ? Transaction.TYPES.IMMEDIATE : undefined;
+    return this.sequelize.transaction(type ? { type } : {}, fn);
+  }
+
+  /**
+   * Runs `fn` while holding a cluster-wide lock (PostgreSQL advisory lock on a dedicated
+   * connection); on SQLite, where one file has one writer anyway, it just runs `fn`.
+   */
+  async withExclusiveLock<T>(key: number, fn: () => Promise<T>): Promise<T> {
+    if (this.dialect !== 'postgres') return fn();
+    const manager = this.sequelize.connectionManager as unknown as {
+      getConnection(options: { type: 'write' }): Promise<pg.Client>;
+      releaseConnection(connection: pg.Client): Promise<void>;
+    };
+    const connection = await manager.getConnection({ type: 'write' });
+    try {
+      await connection.query('SELECT pg_advisory_lock($1)', [key]);
+      try {
+        return await fn();
+      } finally {
+        await connection.query('SELECT pg_advisory_unlock($1)', [key]);
+      }
+    } finally {
+      await manager.releaseConnection(connection);
+    }
+  }
+
+  /** Closes every connection. */
+  async close(): Promise<void> {
+    await this.sequelize.close();
+  }
+
+  private async probe(): Promise<void> {
+    try {
+      await this.sequelize.authenticate({ logging: false });
+    } catch (error) {
+      throw new ConfigError(`cannot reach the database at ${this.description}: ${(error as Error).message}`);
+    }
+  }
+}
+
+async function ensureSchema(url: string, password: string | undefined, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, ...(password ? { password } : {}) });
+  try {
+    await client.connect();
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } catch (error) {
+    throw new ConfigError(`cannot reach the database at ${new URL(url).host}: ${(error as Error).message}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

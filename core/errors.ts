@@ -1,0 +1,126 @@
+// The one catalogue of coded errors. Every error a user may see is a PlatformError with a
+// code, an HTTP status and a CKAN error type; the HTTP layer and the CLI map them, and
+// anything that is not a PlatformError is treated as an internal failure that reveals nothing.
+
+/** CKAN's error types, as they appear in `error.__type` of an action response. */
+export type CkanErrorType =
+  | 'Validation Error'
+  | 'Authorization Error'
+  | 'Not Found Error'
+  | 'Conflict Error'
+  | 'Request Entity Too Large'
+  | 'Internal Server Error'
+  | 'Service Unavailable';
+
+/** Field-level messages: `{ name: ['must be a slug'] }`. */
+export type FieldErrors = Record<string, string[]>;
+
+export interface PlatformErrorOptions {
+  fields?: FieldErrors;
+  cause?: unknown;
+}
+
+/** Base of every error the platform raises on purpose. */
+export class PlatformError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly ckanType: CkanErrorType;
+  readonly fields: FieldErrors;
+
+  constructor(code: string, status: number, ckanType: CkanErrorType, message: string, options: PlatformErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PlatformError';
+    this.code = code;
+    this.status = status;
+    this.ckanType = ckanType;
+    this.fields = options.fields ?? {};
+  }
+}
+
+/** Input failed validation; `fields` holds every problem at once. */
+export class ValidationError extends PlatformError {
+  constructor(message: string, fields: FieldErrors = {}) {
+    super('PLATFORM_ERR_VALIDATION', 400, 'Validation Error', message, { fields });
+  }
+}
+
+/** The caller may not do this (or is not authenticated). */
+export class AuthorizationError extends PlatformError {
+  constructor(message: string) {
+    super('PLATFORM_ERR_AUTHORIZATION', 403, 'Authorization Error', message);
+  }
+}
+
+/** The caller could not be authenticated at all (bad, revoked or expired credentials). */
+export class AuthenticationError extends PlatformError {
+  constructor(message: string) {
+    super('PLATFORM_ERR_AUTHENTICATION', 403, 'Authorization Error', message);
+  }
+}
+
+/** A named thing does not exist (or is not visible to the caller). */
+export class NotFoundError extends PlatformError {
+  constructor(message: string) {
+    super('PLATFORM_ERR_NOT_FOUND', 404, 'Not Found Error', message);
+  }
+}
+
+/** The change conflicts with what exists, e.g. a duplicate name. */
+export class ConflictError extends PlatformError {
+  constructor(message: string, fields: FieldErrors = {}) {
+    super('PLATFORM_ERR_CONFLICT', 409, 'Validation Error', message, { fields });
+  }
+}
+
+/** The request body is larger than the configured limit. */
+export class PayloadTooLargeError extends PlatformError {
+  constructor(limitBytes: number) {
+    super('PLATFORM_ERR_TOO_LARGE', 413, 'Request Entity Too Large', `request body exceeds the limit of ${limitBytes} bytes`);
+  }
+}
+
+/** A plugin or hook vetoed an operation inside its transaction. */
+export class VetoError extends PlatformError {
+  constructor(message: string, fields: FieldErrors = {}) {
+    super('PLATFORM_ERR_VETO', 400, 'Validation Error', message, { fields });
+  }
+}
+
+/** Configuration is invalid; `problems` lists every one with file, section and key. */
+export class ConfigError extends PlatformError {
+  readonly problems: string[];
+  constructor(message: string, problems: string[] = []) {
+    super('PLATFORM_ERR_CONFIG', 500, 'Internal Server Error', problems.length ? `${message}\n  ${problems.join('\n  ')}` : message);
+    this.problems = problems;
+  }
+}
+
+/** A plugin failed to load, register or start; the message names the plugin. */
+export class PluginError extends PlatformError {
+  readonly plugin: string;
+  constructor(plugin: string, message: string, cause?: unknown) {
+    super('PLATFORM_ERR_PLUGIN', 500, 'Internal Server Error', `plugin "${plugin}": ${message}`, { cause });
+    this.plugin = plugin;
+  }
+}
+
+/** Wrong use of a CLI command. */
+export class UsageError extends PlatformError {
+  constructor(message: string) {
+    super('PLATFORM_ERR_USAGE', 400, 'Validation Error', message);
+  }
+}
+
+/** True when the value is one of ours. */
+export function isPlatformError(value: unknown): value is PlatformError {
+  return value instanceof PlatformError;
+}
+
+/** A human message for any thrown value, without stack traces. */
+export function describeError(value: unknown): string {
+  if (value instanceof Error) {
+    const cause = value.cause instanceof Error && !(value instanceof PlatformError && value.message.includes(value.cause.message)) ? `: ${value.cause.message}` : '';
+    return `${value.message}${cause}`;
+  }
+  return String(value);
+}

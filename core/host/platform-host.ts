@@ -1,0 +1,237 @@
+// The platform host: reads and validates platform.ini, loads plugins, connects the
+// database, applies migrations, builds the container and registries, and stops cleanly.
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { Container } from 'inversify';
+import type { Hono } from 'hono';
+import { PlatformConfig, applyEnvOverrides, readIniFile, splitList, type RawSections } from '../config/platform-config.js';
+import { coreConfigSchema } from '../config/core-config-schema.js';
+import type { ConfigSectionSchema } from '../config/config-schema-types.js';
+import { ensureSecretFiles, readSecretFile } from '../config/secret-files.js';
+import { ConfigError, PluginError } from '../errors.js';
+import { LoggerFactory, type LogLevel, type LogSink, type Logger } from '../logger.js';
+import { loadPlugins, type LoadedPlugin } from '../plugins/plugin-loader.js';
+import type { PluginDefinition } from '../plugins/define-plugin.js';
+import type { PluginContext } from '../plugins/plugin-context.js';
+import type { Contribution, HookId } from '../plugins/hook-id.js';
+import { HookRegistries } from '../plugins/hook-registries.js';
+import { Actions } from '../plugins/hooks/actions.js';
+import { Commands } from '../plugins/hooks/commands.js';
+import { Database } from '../db/database.js';
+import { Migrator } from '../db/migrator.js';
+import { coreMigrations } from '../db/migrations/core-migrations.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { UserService } from '../auth/user-service.js';
+import { ApiTokenService } from '../auth/api-token-service.js';
+import { OrganizationService } from '../auth/organization-service.js';
+import { PermissionService } from '../auth/permission-service.js';
+import { DatasetService } from '../datasets/dataset-service.js';
+import { ActionRunner } from '../actions/action-runner.js';
+import { JsonSchemaValidator } from '../validation/json-schema-validator.js';
+import { createApp } from '../http/create-app.js';
+import type { AppEnv } from '../http/app-env.js';
+import type { Services } from '../services/services.js';
+import * as ids from '../services/service-ids.js';
+import { coreActions } from '../actions/core-actions.js';
+import { coreCommands } from '../cli/commands/core-commands.js';
+
+/** How far to start the host. */
+export type StartLevel = 'config' | 'database';
+
+/** Options for starting a host. */
+export interface HostOptions {
+  /** Path of platform.ini. */
+  configFile: string;
+  env?: NodeJS.ProcessEnv;
+  /** `config`: plugins and configuration only; `database`: also connect and migrate. */
+  level?: StartLevel;
+  /** `auto` applies pending migrations, `check` refuses to run with pending ones, `none` ignores them. */
+  migrate?: 'auto' | 'check' | 'none';
+  /** Plugin definitions supplied by code, by name (tests, embedding). */
+  inlinePlugins?: ReadonlyMap<string, PluginDefinition>;
+  logSink?: LogSink;
+  logLevel?: LogLevel;
+}
+
+/** A started host. */
+export class PlatformHost {
+  private stopped = false;
+
+  private constructor(
+    readonly config: PlatformConfig,
+    readonly plugins: readonly LoadedPlugin[],
+    readonly container: Container,
+    readonly registries: HookRegistries,
+    readonly services: Services,
+    readonly loggers: LoggerFactory,
+    readonly db: Database | undefined,
+    readonly migrator: Migrator | undefined,
+  ) {}
+
+  /**
+   * Starts a host.
+   * @throws ConfigError listing every configuration problem; PluginError naming a failing plugin.
+   */
+  static async start(options: HostOptions): Promise<PlatformHost> {
+    const env = options.env ?? process.env;
+    // First pass: only to learn which plugins to load (their sections are not known yet).
+    const firstPass: RawSections = readIniFile(options.configFile);
+    applyEnvOverrides(firstPass, env, Object.keys(coreConfigSchema));
+    const baseDir = dirname(options.configFile);
+    const plugins = await loadPlugins(splitList(firstPass.platform?.plugins ?? ''), baseDir, options.inlinePlugins);
+    const schemas: Record<string, ConfigSectionSchema> = { ...coreConfigSchema };
+    for (const { definition } of plugins) {
+      schemas[`plugin:${definition.name}`] = definition.config ?? { type: 'object', additionalProperties: false, properties: {} };
+    }
+    const raw: RawSections = readIniFile(options.configFile);
+    const envProblems = applyEnvOverrides(raw, env, Object.keys(schemas));
+    const config = PlatformConfig.validate(raw, schemas, { file: options.configFile, baseDir }, envProblems);
+    const loggers = new LoggerFactory(options.logLevel ?? (config.string('logging', 'level') as LogLevel), options.logSink);
+    const logger = loggers.get('platform:host');
+
+    mkdirSync(config.path('platform', 'data_dir')!, { recursive: true });
+    const created = ensureSecretFiles(config);
+    for (const path of created) logger.info('created secret file', { file: path });
+
+    let db: Database | undefined;
+    if ((options.level ?? 'database') === 'database') {
+      const password = config.path('db', 'password_file') ? readSecretFile(config.path('db', 'password_file')!, '[db] password_file') : undefined;
+      db = await Database.connect(
+        {
+          url: config.string('db', 'url')!,
+          baseDir,
+          ...(config.string('db', 'schema') ? { schema: config.string('db', 'schema')! } : {}),
+          ...(password ? { password } : {}),
+          poolMax: config.section<{ pool_max: number }>('db').pool_max,
+          logSql: config.section<{ log_sql: boolean }>('db').log_sql,
+        },
+        loggers.get('platform:db'),
+      );
+    }
+
+    const container = new Container({ defaultScope: 'Singleton' });
+    const services: Services = { get: (id) => container.get(id) };
+    const host = await PlatformHost.assemble(config, plugins, container, services, loggers, db);
+    try {
+      if (db && host.migrator) {
+        const mode = options.migrate ?? (config.section<{ auto_migrate: boolean }>('db').auto_migrate ? 'auto' : 'check');
+        if (mode === 'auto') {
+          const applied = await host.migrator.up();
+          for (const name of applied) logger.info('applied migration', { migration: name });
+        } else if (mode === 'check') {
+          const pending = await host.migrator.pending();
+          if (pending.length) throw new ConfigError(`the database has ${pending.length} pending migration(s): ${pending.join(', ')}; run: platform db upgrade`);
+        }
+      }
+      for (const { plugin, value } of host.registries.lifecycles) {
+        try {
+          await value.initialize?.(services);
+        } catch (error) {
+          throw new PluginError(plugin, `initialize failed: ${(error as Error).message}`, error);
+        }
+      }
+    } catch (error) {
+      await host.stop();
+      throw error;
+    }
+    return host;
+  }
+
+  private static async assemble(config: PlatformConfig, plugins: readonly LoadedPlugin[], container: Container, services: Services, loggers: LoggerFactory, db: Database | undefined): Promise<PlatformHost> {
+    const contribute = <T>(plugin: string) => (hook: HookId<T>, value: T): void => {
+      container.bind<Contribution<T>>(hook).toConstantValue({ plugin, value });
+    };
+    container.bind(ids.PlatformConfigId).toConstantValue(config);
+    container.bind(ids.LoggerFactoryId).toConstantValue(loggers);
+    for (const action of coreActions(() => plugins.map((p) => p.definition.name))) contribute('core')(Actions, action);
+    for (const command of coreCommands()) contribute('core')(Commands, command);
+
+    for (const { definition } of plugins) {
+      const section = config.section(`plugin:${definition.name}`);
+      const ctx: PluginContext = {
+        name: definition.name,
+        config: section,
+        platformConfig: config,
+        logger: loggers.get(`plugin:${definition.name}`),
+        resolvePath: (value) => (isAbsolute(value) ? value : resolve(config.source.baseDir, value)),
+        contribute: (hook, value) => contribute(definition.name)(hook, value),
+        provide: (id, factory) => void container.bind(id).toDynamicValue(() => factory(services)).inSingletonScope(),
+        services,
+      };
+      try {
+        await definition.register(ctx);
+      } catch (error) {
+        throw new PluginError(definition.name, `register failed: ${(error as Error).message}`, error);
+      }
+    }
+    const registries = new HookRegistries(container);
+    container.bind(ids.HookRegistriesId).toConstantValue(registries);
+    const migrator = db
+      ? new Migrator(db, [{ owner: 'core', migrations: coreMigrations }, ...registries.migrations.map((c) => ({ owner: c.plugin, migrations: c.value.migrations }))])
+      : undefined;
+    if (db) bindDatabaseServices(container, config, db, registries, services, loggers);
+    return new PlatformHost(config, plugins, container, registries, services, loggers, db, migrator);
+  }
+
+  /** The HTTP app (requires the database). */
+  app(): Hono<AppEnv> {
+    if (!this.db) throw new ConfigError('the HTTP app needs the database; start the host with level "database"');
+    const http = this.config.section<{ max_body_bytes: number; trust_proxy: boolean }>('http');
+    return createApp({
+      services: this.services,
+      registries: this.registries,
+      actions: this.services.get(ids.ActionRunnerId),
+      tokens: this.services.get(ids.ApiTokenServiceId),
+      users: this.services.get(ids.UserServiceId),
+      logger: this.loggers.get('platform:http'),
+      maxBodyBytes: http.max_body_bytes,
+      trustProxy: http.trust_proxy,
+      siteUrl: this.config.string('platform', 'site_url') ?? '',
+    });
+  }
+
+  /** A logger for a module. */
+  logger(name: string): Logger {
+    return this.loggers.get(name);
+  }
+
+  /** Calls every plugin's onStart, in plugin order. */
+  async startPlugins(): Promise<void> {
+    for (const { plugin, value } of this.registries.lifecycles) {
+      try {
+        await value.onStart?.(this.services);
+      } catch (error) {
+        throw new PluginError(plugin, `onStart failed: ${(error as Error).message}`, error);
+      }
+    }
+  }
+
+  /** Stops plugins in reverse order, undoes registrations and closes the database. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const logger = this.loggers.get('platform:host');
+    for (const { plugin, value } of [...this.registries.lifecycles].reverse()) {
+      try {
+        await value.onStop?.();
+      } catch (error) {
+        logger.error('plugin onStop failed', { plugin, error: (error as Error).message });
+      }
+    }
+    this.registries.dispose();
+    await this.db?.close();
+  }
+}
+
+function bindDatabaseServices(container: Container, config: PlatformConfig, db: Database, registries: HookRegistries, services: Services, loggers: LoggerFactory): void {
+  const auth = config.section<{ max_failed_logins: number; lockout_minutes: number; min_password_length: number }>('auth');
+  const secretKeyFile = config.path('platform', 'secret_key_file')!;
+  container.bind(ids.DatabaseId).toConstantValue(db);
+  container.bind(ids.AuditLogId).toDynamicValue(() => new AuditLog(db));
+  container.bind(ids.UserServiceId).toDynamicValue(() => new UserService(db, { maxFailedLogins: auth.max_failed_logins, lockoutMinutes: auth.lockout_minutes, minPasswordLength: auth.min_password_length }));
+  container.bind(ids.ApiTokenServiceId).toDynamicValue((ctx) => new ApiTokenService(db, ctx.get(ids.UserServiceId), readSecretFile(secretKeyFile, '[platform] secret_key_file')));
+  container.bind(ids.OrganizationServiceId).toDynamicValue(() => new OrganizationService(db));
+  container.bind(ids.PermissionServiceId).toDynamicValue((ctx) => new PermissionService(ctx.get(ids.OrganizationServiceId), registries.authPolicies));
+  container.bind(ids.DatasetServiceId).toDynamicValue((ctx) => new DatasetService(db, ctx.get(ids.OrganizationServiceId), ctx.get(ids.PermissionServiceId), ctx.get(ids.AuditLogId), registries.schemas));
+  container.bind(ids.ActionRunnerId).toDynamicValue(() => new ActionRunner(registries, db, services, new JsonSchemaValidator(), loggers.get('platform:actions')));
+}

@@ -1,0 +1,129 @@
+// The hono app: request ids, client address, authentication, the CKAN-style action API,
+// plugin routes and upload protocols, and one error mapping for everything.
+import { randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from './app-env.js';
+import type { Services } from '../services/services.js';
+import type { Logger } from '../logger.js';
+import type { HookRegistries } from '../plugins/hook-registries.js';
+import type { ActionRunner } from '../actions/action-runner.js';
+import { UnknownActionError } from '../actions/action-runner.js';
+import { anonymous } from '../auth/actor.js';
+import type { ApiTokenService } from '../auth/api-token-service.js';
+import type { UserService } from '../auth/user-service.js';
+import { AuthenticationError, ValidationError, isPlatformError } from '../errors.js';
+import { readJsonBody } from './read-json-body.js';
+
+/** What the app needs from the host. */
+export interface AppDependencies {
+  services: Services;
+  registries: HookRegistries;
+  actions: ActionRunner;
+  tokens: ApiTokenService;
+  users: UserService;
+  logger: Logger;
+  maxBodyBytes: number;
+  trustProxy: boolean;
+  siteUrl: string;
+}
+
+/** Builds the platform's HTTP app. */
+export function createApp(deps: AppDependencies): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const requestId = randomUUID();
+    c.set('requestId', requestId);
+    c.set('services', deps.services);
+    c.set('actor', anonymous);
+    c.set('address', clientAddress(c, deps.trustProxy));
+    c.header('X-Request-Id', requestId);
+    await next();
+  });
+
+  app.use('*', async (c, next) => {
+    const header = c.req.header('authorization');
+    if (header) c.set('actor', await authenticate(header, deps));
+    await next();
+  });
+
+  app.onError((error, c) => errorResponse(c, error, deps.logger, deps.siteUrl));
+  app.notFound((c) => c.json({ success: false, error: { __type: 'Not Found Error', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.get('/api/3', (c) => c.json({ version: 3 }));
+  const actionRoute = async (c: Context<AppEnv>): Promise<Response> => {
+    const name = c.req.param('name') ?? '';
+    const action = deps.actions.get(name);
+    let input: Record<string, unknown>;
+    if (c.req.method === 'GET') {
+      if (action.kind === 'write') {
+        throw new ValidationError(`action "${name}" changes data: send it as POST with a JSON body`, {});
+      }
+      input = Object.fromEntries(new URL(c.req.url).searchParams);
+    } else {
+      input = await readJsonBody(c.req.raw, deps.maxBodyBytes);
+    }
+    const result = await deps.actions.run(name, input, { actor: c.get('actor'), address: c.get('address'), requestId: c.get('requestId') });
+    return c.json({ help: helpUrl(deps.siteUrl, name), success: true, result });
+  };
+  for (const prefix of ['/api/3/action', '/api/action']) {
+    app.get(`${prefix}/:name`, actionRoute);
+    app.post(`${prefix}/:name`, actionRoute);
+  }
+
+  for (const { value: protocol } of deps.registries.uploadProtocols.contributions()) {
+    const sub = new Hono<AppEnv>();
+    protocol.mount(sub);
+    app.route(`/upload/${protocol.name}`, sub);
+  }
+  for (const { value: route } of deps.registries.routes.contributions()) {
+    const sub = new Hono<AppEnv>();
+    route.mount(sub);
+    app.route(route.path, sub);
+  }
+  return app;
+}
+
+function helpUrl(siteUrl: string, action: string): string {
+  return `${siteUrl.replace(/\/$/, '')}/api/3/action/help_show?name=${encodeURIComponent(action)}`;
+}
+
+function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? '';
+}
+
+/** `Authorization: <token>`, `Bearer <token>` (API tokens) or `Basic` (name and password, with lockout). */
+async function authenticate(header: string, deps: AppDependencies): Promise<AppEnv['Variables']['actor']> {
+  const trimmed = header.trim();
+  if (/^basic\s+/i.test(trimmed)) {
+    const decoded = Buffer.from(trimmed.replace(/^basic\s+/i, ''), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 1) throw new AuthenticationError('Basic credentials must be name:password');
+    const user = await deps.users.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
+    return { kind: 'user', user: { id: user.id, name: user.name, sysadmin: user.sysadmin } };
+  }
+  const token = trimmed.replace(/^bearer\s+/i, '');
+  const { user, token: record } = await deps.tokens.authenticate(token);
+  return { kind: 'user', user: { id: user.id, name: user.name, sysadmin: user.sysadmin }, tokenId: record.id };
+}
+
+/** Maps any error to CKAN's envelope; unexpected errors are logged and reveal nothing. */
+export function errorResponse(c: Context<AppEnv>, error: unknown, logger: Logger, siteUrl: string): Response {
+  const name = c.req.param('name');
+  const help = name ? helpUrl(siteUrl, name) : undefined;
+  if (isPlatformError(error)) {
+    const body: Record<string, unknown> = { __type: error.ckanType, message: error.message, ...error.fields };
+    if (error instanceof UnknownActionError) body.suggestions = error.suggestions;
+    return c.json({ ...(help ? { help } : {}), success: false, error: body }, error.status as ContentfulStatusCode);
+  }
+  const requestId = c.get('requestId');
+  logger.error('request failed', { requestId, method: c.req.method, path: c.req.path, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), stack: error instanceof Error ? error.stack : undefined });
+  return c.json({ ...(help ? { help } : {}), success: false, error: { __type: 'Internal Server Error', message: `internal error; quote request id ${requestId} to the site admin` } }, 500);
+}
+

@@ -1,0 +1,44 @@
+// Schema: what is valid, and what the platform learns from files.
+import { hookId } from '../hook-id.js';
+import type { FieldErrors } from '../../errors.js';
+import type { DatasetRecord, ResourceRecord } from '../../datasets/dataset-types.js';
+import type { ActionContext } from './actions.js';
+
+/** The outcome of inspecting one stored resource file. */
+export interface ResourceInspection {
+  /** Metadata to merge into the resource (JSON-safe values). */
+  metadata: Record<string, unknown>;
+  /** Reasons the file is invalid; empty when it is valid. */
+  problems: string[];
+}
+
+/** What a schema sees when validating a dataset. */
+export interface DatasetValidationInput {
+  /** The dataset as it will be stored (after the change). */
+  dataset: DatasetRecord;
+  /** The dataset before the change, on update; undefined on create. */
+  previous?: DatasetRecord;
+  /** Its resources after the change. */
+  resources: ResourceRecord[];
+  /** Which action is running (`package_create`, `package_update`, ...). */
+  action: string;
+}
+
+/**
+ * Decides what is valid. Dispatch: **filter/veto**, in plugin order, inside the action's
+ * transaction: every schema's problems are collected and, if any, the action fails with
+ * all of them at once (a CKAN-style Validation Error) and is rolled back.
+ */
+export interface Schema {
+  /** Registry key, e.g. `json` or `rtdc`. */
+  readonly name: string;
+  /** Field problems with a dataset about to be written; `{}` when it is valid. */
+  validateDataset?(input: DatasetValidationInput, ctx: ActionContext): Promise<FieldErrors> | FieldErrors;
+  /** Inspects a stored file (runs as a job after upload). */
+  inspectResource?(resource: ResourceRecord, file: { path?: string; open(): Promise<NodeJS.ReadableStream> }): Promise<ResourceInspection>;
+  /** The JSON Schema of a dataset type, for clients that build forms; undefined if unknown. */
+  jsonSchema?(datasetType: string): object | undefined;
+}
+
+/** Service identifier of the {@link Schema} hook. */
+export const Schema = hookId<Schema>('Schema');

@@ -1,0 +1,25 @@
+// Identifiers of the core services that plugins, actions and commands may look up.
+import type { ServiceIdentifier } from 'inversify';
+import type { Database } from '../db/database.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { PlatformConfig } from '../config/platform-config.js';
+import type { LoggerFactory } from '../logger.js';
+import type { UserService } from '../auth/user-service.js';
+import type { ApiTokenService } from '../auth/api-token-service.js';
+import type { OrganizationService } from '../auth/organization-service.js';
+import type { PermissionService } from '../auth/permission-service.js';
+import type { DatasetService } from '../datasets/dataset-service.js';
+import type { HookRegistries } from '../plugins/hook-registries.js';
+import type { ActionRunner } from '../actions/action-runner.js';
+
+export const DatabaseId: ServiceIdentifier<Database> = Symbol.for('platform.Database');
+export const AuditLogId: ServiceIdentifier<AuditLog> = Symbol.for('platform.AuditLog');
+export const PlatformConfigId: ServiceIdentifier<PlatformConfig> = Symbol.for('platform.PlatformConfig');
+export const LoggerFactoryId: ServiceIdentifier<LoggerFactory> = Symbol.for('platform.LoggerFactory');
+export const UserServiceId: ServiceIdentifier<UserService> = Symbol.for('platform.UserService');
+export const ApiTokenServiceId: ServiceIdentifier<ApiTokenService> = Symbol.for('platform.ApiTokenService');
+export const OrganizationServiceId: ServiceIdentifier<OrganizationService> = Symbol.for('platform.OrganizationService');
+export const PermissionServiceId: ServiceIdentifier<PermissionService> = Symbol.for('platform.PermissionService');
+export const DatasetServiceId: ServiceIdentifier<DatasetService> = Symbol.for('platform.DatasetService');
+export const HookRegistriesId: ServiceIdentifier<HookRegistries> = Symbol.for('platform.HookRegistries');
+export const ActionRunnerId: ServiceIdentifier<ActionRunner> = Symbol.for('platform.ActionRunner');

@@ -1,0 +1,50 @@
+// One parameterised helper for database suites: each suite runs on SQLite and, when the
+// test runner found PostgreSQL reachable, on PostgreSQL in a schema of its own.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** A fresh, empty database for one suite. */
+export interface TestDatabase {
+  /** `sqlite` or `postgres`, for test names. */
+  kind: 'sqlite' | 'postgres';
+  /** Value for `[db] url`. */
+  url: string;
+  /** Value for `[db] schema` (PostgreSQL only). */
+  schema: string | undefined;
+  /** A scratch directory for the suite (data dir, depot, secrets). */
+  dir: string;
+  /** Drops the schema / removes the directory. */
+  cleanup(): Promise<void>;
+}
+
+/** The database kinds to run suites on: always SQLite, and PostgreSQL when reachable. */
+export function databaseKinds(): Array<'sqlite' | 'postgres'> {
+  return process.env.PLATFORM_TEST_PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+}
+
+/** Creates an empty database of the given kind. */
+export async function createTestDatabase(kind: 'sqlite' | 'postgres'): Promise<TestDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'platform-test-'));
+  if (kind === 'sqlite') {
+    return { kind, url: `sqlite:${join(dir, 'platform.sqlite')}`, schema: undefined, dir, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const url = process.env.PLATFORM_TEST_PG_URL;
+  if (!url) throw new Error('PostgreSQL is not available for tests');
+  const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  return {
+    kind,
+    url,
+    schema,
+    dir,
+    cleanup: async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
