@@ -143,6 +143,7 @@ export class PlatformHost {
     };
     container.bind(ids.PlatformConfigId).toConstantValue(config);
     container.bind(ids.LoggerFactoryId).toConstantValue(loggers);
+    container.bind(ids.LoadedPluginsId).toConstantValue(plugins);
     for (const action of coreActions(() => plugins.map((p) => p.definition.name))) contribute('core')(Actions, action);
     for (const command of coreCommands()) contribute('core')(Commands, command);
 
@@ -169,8 +170,13 @@ export class PlatformHost {
     const migrator = db
       ? new Migrator(db, [{ owner: 'core', migrations: coreMigrations }, ...registries.migrations.map((c) => ({ owner: c.plugin, migrations: c.value.migrations }))])
       : undefined;
-    if (db) bindDatabaseServices(container, config, db, registries, services, loggers);
-    return new PlatformHost(config, plugins, container, registries, services, loggers, db, migrator);
+    if (db && migrator) {
+      container.bind(ids.MigratorId).toConstantValue(migrator);
+      bindDatabaseServices(container, config, db, registries, services, loggers);
+    }
+    const host = new PlatformHost(config, plugins, container, registries, services, loggers, db, migrator);
+    container.bind(ids.HostRuntimeId).toConstantValue(host);
+    return host;
   }
 
   /** The HTTP app (requires the database). */

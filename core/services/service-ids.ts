@@ -11,6 +11,18 @@ import type { PermissionService } from '../auth/permission-service.js';
 import type { DatasetService } from '../datasets/dataset-service.js';
 import type { HookRegistries } from '../plugins/hook-registries.js';
 import type { ActionRunner } from '../actions/action-runner.js';
+import type { Migrator } from '../db/migrator.js';
+import type { LoadedPlugin } from '../plugins/plugin-loader.js';
+import type { Hono } from 'hono';
+import type { AppEnv } from '../http/app-env.js';
+
+/** What commands such as `serve` need from the host that runs them. */
+export interface HostRuntime {
+  /** The HTTP app. */
+  app(): Hono<AppEnv>;
+  /** Calls every plugin's onStart. */
+  startPlugins(): Promise<void>;
+}
 
 export const DatabaseId: ServiceIdentifier<Database> = Symbol.for('platform.Database');
 export const AuditLogId: ServiceIdentifier<AuditLog> = Symbol.for('platform.AuditLog');
@@ -23,3 +35,6 @@ export const PermissionServiceId: ServiceIdentifier<PermissionService> = Symbol.
 export const DatasetServiceId: ServiceIdentifier<DatasetService> = Symbol.for('platform.DatasetService');
 export const HookRegistriesId: ServiceIdentifier<HookRegistries> = Symbol.for('platform.HookRegistries');
 export const ActionRunnerId: ServiceIdentifier<ActionRunner> = Symbol.for('platform.ActionRunner');
+export const MigratorId: ServiceIdentifier<Migrator> = Symbol.for('platform.Migrator');
+export const LoadedPluginsId: ServiceIdentifier<readonly LoadedPlugin[]> = Symbol.for('platform.LoadedPlugins');
+export const HostRuntimeId: ServiceIdentifier<HostRuntime> = Symbol.for('platform.HostRuntime');

@@ -77,7 +77,7 @@ export async function startTestHost(kind: 'sqlite' | 'postgres', options: { plug
       let url = `/api/3/action/${action}`;
       let body: string | undefined;
       if (method === 'GET') {
-        const params = new URLSearchParams(Object.entries(input).map(([k, v]) => [k, String(v)]));
+        const params = new URLSearchParams(Object.entries(input).map(([k, v]): [string, string] => [k, String(v)]));
         if ([...params].length) url += `?${params}`;
       } else {
         headers['content-type'] = 'application/json';

@@ -1,7 +1,14 @@
 // Every command core contributes.
 import type { CommandDefinition } from '../../plugins/hooks/commands.js';
+import { initCommands } from './init-command.js';
+import { serveCommands } from './serve-command.js';
+import { dbCommands } from './db-commands.js';
+import { userCommands } from './user-commands.js';
+import { orgCommands } from './org-commands.js';
+import { tokenCommands } from './token-commands.js';
+import { pluginsCommands } from './plugins-command.js';
 
 /** Core's commands. */
 export function coreCommands(): CommandDefinition[] {
-  return [];
+  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands()];
 }

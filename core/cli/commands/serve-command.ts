@@ -1,0 +1,47 @@
+// platform serve: the HTTP server, until SIGTERM or SIGINT.
+import { serve } from '@hono/node-server';
+import type { CommandDefinition } from '../../plugins/hooks/commands.js';
+import { DatabaseId, HostRuntimeId, PlatformConfigId } from '../../services/service-ids.js';
+
+/** The serve command. */
+export function serveCommands(): CommandDefinition[] {
+  return [
+    {
+      name: 'serve',
+      summary: 'run the HTTP server (and, unless [jobs] worker = external, a job worker)',
+      needs: 'database',
+      async run(_args, ctx) {
+        const config = ctx.services.get(PlatformConfigId);
+        const runtime = ctx.services.get(HostRuntimeId);
+        const http = config.section<{ host: string; port: number }>('http');
+        const app = runtime.app();
+        await runtime.startPlugins();
+        const server = serve({ fetch: app.fetch, hostname: http.host, port: http.port });
+        await new Promise<void>((resolve, reject) => {
+          server.once('listening', resolve);
+          server.once('error', reject);
+        });
+        const address = server.address();
+        const port = typeof address === 'object' && address ? address.port : http.port;
+        const url = `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${port}`;
+        ctx.stdout.write(`platform listening on ${url}\n`);
+        const db = ctx.services.get(DatabaseId);
+        const sysadmins = await db.models.User.count({ where: { sysadmin: true, state: 'active' } });
+        if (sysadmins === 0) {
+          ctx.stdout.write(`no sysadmin yet; create the first one with:\n  npx platform user add admin --email admin@example.org --sysadmin\n`);
+        }
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            ctx.stderr.write(`${signal}: shutting down\n`);
+            server.close(() => resolve());
+            // Idle keep-alive connections would hold close() open.
+            (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+          };
+          process.once('SIGTERM', () => stop('SIGTERM'));
+          process.once('SIGINT', () => stop('SIGINT'));
+        });
+      },
+    },
+  ];
+}
+
