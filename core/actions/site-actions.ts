@@ -1,6 +1,6 @@
 // status_show and site_read.
 import type { ActionDefinition } from '../plugins/hooks/actions.js';
-import { PlatformConfigId } from '../services/service-ids.js';
+import { ActionRunnerId, PlatformConfigId } from '../services/service-ids.js';
 import { PLATFORM_VERSION } from '../version.js';
 
 const noInput = { type: 'object', additionalProperties: false, properties: {} } as const;
@@ -23,6 +23,13 @@ export function siteActions(pluginNames: () => string[]): ActionDefinition[] {
           extensions: pluginNames(),
         };
       },
+    },
+    {
+      name: 'help_show',
+      kind: 'read',
+      help: 'Returns the help text of an action. Required: name.',
+      inputSchema: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 100 } } },
+      run: async (input, ctx) => ctx.services.get(ActionRunnerId).get(input.name as string).help,
     },
     {
       name: 'site_read',

@@ -1,7 +1,16 @@
 // platform serve: the HTTP server, until SIGTERM or SIGINT.
+import { basename, relative } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { CommandDefinition } from '../../plugins/hooks/commands.js';
 import { DatabaseId, HostRuntimeId, PlatformConfigId } from '../../services/service-ids.js';
+
+/** How this CLI was invoked, for printed hints: `platform`, or `node bin/platform.js` in a checkout. */
+function cliInvocation(): string {
+  const script = process.argv[1] ?? 'platform';
+  if (basename(script) === 'platform') return 'platform';
+  const rel = relative(process.cwd(), script);
+  return `node ${rel.startsWith('..') ? script : rel}`;
+}
 
 /** The serve command. */
 export function serveCommands(): CommandDefinition[] {
@@ -28,7 +37,7 @@ export function serveCommands(): CommandDefinition[] {
         const db = ctx.services.get(DatabaseId);
         const sysadmins = await db.models.User.count({ where: { sysadmin: true, state: 'active' } });
         if (sysadmins === 0) {
-          ctx.stdout.write(`no sysadmin yet; create the first one with:\n  npx platform user add admin --email admin@example.org --sysadmin\n`);
+          ctx.stdout.write(`no sysadmin yet; create the first one with:\n  ${cliInvocation()} user add admin --email admin@example.org --sysadmin\n`);
         }
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
