@@ -74,6 +74,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     const ctx: CommandContext = {
       services: host?.services ?? { get: () => { throw new ConfigError(`command "${command!.name}" runs without configuration`); } },
       config: host?.config,
+      configFile: file,
+      env: io.env,
       stdout: io.stdout,
       stderr: io.stderr,
       interactive: Boolean(io.stdin.isTTY),

@@ -67,6 +67,13 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
       active: { type: 'string', default: 'fs', description: 'Name of the depot new files are written to.' },
     },
   },
+  inspect: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      min_free_mb: { type: 'integer', minimum: 0, default: 1024, description: 'Free space below this (MiB) in the data directories is a problem.' },
+    },
+  },
   logging: {
     type: 'object',
     additionalProperties: false,

@@ -1,7 +1,7 @@
 // The platform host: reads and validates platform.ini, loads plugins, connects the
 // database, applies migrations, builds the container and registries, and stops cleanly.
 import { mkdirSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Container } from 'inversify';
 import type { Hono } from 'hono';
 import { PlatformConfig, applyEnvOverrides, readIniFile, splitList, type RawSections } from '../config/platform-config.js';
@@ -34,6 +34,8 @@ import type { Services } from '../services/services.js';
 import * as ids from '../services/service-ids.js';
 import { coreActions } from '../actions/core-actions.js';
 import { coreCommands } from '../cli/commands/core-commands.js';
+import { coreInspectChecks } from '../inspect/checks/core-inspect-checks.js';
+import { InspectChecks } from '../plugins/hooks/inspect-checks.js';
 
 /** How far to start the host. */
 export type StartLevel = 'config' | 'database';
@@ -51,6 +53,8 @@ export interface HostOptions {
   inlinePlugins?: ReadonlyMap<string, PluginDefinition>;
   logSink?: LogSink;
   logLevel?: LogLevel;
+  /** Create missing generated secrets (default true; inspect reports them instead). */
+  createSecrets?: boolean;
 }
 
 /** A started host. */
@@ -89,8 +93,11 @@ export class PlatformHost {
     const loggers = new LoggerFactory(options.logLevel ?? (config.string('logging', 'level') as LogLevel), options.logSink);
     const logger = loggers.get('platform:host');
 
-    mkdirSync(config.path('platform', 'data_dir')!, { recursive: true });
-    const created = ensureSecretFiles(config);
+    if (options.createSecrets !== false) {
+      const dataDir = config.path('platform', 'data_dir')!;
+      for (const dir of [dataDir, join(dataDir, 'tmp'), join(dataDir, 'logs')]) mkdirSync(dir, { recursive: true, mode: 0o750 });
+    }
+    const created = options.createSecrets === false ? [] : ensureSecretFiles(config);
     for (const path of created) logger.info('created secret file', { file: path });
 
     let db: Database | undefined;
@@ -146,6 +153,7 @@ export class PlatformHost {
     container.bind(ids.LoadedPluginsId).toConstantValue(plugins);
     for (const action of coreActions(() => plugins.map((p) => p.definition.name))) contribute('core')(Actions, action);
     for (const command of coreCommands()) contribute('core')(Commands, command);
+    for (const check of coreInspectChecks()) contribute('core')(InspectChecks, check);
 
     for (const { definition } of plugins) {
       const section = config.section(`plugin:${definition.name}`);

@@ -7,8 +7,9 @@ import { userCommands } from './user-commands.js';
 import { orgCommands } from './org-commands.js';
 import { tokenCommands } from './token-commands.js';
 import { pluginsCommands } from './plugins-command.js';
+import { inspectCommands } from './inspect-command.js';
 
 /** Core's commands. */
 export function coreCommands(): CommandDefinition[] {
-  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands()];
+  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands()];
 }

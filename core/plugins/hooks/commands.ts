@@ -24,6 +24,10 @@ export interface CommandContext {
   /** Set when the command declared `needs: 'database'` (or `'config'`, without database). */
   readonly services: Services;
   readonly config: PlatformConfig | undefined;
+  /** Absolute path of the platform.ini this run uses (it may not exist or be valid). */
+  readonly configFile: string;
+  /** The environment (for PLATFORM__ overrides when a command starts a host itself). */
+  readonly env: NodeJS.ProcessEnv;
   /** Command output: only what a script should capture. */
   readonly stdout: NodeJS.WritableStream;
   /** Messages for the person at the terminal. */
