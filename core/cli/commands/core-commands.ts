@@ -8,8 +8,9 @@ import { orgCommands } from './org-commands.js';
 import { tokenCommands } from './token-commands.js';
 import { pluginsCommands } from './plugins-command.js';
 import { inspectCommands } from './inspect-command.js';
+import { accessTokenCommands } from './access-token-commands.js';
 
 /** Core's commands. */
 export function coreCommands(): CommandDefinition[] {
-  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands()];
+  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands(), ...accessTokenCommands()];
 }
