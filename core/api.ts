@@ -26,3 +26,5 @@ export type { DatasetRecord, ResourceRecord, DatasetState, ResourceState } from 
 export type { Logger } from './logger.js';
 export * from './errors.js';
 export * from './services/service-ids.js';
+export type { ResourceIntake, IntakeCall } from './datasets/resource-intake.js';
+export { directoryFindings } from './inspect/checks/directory-findings.js';

@@ -79,6 +79,28 @@ export class ActionRunner {
     return result;
   }
 
+  /**
+   * Runs core or plugin code that is not a registered action (resource intake, jobs) with
+   * the same guarantees: one transaction, an ActionContext named `name` for permission
+   * checks and audit, and events delivered to observers after commit.
+   */
+  async runInTransaction<T>(call: ActionCall, fn: (ctx: ActionContext) => Promise<T>, name: string): Promise<T> {
+    const events: QueuedEvent[] = [];
+    const result = await this.db.transaction(async (transaction) =>
+      fn({
+        action: name,
+        actor: call.actor,
+        address: call.address ?? '',
+        requestId: call.requestId ?? randomUUID(),
+        services: this.services,
+        transaction,
+        emit: (event, payload) => void events.push({ name: event, payload }),
+      }),
+    );
+    await this.deliver(events);
+    return result;
+  }
+
   /** Delivers events to observers in plugin order; one failing observer does not stop the others. */
   async deliver(events: QueuedEvent[]): Promise<void> {
     for (const event of events) {

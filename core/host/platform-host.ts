@@ -27,6 +27,7 @@ import { OrganizationService } from '../auth/organization-service.js';
 import { PermissionService } from '../auth/permission-service.js';
 import { DatasetService } from '../datasets/dataset-service.js';
 import { ActionRunner } from '../actions/action-runner.js';
+import { ResourceIntake } from '../datasets/resource-intake.js';
 import { JsonSchemaValidator } from '../validation/json-schema-validator.js';
 import { createApp } from '../http/create-app.js';
 import type { AppEnv } from '../http/app-env.js';
@@ -247,5 +248,6 @@ function bindDatabaseServices(container: Container, config: PlatformConfig, db: 
   container.bind(ids.OrganizationServiceId).toDynamicValue(() => new OrganizationService(db));
   container.bind(ids.PermissionServiceId).toDynamicValue((ctx) => new PermissionService(ctx.get(ids.OrganizationServiceId), registries.authPolicies));
   container.bind(ids.DatasetServiceId).toDynamicValue((ctx) => new DatasetService(db, ctx.get(ids.OrganizationServiceId), ctx.get(ids.PermissionServiceId), ctx.get(ids.AuditLogId), registries.schemas));
+  container.bind(ids.ResourceIntakeId).toDynamicValue((ctx) => new ResourceIntake(registries, config.string('depot', 'active') ?? 'fs', ctx.get(ids.DatasetServiceId), ctx.get(ids.ActionRunnerId)));
   container.bind(ids.ActionRunnerId).toDynamicValue(() => new ActionRunner(registries, db, services, new JsonSchemaValidator(), loggers.get('platform:actions')));
 }

@@ -14,6 +14,7 @@ import type { ApiTokenService } from '../auth/api-token-service.js';
 import type { UserService } from '../auth/user-service.js';
 import { AuthenticationError, ValidationError, isPlatformError } from '../errors.js';
 import { readJsonBody } from './read-json-body.js';
+import { mountDownloads } from './download-route.js';
 
 /** What the app needs from the host. */
 export interface AppDependencies {
@@ -71,6 +72,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     app.get(`${prefix}/:name`, actionRoute);
     app.post(`${prefix}/:name`, actionRoute);
   }
+
+  mountDownloads(app);
 
   for (const { value: protocol } of deps.registries.uploadProtocols.contributions()) {
     const sub = new Hono<AppEnv>();

@@ -12,6 +12,7 @@ import type { DatasetService } from '../datasets/dataset-service.js';
 import type { HookRegistries } from '../plugins/hook-registries.js';
 import type { ActionRunner } from '../actions/action-runner.js';
 import type { Migrator } from '../db/migrator.js';
+import type { ResourceIntake } from '../datasets/resource-intake.js';
 import type { LoadedPlugin } from '../plugins/plugin-loader.js';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../http/app-env.js';
@@ -38,3 +39,4 @@ export const ActionRunnerId: ServiceIdentifier<ActionRunner> = Symbol.for('platf
 export const MigratorId: ServiceIdentifier<Migrator> = Symbol.for('platform.Migrator');
 export const LoadedPluginsId: ServiceIdentifier<readonly LoadedPlugin[]> = Symbol.for('platform.LoadedPlugins');
 export const HostRuntimeId: ServiceIdentifier<HostRuntime> = Symbol.for('platform.HostRuntime');
+export const ResourceIntakeId: ServiceIdentifier<ResourceIntake> = Symbol.for('platform.ResourceIntake');
