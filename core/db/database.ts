@@ -41,6 +41,8 @@ export class Database {
     readonly dialect: Dialect,
     /** Where it is, without credentials (for messages). */
     readonly description: string,
+    /** The PostgreSQL schema in use, when not the default. */
+    readonly schema?: string,
   ) {
     this.models = defineCoreModels(sequelize, dialect);
   }
@@ -70,7 +72,7 @@ export class Database {
         pool: { max: options.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
         dialectOptions: options.schema ? { options: `-c search_path=${schema}` } : {},
       });
-      const db = new Database(sequelize, 'postgres', `postgresql://${url.host}${url.pathname}${options.schema ? ` (schema ${schema})` : ''}`);
+      const db = new Database(sequelize, 'postgres', `postgresql://${url.host}${url.pathname}${options.schema ? ` (schema ${schema})` : ''}`, options.schema);
       await db.probe();
       return db;
     }

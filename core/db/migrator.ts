@@ -34,7 +34,7 @@ export class Migrator {
         })),
       ),
       context,
-      storage: new SequelizeStorage({ sequelize: db.sequelize, tableName: 'platform_migrations' }),
+      storage: new SequelizeStorage({ sequelize: db.sequelize, tableName: 'platform_migrations', ...(db.schema ? { schema: db.schema } : {}) }),
       logger: undefined,
     });
   }

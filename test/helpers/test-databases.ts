@@ -1,5 +1,5 @@
 // One parameterised helper for database suites: each suite runs on SQLite and, when the
-// test runner found PostgreSQL reachable, on PostgreSQL in a schema of its own.
+// test runner found PostgreSQL reachable, on PostgreSQL in a database of its own.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ export interface TestDatabase {
   kind: 'sqlite' | 'postgres';
   /** Value for `[db] url`. */
   url: string;
-  /** Value for `[db] schema` (PostgreSQL only). */
+  /** Value for `[db] schema` (unused: each PostgreSQL suite gets a database of its own). */
   schema: string | undefined;
   /** A scratch directory for the suite (data dir, depot, secrets). */
   dir: string;
@@ -33,16 +33,24 @@ export async function createTestDatabase(kind: 'sqlite' | 'postgres'): Promise<T
   }
   const url = process.env.PLATFORM_TEST_PG_URL;
   if (!url) throw new Error('PostgreSQL is not available for tests');
-  const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  // A database of its own (not just a schema): PostgreSQL's catalogue is per database, so
+  // parallel suites creating and dropping tables never see each other's.
+  const name = `platform_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const own = new URL(url);
+  own.pathname = `/${name}`;
   return {
     kind,
-    url,
-    schema,
+    url: own.toString(),
+    schema: undefined,
     dir,
     cleanup: async () => {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await client.end();
       rmSync(dir, { recursive: true, force: true });
     },
