@@ -5,7 +5,7 @@ export type { PluginContext } from './plugins/plugin-context.js';
 export { hookId, type HookId, type Contribution, type Disposable } from './plugins/hook-id.js';
 export type { ConfigSectionSchema, ConfigPropertySchema } from './config/config-schema-types.js';
 
-export { Depot, type StoredObject, type ByteRange, type DepotEntry } from './plugins/hooks/depot.js';
+export { Depot, type StoredObject, type ByteRange, type DepotEntry, type PartialUploads, type PartialEntry } from './plugins/hooks/depot.js';
 export { UploadProtocol } from './plugins/hooks/upload-protocol.js';
 export { Schema, type ResourceInspection, type DatasetValidationInput } from './plugins/hooks/schema.js';
 export { Anonymiser, type RecordSource, type RecordDestination, type AnonymisationResult } from './plugins/hooks/anonymiser.js';
@@ -24,6 +24,8 @@ export type { Services } from './services/services.js';
 export type { Actor, UserIdentity } from './auth/actor.js';
 export type { DatasetRecord, ResourceRecord, DatasetState, ResourceState } from './datasets/dataset-types.js';
 export type { Logger } from './logger.js';
+export type { Database } from './db/database.js';
+export type { PlatformConfig } from './config/platform-config.js';
 export * from './errors.js';
 export * from './services/service-ids.js';
 export type { ResourceIntake, IntakeCall } from './datasets/resource-intake.js';

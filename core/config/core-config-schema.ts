@@ -67,6 +67,15 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
       active: { type: 'string', default: 'fs', description: 'Name of the depot new files are written to.' },
     },
   },
+  upload: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      max_size: { type: 'integer', minimum: 1, default: 107_374_182_400, description: 'Largest file an upload protocol accepts, in bytes (default 100 GiB).' },
+      expiry_hours: { type: 'integer', minimum: 1, default: 24, description: 'An unfinished upload expires this long after its last progress.' },
+      quota_bytes: { type: 'integer', minimum: 1, default: 214_748_364_800, description: 'Bytes one user may have in unfinished uploads at once (default 200 GiB).' },
+    },
+  },
   inspect: {
     type: 'object',
     additionalProperties: false,

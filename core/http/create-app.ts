@@ -31,7 +31,7 @@ export interface AppDependencies {
 
 /** Builds the platform's HTTP app. */
 export function createApp(deps: AppDependencies): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ strict: false });
 
   app.use('*', async (c, next) => {
     const requestId = randomUUID();
@@ -76,12 +76,12 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   mountDownloads(app);
 
   for (const { value: protocol } of deps.registries.uploadProtocols.contributions()) {
-    const sub = new Hono<AppEnv>();
+    const sub = new Hono<AppEnv>({ strict: false });
     protocol.mount(sub);
     app.route(`/upload/${protocol.name}`, sub);
   }
   for (const { value: route } of deps.registries.routes.contributions()) {
-    const sub = new Hono<AppEnv>();
+    const sub = new Hono<AppEnv>({ strict: false });
     route.mount(sub);
     app.route(route.path, sub);
   }

@@ -24,6 +24,42 @@ export interface DepotEntry {
   modified: Date;
 }
 
+/** One partial upload as a depot keeps it. */
+export interface PartialEntry {
+  uploadId: string;
+  size: number;
+  modified: Date;
+}
+
+/**
+ * Partial uploads kept by a depot, so that any node can resume any upload: bytes are
+ * appended at an offset, and the finished object is moved into place without a copy
+ * where the depot can (a rename on a filesystem, completing a multipart upload on S3).
+ */
+export interface PartialUploads {
+  /** Starts an empty partial upload. */
+  create(uploadId: string): Promise<void>;
+  /** Bytes received so far (the authoritative offset after a crash), or undefined when unknown. */
+  size(uploadId: string): Promise<number | undefined>;
+  /**
+   * Appends bytes from `source` at `offset` (which must equal the current size), at most
+   * `limit` bytes, made durable before returning. What arrived before the source ended or
+   * failed is kept. @returns the bytes appended.
+   * @throws ValidationError when more than `limit` bytes arrive (the excess is not kept).
+   */
+  append(uploadId: string, offset: number, source: Readable, limit: number): Promise<number>;
+  /** Cuts a partial upload back to `size` bytes (drops a chunk that failed its checksum). */
+  truncate(uploadId: string, size: number): Promise<void>;
+  /** Reads what was received (to re-hash after a resume on another process). */
+  open(uploadId: string, range?: ByteRange): Promise<Readable>;
+  /** Moves the finished upload into place as the object of `key`; `size` and `sha256` are recorded as given. */
+  finish(uploadId: string, key: string, checked: { size: number; sha256: string }): Promise<StoredObject>;
+  /** Removes a partial upload; absent ones are not an error. */
+  delete(uploadId: string): Promise<void>;
+  /** Every partial upload (for expiry and inspect). */
+  list(): AsyncIterable<PartialEntry>;
+}
+
 /**
  * A place where files live (filesystem, S3, ...). Dispatch: **registry** keyed by `name`;
  * `[depot] active` names the one new files go to, and every registered depot can read, so
@@ -49,6 +85,8 @@ export interface Depot {
   delete(location: string): Promise<void>;
   /** Walks every stored object (for `inspect`). */
   list(): AsyncIterable<DepotEntry>;
+  /** Partial uploads, for resumable upload protocols; undefined when the depot has none. */
+  readonly partials?: PartialUploads;
 }
 
 /** Service identifier of the {@link Depot} hook. */
