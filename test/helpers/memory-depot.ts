@@ -28,7 +28,7 @@ export class MemoryPartials implements PartialUploads {
       for await (const chunk of source) {
         const buffer = Buffer.from(chunk as Buffer);
         if (written + buffer.length > limit) {
-          upload.data = Buffer.concat([upload.data, buffer.subarray(0, limit - written)]);
+          upload.data = upload.data.subarray(0, offset);
           throw new ValidationError(`more than the ${limit} bytes left were sent`);
         }
         upload.data = Buffer.concat([upload.data, buffer]);
@@ -100,6 +100,7 @@ export class MemoryDepot implements Depot {
   async open(location: string, range?: ByteRange): Promise<Readable> {
     const object = this.objects.get(location);
     if (!object) throw new NotFoundError(`no object at ${location}`);
+    if (range && (range.start < 0 || range.end < range.start || range.end >= object.data.length)) throw new ValidationError(`range ${range.start}-${range.end} is outside the ${object.data.length} bytes`);
     return Readable.from([range ? object.data.subarray(range.start, range.end + 1) : object.data]);
   }
 
