@@ -26,7 +26,10 @@ const RANK = { ok: 0, repaired: 1, warning: 2, problem: 3, error: 4 } as const;
 
 /** Runs checks in order and returns the report (without timing and exit code fields filled by the caller). */
 export async function runInspectChecks(checks: readonly InspectCheck[], options: InspectRunOptions): Promise<ReportedCheck[]> {
-  const selected = options.only?.length ? checks.filter((c) => options.only!.includes(c.area)) : checks;
+  const chosen = options.only?.length ? checks.filter((c) => options.only!.includes(c.area)) : checks;
+  // Group by area, areas in the order they first appear (core's first, then plugins').
+  const areas = [...new Set(chosen.map((c) => c.area))];
+  const selected = areas.flatMap((area) => chosen.filter((c) => c.area === area));
   const out: ReportedCheck[] = [];
   for (const check of selected) {
     options.onCheckStart?.(check);
