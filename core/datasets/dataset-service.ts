@@ -20,8 +20,13 @@ export function toDatasetRecord(row: DatasetRow): DatasetRecord {
     id: row.id, name: row.name, title: row.title, notes: row.notes, type: row.type, ownerOrgId: row.ownerOrgId,
     private: Boolean(row.private), state: row.state, licenseId: row.licenseId ?? undefined,
     tags: parseJson<string[]>(row.tags, []), extras: parseJson<Record<string, unknown>>(row.extras, {}),
-    creatorUserId: row.creatorUserId ?? undefined, createdAt: row.createdAt, modifiedAt: row.modifiedAt,
+    creatorUserId: row.creatorUserId ?? undefined, createdAt: toDate(row.createdAt), modifiedAt: toDate(row.modifiedAt),
   };
+}
+
+/** Raw queries on SQLite return dates as text. */
+function toDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
 }
 
 /** Converts a row to the record plugins see. */
@@ -30,7 +35,7 @@ export function toResourceRecord(row: ResourceRow): ResourceRecord {
     id: row.id, datasetId: row.datasetId, name: row.name, format: row.format, description: row.description, url: row.url,
     size: row.size === null ? undefined : Number(row.size), sha256: row.sha256 ?? undefined, depot: row.depot ?? undefined,
     location: row.location ?? undefined, state: row.state, metadata: parseJson<Record<string, unknown>>(row.metadata, {}),
-    position: row.position, createdAt: row.createdAt, modifiedAt: row.modifiedAt,
+    position: row.position, createdAt: toDate(row.createdAt), modifiedAt: toDate(row.modifiedAt),
   };
 }
 
