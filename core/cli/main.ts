@@ -70,6 +70,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     if (command.needs === 'database') {
       await host?.stop();
       host = await PlatformHost.start({ configFile: file, env: io.env, level: 'database', migrate: command.name.startsWith('db ') ? 'none' : undefined });
+      // Use the command as registered on this host: a plugin's closures belong to the host that registered them.
+      command = host.registries.commands.get(command.name) ?? command;
     }
     const ctx: CommandContext = {
       services: host?.services ?? { get: () => { throw new ConfigError(`command "${command!.name}" runs without configuration`); } },
