@@ -17,7 +17,7 @@ export function serveCommands(): CommandDefinition[] {
   return [
     {
       name: 'serve',
-      summary: 'run the HTTP server (and, unless [jobs] worker = external, a job worker)',
+      summary: 'run the HTTP server',
       needs: 'database',
       async run(_args, ctx) {
         const config = ctx.services.get(PlatformConfigId);
