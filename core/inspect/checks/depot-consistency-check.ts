@@ -29,8 +29,8 @@ export const depotConsistencyCheck: InspectCheck = {
     const registries = ctx.services.get(HookRegistriesId);
     const config = ctx.services.get(PlatformConfigId);
     const findings: InspectFinding[] = [];
-    const rows = (await db.models.Resource.findAll({ where: { location: { [Op.ne]: null }, state: { [Op.ne]: 'deleted' } }, attributes: ['id', 'datasetId', 'name', 'depot', 'location', 'size', 'sha256', 'state'] })).map((r) => r.get({ plain: true }));
-    const known = new Map<string, Set<string>>();
+    const rows = (await db.models.Resource.findAll({ where: { location: { [Op.ne]: null }, state: { [Op.ne]: 'deleted' } }, attributes: ['id', 'datasetId', 'name', 'depot', 'location', 'size', 'sha256', 'state', 'metadata'] })).map((r) => r.get({ plain: true }));
+    const recordedLocations = new Map<string, Set<string>>();
     const missing: typeof rows = [];
     const wrongSize: string[] = [];
     const wrongHash: string[] = [];
@@ -39,7 +39,7 @@ export const depotConsistencyCheck: InspectCheck = {
     const worker = async (): Promise<void> => {
       for (let row = queue.shift(); row; row = queue.shift()) {
         const depot = row.depot ? registries.depots.get(row.depot) : undefined;
-        (known.get(row.depot ?? '') ?? known.set(row.depot ?? '', new Set()).get(row.depot ?? ''))!.add(row.location!);
+        (recordedLocations.get(row.depot ?? '') ?? recordedLocations.set(row.depot ?? '', new Set()).get(row.depot ?? ''))!.add(row.location!);
         if (!depot) {
           findings.push({ severity: 'problem', title: `resource ${row.id} is stored in depot "${row.depot}", which no enabled plugin provides`, why: 'its file cannot be read', fix: 'enable the depot plugin again' });
         } else {
@@ -53,6 +53,21 @@ export const depotConsistencyCheck: InspectCheck = {
     };
     await Promise.all(Array.from({ length: ctx.deep ? HASH_CONCURRENCY : 1 }, worker));
 
+    const marked = (r: (typeof rows)[number]): boolean => {
+      const metadata = typeof r.metadata === 'string' ? (JSON.parse(r.metadata) as Record<string, unknown>) : r.metadata;
+      return r.state === 'invalid' && metadata?.['platform:problem'] === 'file missing from depot';
+    };
+    const known = missing.filter(marked);
+    if (known.length) {
+      findings.push({
+        severity: 'warning',
+        title: `${known.length} resource(s) are marked invalid because their file is missing`,
+        why: 'users see them as invalid until the file is restored or the resource deleted',
+        fix: 'restore the files from backup, or delete the resources',
+        details: known.map((r) => `${r.id} (${r.name}) at ${r.depot}:${r.location}`),
+      });
+    }
+    missing.splice(0, missing.length, ...missing.filter((r) => !marked(r)));
     if (missing.length) {
       findings.push({
         severity: 'problem',
@@ -79,7 +94,7 @@ export const depotConsistencyCheck: InspectCheck = {
     const quarantine = join(config.path('platform', 'data_dir')!, 'quarantine');
     for (const { value: depot } of registries.depots.contributions()) {
       const orphans: string[] = [];
-      const recorded = known.get(depot.name) ?? new Set<string>();
+      const recorded = recordedLocations.get(depot.name) ?? new Set<string>();
       // Resources whose rows are deleted still own their files until purged: not orphans.
       const deletedRows = await db.models.Resource.findAll({ where: { depot: depot.name, state: 'deleted' }, attributes: ['location'] });
       for (const r of deletedRows) recorded.add(r.get({ plain: true }).location ?? '');
