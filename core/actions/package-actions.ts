@@ -1,7 +1,7 @@
 // package_* actions: datasets through the CKAN-style API.
 import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.js';
-import { DatasetServiceId, OrganizationServiceId, DatabaseId } from '../services/service-ids.js';
-import { DatasetSearch, parseSearchQuery } from '../datasets/dataset-search.js';
+import { DatasetServiceId, OrganizationServiceId, DatabaseId, ReadCacheId } from '../services/service-ids.js';
+import { DatasetSearch, parseSearchQuery, type SearchQuery } from '../datasets/dataset-search.js';
 import { datasetDict, type OrganizationSummary } from '../datasets/dataset-view.js';
 import { toDatasetRecord, toResourceRecord } from '../datasets/dataset-service.js';
 import type { DatasetRecord, ResourceRecord } from '../datasets/dataset-types.js';
@@ -34,8 +34,19 @@ export function packageActions(): ActionDefinition[] {
       help: 'Returns a dataset with its resources. Parameters: id (name or id).',
       inputSchema: idInput,
       run: async (input, ctx) => {
+        // Public active datasets look the same to everyone: serve them from the read cache.
+        const cache = ctx.services.get(ReadCacheId);
+        const key = `show:${input.id as string}`;
+        const cached = cache.get<Record<string, unknown>>(key);
+        if (cached) return cached;
+        const generation = cache.current();
         const { dataset, resources } = await ctx.services.get(DatasetServiceId).show(input.id as string, ctx);
-        return dictOf(ctx, dataset, resources);
+        const dict = await dictOf(ctx, dataset, resources);
+        if (!dataset.private && dataset.state === 'active') {
+          cache.set(`show:${dataset.name}`, dict, generation);
+          cache.set(`show:${dataset.id}`, dict, generation);
+        }
+        return dict;
       },
     },
     {
@@ -56,25 +67,15 @@ export function packageActions(): ActionDefinition[] {
       help: 'Searches datasets. Parameters: q (words in name, title, notes, tags), fq (organization:, type:, state:), rows, start, sort. Returns count and results.',
       run: async (input, ctx) => {
         const query = parseSearchQuery(input);
-        const db = ctx.services.get(DatabaseId);
-        const { count, rows } = await new DatasetSearch(db, ctx.services.get(OrganizationServiceId)).search(query, ctx.actor, ctx.transaction);
-        const datasets = rows.map(toDatasetRecord);
-        const ids = datasets.map((d) => d.id);
-        const resourceRows = ids.length ? await db.models.Resource.findAll({ where: { datasetId: ids }, order: [['position', 'ASC']] }) : [];
-        const byDataset = new Map<string, ResourceRecord[]>();
-        for (const row of resourceRows) {
-          const resource = toResourceRecord(row.get({ plain: true }));
-          if (resource.state === 'deleted') continue;
-          byDataset.set(resource.datasetId, [...(byDataset.get(resource.datasetId) ?? []), resource]);
-        }
-        const orgIds = [...new Set(datasets.map((d) => d.ownerOrgId))];
-        const orgRows = orgIds.length ? await db.models.Organization.findAll({ where: { id: orgIds } }) : [];
-        const orgs = new Map(orgRows.map((r) => r.get({ plain: true })).map((o) => [o.id, { id: o.id, name: o.name, title: o.title }]));
-        return {
-          count,
-          sort: query.sort,
-          results: datasets.map((d) => datasetDict(d, byDataset.get(d.id) ?? [], orgs.get(d.ownerOrgId))),
-        };
+        // Anonymous searches see public data only: the same answer for every anonymous caller.
+        const cache = ctx.actor.kind === 'anonymous' ? ctx.services.get(ReadCacheId) : undefined;
+        const key = `search:${JSON.stringify(query)}`;
+        const cached = cache?.get<Record<string, unknown>>(key);
+        if (cached) return cached;
+        const generation = cache?.current() ?? 0;
+        const answer = await searchDatasets(query, ctx);
+        cache?.set(key, answer, generation);
+        return answer;
       },
     },
     {
@@ -121,4 +122,27 @@ function withoutName(rest: Record<string, unknown>, input: Record<string, unknow
     return others;
   }
   return rest;
+}
+
+/** Runs a search and builds the CKAN answer (count, sort, results with resources and organisations). */
+async function searchDatasets(query: SearchQuery, ctx: ActionContext): Promise<Record<string, unknown>> {
+  const db = ctx.services.get(DatabaseId);
+  const { count, rows } = await new DatasetSearch(db, ctx.services.get(OrganizationServiceId)).search(query, ctx.actor, ctx.transaction);
+  const datasets = rows.map(toDatasetRecord);
+  const ids = datasets.map((d) => d.id);
+  const resourceRows = ids.length ? await db.models.Resource.findAll({ where: { datasetId: ids }, order: [['position', 'ASC']] }) : [];
+  const byDataset = new Map<string, ResourceRecord[]>();
+  for (const row of resourceRows) {
+    const resource = toResourceRecord(row.get({ plain: true }));
+    if (resource.state === 'deleted') continue;
+    byDataset.set(resource.datasetId, [...(byDataset.get(resource.datasetId) ?? []), resource]);
+  }
+  const orgIds = [...new Set(datasets.map((d) => d.ownerOrgId))];
+  const orgRows = orgIds.length ? await db.models.Organization.findAll({ where: { id: orgIds } }) : [];
+  const orgs = new Map(orgRows.map((r) => r.get({ plain: true })).map((o) => [o.id, { id: o.id, name: o.name, title: o.title }]));
+  return {
+    count,
+    sort: query.sort,
+    results: datasets.map((d) => datasetDict(d, byDataset.get(d.id) ?? [], orgs.get(d.ownerOrgId))),
+  };
 }

@@ -10,6 +10,7 @@ import type { PermissionService } from '../auth/permission-service.js';
 import type { ActionContext } from '../plugins/hooks/actions.js';
 import type { Schema } from '../plugins/hooks/schema.js';
 import type { Contribution } from '../plugins/hook-id.js';
+import type { ReadCache } from './read-cache.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../errors.js';
 import type { DatasetRecord, ResourceRecord } from './dataset-types.js';
 import { parseDatasetInput, parseResourceInput, searchText, type DatasetInput, type ResourceInput } from './dataset-input.js';
@@ -60,7 +61,14 @@ export class DatasetService {
     private readonly permissions: PermissionService,
     private readonly audit: AuditLog,
     private readonly schemas: readonly Contribution<Schema>[],
+    private readonly cache: ReadCache,
   ) {}
+
+  /** Empties the read cache once the change commits (at once without a transaction). */
+  private changed(ctx: ActionContext): void {
+    if (ctx.transaction) ctx.transaction.afterCommit(() => this.cache.invalidate());
+    else void this.cache.invalidate();
+  }
 
   /** Fields the schemas declare for a dataset type (beyond core's). */
   extraFields(type: string): Set<string> {
@@ -118,6 +126,7 @@ export class DatasetService {
     await this.validateWithSchemas(dataset, undefined, [], ctx);
     await this.db.models.Dataset.create(this.toRow(dataset), { transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: dataset.id, address: ctx.address, details: { name: dataset.name } }, ctx.transaction);
+    this.changed(ctx);
     ctx.emit('dataset.created', { dataset, actor: ctx.actor });
     return dataset;
   }
@@ -162,6 +171,7 @@ export class DatasetService {
     await this.validateWithSchemas(dataset, previous, resources, ctx);
     await this.db.models.Dataset.update(this.toRow(dataset), { where: { id: dataset.id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: dataset.id, address: ctx.address, details: { changed: changedFields(previous, dataset) } }, ctx.transaction);
+    this.changed(ctx);
     ctx.emit('dataset.updated', { dataset, previous, actor: ctx.actor });
     return dataset;
   }
@@ -173,6 +183,7 @@ export class DatasetService {
     const dataset: DatasetRecord = { ...previous, state: 'deleted', modifiedAt: new Date() };
     await this.db.models.Dataset.update({ state: 'deleted', modifiedAt: dataset.modifiedAt }, { where: { id: dataset.id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: dataset.id, address: ctx.address, details: { name: dataset.name } }, ctx.transaction);
+    this.changed(ctx);
     ctx.emit('dataset.deleted', { dataset, actor: ctx.actor });
     return dataset;
   }
@@ -203,6 +214,7 @@ export class DatasetService {
     await this.db.models.Resource.create(this.toResourceRow(resource), { transaction: ctx.transaction });
     await this.db.models.Dataset.update({ modifiedAt: now }, { where: { id: dataset.id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'resource', objectId: resource.id, address: ctx.address, details: { dataset: dataset.name, name: resource.name } }, ctx.transaction);
+    this.changed(ctx);
     ctx.emit('resource.created', { resource, dataset, actor: ctx.actor });
     return resource;
   }
@@ -226,6 +238,7 @@ export class DatasetService {
     await this.validateWithSchemas({ ...dataset, modifiedAt: resource.modifiedAt }, dataset, others, ctx);
     await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id: resource.id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'resource', objectId: resource.id, address: ctx.address, details: { dataset: dataset.name } }, ctx.transaction);
+    this.changed(ctx);
     ctx.emit('resource.updated', { resource, previous, actor: ctx.actor });
     return resource;
   }
@@ -237,6 +250,7 @@ export class DatasetService {
     const resource: ResourceRecord = { ...previous, state: 'deleted', modifiedAt: new Date() };
     await this.db.models.Resource.update({ state: 'deleted', modifiedAt: resource.modifiedAt }, { where: { id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'resource', objectId: id, address: ctx.address, details: { dataset: dataset.name, name: resource.name } }, ctx.transaction);
+    this.changed(ctx);
     ctx.emit('resource.deleted', { resource, actor: ctx.actor });
     return resource;
   }
@@ -251,6 +265,7 @@ export class DatasetService {
     const resource: ResourceRecord = { ...previous, depot: stored.depot, location: stored.location, size: stored.size, sha256: stored.sha256, state: stored.state ?? 'validating', modifiedAt: new Date() };
     await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: 'resource.stored', objectType: 'resource', objectId: id, address: ctx.address, details: { dataset: dataset.name, size: stored.size, sha256: stored.sha256 } }, ctx.transaction);
+    this.changed(ctx);
     ctx.emit('resource.stored', { resource, actor: ctx.actor });
     return resource;
   }
@@ -261,6 +276,7 @@ export class DatasetService {
     const resource: ResourceRecord = { ...previous, state, metadata: { ...previous.metadata, ...metadata }, modifiedAt: new Date() };
     await this.db.models.Resource.update({ state, metadata: resource.metadata, modifiedAt: resource.modifiedAt }, { where: { id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: 'resource.state', objectType: 'resource', objectId: id, address: ctx.address, details: { state } }, ctx.transaction);
+    this.changed(ctx);
     ctx.emit('resource.updated', { resource, previous, actor: ctx.actor });
     return resource;
   }

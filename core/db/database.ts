@@ -43,6 +43,8 @@ export class Database {
     readonly description: string,
     /** The PostgreSQL schema in use, when not the default. */
     readonly schema?: string,
+    /** How to open another connection (e.g. for LISTEN); never logged. */
+    readonly connection?: { url: string; password?: string },
   ) {
     this.models = defineCoreModels(sequelize, dialect);
   }
@@ -72,7 +74,10 @@ export class Database {
         pool: { max: options.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
         dialectOptions: options.schema ? { options: `-c search_path=${schema}` } : {},
       });
-      const db = new Database(sequelize, 'postgres', `postgresql://${url.host}${url.pathname}${options.schema ? ` (schema ${schema})` : ''}`, options.schema);
+      const db = new Database(sequelize, 'postgres', `postgresql://${url.host}${url.pathname}${options.schema ? ` (schema ${schema})` : ''}`, options.schema, {
+        url: options.url,
+        ...(options.password ? { password: options.password } : {}),
+      });
       await db.probe();
       return db;
     }

@@ -28,6 +28,7 @@ import { PermissionService } from '../auth/permission-service.js';
 import { DatasetService } from '../datasets/dataset-service.js';
 import { ActionRunner } from '../actions/action-runner.js';
 import { ResourceIntake } from '../datasets/resource-intake.js';
+import { ReadCache } from '../datasets/read-cache.js';
 import { JsonSchemaValidator } from '../validation/json-schema-validator.js';
 import { createApp } from '../http/create-app.js';
 import type { AppEnv } from '../http/app-env.js';
@@ -234,6 +235,7 @@ export class PlatformHost {
       }
     }
     this.registries.dispose();
+    if (this.db) await this.services.get(ids.ReadCacheId).close();
     await this.db?.close();
   }
 }
@@ -247,7 +249,8 @@ function bindDatabaseServices(container: Container, config: PlatformConfig, db: 
   container.bind(ids.ApiTokenServiceId).toDynamicValue((ctx) => new ApiTokenService(db, ctx.get(ids.UserServiceId), readSecretFile(secretKeyFile, '[platform] secret_key_file')));
   container.bind(ids.OrganizationServiceId).toDynamicValue(() => new OrganizationService(db));
   container.bind(ids.PermissionServiceId).toDynamicValue((ctx) => new PermissionService(ctx.get(ids.OrganizationServiceId), registries.authPolicies));
-  container.bind(ids.DatasetServiceId).toDynamicValue((ctx) => new DatasetService(db, ctx.get(ids.OrganizationServiceId), ctx.get(ids.PermissionServiceId), ctx.get(ids.AuditLogId), registries.schemas));
+  container.bind(ids.ReadCacheId).toDynamicValue(() => new ReadCache(db, loggers.get('platform:cache')));
+  container.bind(ids.DatasetServiceId).toDynamicValue((ctx) => new DatasetService(db, ctx.get(ids.OrganizationServiceId), ctx.get(ids.PermissionServiceId), ctx.get(ids.AuditLogId), registries.schemas, ctx.get(ids.ReadCacheId)));
   container.bind(ids.ResourceIntakeId).toDynamicValue((ctx) => new ResourceIntake(registries, config.string('depot', 'active') ?? 'fs', ctx.get(ids.DatasetServiceId), ctx.get(ids.ActionRunnerId)));
   container.bind(ids.ActionRunnerId).toDynamicValue(() => new ActionRunner(registries, db, services, new JsonSchemaValidator(), loggers.get('platform:actions')));
 }

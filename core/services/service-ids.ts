@@ -13,6 +13,7 @@ import type { HookRegistries } from '../plugins/hook-registries.js';
 import type { ActionRunner } from '../actions/action-runner.js';
 import type { Migrator } from '../db/migrator.js';
 import type { ResourceIntake } from '../datasets/resource-intake.js';
+import type { ReadCache } from '../datasets/read-cache.js';
 import type { LoadedPlugin } from '../plugins/plugin-loader.js';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../http/app-env.js';
@@ -40,3 +41,4 @@ export const MigratorId: ServiceIdentifier<Migrator> = Symbol.for('platform.Migr
 export const LoadedPluginsId: ServiceIdentifier<readonly LoadedPlugin[]> = Symbol.for('platform.LoadedPlugins');
 export const HostRuntimeId: ServiceIdentifier<HostRuntime> = Symbol.for('platform.HostRuntime');
 export const ResourceIntakeId: ServiceIdentifier<ResourceIntake> = Symbol.for('platform.ResourceIntake');
+export const ReadCacheId: ServiceIdentifier<ReadCache> = Symbol.for('platform.ReadCache');

@@ -2,7 +2,7 @@
 import { basename, relative } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { CommandDefinition } from '../../plugins/hooks/commands.js';
-import { DatabaseId, HostRuntimeId, PlatformConfigId } from '../../services/service-ids.js';
+import { DatabaseId, HostRuntimeId, PlatformConfigId, ReadCacheId } from '../../services/service-ids.js';
 
 /** How this CLI was invoked, for printed hints: `platform`, or `node bin/platform.js` in a checkout. */
 function cliInvocation(): string {
@@ -25,6 +25,8 @@ export function serveCommands(): CommandDefinition[] {
         const http = config.section<{ host: string; port: number }>('http');
         const app = runtime.app();
         await runtime.startPlugins();
+        // Other nodes' writes empty this node's read cache (PostgreSQL LISTEN/NOTIFY).
+        await ctx.services.get(ReadCacheId).listen();
         const server = serve({ fetch: app.fetch, hostname: http.host, port: http.port });
         await new Promise<void>((resolve, reject) => {
           server.once('listening', resolve);

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { Op } from 'sequelize';
 import type { InspectCheck, InspectFinding } from '../../plugins/hooks/inspect-checks.js';
 import type { Depot } from '../../plugins/hooks/depot.js';
-import { AuditLogId, DatabaseId, HookRegistriesId, PlatformConfigId } from '../../services/service-ids.js';
+import { AuditLogId, DatabaseId, HookRegistriesId, PlatformConfigId, ReadCacheId } from '../../services/service-ids.js';
 
 /** Files hashed at once with --deep (both cores busy: one hashing while the other reads). */
 const HASH_CONCURRENCY = 2;
@@ -83,6 +83,7 @@ export const depotConsistencyCheck: InspectCheck = {
               const metadata = { ...((current?.get({ plain: true }).metadata as Record<string, unknown>) ?? {}), 'platform:problem': 'file missing from depot' };
               await db.models.Resource.update({ state: 'invalid', metadata }, { where: { id: r.id } });
             }
+            await ctx.services.get(ReadCacheId).invalidate();
             return `marked invalid: ${missing.map((r) => r.id).join(', ')}`;
           },
         },

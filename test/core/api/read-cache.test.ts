@@ -1,0 +1,62 @@
+// The read cache never serves a stale answer to the process that wrote, and on PostgreSQL
+// another process's write empties it through NOTIFY. Private datasets are never cached.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { databaseKinds } from '../../helpers/test-databases.js';
+import { startTestHost, type TestHost } from '../../helpers/test-host.js';
+import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
+import { PlatformHost } from '../../../core/host/platform-host.js';
+import { ReadCacheId } from '../../../core/services/service-ids.js';
+
+for (const kind of databaseKinds()) {
+  describe(`read cache (${kind})`, () => {
+    let t: TestHost;
+    let f: ApiFixtures;
+    before(async () => {
+      t = await startTestHost(kind);
+      f = await createApiFixtures(t);
+    });
+    after(async () => t.close());
+
+    const title = async (id: string, token = ''): Promise<string> => ((await t.call('package_show', { id }, { method: 'GET', token })).body.result as { title: string }).title;
+
+    it('shows a change at once in the writing process', async () => {
+      await t.call('package_create', { name: 'cached', owner_org: 'lab', title: 'One' }, { token: f.tokens.editor });
+      assert.equal(await title('cached'), 'One');
+      assert.equal(await title('cached'), 'One');
+      await t.call('package_patch', { id: 'cached', title: 'Two' }, { token: f.tokens.editor });
+      assert.equal(await title('cached'), 'Two');
+      const search = async () => ((await t.call('package_search', { q: 'cached' }, { method: 'GET' })).body.result as { results: Array<{ title: string }> }).results[0]?.title;
+      assert.equal(await search(), 'Two');
+      await t.call('package_patch', { id: 'cached', title: 'Three' }, { token: f.tokens.editor });
+      assert.equal(await search(), 'Three');
+      await t.call('package_patch', { id: 'cached', private: true }, { token: f.tokens.editor });
+      assert.equal((await t.call('package_show', { id: 'cached' }, { method: 'GET' })).status, 404, 'made private: no longer served from the cache');
+    });
+
+    it('never caches private datasets for members', async () => {
+      await t.call('package_create', { name: 'private-one', owner_org: 'lab', private: true, title: 'Secret' }, { token: f.tokens.editor });
+      assert.equal(await title('private-one', f.tokens.member), 'Secret');
+      assert.equal((await t.call('package_show', { id: 'private-one' }, { method: 'GET' })).status, 404);
+    });
+
+    it('empties on another process\'s write (PostgreSQL NOTIFY)', { skip: kind !== 'postgres' && 'notifications need PostgreSQL' }, async () => {
+      await t.host.services.get(ReadCacheId).listen();
+      await t.call('package_create', { name: 'shared', owner_org: 'lab', title: 'Before' }, { token: f.tokens.editor });
+      assert.equal(await title('shared'), 'Before');
+      const other = await PlatformHost.start({ configFile: t.configFile, env: {}, logSink: () => undefined });
+      try {
+        const runner = other.services.get((await import('../../../core/services/service-ids.js')).ActionRunnerId);
+        await runner.run('package_patch', { id: 'shared', title: 'After' }, { actor: { kind: 'system', name: 'test' } });
+      } finally {
+        await other.stop();
+      }
+      let seen = '';
+      for (let i = 0; i < 50 && seen !== 'After'; i++) {
+        seen = await title('shared');
+        if (seen !== 'After') await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(seen, 'After');
+    });
+  });
+}
