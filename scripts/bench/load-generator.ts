@@ -30,7 +30,7 @@ export function median(values: number[]): number {
  * Drives `origin` with `connections` concurrent clients for `seconds`, each request's path
  * chosen by `path()`. Non-2xx answers count as errors.
  */
-export async function runLoad(origin: string, path: () => string, options: { connections: number; seconds: number; warmupSeconds?: number }): Promise<LoadResult> {
+export async function runLoad(origin: string, path: () => string, options: { connections: number; seconds: number; warmupSeconds?: number; headers?: Record<string, string> }): Promise<LoadResult> {
   const pool = new Pool(origin, { connections: options.connections, pipelining: 1 });
   try {
     const drive = async (seconds: number, record: boolean): Promise<{ latencies: number[]; errors: number }> => {
@@ -42,7 +42,7 @@ export async function runLoad(origin: string, path: () => string, options: { con
           while (performance.now() < end) {
             const start = performance.now();
             try {
-              const response = await pool.request({ path: path(), method: 'GET' });
+              const response = await pool.request({ path: path(), method: 'GET', headers: options.headers ?? {} });
               await response.body.arrayBuffer();
               if (response.statusCode >= 300) errors++;
             } catch {
