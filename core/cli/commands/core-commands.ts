@@ -9,8 +9,9 @@ import { tokenCommands } from './token-commands.js';
 import { pluginsCommands } from './plugins-command.js';
 import { inspectCommands } from './inspect-command.js';
 import { accessTokenCommands } from './access-token-commands.js';
+import { uploadCommands } from './upload-command.js';
 
 /** Core's commands. */
 export function coreCommands(): CommandDefinition[] {
-  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands(), ...accessTokenCommands()];
+  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands(), ...accessTokenCommands(), ...uploadCommands()];
 }
