@@ -9,8 +9,15 @@ export default definePlugin({
   version: '0.1.0',
   description: 'Resumable uploads with tus 1.0 (creation, termination, checksum, expiration)',
   coreVersion: '^0.1.0',
+  config: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      lock_seconds: { type: 'integer', minimum: 1, maximum: 3600, default: 15, description: 'Lease of a PATCH on its upload; after a crash the upload is writable again once it lapses.' },
+    },
+  },
   register(ctx) {
-    const protocol = new TusUploadProtocol(ctx.services);
+    const protocol = new TusUploadProtocol(ctx.services, Number(ctx.config.lock_seconds));
     ctx.contribute(UploadProtocol, protocol);
     ctx.contribute(Migrations, { migrations: [createTusUploads] });
     ctx.contribute(InspectChecks, staleUploadsCheck(protocol));

@@ -15,8 +15,6 @@ import { parseUploadMetadata, sanitiseResourceName } from './upload-metadata.js'
 
 const TUS_VERSION = '1.0.0';
 const CHECKSUMS: Record<string, string> = { sha1: 'sha1', sha256: 'sha256', md5: 'md5' };
-/** How long one PATCH holds an upload's lock before it must renew it. */
-const LOCK_SECONDS = 60;
 
 /** A tus-specific error status that is not in core's catalogue. */
 class TusError extends PlatformError {
@@ -43,7 +41,14 @@ export class TusUploadProtocol implements UploadProtocol {
   private readonly hashes = new Map<string, RunningHash>();
   private readonly store: TusUploadStore;
 
-  constructor(private readonly services: Services) {
+  /**
+   * @param lockSeconds how long a PATCH holds an upload's lock before renewing it; after a
+   * crash the upload is writable again once this lease lapses.
+   */
+  constructor(
+    private readonly services: Services,
+    private readonly lockSeconds = 15,
+  ) {
     this.store = new TusUploadStore(() => services.get(DatabaseId));
   }
 
@@ -157,8 +162,12 @@ export class TusUploadProtocol implements UploadProtocol {
 
   private async head(c: Context<AppEnv>): Promise<Response> {
     const upload = await this.owned(c);
+    // The bytes in the depot are authoritative: after a crash mid-PATCH they run ahead of the row.
+    const stored = await this.depot(upload.depot).partials.size(upload.id);
+    const offset = stored ?? upload.offset;
+    if (offset !== upload.offset) await this.store.setOffset(upload.id, offset, upload.expiresAt);
     return c.body(null, 200, {
-      'Upload-Offset': String(upload.offset),
+      'Upload-Offset': String(offset),
       'Upload-Length': String(upload.length),
       'Upload-Expires': upload.expiresAt.toUTCString(),
       'Cache-Control': 'no-store',
@@ -173,8 +182,8 @@ export class TusUploadProtocol implements UploadProtocol {
     const offset = Number(offsetHeader);
     const checksum = parseChecksum(c.req.header('upload-checksum'));
     const owner = randomUUID();
-    if (!(await this.store.lock(upload.id, owner, LOCK_SECONDS))) throw new TusError(423, `upload ${upload.id} is being written by another request; retry when it ends`);
-    const renew = setInterval(() => void this.store.lock(upload.id, owner, LOCK_SECONDS), (LOCK_SECONDS * 1000) / 3);
+    if (!(await this.store.lock(upload.id, owner, this.lockSeconds))) throw new TusError(423, `upload ${upload.id} is being written by another request; retry when it ends`);
+    const renew = setInterval(() => void this.store.lock(upload.id, owner, this.lockSeconds), (this.lockSeconds * 1000) / 3);
     try {
       const depot = this.depot(upload.depot);
       const stored = (await depot.partials.size(upload.id)) ?? 0;
@@ -264,7 +273,7 @@ export class TusUploadProtocol implements UploadProtocol {
   private async terminate(c: Context<AppEnv>): Promise<Response> {
     const upload = await this.owned(c);
     const owner = randomUUID();
-    if (!(await this.store.lock(upload.id, owner, LOCK_SECONDS))) throw new TusError(423, `upload ${upload.id} is being written; retry when it ends`);
+    if (!(await this.store.lock(upload.id, owner, this.lockSeconds))) throw new TusError(423, `upload ${upload.id} is being written; retry when it ends`);
     await this.depot(upload.depot).partials.delete(upload.id);
     await this.store.remove(upload.id);
     this.hashes.delete(upload.id);
