@@ -25,7 +25,7 @@ export type { Actor, UserIdentity } from './auth/actor.js';
 export type { DatasetRecord, ResourceRecord, DatasetState, ResourceState } from './datasets/dataset-types.js';
 export type { Logger } from './logger.js';
 export type { Database } from './db/database.js';
-export type { PlatformConfig } from './config/platform-config.js';
+export { splitList, type PlatformConfig } from './config/platform-config.js';
 export * from './errors.js';
 export * from './services/service-ids.js';
 export type { ResourceIntake, IntakeCall } from './datasets/resource-intake.js';

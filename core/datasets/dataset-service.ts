@@ -123,12 +123,13 @@ export class DatasetService {
       private: input.private ?? false, state: input.state ?? 'active', licenseId: input.licenseId ?? undefined, tags: input.tags ?? [],
       extras: input.extras ?? {}, creatorUserId: ctx.actor.kind === 'user' ? ctx.actor.user.id : undefined, createdAt: now, modifiedAt: now,
     };
-    await this.validateWithSchemas(dataset, undefined, [], ctx);
-    await this.db.models.Dataset.create(this.toRow(dataset), { transaction: ctx.transaction });
-    await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: dataset.id, address: ctx.address, details: { name: dataset.name } }, ctx.transaction);
+    const normalised = this.normaliseWithSchemas(dataset);
+    await this.validateWithSchemas(normalised, undefined, [], ctx);
+    await this.db.models.Dataset.create(this.toRow(normalised), { transaction: ctx.transaction });
+    await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: normalised.id, address: ctx.address, details: { name: normalised.name } }, ctx.transaction);
     this.changed(ctx);
-    ctx.emit('dataset.created', { dataset, actor: ctx.actor });
-    return dataset;
+    ctx.emit('dataset.created', { dataset: normalised, actor: ctx.actor });
+    return normalised;
   }
 
   /**
@@ -154,7 +155,7 @@ export class DatasetService {
     }
     const pick = <K extends keyof DatasetInput, V>(given: DatasetInput[K], kept: V, reset: V): V | NonNullable<DatasetInput[K]> =>
       given !== undefined && given !== null ? (given as NonNullable<DatasetInput[K]>) : replace ? reset : kept;
-    const dataset: DatasetRecord = {
+    const dataset: DatasetRecord = this.normaliseWithSchemas({
       ...previous,
       name: input.name ?? previous.name,
       title: pick(input.title, previous.title, input.name ?? previous.name) as string,
@@ -166,7 +167,7 @@ export class DatasetService {
       tags: pick(input.tags, previous.tags, []) as string[],
       extras: replace ? (input.extras ?? {}) : { ...previous.extras, ...(input.extras ?? {}) },
       modifiedAt: new Date(),
-    };
+    });
     const resources = await this.resourcesOf(dataset.id, ctx.transaction);
     await this.validateWithSchemas(dataset, previous, resources, ctx);
     await this.db.models.Dataset.update(this.toRow(dataset), { where: { id: dataset.id }, transaction: ctx.transaction });
@@ -248,6 +249,8 @@ export class DatasetService {
     const { resource: previous, dataset } = await this.loadResource(id, ctx.transaction);
     await this.requireOnDataset(ctx.action, dataset, ctx, {}, previous.id);
     const resource: ResourceRecord = { ...previous, state: 'deleted', modifiedAt: new Date() };
+    const remaining = (await this.resourcesOf(dataset.id, ctx.transaction)).filter((r) => r.id !== id);
+    await this.validateWithSchemas({ ...dataset, modifiedAt: resource.modifiedAt }, dataset, remaining, ctx);
     await this.db.models.Resource.update({ state: 'deleted', modifiedAt: resource.modifiedAt }, { where: { id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'resource', objectId: id, address: ctx.address, details: { dataset: dataset.name, name: resource.name } }, ctx.transaction);
     this.changed(ctx);
@@ -312,6 +315,10 @@ export class DatasetService {
       return;
     }
     await this.permissions.require(request, undefined, ctx.transaction);
+  }
+
+  private normaliseWithSchemas(dataset: DatasetRecord): DatasetRecord {
+    return this.schemas.reduce((current, { value }) => (value.normalizeDataset ? value.normalizeDataset(current) : current), dataset);
   }
 
   private async validateWithSchemas(dataset: DatasetRecord, previous: DatasetRecord | undefined, resources: ResourceRecord[], ctx: ActionContext): Promise<void> {

@@ -32,6 +32,11 @@ export interface DatasetValidationInput {
 export interface Schema {
   /** Registry key, e.g. `json` or `rtdc`. */
   readonly name: string;
+  /**
+   * Returns the dataset with values normalised (e.g. DOIs in one form); called in plugin
+   * order before any `validateDataset`, on create and update.
+   */
+  normalizeDataset?(dataset: DatasetRecord): DatasetRecord;
   /** Field problems with a dataset about to be written; `{}` when it is valid. */
   validateDataset?(input: DatasetValidationInput, ctx: ActionContext): Promise<FieldErrors> | FieldErrors;
   /** Inspects a stored file (runs as a job after upload). */
