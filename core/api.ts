@@ -29,4 +29,5 @@ export { splitList, type PlatformConfig } from './config/platform-config.js';
 export * from './errors.js';
 export * from './services/service-ids.js';
 export type { ResourceIntake, IntakeCall } from './datasets/resource-intake.js';
+export type { JobQueue, Job, JobState, EnqueueOptions } from './jobs/job-queue.js';
 export { directoryFindings } from './inspect/checks/directory-findings.js';

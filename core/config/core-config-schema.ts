@@ -56,8 +56,14 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      worker: { type: 'string', enum: ['internal', 'external'], default: 'internal' },
-      pool_size: { type: 'integer', minimum: 1, default: 2 },
+      worker: { type: 'string', enum: ['internal', 'external'], default: 'internal', description: 'internal: serve runs a job worker; external: run platform jobs work separately.' },
+      pool_size: { type: 'integer', minimum: 1, default: 2, description: 'Threads for CPU-heavy jobs.' },
+      concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 2, description: 'Jobs one worker runs at once.' },
+      lease_seconds: { type: 'integer', minimum: 1, default: 30, description: 'A job whose worker stops renewing for this long is claimed again.' },
+      poll_ms: { type: 'integer', minimum: 10, default: 1000, description: 'How often an idle worker looks for jobs (PostgreSQL also wakes it at once).' },
+      max_attempts: { type: 'integer', minimum: 1, default: 5 },
+      timeout_seconds: { type: 'integer', minimum: 1, default: 3600, description: 'Time limit of a job whose handler sets none.' },
+      grace_seconds: { type: 'integer', minimum: 0, default: 30, description: 'At shutdown, how long running jobs may finish before they are released.' },
     },
   },
   depot: {

@@ -29,6 +29,8 @@ import { DatasetService } from '../datasets/dataset-service.js';
 import { ActionRunner } from '../actions/action-runner.js';
 import { ResourceIntake } from '../datasets/resource-intake.js';
 import { ReadCache } from '../datasets/read-cache.js';
+import { JobQueue } from '../jobs/job-queue.js';
+import { JobWorker } from '../jobs/job-worker.js';
 import { JsonSchemaValidator } from '../validation/json-schema-validator.js';
 import { createApp } from '../http/create-app.js';
 import type { AppEnv } from '../http/app-env.js';
@@ -211,6 +213,17 @@ export class PlatformHost {
     return this.loggers.get(name);
   }
 
+  /** A job worker configured from `[jobs]` (not started). */
+  jobWorker(): JobWorker {
+    const jobs = this.config.section<{ concurrency: number; lease_seconds: number; poll_ms: number; timeout_seconds: number }>('jobs');
+    return new JobWorker(this.services.get(ids.JobQueueId), this.registries, this.services, this.services.get(ids.DatabaseId), this.loggers.get('platform:jobs'), {
+      concurrency: jobs.concurrency,
+      leaseMs: jobs.lease_seconds * 1000,
+      pollMs: jobs.poll_ms,
+      defaultTimeoutMs: jobs.timeout_seconds * 1000,
+    });
+  }
+
   /** Calls every plugin's onStart, in plugin order. */
   async startPlugins(): Promise<void> {
     for (const { plugin, value } of this.registries.lifecycles) {
@@ -249,6 +262,7 @@ function bindDatabaseServices(container: Container, config: PlatformConfig, db: 
   container.bind(ids.ApiTokenServiceId).toDynamicValue((ctx) => new ApiTokenService(db, ctx.get(ids.UserServiceId), readSecretFile(secretKeyFile, '[platform] secret_key_file')));
   container.bind(ids.OrganizationServiceId).toDynamicValue(() => new OrganizationService(db));
   container.bind(ids.PermissionServiceId).toDynamicValue((ctx) => new PermissionService(ctx.get(ids.OrganizationServiceId), registries.authPolicies));
+  container.bind(ids.JobQueueId).toDynamicValue(() => new JobQueue(db, { maxAttempts: config.section<{ max_attempts: number }>('jobs').max_attempts }));
   container.bind(ids.ReadCacheId).toDynamicValue(() => new ReadCache(db, loggers.get('platform:cache')));
   container.bind(ids.DatasetServiceId).toDynamicValue((ctx) => new DatasetService(db, ctx.get(ids.OrganizationServiceId), ctx.get(ids.PermissionServiceId), ctx.get(ids.AuditLogId), registries.schemas, ctx.get(ids.ReadCacheId)));
   container.bind(ids.ResourceIntakeId).toDynamicValue((ctx) => new ResourceIntake(registries, config.string('depot', 'active') ?? 'fs', ctx.get(ids.DatasetServiceId), ctx.get(ids.ActionRunnerId)));

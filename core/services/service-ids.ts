@@ -14,6 +14,7 @@ import type { ActionRunner } from '../actions/action-runner.js';
 import type { Migrator } from '../db/migrator.js';
 import type { ResourceIntake } from '../datasets/resource-intake.js';
 import type { ReadCache } from '../datasets/read-cache.js';
+import type { JobQueue } from '../jobs/job-queue.js';
 import type { LoadedPlugin } from '../plugins/plugin-loader.js';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../http/app-env.js';
@@ -24,6 +25,8 @@ export interface HostRuntime {
   app(): Hono<AppEnv>;
   /** Calls every plugin's onStart. */
   startPlugins(): Promise<void>;
+  /** A job worker configured from `[jobs]`, not yet started. */
+  jobWorker(): import('../jobs/job-worker.js').JobWorker;
 }
 
 export const DatabaseId: ServiceIdentifier<Database> = Symbol.for('platform.Database');
@@ -42,3 +45,4 @@ export const LoadedPluginsId: ServiceIdentifier<readonly LoadedPlugin[]> = Symbo
 export const HostRuntimeId: ServiceIdentifier<HostRuntime> = Symbol.for('platform.HostRuntime');
 export const ResourceIntakeId: ServiceIdentifier<ResourceIntake> = Symbol.for('platform.ResourceIntake');
 export const ReadCacheId: ServiceIdentifier<ReadCache> = Symbol.for('platform.ReadCache');
+export const JobQueueId: ServiceIdentifier<JobQueue> = Symbol.for('platform.JobQueue');

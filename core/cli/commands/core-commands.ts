@@ -10,8 +10,9 @@ import { pluginsCommands } from './plugins-command.js';
 import { inspectCommands } from './inspect-command.js';
 import { accessTokenCommands } from './access-token-commands.js';
 import { uploadCommands } from './upload-command.js';
+import { jobsCommands } from './jobs-commands.js';
 
 /** Core's commands. */
 export function coreCommands(): CommandDefinition[] {
-  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands(), ...accessTokenCommands(), ...uploadCommands()];
+  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands(), ...accessTokenCommands(), ...uploadCommands(), ...jobsCommands()];
 }

@@ -17,7 +17,7 @@ export function serveCommands(): CommandDefinition[] {
   return [
     {
       name: 'serve',
-      summary: 'run the HTTP server',
+      summary: 'run the HTTP server, and a job worker unless [jobs] worker = external',
       needs: 'database',
       async run(_args, ctx) {
         const config = ctx.services.get(PlatformConfigId);
@@ -25,6 +25,9 @@ export function serveCommands(): CommandDefinition[] {
         const http = config.section<{ host: string; port: number }>('http');
         const app = runtime.app();
         await runtime.startPlugins();
+        const jobs = config.section<{ worker: string; grace_seconds: number }>('jobs');
+        const worker = jobs.worker === 'internal' ? runtime.jobWorker() : undefined;
+        await worker?.start();
         // Other nodes' writes empty this node's read cache (PostgreSQL LISTEN/NOTIFY).
         await ctx.services.get(ReadCacheId).listen();
         const server = serve({ fetch: app.fetch, hostname: http.host, port: http.port });
@@ -44,7 +47,10 @@ export function serveCommands(): CommandDefinition[] {
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             ctx.stderr.write(`${signal}: shutting down\n`);
-            server.close(() => resolve());
+            let pending = 2;
+            const settled = (): void => void (--pending === 0 && resolve());
+            server.close(settled);
+            void (worker ? worker.stop(jobs.grace_seconds * 1000) : Promise.resolve()).then(settled, settled);
             // Idle keep-alive connections would hold close() open.
             (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
           };

@@ -1,6 +1,7 @@
 // The ordered list of core's migrations.
 import type { Migration } from '../../plugins/hooks/migrations.js';
 import { coreTables } from './0001-core-tables.js';
+import { jobsTables } from './0002-jobs.js';
 
 /** Core's migrations, oldest first. */
-export const coreMigrations: readonly Migration[] = [coreTables];
+export const coreMigrations: readonly Migration[] = [coreTables, jobsTables];

@@ -7,6 +7,7 @@ import { DatabaseId, HookRegistriesId, LoadedPluginsId, MigratorId, PlatformConf
 import { verifyPassword } from '../../auth/password-hasher.js';
 import { directoryFindings } from './directory-findings.js';
 import { depotConsistencyCheck } from './depot-consistency-check.js';
+import { jobsCheck } from './jobs-check.js';
 
 /** Sysadmins whose tokens were not used for this long are listed. */
 const STALE_SYSADMIN_DAYS = 90;
@@ -109,5 +110,5 @@ const auth: InspectCheck = {
 
 /** Core's inspect checks, in the order they run. */
 export function coreInspectChecks(): InspectCheck[] {
-  return [directories, database, plugins, depotConsistencyCheck, auth];
+  return [directories, database, plugins, depotConsistencyCheck, jobsCheck, auth];
 }

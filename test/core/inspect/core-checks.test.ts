@@ -45,7 +45,7 @@ for (const kind of databaseKinds()) {
     it('is clean on a fresh installation', async () => {
       const { status, report } = await inspect();
       assert.equal(status, 0, JSON.stringify(report.checks.filter((c) => c.status === 'problem'), null, 1));
-      assert.deepEqual(report.checks.map((c) => c.area), ['config', 'directories', 'database', 'plugins', 'depot', 'auth']);
+      assert.deepEqual(report.checks.map((c) => c.area), ['config', 'directories', 'database', 'plugins', 'depot', 'jobs', 'auth']);
     });
 
     it('finds a world-readable config and secret file, repairs both', async () => {
