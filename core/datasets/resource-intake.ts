@@ -10,6 +10,8 @@ import type { ActionRunner } from '../actions/action-runner.js';
 import type { DatasetService } from './dataset-service.js';
 import type { ResourceRecord } from './dataset-types.js';
 import { ConfigError, ValidationError } from '../errors.js';
+import type { JobQueue } from '../jobs/job-queue.js';
+import { RESOURCE_INSPECT_JOB } from '../jobs/resource-inspection-job.js';
 
 /** Who hands a file in, and how. */
 export interface IntakeCall {
@@ -26,6 +28,7 @@ export class ResourceIntake {
     private readonly activeDepotName: string,
     private readonly datasets: DatasetService,
     private readonly actions: ActionRunner,
+    private readonly jobs: JobQueue,
   ) {}
 
   /** The depot new files go to. @throws ConfigError when no plugin provides it. */
@@ -60,11 +63,14 @@ export class ResourceIntake {
       if (expectSha256 && expectSha256.toLowerCase() !== stored.sha256) {
         throw new ValidationError(`checksum mismatch: the declared sha256 ${expectSha256} differs from the received file's ${stored.sha256}`, { sha256: ['does not match the uploaded bytes'] });
       }
-      return (await this.runAsAction(call, async (ctx) => {
-        const resource = await this.datasets.recordStoredFile(resourceId, { depot: depotName, ...stored }, ctx);
-        ctx.emit('upload.completed', { protocol: call.protocol, resource, actor: call.actor });
-        return resource;
+      const resource = (await this.runAsAction(call, async (ctx) => {
+        const recorded = await this.datasets.recordStoredFile(resourceId, { depot: depotName, ...stored }, ctx);
+        ctx.emit('upload.completed', { protocol: call.protocol, resource: recorded, actor: call.actor });
+        return recorded;
       })) as ResourceRecord;
+      // Checks run as a job: the upload answers at once, the file is inspected off the request.
+      await this.jobs.enqueue(RESOURCE_INSPECT_JOB, { resourceId }, { dedupeKey: `${RESOURCE_INSPECT_JOB}:${resourceId}` });
+      return resource;
     } catch (error) {
       await depot?.delete(stored.location).catch(() => undefined);
       throw error;

@@ -40,6 +40,8 @@ import { coreActions } from '../actions/core-actions.js';
 import { coreCommands } from '../cli/commands/core-commands.js';
 import { coreInspectChecks } from '../inspect/checks/core-inspect-checks.js';
 import { InspectChecks } from '../plugins/hooks/inspect-checks.js';
+import { JobHandlers } from '../plugins/hooks/job-handlers.js';
+import { resourceInspectionJob } from '../jobs/resource-inspection-job.js';
 
 /** How far to start the host. */
 export type StartLevel = 'config' | 'database';
@@ -158,6 +160,7 @@ export class PlatformHost {
     for (const action of coreActions(() => plugins.map((p) => p.definition.name))) contribute('core')(Actions, action);
     for (const command of coreCommands()) contribute('core')(Commands, command);
     for (const check of coreInspectChecks()) contribute('core')(InspectChecks, check);
+    contribute('core')(JobHandlers, resourceInspectionJob);
 
     for (const { definition } of plugins) {
       const section = config.section(`plugin:${definition.name}`);
@@ -265,6 +268,6 @@ function bindDatabaseServices(container: Container, config: PlatformConfig, db: 
   container.bind(ids.JobQueueId).toDynamicValue(() => new JobQueue(db, { maxAttempts: config.section<{ max_attempts: number }>('jobs').max_attempts }));
   container.bind(ids.ReadCacheId).toDynamicValue(() => new ReadCache(db, loggers.get('platform:cache')));
   container.bind(ids.DatasetServiceId).toDynamicValue((ctx) => new DatasetService(db, ctx.get(ids.OrganizationServiceId), ctx.get(ids.PermissionServiceId), ctx.get(ids.AuditLogId), registries.schemas, ctx.get(ids.ReadCacheId)));
-  container.bind(ids.ResourceIntakeId).toDynamicValue((ctx) => new ResourceIntake(registries, config.string('depot', 'active') ?? 'fs', ctx.get(ids.DatasetServiceId), ctx.get(ids.ActionRunnerId)));
+  container.bind(ids.ResourceIntakeId).toDynamicValue((ctx) => new ResourceIntake(registries, config.string('depot', 'active') ?? 'fs', ctx.get(ids.DatasetServiceId), ctx.get(ids.ActionRunnerId), ctx.get(ids.JobQueueId)));
   container.bind(ids.ActionRunnerId).toDynamicValue(() => new ActionRunner(registries, db, services, new JsonSchemaValidator(), loggers.get('platform:actions')));
 }

@@ -151,6 +151,11 @@ export class FsDepot implements Depot {
     yield* walk(this.paths.resources, this.paths.root);
   }
 
+  /** The real path of a stored object (for HDF5 readers), checked to stay inside the depot. */
+  async localPath(location: string): Promise<string | undefined> {
+    return this.existingPath(location);
+  }
+
   /** The absolute path of a location. @throws ValidationError when it would leave `resources/`. */
   pathOf(location: string): string {
     if (!/^resources\/[A-Za-z0-9_/-]+$/.test(location) || location.split('/').some((part) => part === '' || part === '.' || part === '..')) {

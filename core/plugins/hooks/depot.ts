@@ -85,6 +85,11 @@ export interface Depot {
   delete(location: string): Promise<void>;
   /** Walks every stored object (for `inspect`). */
   list(): AsyncIterable<DepotEntry>;
+  /**
+   * A local filesystem path of a stored object, for readers that need one (HDF5), or
+   * undefined when the depot is not a local filesystem (then read with `open`).
+   */
+  localPath?(location: string): Promise<string | undefined>;
   /** Partial uploads, for resumable upload protocols; undefined when the depot has none. */
   readonly partials?: PartialUploads;
 }

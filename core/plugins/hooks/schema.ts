@@ -12,6 +12,14 @@ export interface ResourceInspection {
   problems: string[];
 }
 
+/** A stored file as a schema reads it. */
+export interface StoredFile {
+  /** A local path when the depot has one (e.g. depot-fs). */
+  path: string | undefined;
+  /** Opens the file as a stream. */
+  open(): Promise<NodeJS.ReadableStream>;
+}
+
 /** What a schema sees when validating a dataset. */
 export interface DatasetValidationInput {
   /** The dataset as it will be stored (after the change). */
@@ -39,8 +47,12 @@ export interface Schema {
   normalizeDataset?(dataset: DatasetRecord): DatasetRecord;
   /** Field problems with a dataset about to be written; `{}` when it is valid. */
   validateDataset?(input: DatasetValidationInput, ctx: ActionContext): Promise<FieldErrors> | FieldErrors;
-  /** Inspects a stored file (runs as a job after upload). */
-  inspectResource?(resource: ResourceRecord, file: { path?: string; open(): Promise<NodeJS.ReadableStream> }): Promise<ResourceInspection>;
+  /**
+   * Inspects a stored file; called by the `resource.inspect` job after a file is stored,
+   * for every resource (return `undefined` for files this schema does not check). The job
+   * sets the resource `active` with the merged metadata, or `invalid` with every problem.
+   */
+  inspectResource?(resource: ResourceRecord, file: StoredFile, signal: AbortSignal): Promise<ResourceInspection | undefined>;
   /** The JSON Schema of a dataset type, for clients that build forms; undefined if unknown. */
   jsonSchema?(datasetType: string): object | undefined;
 }
