@@ -1,0 +1,69 @@
+// The whole path of an RT-DC file: stored in depot-fs, checked by the resource.inspect job
+// in a worker thread, active with its metadata (or invalid with the reason), and then the
+// dc dataset can be activated.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReadStream, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { databaseKinds } from '../../helpers/test-databases.js';
+import { startTestHost, type TestHost } from '../../helpers/test-host.js';
+import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
+import { ResourceIntakeId } from '../../../core/services/service-ids.js';
+import type { JobWorker } from '../../../core/jobs/job-worker.js';
+import type { Actor } from '../../../core/auth/actor.js';
+
+const samples = process.env.PLATFORM_TEST_RTDC_DIR ?? fileURLToPath(new URL('../../../../../shared/data/rtdc/', import.meta.url));
+
+for (const kind of databaseKinds()) {
+  describe(`RT-DC files from upload to an active dataset (${kind})`, { skip: !existsSync(join(samples, 'calibration_beads.rtdc')) && 'the shared RT-DC samples are not beside the repository' }, () => {
+    let t: TestHost;
+    let f: ApiFixtures;
+    let worker: JobWorker;
+    let editor: Actor;
+
+    async function upload(dataset: string, name: string, path: string): Promise<Record<string, unknown>> {
+      const resource = (await t.call('resource_create', { package_id: dataset, name }, { token: f.tokens.editor })).body.result as { id: string };
+      await t.host.services.get(ResourceIntakeId).storeStream(resource.id, createReadStream(path), {}, { actor: editor, protocol: 'test' });
+      for (let i = 0; i < 400; i++) {
+        const shown = (await t.call('resource_show', { id: resource.id }, { token: f.tokens.editor, method: 'GET' })).body.result as Record<string, unknown>;
+        if (shown.state !== 'validating') return shown;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      assert.fail(`${name} stayed validating`);
+    }
+
+    before(async () => {
+      t = await startTestHost(kind, { pluginNames: ['depot-fs', 'schema-json', 'schema-rtdc'], extraConfig: '[jobs]\npoll_ms = 20\n' });
+      f = await createApiFixtures(t);
+      editor = { kind: 'user', user: { id: f.users.editor.id, name: f.users.editor.name, sysadmin: false } };
+      worker = t.host.jobWorker();
+      await worker.start();
+    });
+    after(async () => {
+      await worker.stop(1000);
+      await t.close();
+    });
+
+    it('activates a valid file with its metadata, and then the dataset', async () => {
+      await t.call('package_create', { name: 'beads', owner_org: 'lab', type: 'dc', state: 'draft', authors: ['Ada'], license_id: 'CC0-1.0' }, { token: f.tokens.editor });
+      const shown = await upload('beads', 'calibration_beads.rtdc', join(samples, 'calibration_beads.rtdc'));
+      assert.equal(shown.state, 'active', JSON.stringify(shown['platform:problems']));
+      assert.equal(shown['dc:experiment:event count'], 7);
+      assert.equal(shown['dc:format'], 'RT-FDC');
+      assert.equal((await t.call('package_patch', { id: 'beads', state: 'active' }, { token: f.tokens.editor })).status, 200);
+    });
+
+    it('marks a broken file invalid with the reason, and the dataset cannot be activated', async () => {
+      await t.call('package_create', { name: 'broken', owner_org: 'lab', type: 'dc', state: 'draft', authors: ['Ada'], license_id: 'CC0-1.0' }, { token: f.tokens.editor });
+      const fake = join(t.db.dir, 'fake.rtdc');
+      writeFileSync(fake, 'not hdf5 at all');
+      const shown = await upload('broken', 'fake.rtdc', fake);
+      assert.equal(shown.state, 'invalid');
+      assert.deepEqual(shown['platform:problems'], ['not an HDF5 file (no HDF5 signature)']);
+      const refused = await t.call('package_patch', { id: 'broken', state: 'active' }, { token: f.tokens.editor });
+      assert.equal(refused.status, 400);
+      assert.match(String(refused.body.error!.state), /fake\.rtdc" has not passed its check \(it is invalid\)/);
+    });
+  });
+}
