@@ -58,17 +58,26 @@ export function parseSearchQuery(input: Record<string, unknown>): SearchQuery {
 }
 
 /** `organization:x type:y` and `+state:draft` forms, with optional quotes. */
-export function parseFilterQuery(fq: string): Array<{ field: string; value: string }> {
-  const filters: Array<{ field: string; value: string }> = [];
-  const pattern = /\+?([a-z_]+):(?:"([^"]*)"|(\S+))/g;
+export function parseFilterQuery(fq: string): Array<{ field: string; value: string; key?: string }> {
+  const filters: Array<{ field: string; value: string; key?: string }> = [];
   let rest = fq;
-  for (const match of fq.matchAll(pattern)) {
+  // Resource metadata: res_extras_KEY:VALUE, KEY being everything before the last ":";
+  // quote the whole term when the key has spaces: "res_extras_dc:setup:channel width:20".
+  const extras = /"res_extras_([^"]+):([^":]*)"|\+?res_extras_(\S+):([^\s:]+)/g;
+  for (const match of fq.matchAll(extras)) {
+    const key = match[1] ?? match[3]!;
+    if (!/^[^"\\]{1,200}$/.test(key)) throw new ValidationError('search parameters are invalid', { fq: [`resource metadata key "${key.slice(0, 50)}" is not valid`] });
+    filters.push({ field: 'res_extras', key, value: match[2] ?? match[4]! });
+    rest = rest.replace(match[0], '');
+  }
+  const pattern = /\+?([a-z_]+):(?:"([^"]*)"|(\S+))/g;
+  for (const match of rest.matchAll(pattern)) {
     filters.push({ field: match[1]!, value: match[2] ?? match[3]! });
     rest = rest.replace(match[0], '');
   }
-  if (rest.trim()) throw new ValidationError('search parameters are invalid', { fq: [`cannot read "${rest.trim().slice(0, 50)}"; use field:value with fields ${FQ_FIELDS.join(', ')}`] });
+  if (rest.trim()) throw new ValidationError('search parameters are invalid', { fq: [`cannot read "${rest.trim().slice(0, 50)}"; use field:value with fields ${FQ_FIELDS.join(', ')}, or res_extras_KEY:VALUE`] });
   for (const filter of filters) {
-    if (!FQ_FIELDS.includes(filter.field)) throw new ValidationError('search parameters are invalid', { fq: [`unknown field "${filter.field}"; use ${FQ_FIELDS.join(', ')}`] });
+    if (filter.field !== 'res_extras' && !FQ_FIELDS.includes(filter.field)) throw new ValidationError('search parameters are invalid', { fq: [`unknown field "${filter.field}"; use ${FQ_FIELDS.join(', ')}, or res_extras_KEY:VALUE`] });
   }
   return filters;
 }
@@ -117,6 +126,13 @@ export class DatasetSearch {
       const key = `f${i}`;
       params[key] = filter.value;
       switch (filter.field) {
+        case 'res_extras': {
+          // A resource of the dataset whose metadata has KEY equal to VALUE (compared as text).
+          params[`${key}k`] = this.db.dialect === 'postgres' ? filter.key : `$."${filter.key}"`;
+          const value = this.db.dialect === 'postgres' ? `r.metadata ->> :${key}k` : `CAST(json_extract(r.metadata, :${key}k) AS TEXT)`;
+          where.push(`EXISTS (SELECT 1 FROM resources r WHERE r.dataset_id = d.id AND r.state <> 'deleted' AND ${value} = :${key})`);
+          break;
+        }
         case 'organization':
           where.push(`d.owner_org_id IN (SELECT id FROM organizations WHERE name = :${key})`);
           break;

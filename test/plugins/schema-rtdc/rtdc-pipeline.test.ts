@@ -52,6 +52,11 @@ for (const kind of databaseKinds()) {
       assert.equal(shown['dc:experiment:event count'], 7);
       assert.equal(shown['dc:format'], 'RT-FDC');
       assert.equal((await t.call('package_patch', { id: 'beads', state: 'active' }, { token: f.tokens.editor })).status, 200);
+      const width = String(shown['dc:setup:channel width']);
+      const search = async (fq: string) => ((await t.call('package_search', { fq }, { method: 'GET', token: f.tokens.member })).body.result as { results: Array<{ name: string }> }).results.map((r) => r.name);
+      assert.deepEqual(await search(`"res_extras_dc:setup:channel width:${width}"`), ['beads'], 'filter on extracted metadata');
+      assert.deepEqual(await search(`res_extras_dc:format:RT-FDC`), ['beads']);
+      assert.deepEqual(await search(`"res_extras_dc:setup:channel width:999"`), []);
     });
 
     it('marks a broken file invalid with the reason, and the dataset cannot be activated', async () => {
