@@ -1,29 +1,20 @@
 // A filesystem depot in DCOR's layout: objects at resources/<rid[0:3]>/<rid[3:6]>/<rid[6:]>,
 // written to tmp/ while hashing, fsynced and renamed into place (mode 0640); partial
-// uploads under incoming/. Locations are checked so that nothing can reach outside root.
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, readdir, realpath, rename, rm, stat, truncate } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+// uploads under incoming/. Locations are checked lexically and then against the real path
+// on disk, so that neither `..` nor a symlink can reach outside resources/.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { NotFoundError, ValidationError, type ByteRange, type Depot, type DepotEntry, type PartialEntry, type PartialUploads, type StoredObject } from '../../core/api.js';
+import { NotFoundError, ValidationError, type ByteRange, type Depot, type DepotEntry, type PartialUploads, type StoredObject } from '../../core/api.js';
+import { depotFsPaths, isSafeComponent, locationOfKey, pathOfLocation, shown, type DepotFsPaths } from './depot-fs-paths.js';
+import { errnoCode, isMissing } from './errno-code.js';
+import { FsPartialUploads } from './fs-partial-uploads.js';
+import { DIR_MODE, FILE_MODE, writeHashed } from './write-hashed.js';
 
-const KEY = /^[A-Za-z0-9_-]{7,200}$/;
-const UPLOAD_ID = /^[A-Za-z0-9_-]{8,200}$/;
-const FILE_MODE = 0o640;
-const DIR_MODE = 0o750;
+export { depotFsPaths, incomingDir, locationOfKey, type DepotFsPaths } from './depot-fs-paths.js';
 
-/** The directories of a depot root. */
-export function depotFsPaths(root: string): { root: string; resources: string; incoming: string; tmp: string } {
-  const base = resolve(root);
-  return { root: base, resources: join(base, 'resources'), incoming: join(base, 'incoming'), tmp: join(base, 'tmp') };
-}
-
-/** The location of a key in DCOR's layout. @throws ValidationError for unsafe keys. */
-export function locationOfKey(key: string): string {
-  if (!KEY.test(key)) throw new ValidationError(`depot key "${key.slice(0, 80)}" is not safe: use 7 to 200 letters, digits, - or _`);
-  return `resources/${key.slice(0, 3)}/${key.slice(3, 6)}/${key.slice(6)}`;
-}
+const SHA256 = /^[0-9a-f]{64}$/i;
 
 async function fsyncDir(path: string): Promise<void> {
   const handle = await open(path, 'r');
@@ -34,224 +25,238 @@ async function fsyncDir(path: string): Promise<void> {
   }
 }
 
-/** Writes `source` to `path` (created exclusively), hashing; at most `limit` bytes. */
-async function writeHashed(path: string, source: Readable, flags: string, position: number | undefined, limit: number): Promise<{ size: number; sha256: string; error?: unknown; overflow: boolean }> {
-  const hash = createHash('sha256');
-  const handle = await open(path, flags, FILE_MODE);
-  let size = 0;
-  let error: unknown;
-  let overflow = false;
-  try {
-    try {
-      for await (const chunk of source) {
-        const buffer = chunk as Buffer;
-        if (size + buffer.length > limit) {
-          overflow = true;
-          break;
-        }
-        hash.update(buffer);
-        let done = 0;
-        while (done < buffer.length) {
-          const { bytesWritten } = await handle.write(buffer, done, buffer.length - done, position === undefined ? null : position + size + done);
-          done += bytesWritten;
-        }
-        size += buffer.length;
-      }
-    } catch (failure) {
-      error = failure;
-    }
-    await handle.sync();
-  } finally {
-    await handle.close();
+function checkExpect(expect: { size?: number; sha256?: string } | undefined): void {
+  if (expect?.size !== undefined && !(Number.isSafeInteger(expect.size) && expect.size >= 0)) {
+    throw new ValidationError(`expected size ${String(expect.size)} is not a byte count; pass a whole number >= 0 or leave it out`, { size: ['not a byte count'] });
   }
-  return { size, sha256: hash.digest('hex'), overflow, ...(error === undefined ? {} : { error }) };
+  if (expect?.sha256 !== undefined && !SHA256.test(expect.sha256)) {
+    throw new ValidationError(`expected sha256 ${shown(expect.sha256, 80)} is not 64 hexadecimal digits; pass the hex SHA-256 of the file or leave it out`, { sha256: ['not a hex SHA-256'] });
+  }
 }
 
-/** A Depot on a local (or shared) filesystem. */
+function checkRange(range: ByteRange, location: string): void {
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new ValidationError(`byte range ${String(start)}-${String(end)} of ${location} is not a range: start and end are whole numbers with 0 <= start <= end (end inclusive)`, { range: ['not a byte range'] });
+  }
+}
+
+/** A {@link Depot} on a local (or shared) filesystem. */
 export class FsDepot implements Depot {
   readonly name = 'fs';
-  readonly paths: ReturnType<typeof depotFsPaths>;
+  /** Its directories: resources/, incoming/ and tmp/ under the root. */
+  readonly paths: DepotFsPaths;
   readonly partials: PartialUploads;
 
+  /** @param root the depot's root directory; it and its subdirectories are created when needed. */
   constructor(root: string) {
     this.paths = depotFsPaths(root);
     this.partials = new FsPartialUploads(this);
   }
 
-  /** Creates the directories (mode 0750) if missing. */
+  /** Creates resources/, incoming/ and tmp/ (mode 0750) if missing. */
   async ensureDirectories(): Promise<void> {
     for (const dir of [this.paths.resources, this.paths.incoming, this.paths.tmp]) await mkdir(dir, { recursive: true, mode: DIR_MODE });
   }
 
+  /**
+   * Streams `source` to a file in tmp/ while hashing it, checks `expect`, fsyncs, and renames
+   * it into place (replacing an object already there atomically).
+   * @throws ValidationError for an unsafe key, a malformed `expect`, or when the size or
+   * sha256 differ from `expect` (nothing is kept); the source's own error when it fails.
+   */
   async put(key: string, source: Readable, expect?: { size?: number; sha256?: string }): Promise<StoredObject> {
-    const location = locationOfKey(key);
-    await this.ensureDirectories();
-    const temp = join(this.paths.tmp, `${key}.${randomBytes(6).toString('hex')}`);
+    let location: string;
     try {
-      const written = await writeHashed(temp, source, 'wx', undefined, Number.MAX_SAFE_INTEGER);
-      if (written.error !== undefined) throw written.error;
-      if (expect?.size !== undefined && expect.size !== written.size) throw new ValidationError(`size mismatch: expected ${expect.size} bytes, received ${written.size}; nothing was stored`);
-      if (expect?.sha256 && expect.sha256.toLowerCase() !== written.sha256) throw new ValidationError(`checksum mismatch: expected sha256 ${expect.sha256}, received ${written.sha256}; nothing was stored`);
-      return { location: await this.moveIntoPlace(temp, location), size: written.size, sha256: written.sha256 };
+      location = locationOfKey(key);
+      checkExpect(expect);
+      await this.ensureDirectories();
     } catch (error) {
+      source.destroy();
+      throw error;
+    }
+    const temp = join(this.paths.tmp, `${key}.${randomBytes(8).toString('hex')}.part`);
+    try {
+      // With an expected size, reading stops one chunk past it: a wrong upload cannot fill the disk.
+      const written = await writeHashed(temp, source, { flags: 'wx', ...(expect?.size === undefined ? {} : { limit: expect.size }) });
+      if (written.error !== undefined) throw written.error;
+      if (written.overflow) throw new ValidationError(`size mismatch for ${key}: expected ${expect?.size} bytes, received more than that; nothing was stored`, { size: ['larger than expected'] });
+      if (expect?.size !== undefined && expect.size !== written.size) {
+        throw new ValidationError(`size mismatch for ${key}: expected ${expect.size} bytes, received ${written.size}; nothing was stored`, { size: ['differs from the expected size'] });
+      }
+      if (expect?.sha256 !== undefined && expect.sha256.toLowerCase() !== written.sha256) {
+        throw new ValidationError(`checksum mismatch for ${key}: expected sha256 ${expect.sha256.toLowerCase()}, received ${written.sha256}; nothing was stored`, { sha256: ['differs from the expected sha256'] });
+      }
+      await this.moveIntoPlace(temp, location);
+      return { location, size: written.size, sha256: written.sha256 };
+    } catch (error) {
+      source.destroy();
       await rm(temp, { force: true });
       throw error;
     }
   }
 
-  /** Renames a finished file into its location, durably. */
+  /**
+   * Renames a finished file (in tmp/ or incoming/) to `location`, durably: mode 0640, then
+   * rename, then fsync of the directory. The file itself must already be fsynced.
+   * @throws ValidationError when the target directory resolves outside resources/ (a symlink).
+   */
   async moveIntoPlace(file: string, location: string): Promise<string> {
-    const target = this.pathOf(location);
-    await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
+    const target = pathOfLocation(this.paths, location);
+    await mkdir(this.paths.resources, { recursive: true, mode: DIR_MODE });
+    // One level at a time, each checked before the next is made: a symlinked directory on the
+    // way is refused before anything is created (or written) on the other side of it.
+    let realDir = await this.realInside(this.paths.resources, location);
+    for (const part of location.split('/').slice(1, -1)) {
+      const dir = join(realDir, part);
+      await mkdir(dir, { mode: DIR_MODE }).catch((error: unknown) => {
+        if (errnoCode(error) !== 'EEXIST') throw error;
+      });
+      realDir = await this.realInside(dir, location);
+    }
     await chmod(file, FILE_MODE);
-    await rename(file, target);
-    await fsyncDir(dirname(target));
+    await rename(file, join(realDir, basename(target)));
+    await fsyncDir(realDir);
     return location;
   }
 
+  /**
+   * Opens a stored object, or the inclusive byte range of it. The file is opened before
+   * returning, so a later replacement or deletion does not change what the stream reads.
+   * @throws NotFoundError when absent; ValidationError for a bad location or a range outside the file.
+   */
   async open(location: string, range?: ByteRange): Promise<Readable> {
-    const path = await this.existingPath(location);
-    if (!range) return createReadStream(path);
-    const size = (await stat(path)).size;
-    if (range.start < 0 || range.end < range.start || range.end >= size) throw new ValidationError(`range ${range.start}-${range.end} is outside the ${size} bytes of ${location}`);
-    return createReadStream(path, { start: range.start, end: range.end });
+    if (range) checkRange(range, location);
+    const path = await this.realFile(location);
+    let handle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (isMissing(error)) throw this.notFound(location);
+      throw error;
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw this.notFound(location);
+      if (range && range.end >= info.size) {
+        throw new ValidationError(`byte range ${range.start}-${range.end} is outside ${location}, which has ${info.size} bytes${info.size ? ` (the last is byte ${info.size - 1})` : ''}`, { range: ['outside the file'] });
+      }
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 
+  /** Size and modification time, or undefined when absent (or not a regular file). @throws ValidationError for a bad location. */
   async stat(location: string): Promise<DepotEntry | undefined> {
+    let path: string;
     try {
-      const info = await stat(await this.existingPath(location));
-      return { location, size: info.size, modified: info.mtime };
+      path = await this.realFile(location);
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       throw error;
     }
+    try {
+      const info = await stat(path);
+      return info.isFile() ? { location, size: info.size, modified: info.mtime } : undefined;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
   }
 
+  /**
+   * Removes an object; absent objects are not an error. A symlink at the location is removed
+   * itself (never its target); a symlinked directory on the way that leads outside is refused.
+   * @throws ValidationError for a bad location, one that leads outside, or a directory.
+   */
   async delete(location: string): Promise<void> {
-    await rm(this.pathOf(location), { force: true });
+    const path = pathOfLocation(this.paths, location);
+    let parent: string;
+    try {
+      parent = await this.realInside(dirname(path), location);
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    try {
+      await unlink(join(parent, basename(path)));
+    } catch (error) {
+      if (isMissing(error)) return;
+      if (errnoCode(error) === 'EISDIR' || errnoCode(error) === 'EPERM') throw new ValidationError(`depot location ${shown(location)} is a directory, not a stored object; delete objects one by one`);
+      throw error;
+    }
   }
 
+  /**
+   * Walks resources/ (not tmp/ or incoming/), in name order. Symlinks are not followed, and
+   * names no location may have (control characters, backslashes) are skipped.
+   */
   async *list(): AsyncIterable<DepotEntry> {
-    const walk = async function* (dir: string, base: string): AsyncIterable<DepotEntry> {
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const entry of entries) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) yield* walk(path, base);
-        else if (entry.isFile()) {
-          const info = await stat(path);
-          yield { location: relative(base, path).split(sep).join('/'), size: info.size, modified: info.mtime };
-        }
-      }
-    };
-    yield* walk(this.paths.resources, this.paths.root);
+    yield* this.walk(this.paths.resources, 'resources');
   }
 
-  /** The real path of a stored object (for HDF5 readers), checked to stay inside the depot. */
-  async localPath(location: string): Promise<string | undefined> {
-    return this.existingPath(location);
-  }
-
-  /** The absolute path of a location. @throws ValidationError when it would leave `resources/`. */
-  pathOf(location: string): string {
-    if (!/^resources\/[A-Za-z0-9_/-]+$/.test(location) || location.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-      throw new ValidationError(`depot location "${location.slice(0, 120)}" is not a location of this depot`);
-    }
-    const path = resolve(this.paths.root, location);
-    if (!path.startsWith(this.paths.resources + sep)) throw new ValidationError(`depot location "${location.slice(0, 120)}" leaves the depot`);
-    return path;
-  }
-
-  /** The path of an existing object, following no symlink out of the root. */
-  private async existingPath(location: string): Promise<string> {
-    const path = this.pathOf(location);
-    let real: string;
-    try {
-      real = await realpath(path);
-    } catch {
-      throw new NotFoundError(`no file at ${location} in depot "${this.name}"`);
-    }
-    const realRoot = await realpath(this.paths.resources).catch(() => this.paths.resources);
-    if (!real.startsWith(realRoot + sep)) throw new ValidationError(`depot location "${location}" points outside the depot`);
-    return real;
-  }
-}
-
-/** Partial uploads as files under incoming/. */
-class FsPartialUploads implements PartialUploads {
-  constructor(private readonly depot: FsDepot) {}
-
-  private pathOf(uploadId: string): string {
-    if (!UPLOAD_ID.test(uploadId)) throw new ValidationError(`upload id "${uploadId.slice(0, 80)}" is not safe`);
-    return join(this.depot.paths.incoming, uploadId);
-  }
-
-  async create(uploadId: string): Promise<void> {
-    await this.depot.ensureDirectories();
-    const handle = await open(this.pathOf(uploadId), 'wx', FILE_MODE);
-    await handle.close();
-  }
-
-  async size(uploadId: string): Promise<number | undefined> {
-    try {
-      return (await stat(this.pathOf(uploadId))).size;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async append(uploadId: string, offset: number, source: Readable, limit: number): Promise<number> {
-    const path = this.pathOf(uploadId);
-    const current = await this.size(uploadId);
-    if (current === undefined) throw new NotFoundError(`no partial upload ${uploadId}`);
-    if (current !== offset) throw new ValidationError(`offset ${offset} does not match the ${current} bytes received`);
-    const written = await writeHashed(path, source, 'r+', offset, limit);
-    if (written.overflow) {
-      await truncate(path, offset);
-      throw new ValidationError(`more than the ${limit} bytes left were sent`);
-    }
-    // A source that failed mid-way (a client that disconnected) keeps what arrived.
-    return written.size;
-  }
-
-  async truncate(uploadId: string, size: number): Promise<void> {
-    await truncate(this.pathOf(uploadId), size).catch(() => undefined);
-  }
-
-  async open(uploadId: string, range?: ByteRange): Promise<Readable> {
-    const path = this.pathOf(uploadId);
-    if ((await this.size(uploadId)) === undefined) throw new NotFoundError(`no partial upload ${uploadId}`);
-    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
-  }
-
-  async finish(uploadId: string, key: string, checked: { size: number; sha256: string }): Promise<StoredObject> {
-    const path = this.pathOf(uploadId);
-    const size = await this.size(uploadId);
-    if (size === undefined) throw new NotFoundError(`no partial upload ${uploadId}`);
-    if (size !== checked.size) throw new ValidationError(`partial upload ${uploadId} has ${size} bytes, not ${checked.size}`);
-    const location = await this.depot.moveIntoPlace(path, locationOfKey(key));
-    return { location, size, sha256: checked.sha256 };
-  }
-
-  async delete(uploadId: string): Promise<void> {
-    await rm(this.pathOf(uploadId), { force: true });
-  }
-
-  async *list(): AsyncIterable<PartialEntry> {
+  private async *walk(dir: string, location: string): AsyncIterable<DepotEntry> {
     let entries;
     try {
-      entries = await readdir(this.depot.paths.incoming, { withFileTypes: true });
-    } catch {
-      return;
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return; // never created, or removed while walking
+      throw error;
     }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
-      if (!entry.isFile() || !UPLOAD_ID.test(entry.name)) continue;
-      const info = await stat(join(this.depot.paths.incoming, entry.name));
-      yield { uploadId: entry.name, size: info.size, modified: info.mtime };
+      if (!isSafeComponent(entry.name)) continue;
+      const path = join(dir, entry.name);
+      const child = `${location}/${entry.name}`;
+      if (entry.isDirectory()) yield* this.walk(path, child);
+      else if (entry.isFile()) {
+        try {
+          const info = await stat(path);
+          yield { location: child, size: info.size, modified: info.mtime };
+        } catch (error) {
+          if (!isMissing(error)) throw error; // deleted while walking
+        }
+      }
     }
+  }
+
+  /** The real path of a stored object (for HDF5 readers), checked to stay inside the depot. @throws NotFoundError when absent. */
+  async localPath(location: string): Promise<string | undefined> {
+    return this.realFile(location);
+  }
+
+  /** The absolute path of a location, checked lexically. @throws ValidationError when it would leave `resources/`. */
+  pathOf(location: string): string {
+    return pathOfLocation(this.paths, location);
+  }
+
+  /** The real path of an existing location, after following symlinks. */
+  private async realFile(location: string): Promise<string> {
+    try {
+      return await this.realInside(pathOfLocation(this.paths, location), location);
+    } catch (error) {
+      if (isMissing(error)) throw this.notFound(location);
+      throw error;
+    }
+  }
+
+  /**
+   * The real path of an existing `path`, after following every symlink on the way.
+   * @throws ValidationError unless it is resources/ or below it; ENOENT when it does not exist.
+   */
+  private async realInside(path: string, location: string): Promise<string> {
+    const real = await realpath(path);
+    // resources/ may itself be a symlink (storage moved elsewhere by the operator): compare real paths.
+    const resources = await realpath(this.paths.resources);
+    if (real !== resources && !real.startsWith(resources + sep)) {
+      throw new ValidationError(`depot location ${shown(location)} leads outside the depot through a symlink under resources/; remove that symlink (objects must be stored inside the depot)`, { location: ['leads outside the depot'] });
+    }
+    return real;
+  }
+
+  private notFound(location: string): NotFoundError {
+    return new NotFoundError(`no stored object at ${location} in depot "${this.name}"; it was deleted, never stored, or is in another depot`);
   }
 }

@@ -2,6 +2,8 @@
 import { definePlugin, Depot, directoryFindings, InspectChecks, Lifecycle, PlatformConfigId } from '../../core/api.js';
 import { FsDepot } from './fs-depot.js';
 
+export { depotFsPaths, incomingDir, type DepotFsPaths } from './depot-fs-paths.js';
+
 export default definePlugin({
   name: 'depot-fs',
   version: '0.1.0',
@@ -11,7 +13,7 @@ export default definePlugin({
     type: 'object',
     additionalProperties: false,
     properties: {
-      root: { type: 'string', default: './data/depot', 'x-path': true, description: 'Directory the depot keeps its files in.' },
+      root: { type: 'string', default: './data/depot', 'x-path': true, description: 'Directory the depot keeps its files in: resources/ (stored objects), incoming/ (partial uploads) and tmp/ (files being written). Relative paths resolve against the directory of platform.ini.' },
     },
   },
   register(ctx) {

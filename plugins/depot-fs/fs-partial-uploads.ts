@@ -1,0 +1,101 @@
+// Partial (resumable) uploads of depot-fs: one file per upload id under incoming/, appended
+// at an offset and, once complete, renamed into resources/ (a rename, never a copy).
+import { createReadStream } from 'node:fs';
+import { open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { NotFoundError, ValidationError, type ByteRange, type PartialEntry, type PartialUploads, type StoredObject } from '../../core/api.js';
+import { locationOfKey, shown } from './depot-fs-paths.js';
+import { errnoCode } from './errno-code.js';
+import type { FsDepot } from './fs-depot.js';
+import { FILE_MODE, writeHashed } from './write-hashed.js';
+
+const UPLOAD_ID = /^[A-Za-z0-9_-]{8,200}$/;
+
+/** {@link PartialUploads} as files under the depot's incoming/. */
+export class FsPartialUploads implements PartialUploads {
+  /** @param depot the depot whose incoming/ holds the uploads and whose resources/ receives them. */
+  constructor(private readonly depot: FsDepot) {}
+
+  private pathOf(uploadId: string): string {
+    if (!UPLOAD_ID.test(uploadId)) throw new ValidationError(`upload id ${shown(uploadId, 80)} is not safe: use 8 to 200 letters, digits, "-" or "_"`, { uploadId: ['not a safe upload id'] });
+    return join(this.depot.paths.incoming, uploadId);
+  }
+
+  async create(uploadId: string): Promise<void> {
+    const path = this.pathOf(uploadId);
+    await this.depot.ensureDirectories();
+    const handle = await open(path, 'wx', FILE_MODE);
+    await handle.close();
+  }
+
+  async size(uploadId: string): Promise<number | undefined> {
+    const path = this.pathOf(uploadId);
+    try {
+      return (await stat(path)).size;
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async append(uploadId: string, offset: number, source: Readable, limit: number): Promise<number> {
+    const path = this.pathOf(uploadId);
+    const current = await this.size(uploadId);
+    if (current === undefined) throw new NotFoundError(`no partial upload ${uploadId}`);
+    if (current !== offset) throw new ValidationError(`offset ${offset} does not match the ${current} bytes received for upload ${uploadId}; resume from ${current}`);
+    const written = await writeHashed(path, source, { flags: 'r+', position: offset, limit });
+    if (written.overflow) {
+      await truncate(path, offset);
+      throw new ValidationError(`more than the ${limit} bytes left were sent for upload ${uploadId}; nothing of this request was kept`);
+    }
+    // A source that failed mid-way (a client that disconnected) keeps what arrived.
+    return written.size;
+  }
+
+  async truncate(uploadId: string, size: number): Promise<void> {
+    const path = this.pathOf(uploadId);
+    await truncate(path, size).catch((error: unknown) => {
+      if (errnoCode(error) !== 'ENOENT') throw error;
+    });
+  }
+
+  async open(uploadId: string, range?: ByteRange): Promise<Readable> {
+    const path = this.pathOf(uploadId);
+    if ((await this.size(uploadId)) === undefined) throw new NotFoundError(`no partial upload ${uploadId}`);
+    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
+  }
+
+  async finish(uploadId: string, key: string, checked: { size: number; sha256: string }): Promise<StoredObject> {
+    const path = this.pathOf(uploadId);
+    const location = locationOfKey(key);
+    const size = await this.size(uploadId);
+    if (size === undefined) throw new NotFoundError(`no partial upload ${uploadId}`);
+    if (size !== checked.size) throw new ValidationError(`partial upload ${uploadId} has ${size} bytes, not ${checked.size}`);
+    await this.depot.moveIntoPlace(path, location);
+    return { location, size, sha256: checked.sha256 };
+  }
+
+  async delete(uploadId: string): Promise<void> {
+    await rm(this.pathOf(uploadId), { force: true });
+  }
+
+  async *list(): AsyncIterable<PartialEntry> {
+    let entries;
+    try {
+      entries = await readdir(this.depot.paths.incoming, { withFileTypes: true });
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (!entry.isFile() || !UPLOAD_ID.test(entry.name)) continue;
+      try {
+        const info = await stat(join(this.depot.paths.incoming, entry.name));
+        yield { uploadId: entry.name, size: info.size, modified: info.mtime };
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT') throw error; // finished or deleted while listing
+      }
+    }
+  }
+}
