@@ -8,6 +8,7 @@ import { verifyPassword } from '../../auth/password-hasher.js';
 import { directoryFindings } from './directory-findings.js';
 import { depotConsistencyCheck } from './depot-consistency-check.js';
 import { jobsCheck } from './jobs-check.js';
+import { webFrontCheck } from './web-front-check.js';
 
 /** Sysadmins whose tokens were not used for this long are listed. */
 const STALE_SYSADMIN_DAYS = 90;
@@ -110,5 +111,5 @@ const auth: InspectCheck = {
 
 /** Core's inspect checks, in the order they run. */
 export function coreInspectChecks(): InspectCheck[] {
-  return [directories, database, plugins, depotConsistencyCheck, jobsCheck, auth];
+  return [directories, database, plugins, depotConsistencyCheck, jobsCheck, auth, webFrontCheck];
 }

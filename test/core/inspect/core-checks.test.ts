@@ -3,7 +3,8 @@
 // its schema.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -36,6 +37,10 @@ for (const kind of databaseKinds()) {
     before(async () => {
       t = await startTestHost(kind);
       dataDir = join(t.db.dir, 'data');
+      // Where nginx runs, the platform's configuration must be installed: use the shipped one.
+      const nginxConf = join(t.db.dir, 'platform-nginx.conf');
+      writeFileSync(nginxConf, readFileSync(fileURLToPath(new URL('../../../../nginx/platform.conf', import.meta.url)), 'utf8'));
+      appendFileSync(t.configFile, `\n[inspect]\nnginx_config = ${nginxConf}\n`);
       chmodSync(t.configFile, 0o600);
       const users = t.host.services.get(UserServiceId);
       await users.create({ name: 'root-admin', email: 'root@example.org', password: 'a-long-password-1', sysadmin: true });
@@ -45,7 +50,7 @@ for (const kind of databaseKinds()) {
     it('is clean on a fresh installation', async () => {
       const { status, report } = await inspect();
       assert.equal(status, 0, JSON.stringify(report.checks.filter((c) => c.status === 'problem'), null, 1));
-      assert.deepEqual(report.checks.map((c) => c.area), ['config', 'directories', 'database', 'plugins', 'depot', 'jobs', 'auth']);
+      assert.deepEqual(report.checks.map((c) => c.area), ['config', 'directories', 'database', 'plugins', 'depot', 'jobs', 'auth', 'web']);
     });
 
     it('finds a world-readable config and secret file, repairs both', async () => {
