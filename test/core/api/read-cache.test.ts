@@ -52,7 +52,7 @@ for (const kind of databaseKinds()) {
         await other.stop();
       }
       let seen = '';
-      for (let i = 0; i < 50 && seen !== 'After'; i++) {
+      for (let i = 0; i < 500 && seen !== 'After'; i++) {
         seen = await title('shared');
         if (seen !== 'After') await new Promise((resolve) => setTimeout(resolve, 20));
       }

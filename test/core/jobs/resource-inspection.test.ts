@@ -44,7 +44,7 @@ for (const kind of databaseKinds()) {
     }
 
     async function settled(id: string): Promise<Record<string, unknown>> {
-      for (let i = 0; i < 200; i++) {
+      for (let i = 0; i < 800; i++) {
         const shown = (await t.call('resource_show', { id }, { method: 'GET' })).body.result as Record<string, unknown>;
         if (shown.state !== 'validating') return shown;
         await new Promise((resolve) => setTimeout(resolve, 25));

@@ -25,7 +25,7 @@ for (const kind of databaseKinds()) {
     async function upload(dataset: string, name: string, path: string): Promise<Record<string, unknown>> {
       const resource = (await t.call('resource_create', { package_id: dataset, name }, { token: f.tokens.editor })).body.result as { id: string };
       await t.host.services.get(ResourceIntakeId).storeStream(resource.id, createReadStream(path), {}, { actor: editor, protocol: 'test' });
-      for (let i = 0; i < 400; i++) {
+      for (let i = 0; i < 1200; i++) {
         const shown = (await t.call('resource_show', { id: resource.id }, { token: f.tokens.editor, method: 'GET' })).body.result as Record<string, unknown>;
         if (shown.state !== 'validating') return shown;
         await new Promise((resolve) => setTimeout(resolve, 25));

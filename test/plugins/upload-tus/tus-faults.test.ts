@@ -102,7 +102,7 @@ for (const kind of databaseKinds()) {
       const { client, path } = await newUpload('disconnected');
       await partialPatch(path, 1_000_000, () => undefined);
       let offset = 0;
-      for (let i = 0; i < 50 && offset === 0; i++) {
+      for (let i = 0; i < 400 && offset === 0; i++) {
         offset = (await client.offset(path)) ?? 0;
         if (!offset) await new Promise((resolve) => setTimeout(resolve, 50));
       }
