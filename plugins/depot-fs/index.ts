@@ -1,6 +1,7 @@
 // depot-fs: files on a local or shared filesystem, in DCOR's object layout.
 import { definePlugin, Depot, directoryFindings, InspectChecks, Lifecycle, PlatformConfigId } from '../../core/api.js';
 import { FsDepot } from './fs-depot.js';
+import { staleTempFilesCheck } from './stale-temp-files-check.js';
 
 export { depotFsPaths, incomingDir, type DepotFsPaths } from './depot-fs-paths.js';
 
@@ -33,5 +34,6 @@ export default definePlugin({
         ];
       },
     });
+    ctx.contribute(InspectChecks, staleTempFilesCheck(depot.paths.tmp));
   },
 });

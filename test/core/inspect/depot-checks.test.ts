@@ -4,7 +4,7 @@
 // repaired with --repair --yes, and a second run is clean.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync, chmodSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { databaseKinds } from '../../helpers/test-databases.js';
@@ -91,6 +91,20 @@ for (const kind of databaseKinds()) {
       await inspect('--repair', '--yes');
       assert.equal(existsSync(orphan), false);
       assert.equal(readFileSync(join(t.db.dir, 'data', 'quarantine', 'fs', 'resources', 'abc', 'def', 'ghijklmnop'), 'utf8'), 'nobody owns me');
+      assert.equal((await inspect()).exitCode, 0);
+    });
+
+    it('removes temporary files left by writes that never finished', async () => {
+      const leftover = join(root, 'tmp', 'abcdef-123.tmp');
+      mkdirSync(join(root, 'tmp'), { recursive: true });
+      writeFileSync(leftover, 'half a file');
+      assert.equal((await inspect()).exitCode, 0, 'a fresh temporary file may belong to a write in progress');
+      const hourAgo = new Date(Date.now() - 2 * 3_600_000);
+      utimesSync(leftover, hourAgo, hourAgo);
+      const broken = await inspect();
+      assert.match(titles(broken).join(), /1 temporary file\(s\) in .* are left from writes that never finished/);
+      await inspect('--repair', '--yes');
+      assert.equal(existsSync(leftover), false);
       assert.equal((await inspect()).exitCode, 0);
     });
 
