@@ -1,6 +1,7 @@
 // Runs actions: finds them, checks their input, wraps writes in one transaction, and
 // delivers lifecycle events to observers after commit.
 import { randomUUID } from 'node:crypto';
+import { UniqueConstraintError } from 'sequelize';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { Actor } from '../auth/actor.js';
@@ -8,7 +9,7 @@ import type { Services } from '../services/services.js';
 import type { HookRegistries } from '../plugins/hook-registries.js';
 import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.js';
 import type { PlatformEventName, PlatformEvents } from '../plugins/hooks/lifecycle.js';
-import { NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { closestNames } from '../util/did-you-mean.js';
 import type { JsonSchemaValidator } from '../validation/json-schema-validator.js';
 
@@ -32,6 +33,18 @@ export class UnknownActionError extends NotFoundError {
   ) {
     super(`action "${action}" not found${suggestions.length ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(' or ')}?` : ''}`);
   }
+}
+
+/**
+ * Two requests that create the same name at the same moment both pass the "is it taken?"
+ * check; the database's unique index stops the second. That is a conflict (409) for the
+ * caller, not an internal error.
+ */
+function asConflict(error: unknown): never {
+  if (!(error instanceof UniqueConstraintError)) throw error;
+  const fields = Object.entries(error.fields ?? {});
+  const described = fields.map(([field, value]) => (value === undefined || value === null ? field : `${field} "${String(value)}"`)).join(', ');
+  throw new ConflictError(`${described || 'the value'} is already in use (it was taken at the same moment); choose another`, Object.fromEntries(fields.map(([field]) => [field, ['That value is already in use.']])));
 }
 
 /** Runs registered actions. */
@@ -73,7 +86,7 @@ export class ActionRunner {
     if (action.kind === 'read') {
       result = await action.run(input, { ...base, transaction: undefined });
     } else {
-      result = await this.db.transaction(async (transaction) => action.run(input, { ...base, transaction } satisfies ActionContext));
+      result = await this.db.transaction(async (transaction) => action.run(input, { ...base, transaction } satisfies ActionContext)).catch(asConflict);
     }
     await this.deliver(events);
     return result;
@@ -96,7 +109,7 @@ export class ActionRunner {
         transaction,
         emit: (event, payload) => void events.push({ name: event, payload }),
       }),
-    );
+    ).catch(asConflict);
     await this.deliver(events);
     return result;
   }

@@ -3,6 +3,7 @@ import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.j
 import { AuditLogId, OrganizationServiceId, PermissionServiceId, UserServiceId } from '../services/service-ids.js';
 import type { Organization } from '../auth/organization-service.js';
 import { ValidationError } from '../errors.js';
+import { requireAllowed } from './require-allowed.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 100 } as const;
 
@@ -24,6 +25,7 @@ export function organizationActions(): ActionDefinition[] {
       help: 'Returns the names of all organizations; with all_fields=true, their dicts.',
       inputSchema: { type: 'object', additionalProperties: false, properties: { all_fields: { type: ['boolean', 'string'], enum: [true, false, 'true', 'false'] } } },
       run: async (input, ctx) => {
+        await requireAllowed(ctx, input);
         const orgs = await ctx.services.get(OrganizationServiceId).list();
         if (input.all_fields === true || input.all_fields === 'true') return Promise.all(orgs.map((o) => orgDict(o, ctx, false)));
         return orgs.map((o) => o.name);
@@ -34,7 +36,11 @@ export function organizationActions(): ActionDefinition[] {
       kind: 'read',
       help: 'Returns an organization; its members are listed for its members and sysadmins. Required: id.',
       inputSchema: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: name, include_users: { type: ['boolean', 'string'] } } },
-      run: async (input, ctx) => orgDict(await ctx.services.get(OrganizationServiceId).get(input.id as string), ctx, true),
+      run: async (input, ctx) => {
+        const org = await ctx.services.get(OrganizationServiceId).get(input.id as string);
+        await requireAllowed(ctx, input, { organizationId: org.id });
+        return orgDict(org, ctx, true);
+      },
     },
     {
       name: 'organization_create',

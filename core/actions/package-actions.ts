@@ -1,11 +1,12 @@
 // package_* actions: datasets through the CKAN-style API.
 import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.js';
-import { DatasetServiceId, OrganizationServiceId, DatabaseId, ReadCacheId } from '../services/service-ids.js';
+import { DatasetServiceId, OrganizationServiceId, DatabaseId, PermissionServiceId, ReadCacheId } from '../services/service-ids.js';
+import { requireAllowed } from './require-allowed.js';
 import { DatasetSearch, parseSearchQuery, type SearchQuery } from '../datasets/dataset-search.js';
 import { datasetDict, type OrganizationSummary } from '../datasets/dataset-view.js';
 import { toDatasetRecord, toResourceRecord } from '../datasets/dataset-service.js';
 import type { DatasetRecord, ResourceRecord } from '../datasets/dataset-types.js';
-import { ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 
 const idInput = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', minLength: 1, maxLength: 100 } } } as const;
 
@@ -20,10 +21,15 @@ async function dictOf(ctx: ActionContext, dataset: DatasetRecord, resources?: Re
 }
 
 function requireId(input: Record<string, unknown>): string {
-  const id = input.id ?? input.name;
-  if (typeof id !== 'string' || !id) throw new ValidationError('dataset is invalid', { id: ['Missing value'] });
+  const key = input.id !== undefined ? 'id' : 'name';
+  const id = input[key];
+  if (id === undefined || id === '') throw new ValidationError('dataset is invalid', { id: ['Missing value'] });
+  if (typeof id !== 'string') throw new ValidationError('dataset is invalid', { [key]: [`must be a string (the dataset's name or id), not ${id === null ? 'null' : Array.isArray(id) ? 'a list' : typeof id}`] });
   return id;
 }
+
+/** A whole number given as JSON or as a query string, within bounds. */
+const count = (max: number) => ({ type: ['integer', 'string'], minimum: 0, maximum: max, pattern: '^\\d{1,9}$' }) as const;
 
 /** The dataset actions. */
 export function packageActions(): ActionDefinition[] {
@@ -38,7 +44,14 @@ export function packageActions(): ActionDefinition[] {
         const cache = ctx.services.get(ReadCacheId);
         const key = `show:${input.id as string}`;
         const cached = cache.get<Record<string, unknown>>(key);
-        if (cached) return cached;
+        if (cached) {
+          // Only public active datasets are cached, so core's rule passes; policies still decide.
+          const target = { organizationId: cached.owner_org as string, datasetId: cached.id as string, datasetState: 'active', datasetPrivate: false };
+          if (!(await ctx.services.get(PermissionServiceId).allows({ actor: ctx.actor, action: ctx.action, target, input: {} }, 'visible'))) {
+            throw new NotFoundError(`dataset "${input.id as string}" not found`);
+          }
+          return cached;
+        }
         const generation = cache.current();
         const { dataset, resources } = await ctx.services.get(DatasetServiceId).show(input.id as string, ctx);
         const dict = await dictOf(ctx, dataset, resources);
@@ -53,8 +66,9 @@ export function packageActions(): ActionDefinition[] {
       name: 'package_list',
       kind: 'read',
       help: 'Returns the names of public active datasets. Parameters: limit, offset.',
-      inputSchema: { type: 'object', additionalProperties: false, properties: { limit: { type: ['string', 'integer'], pattern: '^\\d+$' }, offset: { type: ['string', 'integer'], pattern: '^\\d+$' } } },
+      inputSchema: { type: 'object', additionalProperties: false, properties: { limit: count(100_000_000), offset: count(100_000_000) } },
       run: async (input, ctx) => {
+        await requireAllowed(ctx, input);
         const limit = Math.min(Number(input.limit ?? 1000), 1000);
         const offset = Number(input.offset ?? 0);
         const rows = await ctx.services.get(DatabaseId).models.Dataset.findAll({ where: { state: 'active', private: false }, attributes: ['name'], order: [['name', 'ASC']], limit, offset });
@@ -66,6 +80,7 @@ export function packageActions(): ActionDefinition[] {
       kind: 'read',
       help: 'Searches datasets. Parameters: q (words in name, title, notes, tags), fq (organization:, type:, state:), rows, start, sort. Returns count and results.',
       run: async (input, ctx) => {
+        await requireAllowed(ctx, input);
         const query = parseSearchQuery(input);
         // Anonymous searches see public data only: the same answer for every anonymous caller.
         const cache = ctx.actor.kind === 'anonymous' ? ctx.services.get(ReadCacheId) : undefined;

@@ -8,7 +8,8 @@ const idInput = { type: 'object', required: ['id'], additionalProperties: false,
 
 function split(input: Record<string, unknown>): { id: string; rest: Record<string, unknown> } {
   const { id, ...rest } = input;
-  if (typeof id !== 'string' || !id) throw new ValidationError('resource is invalid', { id: ['Missing value'] });
+  if (id === undefined || id === '') throw new ValidationError('resource is invalid', { id: ['Missing value'] });
+  if (typeof id !== 'string') throw new ValidationError('resource is invalid', { id: [`must be a string (the resource's id), not ${Array.isArray(id) ? 'a list' : id === null ? 'null' : typeof id}`] });
   return { id, rest };
 }
 

@@ -4,6 +4,7 @@ import { ApiTokenServiceId, AuditLogId, PermissionServiceId, UserServiceId } fro
 import type { User } from '../auth/user-service.js';
 import type { ApiToken } from '../auth/api-token-service.js';
 import { NotFoundError } from '../errors.js';
+import { requireAllowed } from './require-allowed.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 100 } as const;
 
@@ -33,7 +34,9 @@ export function userActions(): ActionDefinition[] {
       help: 'Creates a user (sysadmins only). Required: name, email, password. Optional: fullname.',
       inputSchema: { type: 'object', required: ['name', 'email', 'password'], additionalProperties: false, properties: { name, email: { type: 'string', maxLength: 254 }, password: { type: 'string', maxLength: 1000 }, fullname: { type: 'string', maxLength: 200 } } },
       run: async (input, ctx) => {
-        await ctx.services.get(PermissionServiceId).require({ actor: ctx.actor, action: ctx.action, target: {}, input: {} }, undefined, ctx.transaction);
+        // Policies see who is to be created, never the password.
+        const { password: _password, ...visible } = input;
+        await ctx.services.get(PermissionServiceId).require({ actor: ctx.actor, action: ctx.action, target: {}, input: visible }, undefined, ctx.transaction);
         const user = await ctx.services.get(UserServiceId).create(input as { name: string; email: string; password: string; fullname?: string }, ctx.transaction);
         await ctx.services.get(AuditLogId).record({ actor: ctx.actor, action: ctx.action, objectType: 'user', objectId: user.id, address: ctx.address, details: { name: user.name } }, ctx.transaction);
         ctx.emit('user.created', { user: { id: user.id, name: user.name }, actor: ctx.actor });
@@ -47,6 +50,7 @@ export function userActions(): ActionDefinition[] {
       inputSchema: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: name } },
       run: async (input, ctx) => {
         const user = await ctx.services.get(UserServiceId).get(input.id as string);
+        await requireAllowed(ctx, input, { userId: user.id });
         const full = ctx.actor.kind === 'system' || (ctx.actor.kind === 'user' && (ctx.actor.user.sysadmin || ctx.actor.user.id === user.id));
         return userDict(user, full);
       },

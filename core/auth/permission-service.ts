@@ -23,6 +23,7 @@ export type CoreRule = 'anyone' | 'user' | 'visible' | 'member' | 'editor' | 'ad
 export const CORE_RULES: Readonly<Record<string, CoreRule>> = {
   status_show: 'anyone',
   site_read: 'anyone',
+  help_show: 'anyone',
   package_list: 'anyone',
   package_search: 'anyone',
   package_show: 'visible',
@@ -79,6 +80,14 @@ export class PermissionService {
       if (error instanceof AuthorizationError) return false;
       throw error;
     }
+  }
+
+  /**
+   * True when core's own rule lets the actor through, before any AuthPolicy is asked; for
+   * questions such as "may this caller know the dataset exists?", which policies do not decide.
+   */
+  async coreAllows(actor: Actor, rule: CoreRule, target: AuthRequest['target'], transaction?: Transaction): Promise<boolean> {
+    return (await this.coreDenial(actor, rule, target, transaction)) === undefined;
   }
 
   /** The role of the actor in an organisation ('sysadmin' passes as admin). */

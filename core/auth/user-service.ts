@@ -1,6 +1,6 @@
 // Users: creation, lookup, passwords (with lockout after repeated failures) and sysadmin flag.
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from 'sequelize';
+import { Op, type Transaction } from 'sequelize';
 import type { Database } from '../db/database.js';
 import type { UserRow } from '../db/core-models.js';
 import { AuthenticationError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
@@ -30,6 +30,24 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function toUser(row: UserRow): User {
   return { id: row.id, name: row.name, email: row.email, fullname: row.fullname, sysadmin: Boolean(row.sysadmin), state: row.state, lockedUntil: row.lockedUntil ?? undefined, createdAt: row.createdAt };
+}
+
+/** A login refused because the account is locked. */
+export class AccountLockedError extends AuthenticationError {
+  readonly userId: string;
+  readonly userName: string;
+  constructor(
+    user: User,
+    /** When the lock ends. */
+    readonly until: Date,
+    /** True for the failed attempt that locked the account (audit it once). */
+    readonly lockedNow: boolean,
+    message: string,
+  ) {
+    super(message);
+    this.userId = user.id;
+    this.userName = user.name;
+  }
 }
 
 /** Manages users. */
@@ -115,8 +133,12 @@ export class UserService {
 
   /**
    * Checks a name and password. After `maxFailedLogins` failures the account is locked for
-   * `lockoutMinutes`; a locked account fails even with the right password.
-   * @throws AuthenticationError with the same message for unknown users and wrong passwords.
+   * `lockoutMinutes`; a locked account fails even with the right password. Failures are
+   * counted atomically in the database, so guesses sent all at once lock the account as
+   * surely as guesses sent one after another, and an attempt that finishes after another
+   * locked the account fails too.
+   * @throws AccountLockedError while the account is locked (`lockedNow` for the attempt that locked it);
+   *   AuthenticationError with the same message for unknown users and wrong passwords.
    */
   async authenticate(name: string, password: string): Promise<User> {
     const row = await this.findRow(name);
@@ -124,21 +146,34 @@ export class UserService {
       await verifyPassword(password, DUMMY_PASSWORD_HASH);
       throw new AuthenticationError('wrong user name or password');
     }
-    const now = new Date();
-    if (row.lockedUntil && row.lockedUntil > now) {
-      throw new AuthenticationError(`account is locked after repeated failed logins; try again after ${row.lockedUntil.toISOString()}`);
+    this.refuseIfLocked(row);
+    const matches = await verifyPassword(password, row.passwordHash);
+    const { User: Users } = this.db.models;
+    if (!matches) await Users.increment('failedLogins', { by: 1, where: { id: row.id } });
+    // Re-read after the slow hash: attempts running at the same time may have changed it.
+    const fresh = await this.findRow(row.id);
+    if (!fresh) throw new AuthenticationError('wrong user name or password');
+    this.refuseIfLocked(fresh);
+    if (matches) {
+      if (fresh.failedLogins || fresh.lockedUntil) await Users.update({ failedLogins: 0, lockedUntil: null }, { where: { id: row.id } });
+      return toUser(fresh);
     }
-    if (await verifyPassword(password, row.passwordHash)) {
-      if (row.failedLogins || row.lockedUntil) await this.db.models.User.update({ failedLogins: 0, lockedUntil: null }, { where: { id: row.id } });
-      return toUser(row);
+    if (fresh.failedLogins < this.policy.maxFailedLogins) throw new AuthenticationError('wrong user name or password');
+    const until = new Date(Date.now() + this.policy.lockoutMinutes * 60_000);
+    const [locked] = await Users.update({ failedLogins: 0, lockedUntil: until }, { where: { id: row.id, failedLogins: { [Op.gte]: this.policy.maxFailedLogins } } });
+    if (!locked) {
+      // Another attempt got there first (and locked it), or the password was reset meanwhile.
+      this.refuseIfLocked((await this.findRow(row.id)) ?? fresh);
+      throw new AuthenticationError('wrong user name or password');
     }
-    const failures = row.failedLogins + 1;
-    const locked = failures >= this.policy.maxFailedLogins;
-    await this.db.models.User.update(
-      { failedLogins: locked ? 0 : failures, lockedUntil: locked ? new Date(now.getTime() + this.policy.lockoutMinutes * 60_000) : row.lockedUntil },
-      { where: { id: row.id } },
-    );
-    throw new AuthenticationError(locked ? `account is locked for ${this.policy.lockoutMinutes} minutes after ${failures} failed logins` : 'wrong user name or password');
+    throw new AccountLockedError(toUser(fresh), until, true, `account is locked for ${this.policy.lockoutMinutes} minutes after ${fresh.failedLogins} failed logins`);
+  }
+
+  private refuseIfLocked(row: UserRow): void {
+    if (row.lockedUntil && new Date(row.lockedUntil) > new Date()) {
+      const until = new Date(row.lockedUntil);
+      throw new AccountLockedError(toUser(row), until, false, `account is locked after repeated failed logins; try again after ${until.toISOString()}`);
+    }
   }
 
   private async findRow(nameOrId: string, transaction?: Transaction): Promise<UserRow | undefined> {

@@ -22,6 +22,11 @@ export const MAX_NOTES = 100_000;
 export const MAX_TAGS = 100;
 const TAG = /^[\p{L}\p{N} _.-]{1,100}$/u;
 
+/** Extras appear at the top level of a package dict, so they may not take core's names. */
+const RESERVED_EXTRA_KEYS = new Set<string>([...CORE_DATASET_FIELDS, ...READ_ONLY_DATASET_FIELDS]);
+/** Keys that would reach an object's prototype instead of becoming data. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Dataset fields after checking (undefined = not given). */
 export interface DatasetInput {
   name?: string;
@@ -105,6 +110,9 @@ export function parseDatasetInput(raw: Record<string, unknown>, extraFields: Rea
       for (const [i, item] of raw.extras.entries()) {
         const entry = item as { key?: unknown; value?: unknown } | null;
         if (!entry || typeof entry.key !== 'string' || !entry.key) add(fields, 'extras', `item ${i} needs a "key" string`);
+        else if (entry.key.length > 100) add(fields, 'extras', `item ${i}: the key is ${entry.key.length} characters long; the limit is 100`);
+        else if (RESERVED_EXTRA_KEYS.has(entry.key)) add(fields, 'extras', `item ${i}: "${entry.key}" is a core field; set it directly, not as an extra`);
+        else if (FORBIDDEN_KEYS.has(entry.key)) add(fields, 'extras', `item ${i}: "${entry.key}" cannot be used as a key; choose another name`);
         else extras[entry.key] = entry.value;
       }
     }

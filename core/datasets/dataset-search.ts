@@ -16,6 +16,10 @@ export interface SearchQuery {
   rows: number;
   start: number;
   sort: string;
+  /** CKAN's include_private: false leaves private datasets out even for their members. */
+  includePrivate: boolean;
+  /** CKAN's include_drafts: true adds the drafts the caller may see to active datasets. */
+  includeDrafts: boolean;
 }
 
 export const MAX_ROWS = 1000;
@@ -50,9 +54,20 @@ export function parseSearchQuery(input: Record<string, unknown>): SearchQuery {
     }
     return n;
   };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const value = input[key];
+    if (value === undefined || value === '') return fallback;
+    if (value === true || value === 'true' || value === 'True') return true;
+    if (value === false || value === 'false' || value === 'False') return false;
+    fields[key] = [`must be true or false, not ${JSON.stringify(value)}`];
+    return fallback;
+  };
   const known = new Set(['q', 'fq', 'rows', 'start', 'sort', 'include_private', 'include_drafts', 'facet', 'facet.field']);
-  for (const key of Object.keys(input)) if (!known.has(key)) fields[key] = ['unknown parameter; use q, fq, rows, start or sort'];
-  const query: SearchQuery = { q: str('q'), fq: str('fq'), rows: int('rows', 10, 0, MAX_ROWS), start: int('start', 0, 0, 1_000_000), sort: str('sort') || 'metadata_modified desc' };
+  for (const key of Object.keys(input)) if (!known.has(key)) fields[key] = ['unknown parameter; use q, fq, rows, start, sort, include_private or include_drafts'];
+  const query: SearchQuery = {
+    q: str('q'), fq: str('fq'), rows: int('rows', 10, 0, MAX_ROWS), start: int('start', 0, 0, 1_000_000), sort: str('sort') || 'metadata_modified desc',
+    includePrivate: bool('include_private', true), includeDrafts: bool('include_drafts', false),
+  };
   if (Object.keys(fields).length) throw new ValidationError('search parameters are invalid', fields);
   return query;
 }
@@ -87,13 +102,17 @@ function parseSort(sort: string): string {
   const clauses: string[] = [];
   for (const part of parts) {
     const [field, direction = 'asc', ...extra] = part.split(/\s+/);
+    // CKAN clients send its default "score desc, metadata_modified desc"; matches are not
+    // ranked here, so score adds no order of its own.
+    if (field === 'score' && ['asc', 'desc'].includes(direction.toLowerCase()) && !extra.length) continue;
     const column = field ? SORT_COLUMNS[field] : undefined;
     const dir = direction.toLowerCase();
     if (!column || (dir !== 'asc' && dir !== 'desc') || extra.length) {
-      throw new ValidationError('search parameters are invalid', { sort: [`cannot sort by "${part}"; use one of ${Object.keys(SORT_COLUMNS).join(', ')} with asc or desc`] });
+      throw new ValidationError('search parameters are invalid', { sort: [`cannot sort by "${part}"; use one of ${Object.keys(SORT_COLUMNS).join(', ')} (or score) with asc or desc`] });
     }
     clauses.push(`${column} ${dir.toUpperCase()}`);
   }
+  if (!clauses.length) clauses.push('d.modified_at DESC');
   clauses.push('d.id ASC');
   return clauses.join(', ');
 }
@@ -121,7 +140,7 @@ export class DatasetSearch {
         });
       }
     }
-    let state = 'active';
+    let state: string | undefined;
     parseFilterQuery(query.fq).forEach((filter, i) => {
       const key = `f${i}`;
       params[key] = filter.value;
@@ -153,9 +172,12 @@ export class DatasetSearch {
           break;
       }
     });
-    where.push('d.state = :state');
-    params.state = state;
-    await this.addVisibility(actor, state, where, params);
+    if (!query.includePrivate) {
+      where.push('d.private = :excludePrivate');
+      params.excludePrivate = false;
+    }
+    const states = state ? [state] : query.includeDrafts ? ['active', 'draft'] : ['active'];
+    where.push(await this.visibility(actor, states, params));
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const [countRow] = await this.db.sequelize.query<{ count: string | number }>(`SELECT COUNT(*) AS count FROM datasets d ${clause}`, { replacements: params, type: QueryTypes.SELECT, transaction });
     const count = Number(countRow?.count ?? 0);
@@ -170,19 +192,26 @@ export class DatasetSearch {
     return { count, rows: rows.map((row) => row.get({ plain: true })) };
   }
 
-  private async addVisibility(actor: Actor, state: string, where: string[], params: Record<string, unknown>): Promise<void> {
-    if (actor.kind === 'system' || (actor.kind === 'user' && actor.user.sysadmin)) return;
-    const memberships = actor.kind === 'user' ? await this.organizations.membershipsOf(actor.user.id) : new Map<string, string>();
-    // Public active datasets are for everyone; drafts, private and deleted datasets only
-    // for their organisation (deleted: editors and admins).
-    const orgs = [...memberships].filter(([, role]) => state !== 'deleted' || role !== 'member').map(([id]) => id);
-    const publicClause = state === 'active' ? 'd.private = :publicFalse' : '1 = 0';
+  /**
+   * The SQL condition for datasets in `states` that the actor may see: public active
+   * datasets for everyone; drafts, private and deleted datasets only for their
+   * organisation (deleted: editors and admins); everything for sysadmins.
+   */
+  private async visibility(actor: Actor, states: string[], params: Record<string, unknown>): Promise<string> {
+    const everything = actor.kind === 'system' || (actor.kind === 'user' && actor.user.sysadmin);
+    const memberships = actor.kind === 'user' && !everything ? await this.organizations.membershipsOf(actor.user.id) : new Map<string, string>();
     params.publicFalse = false;
-    if (orgs.length) {
-      where.push(`(${publicClause} OR d.owner_org_id IN (:visibleOrgs))`);
-      params.visibleOrgs = orgs;
-    } else {
-      where.push(`(${publicClause})`);
-    }
+    const clauses = states.map((state, i) => {
+      params[`state${i}`] = state;
+      if (everything) return `d.state = :state${i}`;
+      const orgs = [...memberships].filter(([, role]) => state !== 'deleted' || role !== 'member').map(([id]) => id);
+      const seen = [state === 'active' ? 'd.private = :publicFalse' : '1 = 0'];
+      if (orgs.length) {
+        seen.push(`d.owner_org_id IN (:visibleOrgs${i})`);
+        params[`visibleOrgs${i}`] = orgs;
+      }
+      return `(d.state = :state${i} AND (${seen.join(' OR ')}))`;
+    });
+    return `(${clauses.join(' OR ')})`;
   }
 }

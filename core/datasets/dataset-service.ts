@@ -94,7 +94,7 @@ export class DatasetService {
     const row = await this.findRow(nameOrId, ctx.transaction);
     if (!row) throw new NotFoundError(`dataset "${nameOrId}" not found`);
     const dataset = toDatasetRecord(row);
-    await this.requireOnDataset('package_show', dataset, ctx, {});
+    await this.requireOnDataset('package_show', dataset, ctx, {}, nameOrId);
     return { dataset, resources: await this.resourcesOf(dataset.id, ctx.transaction) };
   }
 
@@ -139,8 +139,13 @@ export class DatasetService {
   async update(nameOrId: string, raw: Record<string, unknown>, replace: boolean, ctx: ActionContext): Promise<DatasetRecord> {
     const previous = await this.requireWritable(nameOrId, ctx, raw);
     const fields: FieldErrors = {};
-    const input = parseDatasetInput(raw, this.extraFields(previous.type), fields);
-    if (raw.resources !== undefined) (fields.resources ??= []).push('change resources with resource_create, resource_update or resource_delete');
+    // Free extras (given as an `extras` list) come back at the top level of package_show;
+    // take them back there too, so that show -> change -> update works as in CKAN.
+    const input = parseDatasetInput(raw, new Set([...this.extraFields(previous.type), ...Object.keys(previous.extras)]), fields);
+    const resources = await this.resourcesOf(previous.id, ctx.transaction);
+    if (raw.resources !== undefined && !sameResources(raw.resources, resources)) {
+      (fields.resources ??= []).push('change resources with resource_create, resource_update or resource_delete (a package dict may carry its current resources unchanged)');
+    }
     if (input.type !== undefined && input.type !== previous.type) (fields.type ??= []).push('the type of a dataset cannot change');
     if (Object.keys(fields).length) throw new ValidationError('dataset is invalid', fields);
     let ownerOrgId = previous.ownerOrgId;
@@ -161,14 +166,14 @@ export class DatasetService {
       title: pick(input.title, previous.title, input.name ?? previous.name) as string,
       notes: pick(input.notes, previous.notes, '') as string,
       ownerOrgId,
-      private: pick(input.private, previous.private, false) as boolean,
+      // Never public by omission: privacy changes only when asked, for update as for patch.
+      private: input.private ?? previous.private,
       state: (input.state ?? previous.state) as DatasetRecord['state'],
       licenseId: input.licenseId === null ? undefined : (pick(input.licenseId, previous.licenseId, undefined) as string | undefined),
       tags: pick(input.tags, previous.tags, []) as string[],
       extras: replace ? (input.extras ?? {}) : { ...previous.extras, ...(input.extras ?? {}) },
       modifiedAt: new Date(),
     });
-    const resources = await this.resourcesOf(dataset.id, ctx.transaction);
     await this.validateWithSchemas(dataset, previous, resources, ctx);
     await this.db.models.Dataset.update(this.toRow(dataset), { where: { id: dataset.id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: dataset.id, address: ctx.address, details: { changed: changedFields(previous, dataset) } }, ctx.transaction);
@@ -192,7 +197,7 @@ export class DatasetService {
   /** Finds a resource and its dataset, checking the actor may see them. */
   async showResource(id: string, ctx: ActionContext): Promise<{ resource: ResourceRecord; dataset: DatasetRecord }> {
     const { resource, dataset } = await this.loadResource(id, ctx.transaction);
-    await this.requireOnDataset('resource_show', dataset, ctx, {}, resource.id);
+    await this.requireOnDataset('resource_show', dataset, ctx, {}, id, resource.id);
     return { resource, dataset };
   }
 
@@ -200,7 +205,8 @@ export class DatasetService {
   async createResource(raw: Record<string, unknown>, ctx: ActionContext, extra: Partial<ResourceRecord> = {}): Promise<ResourceRecord> {
     const fields: FieldErrors = {};
     const input = parseResourceInput(raw, fields);
-    if (typeof raw.package_id !== 'string' || !raw.package_id) (fields.package_id ??= []).push('Missing value');
+    if (raw.package_id === undefined || raw.package_id === '') (fields.package_id ??= []).push('Missing value');
+    else if (typeof raw.package_id !== 'string') (fields.package_id ??= []).push(`must be a string (the dataset's name or id), not ${raw.package_id === null ? 'null' : Array.isArray(raw.package_id) ? 'a list' : typeof raw.package_id}`);
     if (input.name === undefined) (fields.name ??= []).push('Missing value');
     if (Object.keys(fields).length) throw new ValidationError('resource is invalid', fields);
     const dataset = await this.requireWritable(raw.package_id as string, ctx, raw);
@@ -209,7 +215,7 @@ export class DatasetService {
     const resource: ResourceRecord = {
       id: randomUUID(), datasetId: dataset.id, name: input.name!, format: input.format ?? guessFormat(input.name!), description: input.description ?? '',
       url: input.url ?? '', size: undefined, sha256: undefined, depot: undefined, location: undefined,
-      state: input.url ? 'active' : 'uploading', metadata: {}, position: existing.length, createdAt: now, modifiedAt: now, ...extra,
+      state: input.url ? 'active' : 'uploading', metadata: {}, position: Math.max(-1, ...existing.map((r) => r.position)) + 1, createdAt: now, modifiedAt: now, ...extra,
     };
     await this.validateWithSchemas({ ...dataset, modifiedAt: now }, dataset, [...existing, resource], ctx);
     await this.db.models.Resource.create(this.toResourceRow(resource), { transaction: ctx.transaction });
@@ -226,7 +232,7 @@ export class DatasetService {
     const input: ResourceInput = parseResourceInput(raw, fields);
     if (Object.keys(fields).length) throw new ValidationError('resource is invalid', fields);
     const { resource: previous, dataset } = await this.loadResource(id, ctx.transaction);
-    await this.requireOnDataset(ctx.action, dataset, ctx, raw, previous.id);
+    await this.requireOnDataset(ctx.action, dataset, ctx, raw, id, previous.id);
     const resource: ResourceRecord = {
       ...previous,
       name: input.name ?? previous.name,
@@ -247,7 +253,7 @@ export class DatasetService {
   /** Marks a resource deleted (resource_delete). */
   async deleteResource(id: string, ctx: ActionContext): Promise<ResourceRecord> {
     const { resource: previous, dataset } = await this.loadResource(id, ctx.transaction);
-    await this.requireOnDataset(ctx.action, dataset, ctx, {}, previous.id);
+    await this.requireOnDataset(ctx.action, dataset, ctx, {}, id, previous.id);
     const resource: ResourceRecord = { ...previous, state: 'deleted', modifiedAt: new Date() };
     const remaining = (await this.resourcesOf(dataset.id, ctx.transaction)).filter((r) => r.id !== id);
     await this.validateWithSchemas({ ...dataset, modifiedAt: resource.modifiedAt }, dataset, remaining, ctx);
@@ -264,7 +270,7 @@ export class DatasetService {
    */
   async recordStoredFile(id: string, stored: { depot: string; location: string; size: number; sha256: string; state?: ResourceRecord['state'] }, ctx: ActionContext): Promise<ResourceRecord> {
     const { resource: previous, dataset } = await this.loadResource(id, ctx.transaction);
-    await this.requireOnDataset('resource_update', dataset, ctx, {}, previous.id);
+    await this.requireOnDataset('resource_update', dataset, ctx, {}, id, previous.id);
     const resource: ResourceRecord = { ...previous, depot: stored.depot, location: stored.location, size: stored.size, sha256: stored.sha256, state: stored.state ?? 'validating', modifiedAt: new Date() };
     await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: 'resource.stored', objectType: 'resource', objectId: id, address: ctx.address, details: { dataset: dataset.name, size: stored.size, sha256: stored.sha256 } }, ctx.transaction);
@@ -297,23 +303,30 @@ export class DatasetService {
     const row = await this.findRow(nameOrId, ctx.transaction);
     if (!row) throw new NotFoundError(`dataset "${nameOrId}" not found`);
     const dataset = toDatasetRecord(row);
-    await this.requireOnDataset(ctx.action, dataset, ctx, input);
-    if (dataset.state === 'deleted' && ctx.action !== 'package_delete') throw new NotFoundError(`dataset "${nameOrId}" is deleted`);
+    await this.requireOnDataset(ctx.action, dataset, ctx, input, nameOrId);
     return dataset;
   }
 
-  private async requireOnDataset(action: string, dataset: DatasetRecord, ctx: ActionContext, input: Record<string, unknown>, resourceId?: string): Promise<void> {
+  /**
+   * Checks that the actor may run `action` on a dataset (or one of its resources).
+   * Callers who may not see the dataset get the same NotFoundError as for one that does not
+   * exist, worded with the reference they sent, so private names do not leak through
+   * package_show, writes or resource ids. A deleted dataset takes no changes at all (only
+   * package_delete, which is idempotent).
+   */
+  private async requireOnDataset(action: string, dataset: DatasetRecord, ctx: ActionContext, input: Record<string, unknown>, reference: string, resourceId?: string): Promise<void> {
     const request = {
       actor: ctx.actor, action,
       target: { organizationId: dataset.ownerOrgId, datasetId: dataset.id, datasetState: dataset.state, datasetPrivate: dataset.private, ...(resourceId ? { resourceId } : {}) },
       input,
     };
+    const notFound = new NotFoundError(`${resourceId ? 'resource' : 'dataset'} "${reference}" not found`);
     if (action === 'package_show' || action === 'resource_show') {
-      // Callers that may not see a dataset learn nothing about it.
-      if (!(await this.permissions.allows(request, 'visible', ctx.transaction))) throw new NotFoundError(`${action === 'package_show' ? 'dataset' : 'resource'} "${resourceId ?? dataset.name}" not found`);
-      await this.permissions.require(request, 'visible', ctx.transaction);
+      if (!(await this.permissions.allows(request, 'visible', ctx.transaction))) throw notFound;
       return;
     }
+    if (!(await this.permissions.coreAllows(ctx.actor, 'visible', request.target, ctx.transaction))) throw notFound;
+    if (dataset.state === 'deleted' && action !== 'package_delete') throw new NotFoundError(`dataset "${dataset.name}" is deleted; deleted datasets and their resources cannot change`);
     await this.permissions.require(request, undefined, ctx.transaction);
   }
 
@@ -351,6 +364,12 @@ export class DatasetService {
 function guessFormat(name: string): string {
   const dot = name.lastIndexOf('.');
   return dot > 0 ? name.slice(dot + 1).toUpperCase() : '';
+}
+
+/** True when `given` lists exactly the dataset's current resources (by id, in order), as package_show returned them. */
+function sameResources(given: unknown, current: ResourceRecord[]): boolean {
+  if (!Array.isArray(given) || given.length !== current.length) return false;
+  return given.every((item, i) => typeof item === 'object' && item !== null && (item as { id?: unknown }).id === current[i]!.id);
 }
 
 function changedFields(before: DatasetRecord, after: DatasetRecord): string[] {

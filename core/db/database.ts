@@ -1,5 +1,6 @@
 // The database: one Sequelize instance over SQLite (embedded default) or PostgreSQL
 // (production), the core models, and transactions that behave the same on both.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import sqlite3 from 'sqlite3';
@@ -35,6 +36,10 @@ const patientSqlite = { ...sqlite3, Database: PatientSqliteDatabase };
 /** The connected database and the core models bound to it. */
 export class Database {
   readonly models: CoreModels;
+  /** Settles when the last queued SQLite write transaction of this process has finished. */
+  private sqliteWriters: Promise<void> = Promise.resolve();
+  /** Set inside a SQLite write transaction, to refuse a nested one instead of waiting for ever. */
+  private readonly sqliteWriting = new AsyncLocalStorage<boolean>();
 
   private constructor(
     readonly sequelize: Sequelize,
@@ -86,11 +91,25 @@ export class Database {
 
   /**
    * Runs `fn` in a transaction. On SQLite the transaction takes the write lock at once
-   * (IMMEDIATE), so concurrent writers queue instead of deadlocking.
+   * (IMMEDIATE), so concurrent writers queue instead of deadlocking; within this process
+   * they queue here, before BEGIN, because a writer waiting on SQLite's busy handler holds
+   * one of libuv's four threads: five waiting writers starved the one holding the lock
+   * until the 30 s busy timeout.
    */
   async transaction<T>(fn: (transaction: Transaction) => Promise<T>): Promise<T> {
-    const type = this.dialect === 'sqlite' ? Transaction.TYPES.IMMEDIATE : undefined;
-    return this.sequelize.transaction(type ? { type } : {}, fn);
+    if (this.dialect !== 'sqlite') return this.sequelize.transaction({}, fn);
+    if (this.sqliteWriting.getStore()) {
+      throw new Error('a transaction was opened inside another one; SQLite has one writer, so pass the open transaction on instead of starting a new one');
+    }
+    const previous = this.sqliteWriters;
+    let release: () => void = () => undefined;
+    this.sqliteWriters = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await this.sqliteWriting.run(true, () => this.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, fn));
+    } finally {
+      release();
+    }
   }
 
   /**

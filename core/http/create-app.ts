@@ -13,6 +13,8 @@ import { anonymous } from '../auth/actor.js';
 import type { ApiTokenService } from '../auth/api-token-service.js';
 import type { UserService } from '../auth/user-service.js';
 import { AuthenticationError, ValidationError, isPlatformError } from '../errors.js';
+import { AccountLockedError } from '../auth/user-service.js';
+import { AuditLogId } from '../services/service-ids.js';
 import { readJsonBody } from './read-json-body.js';
 import { mountDownloads } from './download-route.js';
 
@@ -45,7 +47,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   app.use('*', async (c, next) => {
     const header = c.req.header('authorization');
-    if (header) c.set('actor', await authenticate(header, deps));
+    if (header) c.set('actor', await authenticate(header, c.get('address'), deps));
     await next();
   });
 
@@ -94,7 +96,9 @@ function helpUrl(siteUrl: string, action: string): string {
 
 function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    // The last entry is the one our proxy wrote; entries before it come from the client
+    // (or proxies we do not know) and can say anything.
+    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
     if (forwarded) return forwarded;
   }
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
@@ -102,26 +106,41 @@ function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
 }
 
 /** `Authorization: <token>`, `Bearer <token>` (API tokens) or `Basic` (name and password, with lockout). */
-async function authenticate(header: string, deps: AppDependencies): Promise<AppEnv['Variables']['actor']> {
+async function authenticate(header: string, address: string, deps: AppDependencies): Promise<AppEnv['Variables']['actor']> {
   const trimmed = header.trim();
   if (/^basic\s+/i.test(trimmed)) {
     const decoded = Buffer.from(trimmed.replace(/^basic\s+/i, ''), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 1) throw new AuthenticationError('Basic credentials must be name:password');
-    const user = await deps.users.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
-    return { kind: 'user', user: { id: user.id, name: user.name, sysadmin: user.sysadmin } };
+    try {
+      const user = await deps.users.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
+      return { kind: 'user', user: { id: user.id, name: user.name, sysadmin: user.sysadmin } };
+    } catch (error) {
+      if (error instanceof AccountLockedError && error.lockedNow) {
+        // Locking an account changes it: record who was locked, until when, and from where.
+        await deps.services.get(AuditLogId).record({ actor: anonymous, action: 'user.lockout', objectType: 'user', objectId: error.userId, address, details: { name: error.userName, until: error.until.toISOString() } });
+      }
+      throw error;
+    }
   }
   const token = trimmed.replace(/^bearer\s+/i, '');
   const { user, token: record } = await deps.tokens.authenticate(token);
   return { kind: 'user', user: { id: user.id, name: user.name, sysadmin: user.sysadmin }, tokenId: record.id };
 }
 
+/** Keys of the error object that field messages may not replace. */
+const ENVELOPE_KEYS = new Set(['__type', 'message', 'suggestions']);
+
 /** Maps any error to CKAN's envelope; unexpected errors are logged and reveal nothing. */
 export function errorResponse(c: Context<AppEnv>, error: unknown, logger: Logger, siteUrl: string): Response {
   const name = c.req.param('name');
   const help = name ? helpUrl(siteUrl, name) : undefined;
   if (isPlatformError(error)) {
-    const body: Record<string, unknown> = { __type: error.ckanType, message: error.message, ...error.fields };
+    // Field messages sit beside __type and message, as in CKAN; a field that shares one of
+    // those names must not overwrite them, so its messages go into the message instead.
+    const clashing = Object.entries(error.fields).filter(([field]) => ENVELOPE_KEYS.has(field));
+    const message = clashing.length ? `${error.message}; ${clashing.map(([field, messages]) => `${field}: ${messages.join(', ')}`).join('; ')}` : error.message;
+    const body: Record<string, unknown> = { ...error.fields, __type: error.ckanType, message };
     if (error instanceof UnknownActionError) body.suggestions = error.suggestions;
     return c.json({ ...(help ? { help } : {}), success: false, error: body }, error.status as ContentfulStatusCode);
   }
