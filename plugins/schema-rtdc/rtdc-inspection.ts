@@ -1,75 +1,220 @@
 // Reads an RT-DC file (HDF5) with h5wasm and checks it against the RT-DC format: HDF5,
 // required root attributes, an `events` group, per-event features as long as the event
-// count, image-like features of one shape. Extracts every root attribute as
-// `dc:section:key`, the features, the format (RT-FDC with fluorescence), logs, tables and
-// per-scalar-feature statistics, reading datasets in bounded batches (never whole).
-// Runs inside a worker thread (see run-rtdc-inspection.ts), never on the server's loop.
-import { openSync, readSync, closeSync } from 'node:fs';
-import h5wasm, { type Dataset } from 'h5wasm/node';
+// count, image-like features of one shape, traces with one row per event. Extracts every
+// root attribute as `dc:section:key`, the features, the format (RT-FDC with fluorescence),
+// logs, tables and per-scalar-feature statistics, reading datasets in bounded batches
+// (never whole). Runs inside a worker thread (see run-rtdc-inspection.ts) in production.
+import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import h5wasm, { BrokenSoftLink, Module, type Attribute, type Dataset, type File as H5File, type Group, type Metadata } from 'h5wasm/node';
+
+/** A value that survives `JSON.stringify` unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** The outcome of inspecting one file. */
 export interface RtdcInspection {
+  /** True when `problems` is empty. */
+  valid: boolean;
+  /** Why the file is not valid RT-DC, one sentence each; empty when it is valid. */
   problems: string[];
-  metadata: Record<string, unknown>;
+  /** What the file says about itself (`dc:section:key`, `dc:features`, `dc:statistics`, ...). */
+  metadata: Record<string, JsonValue>;
 }
 
+/** Options of {@link inspectRtdcFile}. */
+export interface RtdcInspectionOptions {
+  /** Events read at once when computing statistics (default {@link DEFAULT_BATCH_SIZE}). */
+  batchSize?: number;
+}
+
+/** Statistics of one scalar feature, NaN ignored; min, max and mean are absent when no value counts. */
+export interface RtdcFeatureStatistics {
+  count: number;
+  min?: number;
+  max?: number;
+  mean?: number;
+}
+
+/** Events read at once when computing statistics, unless the caller says otherwise. */
+export const DEFAULT_BATCH_SIZE = 100_000;
+
 /**
- * Root attributes every RT-DC file must have (dclab's mandatory configuration: the
- * experiment, the imaging and the setup). All three sample files of the format have them.
+ * Root attributes every RT-DC file must have: dclab's `IMPORTANT_KEYS`
+ * (dclab/rtdc_dataset/check.py), whose absence its IntegrityChecker calls a "violation"
+ * and DCOR-Aid refuses to upload. dclab's full `dfn.config_keys` is much longer (it lists
+ * every optional key and dclab reports those only as "alerts"), so it is not the bar here.
+ * All three sample files (2018 Shape-In, 2018 dclab, 2020 Shape-In) carry every key below.
  */
-export const REQUIRED_ATTRIBUTES = [
-  'experiment:date', 'experiment:time', 'experiment:event count', 'experiment:sample', 'experiment:run index',
-  'imaging:pixel size', 'imaging:frame rate',
+export const REQUIRED_ATTRIBUTES: readonly string[] = [
+  'experiment:date', 'experiment:event count', 'experiment:run index', 'experiment:sample', 'experiment:time',
+  'imaging:flash device', 'imaging:flash duration', 'imaging:frame rate', 'imaging:pixel size',
+  'imaging:roi position x', 'imaging:roi position y', 'imaging:roi size x', 'imaging:roi size y',
   'setup:channel width', 'setup:chip region', 'setup:flow rate', 'setup:medium',
 ];
-const IMAGE_FEATURES = ['image', 'image_bg', 'mask'];
-const MAX_FEATURES = 1000;
-const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** True when the file carries the HDF5 signature at 0, 512, 1024, ... (checked without HDF5's noise). */
-export function looksLikeHdf5(path: string): boolean {
+/**
+ * Root attributes a file with fluorescence data must also have (dclab's `IMPORTANT_KEYS_FL`).
+ * "With fluorescence" is dclab's rule: any `fluorescence:*` attribute or an `fl1_max`,
+ * `fl2_max` or `fl3_max` feature. The fluorescence sample (calibration_beads) has them all.
+ */
+export const REQUIRED_FLUORESCENCE_ATTRIBUTES: readonly string[] = [
+  'fluorescence:bit depth', 'fluorescence:channel count', 'fluorescence:channels installed',
+  'fluorescence:laser count', 'fluorescence:lasers installed', 'fluorescence:sample rate',
+  'fluorescence:samples per event', 'fluorescence:signal max', 'fluorescence:signal min',
+  'fluorescence:trace median',
+];
+
+/** Features that hold one 2D image per event and must all have the same height and width. */
+export const IMAGE_FEATURES: readonly string[] = ['image', 'image_bg', 'mask'];
+
+/** More members than this in `events` is not an RT-DC file but an attempt to exhaust the reader. */
+const MAX_EVENT_MEMBERS = 1000;
+/** RT-DC metadata are short strings and numbers; a larger attribute is not read. */
+const MAX_ATTRIBUTE_BYTES = 1 << 20;
+const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** HDF5's own filters, which h5wasm always has; any other (zstd, blosc, ...) needs a plugin h5wasm lacks. */
+const BUILT_IN_FILTERS = new Set([1, 2, 3, 5, 6]);
+// HDF5 datatype classes (H5T_class_t).
+const H5T_INTEGER = 0;
+const H5T_FLOAT = 1;
+const H5T_STRING = 3;
+const H5T_ENUM = 8;
+
+/** What a look at the first bytes of a file says. */
+export type Hdf5Sniff = { hdf5: true } | { hdf5: false; reason: string };
+
+/**
+ * Looks for the HDF5 signature where HDF5 itself looks (offset 0, then 512, 1024, 2048, ...
+ * up to the end of the file), so that a text file is refused without HDF5 printing its
+ * error stack and a missing file is named as such.
+ * @param path - the file to look at
+ * @returns whether it carries the signature, and why not
+ */
+export function sniffHdf5(path: string): Hdf5Sniff {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
-    const buffer = Buffer.alloc(8);
-    for (let offset = 0; offset <= 1 << 20; offset = offset === 0 ? 512 : offset * 2) {
-      if (readSync(fd, buffer, 0, 8, offset) < 8) return false;
-      if (buffer.equals(HDF5_SIGNATURE)) return true;
+    const size = fstatSync(fd).size;
+    const buffer = Buffer.alloc(HDF5_SIGNATURE.length);
+    for (let offset = 0; offset + buffer.length <= size; offset = offset === 0 ? 512 : offset * 2) {
+      if (readSync(fd, buffer, 0, buffer.length, offset) === buffer.length && buffer.equals(HDF5_SIGNATURE)) return { hdf5: true };
     }
-    return false;
-  } catch {
-    return false;
+    return { hdf5: false, reason: 'no HDF5 signature' };
+  } catch (error) {
+    return { hdf5: false, reason: `it cannot be opened: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
 }
 
-/** A JSON-safe form of an attribute value. */
-export function jsonSafe(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (value instanceof Uint8Array && !(value instanceof Buffer)) return Buffer.from(value).toString('utf8');
-  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number | bigint>, jsonSafe);
-  if (Array.isArray(value)) return value.map(jsonSafe);
+/** A JSON-safe number: NaN and ±Infinity have no JSON form and become null. */
+function jsonNumber(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+/** The message of anything thrown (h5wasm sometimes throws plain strings). */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Converts a value h5wasm read into one that JSON keeps as it is: bigint to number when
+ * safe (else a decimal string), typed arrays to arrays, raw bytes (types h5wasm does not
+ * decode, such as opaque) to UTF-8 strings, NaN and ±Infinity to null.
+ * @param value - what h5wasm returned
+ * @param metadata - the HDF5 type of the value, which tells raw bytes from uint8 numbers
+ * @returns the JSON-safe value
+ */
+export function jsonSafe(value: unknown, metadata?: Metadata): JsonValue {
   if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === 'number') {
+    // h5py writes booleans as an enum {FALSE, TRUE}; h5wasm reads them as 0/1.
+    if (metadata?.type === H5T_ENUM && isBooleanEnum(metadata)) return value !== 0;
+    return jsonNumber(value);
+  }
   if (typeof value === 'string' || typeof value === 'boolean') return value;
-  return String(value);
+  if (value instanceof Uint8Array && metadata !== undefined && metadata.type !== H5T_INTEGER && metadata.type !== H5T_ENUM) {
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  }
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number | bigint>, (item) => jsonSafe(item, metadata));
+  if (Array.isArray(value)) return value.map((item) => jsonSafe(item, metadata?.type === H5T_STRING ? metadata : undefined));
+  // References and other objects have no meaning outside the file.
+  return null;
 }
 
-interface Summary {
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
+function isBooleanEnum(metadata: Metadata): boolean {
+  const names = Object.keys(metadata.enum_type?.members ?? {}).sort();
+  return names.length === 2 && names[0] === 'FALSE' && names[1] === 'TRUE';
 }
 
-function summarise(dataset: Dataset, length: number, batchSize: number): Summary | undefined {
+/** The external file a link points to, read without following the link; undefined for other links. */
+function externalTarget(group: Group, path: string): string | undefined {
+  // h5wasm's get() follows external links into other host files, so they are found first.
+  const link = group.get_external_link(path) as { filename?: string; obj_path?: string };
+  return typeof link.filename === 'string' ? `${link.filename}:${link.obj_path ?? ''}` : undefined;
+}
+
+/**
+ * Reads a member of `group`, refusing links that leave the file: null when there is no
+ * such member, undefined when it is an external link (reported as a problem).
+ */
+function member(group: Group, names: readonly string[], name: string, problems: string[]): ReturnType<Group['get']> | undefined {
+  // Asking HDF5 about a name that is not there prints its error stack: look in `names` first.
+  if (!names.includes(name)) return null;
+  const path = group.path === '/' ? `/${name}` : `${group.path}/${name}`;
+  const external = externalTarget(group, path);
+  if (external !== undefined) {
+    problems.push(`"${path.slice(1)}" is an external link to ${external}; an RT-DC file must hold its own data`);
+    return undefined;
+  }
+  return group.get(path);
+}
+
+/** The typed-array constructor for an HDF5 integer or float type, undefined when JS has none. */
+function arrayType(metadata: Metadata): (new (buffer: ArrayBuffer) => ArrayLike<number | bigint>) | undefined {
+  if (metadata.vlen) return undefined;
+  if (metadata.type === H5T_FLOAT) return metadata.size === 8 ? Float64Array : metadata.size === 4 ? Float32Array : undefined;
+  if (metadata.type !== H5T_INTEGER) return undefined;
+  switch (metadata.size) {
+    case 1: return metadata.signed ? Int8Array : Uint8Array;
+    case 2: return metadata.signed ? Int16Array : Uint16Array;
+    case 4: return metadata.signed ? Int32Array : Uint32Array;
+    case 8: return metadata.signed ? BigInt64Array : BigUint64Array;
+    default: return undefined;
+  }
+}
+
+/**
+ * Reads rows [start, end) of a 1D numeric dataset. Not `Dataset.slice()`: h5wasm ignores
+ * the status of HDF5's read there, so a chunk that cannot be decoded (damaged, or
+ * compressed with a filter h5wasm lacks) comes back as uninitialised memory, silently.
+ */
+function readRows(dataset: Dataset, metadata: Metadata, start: number, end: number): ArrayLike<number | bigint> | undefined {
+  const Type = arrayType(metadata)!;
+  const bytes = metadata.size * (end - start);
+  const pointer = Module._malloc(bytes);
+  if (pointer === 0) throw new Error(`cannot allocate ${bytes} bytes for a batch`);
+  try {
+    const status = Module.get_dataset_data(dataset.file_id, dataset.path, [BigInt(end - start)], [BigInt(start)], [1n], BigInt(pointer));
+    if (status < 0) return undefined;
+    return new Type(Module.HEAPU8.slice(pointer, pointer + bytes).buffer);
+  } finally {
+    Module._free(pointer);
+  }
+}
+
+type Summary = { statistics: RtdcFeatureStatistics } | { unreadable: string };
+
+/** Count, min, max and mean of the first `length` values, NaN ignored, `batchSize` at a time. */
+function summarise(dataset: Dataset, metadata: Metadata, length: number, batchSize: number): Summary {
   let count = 0;
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;
   for (let start = 0; start < length; start += batchSize) {
-    const values = dataset.slice([[start, Math.min(length, start + batchSize)]]) as ArrayLike<number | bigint>;
+    const end = Math.min(length, start + batchSize);
+    const values = readRows(dataset, metadata, start, end);
+    if (!values) return { unreadable: `events ${start} to ${end - 1} cannot be read` };
     for (let i = 0; i < values.length; i++) {
       const v = Number(values[i]);
       if (Number.isNaN(v)) continue;
@@ -79,88 +224,190 @@ function summarise(dataset: Dataset, length: number, batchSize: number): Summary
       if (v > max) max = v;
     }
   }
-  return count ? { count, min: jsonSafe(min) as number, max: jsonSafe(max) as number, mean: jsonSafe(sum / count) as number } : { count: 0, min: 0, max: 0, mean: 0 };
+  if (count === 0) return { statistics: { count } };
+  const statistics: RtdcFeatureStatistics = { count };
+  // ±Infinity in the data make min, max or mean infinite, which JSON cannot hold: left out.
+  for (const [key, value] of [['min', min], ['max', max], ['mean', sum / count]] as const) if (Number.isFinite(value)) statistics[key] = value;
+  return { statistics };
 }
 
-/** Inspects one file. Never throws for a bad file: every reason is a problem. */
-export async function inspectRtdcFile(path: string, options: { batchSize?: number } = {}): Promise<RtdcInspection> {
-  const batchSize = options.batchSize ?? 100_000;
-  if (!looksLikeHdf5(path)) return { problems: ['not an HDF5 file (no HDF5 signature)'], metadata: {} };
+/** Filters of a dataset that h5wasm cannot decode, as "name (id N)". */
+function missingFilters(dataset: Dataset): string[] {
+  return dataset.filters.filter((f) => !BUILT_IN_FILTERS.has(f.id)).map((f) => `${f.name || 'unnamed'} (id ${f.id})`);
+}
+
+/**
+ * Inspects one RT-DC file. Never throws for a bad file: every reason it is not valid
+ * RT-DC is a problem in the result. The file is opened read-only through h5wasm's Node
+ * build (which reads the host file in place) and closed before returning.
+ * @param path - the file on the local file system
+ * @param options - `batchSize`: events read at once for statistics
+ * @returns validity, problems and extracted metadata (JSON-safe)
+ * @throws RangeError when `batchSize` is not a positive integer (a caller's mistake, not the file's)
+ */
+export async function inspectRtdcFile(path: string, options: RtdcInspectionOptions = {}): Promise<RtdcInspection> {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize is ${batchSize}; use a whole number of events, at least 1`);
+  const problems: string[] = [];
+  const metadata: Record<string, JsonValue> = {};
+  const done = (): RtdcInspection => ({ valid: problems.length === 0, problems, metadata });
+
+  const sniff = sniffHdf5(path);
+  if (!sniff.hdf5) {
+    problems.push(`not an HDF5 file (${sniff.reason})`);
+    return done();
+  }
   await h5wasm.ready;
   const file = new h5wasm.File(path, 'r');
-  if (file.file_id === -1n || file.file_id < 0n) return { problems: ['not a readable HDF5 file (it may be truncated)'], metadata: {} };
-  const problems: string[] = [];
-  const metadata: Record<string, unknown> = {};
+  if (file.file_id < 0n) {
+    // The signature is there but HDF5 cannot open it: typically a truncated upload.
+    problems.push('not a readable HDF5 file (it may be truncated or damaged)');
+    return done();
+  }
   try {
-    const attrs = file.attrs;
-    for (const name of Object.keys(attrs)) {
-      if (!/^[a-z]+:[a-z0-9 _-]+$/i.test(name)) continue;
-      try {
-        metadata[`dc:${name}`] = jsonSafe(attrs[name]!.value);
-      } catch (error) {
-        problems.push(`root attribute "${name}" cannot be read: ${(error as Error).message}`);
-      }
-    }
-    for (const name of REQUIRED_ATTRIBUTES) if (!(`dc:${name}` in metadata)) problems.push(`required root attribute "${name}" is missing`);
-    const eventCount = Number(metadata['dc:experiment:event count']);
-    if ('dc:experiment:event count' in metadata && (!Number.isInteger(eventCount) || eventCount < 0)) problems.push(`"experiment:event count" is ${String(metadata['dc:experiment:event count'])}, not a whole number`);
-
-    const events = file.get('events');
-    if (!events || !(events instanceof h5wasm.Group)) {
-      problems.push('the "events" group is missing');
-      return { problems, metadata };
-    }
-    const names = events.keys();
-    if (names.length > MAX_FEATURES) {
-      problems.push(`"events" has ${names.length} members; an RT-DC file has at most ${MAX_FEATURES}`);
-      return { problems, metadata };
-    }
-    const features: string[] = [];
-    const statistics: Record<string, Summary> = {};
-    const imageShapes = new Map<string, string>();
-    for (const name of names) {
-      const item = events.get(name);
-      if (item instanceof h5wasm.Group) {
-        const members = item.keys();
-        if (name === 'trace') {
-          for (const trace of members) {
-            features.push(`trace/${trace}`);
-            const dataset = item.get(trace);
-            const rows = dataset instanceof h5wasm.Dataset ? dataset.shape?.[0] : undefined;
-            if (Number.isInteger(eventCount) && rows !== eventCount) problems.push(`trace "${trace}" has ${rows ?? 'no'} rows, not the event count ${eventCount}`);
-          }
-        } else {
-          features.push(name);
-          if (Number.isInteger(eventCount) && members.length !== eventCount) problems.push(`feature "${name}" has ${members.length} entries, not the event count ${eventCount}`);
-        }
-        continue;
-      }
-      if (!(item instanceof h5wasm.Dataset)) continue;
-      features.push(name);
-      const shape = item.shape ?? [];
-      if (Number.isInteger(eventCount) && shape[0] !== eventCount) problems.push(`feature "${name}" has ${shape[0] ?? 0} events, not the event count ${eventCount}`);
-      if (IMAGE_FEATURES.includes(name)) {
-        if (shape.length !== 3) problems.push(`image-like feature "${name}" has shape [${shape.join(', ')}]; expected [events, height, width]`);
-        else imageShapes.set(name, `${shape[1]}x${shape[2]}`);
-      } else if (shape.length === 1 && typeof item.dtype === 'string' && /^[<>|=!]?[fdebBhHiIlLqQ]$/.test(item.dtype) && Number.isInteger(eventCount)) {
-        const summary = summarise(item, Math.min(shape[0] ?? 0, eventCount), batchSize);
-        if (summary) statistics[name] = summary;
-      }
-    }
-    if (new Set(imageShapes.values()).size > 1) problems.push(`image-like features differ in size: ${[...imageShapes].map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    features.sort();
-    metadata['dc:features'] = features;
-    metadata['dc:format'] = features.some((f) => /^fl[123]_/.test(f) || f.startsWith('trace/')) ? 'RT-FDC' : 'RT-DC';
-    const logs = file.get('logs');
-    metadata['dc:logs'] = logs instanceof h5wasm.Group ? logs.keys().sort() : [];
-    const tables = file.get('tables');
-    metadata['dc:tables'] = tables instanceof h5wasm.Group ? tables.keys().sort() : [];
-    metadata['dc:statistics'] = statistics;
-    return { problems, metadata };
+    inspectOpenFile(file, batchSize, problems, metadata);
   } catch (error) {
-    problems.push(`the file cannot be read as RT-DC: ${(error as Error).message}`);
-    return { problems, metadata };
+    problems.push(`the file cannot be read as RT-DC: ${messageOf(error)}`);
   } finally {
     file.close();
   }
+  return done();
+}
+
+function inspectOpenFile(file: H5File, batchSize: number, problems: string[], metadata: Record<string, JsonValue>): void {
+  readRootAttributes(file.attrs, problems, metadata);
+  const rawCount = metadata['dc:experiment:event count'];
+  const eventCount = typeof rawCount === 'number' && Number.isSafeInteger(rawCount) && rawCount >= 0 ? rawCount : undefined;
+  if (rawCount !== undefined && eventCount === undefined) problems.push(`"experiment:event count" is ${JSON.stringify(rawCount)}, not a whole number of events`);
+
+  const features: string[] = [];
+  const statistics: Record<string, JsonValue> = {};
+  const skipped: Record<string, JsonValue> = {};
+  const rootNames = file.keys();
+  const events = member(file, rootNames, 'events', problems);
+  if (events === undefined) {
+    // an external link, already reported
+  } else if (events === null) {
+    problems.push('the "events" group is missing');
+  } else if (!(events instanceof h5wasm.Group)) {
+    problems.push('"events" is not a group');
+  } else {
+    inspectEvents(events, eventCount, batchSize, { problems, features, statistics, skipped });
+  }
+
+  const hasFluorescence = Object.keys(metadata).some((k) => k.startsWith('dc:fluorescence:')) || ['fl1_max', 'fl2_max', 'fl3_max'].some((f) => features.includes(f));
+  if (hasFluorescence) {
+    for (const name of REQUIRED_FLUORESCENCE_ATTRIBUTES) if (!(`dc:${name}` in metadata)) problems.push(`required root attribute "${name}" is missing (the file has fluorescence data)`);
+  }
+
+  features.sort();
+  metadata['dc:features'] = features;
+  metadata['dc:format'] = features.some((f) => /^fl[123]_/.test(f) || f.startsWith('trace/')) ? 'RT-FDC' : 'RT-DC';
+  metadata['dc:logs'] = memberNames(file, rootNames, 'logs', problems);
+  metadata['dc:tables'] = memberNames(file, rootNames, 'tables', problems);
+  metadata['dc:statistics'] = statistics;
+  if (Object.keys(skipped).length > 0) metadata['dc:statistics skipped'] = skipped;
+}
+
+function readRootAttributes(attrs: Record<string, Attribute>, problems: string[], metadata: Record<string, JsonValue>): void {
+  for (const name of Object.keys(attrs).sort()) {
+    const colon = name.indexOf(':');
+    if (colon < 1 || colon === name.length - 1) continue; // not `section:key`: not RT-DC metadata
+    const attribute = attrs[name]!;
+    const bytes = attribute.metadata.size * attribute.metadata.total_size;
+    if (bytes > MAX_ATTRIBUTE_BYTES) {
+      problems.push(`root attribute "${name}" holds ${bytes} bytes; RT-DC metadata are short values (at most ${MAX_ATTRIBUTE_BYTES})`);
+      continue;
+    }
+    try {
+      metadata[`dc:${name}`] = jsonSafe(attribute.value, attribute.metadata);
+    } catch (error) {
+      problems.push(`root attribute "${name}" cannot be read: ${messageOf(error)}`);
+    }
+  }
+  for (const name of REQUIRED_ATTRIBUTES) if (!(`dc:${name}` in metadata)) problems.push(`required root attribute "${name}" is missing`);
+}
+
+interface EventFindings {
+  problems: string[];
+  features: string[];
+  statistics: Record<string, JsonValue>;
+  skipped: Record<string, JsonValue>;
+}
+
+function inspectEvents(events: Group, eventCount: number | undefined, batchSize: number, found: EventFindings): void {
+  const { problems, features } = found;
+  const names = events.keys();
+  if (names.length > MAX_EVENT_MEMBERS) {
+    problems.push(`"events" has ${names.length} members; an RT-DC file has at most ${MAX_EVENT_MEMBERS}`);
+    return;
+  }
+  const imageSizes: Array<[string, string]> = [];
+  for (const name of names) {
+    const item = member(events, names, name, problems);
+    if (item === undefined) continue;
+    if (name === 'trace') {
+      if (item instanceof h5wasm.Group) inspectTraces(item, eventCount, found);
+      else problems.push('"events/trace" is not a group of traces');
+      continue;
+    }
+    features.push(name);
+    if (item instanceof h5wasm.Group) {
+      // e.g. `contour`: one dataset per event.
+      const entries = item.keys().length;
+      if (eventCount !== undefined && entries !== eventCount) problems.push(`feature "${name}" has ${entries} entries, not the event count ${eventCount}`);
+      continue;
+    }
+    if (!(item instanceof h5wasm.Dataset)) {
+      problems.push(`feature "${name}" is ${item instanceof BrokenSoftLink ? `a link to nothing (${item.target})` : 'neither a dataset nor a group'}`);
+      continue;
+    }
+    const shape = item.shape ?? [];
+    const rows = shape[0] ?? 0;
+    if (eventCount !== undefined && rows !== eventCount) problems.push(`feature "${name}" has ${rows} events, not the event count ${eventCount}`);
+    if (IMAGE_FEATURES.includes(name)) {
+      if (shape.length === 3) imageSizes.push([name, `${shape[1]}x${shape[2]}`]);
+      else problems.push(`image-like feature "${name}" has shape [${shape.join(', ')}]; expected [events, height, width]`);
+      continue;
+    }
+    const metadata = item.metadata;
+    if (shape.length !== 1 || arrayType(metadata) === undefined) continue;
+    const summary = summarise(item, metadata, eventCount === undefined ? rows : Math.min(rows, eventCount), batchSize);
+    if ('statistics' in summary) {
+      found.statistics[name] = { ...summary.statistics };
+      continue;
+    }
+    const missing = missingFilters(item);
+    // A filter h5wasm lacks (dclab compresses with zstd) says nothing against the file.
+    if (missing.length > 0) found.skipped[name] = `compressed with ${missing.join(', ')}, which this reader does not have`;
+    else problems.push(`feature "${name}" is damaged: ${summary.unreadable}`);
+  }
+  if (new Set(imageSizes.map(([, size]) => size)).size > 1) {
+    problems.push(`image-like features differ in size: ${imageSizes.map(([n, size]) => `${n} ${size}`).join(', ')}`);
+  }
+}
+
+function inspectTraces(traces: Group, eventCount: number | undefined, found: EventFindings): void {
+  const names = traces.keys();
+  if (names.length > MAX_EVENT_MEMBERS) {
+    found.problems.push(`"events/trace" has ${names.length} members; an RT-DC file has at most ${MAX_EVENT_MEMBERS}`);
+    return;
+  }
+  for (const name of names) {
+    found.features.push(`trace/${name}`);
+    const trace = member(traces, names, name, found.problems);
+    if (trace === undefined) continue;
+    if (!(trace instanceof h5wasm.Dataset)) {
+      found.problems.push(`trace "${name}" is not a dataset`);
+      continue;
+    }
+    const rows = trace.shape?.[0] ?? 0;
+    if (eventCount !== undefined && rows !== eventCount) found.problems.push(`trace "${name}" has ${rows} rows, not the event count ${eventCount}`);
+  }
+}
+
+/** Sorted names under a root group such as `logs`; [] when it is absent. */
+function memberNames(file: Group, rootNames: readonly string[], name: string, problems: string[]): string[] {
+  const group = member(file, rootNames, name, problems);
+  return group instanceof h5wasm.Group ? group.keys().sort() : [];
 }
