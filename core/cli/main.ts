@@ -24,7 +24,13 @@ const GLOBAL_OPTIONS = ['--config', '-c'];
 
 /** Runs the CLI; @returns the exit status. */
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }): Promise<number> {
-  const { configFile, rest } = takeGlobalOptions(argv);
+  let global: ReturnType<typeof takeGlobalOptions>;
+  try {
+    global = takeGlobalOptions(argv);
+  } catch (error) {
+    return report(error, io);
+  }
+  const { configFile, rest } = global;
   const file = configPath(configFile, io.env);
   const words = rest.filter((a) => !a.startsWith('-'));
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
@@ -45,6 +51,11 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         commands = host.registries.commands.values();
         command = findCommand(commands, rest);
       } catch (error) {
+        if (!command && !wantsHelp && words.length > 0) {
+          // A mistyped core command should be named as such, not hidden behind a configuration problem.
+          const near = didYouMean(words.slice(0, 2).join(' '), commands.map((c) => c.name));
+          if (near) throw new UsageError(`unknown command "${words.join(' ')}"${near} (plugin commands could not be looked up: ${describeError(error).split('\n')[0]})`);
+        }
         if (command || !(wantsHelp || words.length === 0)) throw error;
         configProblem = describeError(error);
       }
@@ -98,8 +109,10 @@ function takeGlobalOptions(argv: string[]): { configFile: string | undefined; re
   let configFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (GLOBAL_OPTIONS.includes(arg)) configFile = argv[++i];
-    else if (arg.startsWith('--config=')) configFile = arg.slice('--config='.length);
+    if (GLOBAL_OPTIONS.includes(arg)) {
+      configFile = argv[++i];
+      if (configFile === undefined || configFile === '' || configFile.startsWith('-')) throw new UsageError(`${arg} needs the path of a platform.ini, e.g. ${arg} /etc/platform/platform.ini`);
+    } else if (arg.startsWith('--config=')) configFile = arg.slice('--config='.length);
     else rest.push(arg);
   }
   return { configFile, rest };

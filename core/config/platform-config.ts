@@ -2,7 +2,6 @@
 // schemas (core's and each enabled plugin's), and typed access to the validated values.
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import ini from 'ini';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { ConfigError } from '../errors.js';
@@ -20,44 +19,79 @@ export interface ConfigSource {
   file: string;
   /** Directory relative paths are resolved against. */
   baseDir: string;
+  /** The `PLATFORM__...` variable behind each overridden key (`section\u0000key`), for messages. */
+  envOrigins?: ReadonlyMap<string, string>;
 }
 
-/** Reads an ini file into raw string sections. Throws ConfigError when it cannot be read. */
-export function readIniFile(file: string): RawSections {
+/**
+ * Reads an ini file into raw string sections. Problems of its syntax (a line that is no
+ * section, key or comment; a key set twice) are added to `problems`, so that they are
+ * reported together with every other problem. @throws ConfigError when it cannot be read.
+ */
+export function readIniFile(file: string, problems: string[] = []): RawSections {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError(`cannot read configuration file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  return parseIni(text);
+  return parseIni(text, problems, file);
 }
 
-/** Parses ini text; every value is kept as a string (the schemas coerce types). */
-export function parseIni(text: string): RawSections {
-  const parsed = ini.parse(text) as Record<string, unknown>;
+/**
+ * Parses ini text; every value is kept as a string (the schemas coerce types). Section
+ * names are taken as written (`[plugin:acme.thing]` is one section, not a nested one), a
+ * line whose first non-blank character is `;` or `#` is a comment, and values are kept
+ * verbatim otherwise (`site_title = Lab #1` keeps `#1`; there are no inline comments, as in
+ * Python's configparser). A value wholly in matching quotes loses them.
+ */
+export function parseIni(text: string, problems: string[] = [], file = '<text>'): RawSections {
   const sections: RawSections = {};
-  for (const [name, body] of Object.entries(parsed)) {
-    if (body && typeof body === 'object' && !Array.isArray(body)) {
-      sections[name] = Object.fromEntries(Object.entries(body as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-    } else {
-      // A key before any section header.
-      sections[''] = { ...(sections[''] ?? {}), [name]: String(body) };
+  const seen = new Map<string, number>();
+  let section = '';
+  const lines = text.split(/\r?\n/);
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!.trim();
+    const at = `${file}:${index + 1}`;
+    if (line === '' || line.startsWith(';') || line.startsWith('#')) continue;
+    const header = /^\[([^\]]*)\]$/.exec(line);
+    if (header) {
+      section = header[1]!.trim();
+      sections[section] ??= {};
+      continue;
     }
+    const equals = line.indexOf('=');
+    if (equals <= 0) {
+      problems.push(`${at}: "${line.length > 40 ? `${line.slice(0, 40)}...` : line}" is neither [section], key = value nor a comment`);
+      continue;
+    }
+    const key = line.slice(0, equals).trim();
+    let value = line.slice(equals + 1).trim();
+    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0])) value = value.slice(1, -1);
+    const id = `${section}\u0000${key}`;
+    const first = seen.get(id);
+    if (first !== undefined) problems.push(`${at}: [${section}] ${key}: set again (first set on line ${first}); keep one`);
+    else seen.set(id, index + 1);
+    sections[section] = { ...(sections[section] ?? {}), [key]: value };
   }
   return sections;
 }
 
-/** Normalises a section name for matching environment variables: `plugin:depot-fs` -> `PLUGIN_DEPOT_FS`. */
+/**
+ * Normalises a section name for matching environment variables: `plugin:depot-fs` ->
+ * `PLUGIN_DEPOT_FS`, `plugin:@acme/thing` -> `PLUGIN_ACME_THING` (runs of other characters
+ * become one `_`, so the name never contains the `__` that separates section and key).
+ */
 export function envSectionName(section: string): string {
-  return section.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  return section.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
 }
 
 /**
  * Applies `PLATFORM__SECTION__KEY=value` overrides. Returns problems for variables that
- * name no known section.
+ * name no known section. `origins`, when given, receives the variable behind each
+ * overridden key (`section\u0000key`), so that a problem with it names the variable.
  */
-export function applyEnvOverrides(sections: RawSections, env: NodeJS.ProcessEnv, knownSections: Iterable<string>): string[] {
+export function applyEnvOverrides(sections: RawSections, env: NodeJS.ProcessEnv, knownSections: Iterable<string>, origins?: Map<string, string>): string[] {
   const problems: string[] = [];
   const byEnvName = new Map<string, string>();
   for (const name of [...knownSections, ...Object.keys(sections)]) byEnvName.set(envSectionName(name), name);
@@ -73,7 +107,9 @@ export function applyEnvOverrides(sections: RawSections, env: NodeJS.ProcessEnv,
       problems.push(`environment ${variable}: no section matches "${parts[0]}"${didYouMean(parts[0], byEnvName.keys())}`);
       continue;
     }
-    sections[section] = { ...(sections[section] ?? {}), [parts[1].toLowerCase()]: value };
+    const key = parts[1].toLowerCase();
+    sections[section] = { ...(sections[section] ?? {}), [key]: value };
+    origins?.set(`${section}\u0000${key}`, variable);
   }
   return problems;
 }
@@ -97,7 +133,10 @@ export class PlatformConfig {
     const problems = [...extraProblems];
     const values: Record<string, Record<string, ConfigValue>> = {};
     const ignored: string[] = [];
-    const where = (section: string, key?: string): string => `${source.file}: [${section}]${key ? ` ${key}` : ''}`;
+    const where = (section: string, key?: string): string => {
+      const variable = key === undefined ? undefined : source.envOrigins?.get(`${section}\u0000${key}`);
+      return `${variable ? `environment ${variable}` : source.file}: [${section}]${key ? ` ${key}` : ''}`;
+    };
 
     for (const section of Object.keys(raw)) {
       if (schemas[section]) continue;
@@ -131,9 +170,11 @@ export class PlatformConfig {
 
   /** Loads a file (or only defaults when it does not exist and `optional`), applying env overrides. */
   static load(file: string, schemas: Record<string, ConfigSectionSchema>, env: NodeJS.ProcessEnv = process.env): PlatformConfig {
-    const raw = readIniFile(file);
-    const problems = applyEnvOverrides(raw, env, Object.keys(schemas));
-    return PlatformConfig.validate(raw, schemas, { file: resolve(file), baseDir: dirname(resolve(file)) }, problems);
+    const problems: string[] = [];
+    const raw = readIniFile(file, problems);
+    const envOrigins = new Map<string, string>();
+    problems.push(...applyEnvOverrides(raw, env, Object.keys(schemas), envOrigins));
+    return PlatformConfig.validate(raw, schemas, { file: resolve(file), baseDir: dirname(resolve(file)), envOrigins }, problems);
   }
 
   /** All validated values of one section. */

@@ -23,8 +23,9 @@ export class NamedRegistry<T> {
 
   constructor(private readonly what: string) {}
 
-  /** Adds a contribution. @throws PluginError when the name is taken. */
-  register(key: string, contribution: Contribution<T>): Disposable {
+  /** Adds a contribution. @throws PluginError when the name is missing or taken. */
+  register(key: unknown, contribution: Contribution<T>): Disposable {
+    if (typeof key !== 'string' || key.trim() === '') throw new PluginError(contribution.plugin, `contributes a ${this.what} without a name (got ${key === '' ? 'an empty string' : String(key)}); every ${this.what} needs one`);
     const existing = this.entries.get(key);
     if (existing) {
       throw new PluginError(contribution.plugin, `${this.what} "${key}" is already contributed by ${existing.plugin === 'core' ? 'core' : `plugin "${existing.plugin}"`}`);
@@ -88,7 +89,7 @@ export class HookRegistries {
     for (const c of all(Actions)) this.disposables.push(this.registerAction(c));
     for (const c of all(Commands)) this.disposables.push(this.commands.register(c.value.name, c));
     for (const c of all(Routes)) {
-      if (!/^\/[a-z0-9/_-]+$/.test(c.value.path) || /^\/(api|upload)(\/|$)/.test(c.value.path)) {
+      if (typeof c.value.path !== 'string' || !/^\/[a-z0-9/_-]+$/.test(c.value.path) || /^\/(api|upload)(\/|$)/.test(c.value.path)) {
         throw new PluginError(c.plugin, `route path "${c.value.path}" is invalid or shadows /api or /upload`);
       }
       this.disposables.push(this.routes.register(c.value.path, c));
@@ -98,7 +99,7 @@ export class HookRegistries {
     for (const c of all(Anonymiser)) this.disposables.push(this.anonymisers.register(c.value.name, c));
     for (const c of all(Distribution)) this.disposables.push(this.distributions.register(c.value.name, c));
     for (const c of all(JobHandlers)) this.disposables.push(this.jobHandlers.register(c.value.type, c));
-    for (const c of all(InspectChecks)) this.disposables.push(this.inspectChecks.register(`${c.value.area}/${c.value.name}`, c));
+    for (const c of all(InspectChecks)) this.disposables.push(this.inspectChecks.register(typeof c.value.area === 'string' && typeof c.value.name === 'string' ? `${c.value.area}/${c.value.name}` : undefined, c));
     this.schemas = all(Schema);
     this.authPolicies = all(AuthPolicy);
     this.observers = all(EventObserver);
@@ -137,7 +138,11 @@ export class HookRegistries {
       // An explicit wrapper: the later plugin's action receives the earlier one as `next`.
       const inner = existing.value;
       const outer = c.value;
-      return this.actions.wrap(c.value.name, { plugin: c.plugin, value: { ...outer, run: (input, ctx) => outer.run(input, ctx, (i, x) => inner.run(i, x)) } });
+      // A read wrapper of a write action would run the write without its transaction.
+      if (outer.kind !== inner.kind) throw new PluginError(c.plugin, `action "${c.value.name}" is a ${inner.kind} action (from ${existing.plugin === 'core' ? 'core' : `plugin "${existing.plugin}"`}); a wrapper with chain must declare kind: '${inner.kind}' too`);
+      // Without a schema of its own, the wrapper keeps the input checks of what it wraps.
+      const inputSchema = outer.inputSchema ?? inner.inputSchema;
+      return this.actions.wrap(c.value.name, { plugin: c.plugin, value: { ...outer, ...(inputSchema ? { inputSchema } : {}), run: (input, ctx) => outer.run(input, ctx, (i, x) => inner.run(i, x)) } });
     }
     return this.actions.register(c.value.name, c);
   }

@@ -70,6 +70,10 @@ export function initCommands(): CommandDefinition[] {
         const dir = dirname(file);
         const dataDir = resolve(stringOption(args, 'data-dir') ?? join(dir, 'data'));
         const secretsDir = join(dir, 'secrets');
+        // Checked before anything is written: a second configuration beside the first must not replace its key.
+        if (existsSync(join(secretsDir, 'secret-key'))) {
+          throw new UsageError(`${join(secretsDir, 'secret-key')} already exists (another configuration in ${dir} uses it); not overwriting it: write the new configuration into another directory`);
+        }
         mkdirSync(dir, { recursive: true });
         writeSecretFile(join(secretsDir, 'secret-key'));
         writeFileSync(

@@ -91,5 +91,29 @@ describe('configuration', () => {
     assert.equal(again.status, 2);
     assert.match(again.stderr, /already exists; not overwriting/);
     assert.ok(existsSync(target));
+    // A second configuration beside the first would replace the key every API token depends on.
+    const key = readFileSync(join(dir, 'prod', 'secrets', 'secret-key'), 'utf8');
+    const beside = await runCli(['init', '--config', join(dir, 'prod', 'other.ini')]);
+    assert.equal(beside.status, 2);
+    assert.match(beside.stderr, /secrets\/secret-key already exists .*not overwriting it: write the new configuration into another directory/);
+    assert.equal(existsSync(join(dir, 'prod', 'other.ini')), false, 'nothing was written');
+    assert.equal(readFileSync(join(dir, 'prod', 'secrets', 'secret-key'), 'utf8'), key);
+    assert.equal((await runCli(['init'])).status, 2, '--config is required');
+  });
+
+  it('the configuration init writes is ready to use: db upgrade, the first sysadmin, db status', async () => {
+    const target = join(dir, 'ready', 'platform.ini');
+    const init = await runCli(['init', '--config', target, '--data-dir', join(dir, 'ready', 'var')]);
+    assert.deepEqual([init.status, init.stdout], [0, `${target}\n`]);
+    const pending = await runCli(['--config', target, 'db', 'status']);
+    assert.equal(pending.status, 1, 'auto_migrate is off in production: migrations wait for db upgrade');
+    assert.match(pending.stdout, /core:0001-core-tables\s+pending/);
+    assert.equal((await runCli(['--config', target, 'user', 'list'])).status, 1, 'commands refuse to run on a database with pending migrations');
+    assert.equal((await runCli(['--config', target, 'db', 'upgrade'])).status, 0);
+    writeFileSync(join(dir, 'ready', 'pw'), 'a-production-password\n', { mode: 0o600 });
+    const added = await runCli(['--config', target, 'user', 'add', 'admin', '--email', 'admin@example.org', '--sysadmin', '--password-file', join(dir, 'ready', 'pw')]);
+    assert.equal(added.status, 0, added.stderr);
+    assert.equal((await runCli(['--config', target, 'db', 'status'])).status, 0);
+    assert.ok(existsSync(join(dir, 'ready', 'var', 'platform.sqlite')), 'the database lives in the data directory');
   });
 });
