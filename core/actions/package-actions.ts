@@ -85,12 +85,7 @@ export function packageActions(): ActionDefinition[] {
         // Anonymous searches see public data only: the same answer for every anonymous caller.
         const cache = ctx.actor.kind === 'anonymous' ? ctx.services.get(ReadCacheId) : undefined;
         const key = `search:${JSON.stringify(query)}`;
-        const cached = cache?.get<Record<string, unknown>>(key);
-        if (cached) return cached;
-        const generation = cache?.current() ?? 0;
-        const answer = await searchDatasets(query, ctx);
-        cache?.set(key, answer, generation);
-        return answer;
+        return cache ? cache.load(key, () => searchDatasets(query, ctx)) : searchDatasets(query, ctx);
       },
     },
     {

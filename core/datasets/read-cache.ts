@@ -4,7 +4,8 @@
 // at once in this process, and on PostgreSQL a NOTIFY empties it in every other process
 // (HTTP nodes, workers, the CLI). A result read while a write committed is never stored.
 // Entries also expire after a short time, which bounds staleness where no notification can
-// reach (other processes on SQLite).
+// reach (other processes on SQLite). Concurrent misses of one key share a single load, so an
+// expiring entry costs one query, not one per waiting caller.
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import pg from 'pg';
@@ -20,6 +21,8 @@ interface Entry {
 export class ReadCache {
   private generation = 0;
   private readonly entries = new Map<string, Entry>();
+  /** Loads under way, by generation and key (a load begun before a write is not shared after it). */
+  private readonly loading = new Map<string, Promise<unknown>>();
   private listener: pg.Client | undefined;
 
   constructor(
@@ -50,6 +53,31 @@ export class ReadCache {
     if (generation !== this.generation) return;
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+  }
+
+  /**
+   * The cached value of `key`, or else the result of `load`, stored for later callers.
+   * Callers that miss the same key while a load is under way wait for that load instead of
+   * starting their own: without this, 50 concurrent searches whose entry had just expired
+   * each ran the full query, and on SQLite the entry expired again before they were done.
+   * Use it only where every caller of a key gets the same answer.
+   */
+  async load<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.get<T>(key);
+    if (hit !== undefined) return hit;
+    const generation = this.generation;
+    const flight = `${generation}\u0000${key}`;
+    let pending = this.loading.get(flight) as Promise<T> | undefined;
+    if (!pending) {
+      pending = load()
+        .then((value) => {
+          this.set(key, value, generation);
+          return value;
+        })
+        .finally(() => this.loading.delete(flight));
+      this.loading.set(flight, pending);
+    }
+    return pending;
   }
 
   /** Empties the cache here, and in other processes on PostgreSQL. */

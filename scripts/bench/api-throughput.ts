@@ -1,65 +1,182 @@
 // Benchmark: package_show and package_search throughput and p50/p99 latency at 50
-// concurrent connections over N datasets (default 100,000), on SQLite and PostgreSQL, side
-// by side with a bare hono route returning a constant JSON body (the ceiling here).
-// Usage: node dist/scripts/bench/api-throughput.js [--datasets N] [--seconds S] [--runs R] [--connections C]
-import { join } from 'node:path';
+// concurrent connections over N seeded datasets (default 100,000), on SQLite and on
+// PostgreSQL, side by side with a bare hono route returning a constant JSON body (the
+// ceiling on this machine). `platform serve` and the bare server run as separate processes
+// on free ports; this process is the load generator. Scenarios are interleaved round by
+// round, so a disturbance on the machine hits all of them alike; each figure is the median
+// of the rounds, and ratios are against the bare route measured in the same rounds.
+//
+// Usage: node dist/scripts/bench/api-throughput.js [--datasets 100000] [--duration 8]
+//   [--runs 3] [--connections 50] [--warmup 2] [--requests N] [--reuse]
+//   [--databases sqlite,postgres] [--only SCENARIOS] [--pg URL] [--cpu-prof DIR]
+// PostgreSQL: PLATFORM_BENCH_PG_URL or --pg (default postgresql://postgres@127.0.0.1:5432/test);
+// the run works in a schema of its own and drops it afterwards (kept with --reuse).
+import { join, resolve } from 'node:path';
 import { PlatformHost } from '../../core/host/platform-host.js';
 import { ApiTokenServiceId, DatabaseId, UserServiceId } from '../../core/services/service-ids.js';
-import { seedDatasets, prng } from './seed-datasets.js';
-import { median, runLoad, type LoadResult } from './load-generator.js';
-import { createInstallation, flags, machine, platformBin, postgresReachable, repoRoot, startServer } from './bench-support.js';
+import { COMMON_WORD, prng, seedDatasets, seededCatalogue } from './seed-datasets.js';
+import { runLoad, type LoadResult } from './load-generator.js';
+import {
+  createInstallation, defaultPgUrl, describeMachine, flags, freePort, machine, median, platformBin, postgresProblem, repoRoot, startServer, type ChildServer,
+} from './bench-support.js';
 
-const options = flags({ datasets: 100_000, seconds: 8, runs: 3, connections: 50, pg: process.env.PLATFORM_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test' });
+/** Scenario ids for --only. */
+const SCENARIO_IDS = ['show', 'show-hot', 'search-q', 'search-q-auth', 'search-fq', 'search-fq-auth'];
+/** Datasets in the "popular" set of the hot package_show scenario. */
+const HOT_SET = 1000;
 
+const usage = `usage: node dist/scripts/bench/api-throughput.js [options]
+  --datasets N        datasets to seed (default 100000)
+  --duration S        measured seconds per scenario and round (default 8)
+  --requests N        measure a fixed number of requests instead of a duration
+  --runs R            rounds; figures are the median (default 3)
+  --connections C     concurrent connections (default 50)
+  --warmup S          unmeasured seconds before each measurement (default 2)
+  --reuse             keep the seeded databases and reuse them next time
+  --databases LIST    sqlite,postgres (default both)
+  --only LIST         scenarios to run (the bare route always runs): ${SCENARIO_IDS.join(',')}
+  --pg URL            PostgreSQL server (default $PLATFORM_BENCH_PG_URL or ${defaultPgUrl})
+  --cpu-prof DIR      write a CPU profile of each platform serve process into DIR`;
+
+const options = flags(
+  { datasets: 100_000, duration: 8, requests: 0, runs: 3, connections: 50, warmup: 2, reuse: false, databases: 'sqlite,postgres', only: SCENARIO_IDS.join(','), pg: process.env.PLATFORM_BENCH_PG_URL ?? defaultPgUrl, cpuProf: '' },
+  usage,
+);
+
+type Kind = 'sqlite' | 'postgres';
+
+/** One scenario on one server. */
+interface Scenario {
+  id: string;
+  label: string;
+  kind: Kind | 'bare';
+  server: () => ChildServer;
+  path: () => string;
+  headers?: Record<string, string>;
+}
+
+/** The median figures of a scenario. */
 interface Row {
-  scenario: string;
+  label: string;
+  kind: Kind | 'bare';
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  requests: number;
   errors: number;
+  firstError?: string;
 }
 
-async function measure(label: string, origin: string, path: () => string, headers: Record<string, string> = {}): Promise<Row> {
-  const runs: LoadResult[] = [];
-  for (let i = 0; i < options.runs; i++) runs.push(await runLoad(origin, path, { connections: options.connections, seconds: options.seconds, warmupSeconds: i === 0 ? 2 : 0, headers }));
-  const row = { scenario: label, perSecond: median(runs.map((r) => r.perSecond)), p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)), errors: runs.reduce((a, r) => a + r.errors, 0) };
-  process.stderr.write(`${label}: ${row.perSecond.toFixed(0)} req/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.errors} errors\n`);
-  return row;
+const host = machine();
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const started = performance.now();
+log(`machine: ${describeMachine(host)}`);
+
+const only = new Set(options.only.split(',').map((id) => id.trim()).filter(Boolean));
+for (const id of only) if (!SCENARIO_IDS.includes(id)) throw new Error(`--only: unknown scenario "${id}"; use ${SCENARIO_IDS.join(', ')}`);
+const kinds = options.databases.split(',').map((k) => k.trim()).filter(Boolean) as Kind[];
+for (const kind of kinds) if (kind !== 'sqlite' && kind !== 'postgres') throw new Error(`--databases: unknown database "${kind}"; use sqlite, postgres or both`);
+if (kinds.includes('postgres')) {
+  const problem = await postgresProblem(options.pg);
+  if (problem) {
+    log(`PostgreSQL at ${new URL(options.pg).host} is not reachable (${problem}): skipping PostgreSQL; set PLATFORM_BENCH_PG_URL to measure it`);
+    kinds.splice(kinds.indexOf('postgres'), 1);
+  }
 }
 
+const bare = await startServer([join(repoRoot, 'dist', 'scripts', 'bench', 'bare-server.js')], { PORT: String(await freePort()) });
 const rows: Row[] = [];
-process.stderr.write(`machine: ${machine()}\n`);
-const bare = await startServer([join(repoRoot, 'dist', 'scripts', 'bench', 'bare-server.js')]);
 try {
-  rows.push(await measure('bare hono route (ceiling)', bare.url, () => '/bare'));
+  for (const kind of kinds) rows.push(...(await benchDatabase(kind)));
 } finally {
   await bare.stop();
 }
+printResults(rows);
 
-const kinds: Array<'sqlite' | 'postgres'> = ['sqlite'];
-if (await postgresReachable(options.pg)) kinds.push('postgres');
-else process.stderr.write(`PostgreSQL at ${new URL(options.pg).host} is not reachable: measuring SQLite only\n`);
-
-for (const kind of kinds) {
-  const install = await createInstallation(kind, options.pg);
+/** Seeds (or reuses) one database, serves it, and measures its scenarios interleaved with the bare route. */
+async function benchDatabase(kind: Kind): Promise<Row[]> {
+  const install = await createInstallation(kind, { pgUrl: options.pg, ...(options.reuse ? { keep: `${options.datasets}` } : {}) });
+  log(`${kind}: ${install.where}${install.reused ? ' (reused)' : ''}`);
   try {
-    const host = await PlatformHost.start({ configFile: install.configFile, env: {}, logLevel: 'warn' });
-    const seeded = Date.now();
-    const { names, orgs } = await seedDatasets(host.services.get(DatabaseId), options.datasets);
-    const [publicRows] = (await host.services.get(DatabaseId).sequelize.query(`SELECT name FROM datasets WHERE private = :f LIMIT 20000`, { replacements: { f: false } })) as [Array<{ name: string }>, unknown];
-    process.stderr.write(`${kind}: seeded ${names.length} datasets in ${((Date.now() - seeded) / 1000).toFixed(1)} s\n`);
-    // A logged-in caller bypasses the anonymous search cache: the cost of a real search.
-    const reader = await host.services.get(UserServiceId).create({ name: 'bench-reader', email: 'reader@example.org' });
-    const token = (await host.services.get(ApiTokenServiceId).create(reader, 'bench')).token;
-    await host.stop();
-    const server = await startServer([platformBin, '--config', install.configFile, 'serve']);
+    const platform = await PlatformHost.start({ configFile: install.configFile, env: {}, logLevel: 'warn' });
+    let catalogue: { publicNames: string[]; organizations: string[]; datasets: number };
+    let token: string;
+    try {
+      const db = platform.services.get(DatabaseId);
+      const existing = await db.models.Dataset.count();
+      if (existing === 0) {
+        const seeded = await seedDatasets(db, { datasets: options.datasets, progress: (n) => process.stderr.write(`\r${kind}: seeding ${n}/${options.datasets}`) });
+        log(`\r${kind}: seeded ${seeded.datasets} datasets and ${seeded.resources} resources in ${seeded.seconds.toFixed(1)} s`);
+        catalogue = seeded;
+      } else {
+        catalogue = await seededCatalogue(db);
+        if (catalogue.datasets !== options.datasets) throw new Error(`${install.where} holds ${catalogue.datasets} datasets, not ${options.datasets}; remove ${install.dir}${kind === 'postgres' ? ' and drop the schema' : ''} and run again`);
+        log(`${kind}: reusing ${catalogue.datasets} seeded datasets`);
+      }
+      // A logged-in caller skips the anonymous read cache: what a real search costs.
+      const reader = await platform.services.get(UserServiceId).create({ name: `bench-reader-${process.pid}-${Date.now()}`, email: 'reader@example.org' });
+      token = (await platform.services.get(ApiTokenServiceId).create(reader, 'bench')).token;
+    } finally {
+      await platform.stop();
+    }
+
+    const port = await freePort();
+    const profile = options.cpuProf ? [`--cpu-prof`, `--cpu-prof-dir=${resolve(options.cpuProf)}`, `--cpu-prof-name=serve-${kind}.cpuprofile`] : [];
+    const server = await startServer([platformBin, '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(port) }, profile);
     try {
       const random = prng(7);
-      const publicNames = publicRows.map((r) => r.name);
-      rows.push(await measure(`package_show (${kind})`, server.url, () => `/api/3/action/package_show?id=${publicNames[Math.floor(random() * publicNames.length)]}`));
-      rows.push(await measure(`package_search q (${kind})`, server.url, () => `/api/3/action/package_search?q=blood&rows=10`));
-      rows.push(await measure(`package_search fq (${kind})`, server.url, () => `/api/3/action/package_search?fq=organization:${orgs[Math.floor(random() * orgs.length)]}&rows=10`));
-      rows.push(await measure(`package_search q, uncached (${kind})`, server.url, () => `/api/3/action/package_search?q=blood&rows=10`, { authorization: token }));
+      const pickName = (): string => catalogue.publicNames[Math.floor(random() * catalogue.publicNames.length)]!;
+      const pickOrg = (): string => catalogue.organizations[Math.floor(random() * catalogue.organizations.length)]!;
+      const auth = { authorization: token };
+      const hot = catalogue.publicNames.slice(0, HOT_SET);
+      const pickHot = (): string => hot[Math.floor(random() * hot.length)]!;
+      const search = '/api/3/action/package_search';
+      const every: Scenario[] = [
+        { id: 'bare', label: 'bare hono route (ceiling)', kind: 'bare', server: () => bare, path: () => '/bare' },
+        { id: 'show', label: 'package_show, random public name', kind, server: () => server, path: () => `/api/3/action/package_show?id=${pickName()}` },
+        { id: 'show-hot', label: `package_show, ${HOT_SET} popular names (read cache)`, kind, server: () => server, path: () => `/api/3/action/package_show?id=${pickHot()}` },
+        { id: 'search-q', label: `package_search q=${COMMON_WORD} rows=10, anonymous (read cache)`, kind, server: () => server, path: () => `${search}?q=${COMMON_WORD}&rows=10` },
+        { id: 'search-q-auth', label: `package_search q=${COMMON_WORD} rows=10, logged in (no cache)`, kind, server: () => server, path: () => `${search}?q=${COMMON_WORD}&rows=10`, headers: auth },
+        { id: 'search-fq', label: 'package_search fq=organization:X rows=10, anonymous (read cache)', kind, server: () => server, path: () => `${search}?fq=organization:${pickOrg()}&rows=10` },
+        { id: 'search-fq-auth', label: 'package_search fq=organization:X rows=10, logged in (no cache)', kind, server: () => server, path: () => `${search}?fq=organization:${pickOrg()}&rows=10`, headers: auth },
+      ];
+      const scenarios = every.filter((s) => s.id === 'bare' || only.has(s.id));
+      // Each scenario must answer before it is measured.
+      for (const s of scenarios) {
+        const response = await fetch(`${s.server().url}${s.path()}`, { headers: s.headers ?? {} });
+        const body = (await response.json()) as { success?: boolean; result?: { count?: number } };
+        if (!response.ok || body.success === false) throw new Error(`${kind}: ${s.label} answered ${response.status}: ${JSON.stringify(body).slice(0, 300)}`);
+        if (body.result?.count !== undefined) log(`${kind}: ${s.label}: ${body.result.count} matches`);
+      }
+      const results = new Map<Scenario, LoadResult[]>(scenarios.map((s) => [s, []]));
+      for (let round = 1; round <= options.runs; round++) {
+        for (const s of scenarios) {
+          const result = await runLoad(s.server().url, s.path, {
+            connections: options.connections,
+            seconds: options.duration,
+            warmupSeconds: options.warmup,
+            ...(options.requests ? { requests: options.requests } : {}),
+            ...(s.headers ? { headers: s.headers } : {}),
+          });
+          results.get(s)!.push(result);
+          log(`${kind} round ${round}/${options.runs}: ${s.label}: ${result.perSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms${result.errors ? `, ${result.errors} errors (${result.firstError ?? ''})` : ''}`);
+        }
+      }
+      return scenarios.map((s) => {
+        const runs = results.get(s)!;
+        const errors = runs.reduce((a, r) => a + r.errors, 0);
+        const firstError = runs.find((r) => r.firstError)?.firstError;
+        return {
+          label: s.kind === 'bare' ? `${s.label}, during ${kind} rounds` : s.label,
+          kind: s.kind,
+          perSecond: median(runs.map((r) => r.perSecond)),
+          p50Ms: median(runs.map((r) => r.p50Ms)),
+          p99Ms: median(runs.map((r) => r.p99Ms)),
+          requests: runs.reduce((a, r) => a + r.requests, 0),
+          errors,
+          ...(firstError ? { firstError } : {}),
+        };
+      });
     } finally {
       await server.stop();
     }
@@ -68,7 +185,24 @@ for (const kind of kinds) {
   }
 }
 
-const ceiling = rows[0]!.perSecond;
-process.stdout.write(`\n${options.datasets} datasets, ${options.connections} connections, ${options.seconds} s x ${options.runs} runs (median); machine: ${machine()}\n\n`);
-process.stdout.write('| scenario | req/s | p50 ms | p99 ms | vs bare route | errors |\n| --- | ---: | ---: | ---: | ---: | ---: |\n');
-for (const r of rows) process.stdout.write(`| ${r.scenario} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${((100 * r.perSecond) / ceiling).toFixed(0)}% | ${r.errors} |\n`);
+/** Prints the table (markdown) and whether the issue's aims are met. */
+function printResults(all: Row[]): void {
+  const out: string[] = [];
+  const measure = options.requests ? `${options.requests} requests` : `${options.duration} s`;
+  out.push('', `${options.datasets} datasets, ${options.connections} connections, ${options.runs} rounds of ${measure} per scenario (after ${options.warmup} s warm-up), median of rounds; ${((performance.now() - started) / 60_000).toFixed(1)} min in all`);
+  out.push(`machine: ${describeMachine(host)}`, '');
+  out.push('| database | scenario | req/s | p50 ms | p99 ms | vs bare route | errors |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  const aims: string[] = [];
+  let ceiling = NaN;
+  for (const r of all) {
+    if (r.kind === 'bare') ceiling = r.perSecond;
+    const ratio = (100 * r.perSecond) / ceiling;
+    out.push(`| ${r.kind === 'bare' ? '-' : r.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${r.label} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${ratio.toFixed(1)}% | ${r.errors} |`);
+    if (r.label.startsWith('package_show')) aims.push(`${r.label} on ${r.kind}, >= 30% of the bare route: ${ratio.toFixed(1)}% -> ${ratio >= 30 ? 'met' : 'MISSED'}`);
+    if (r.kind === 'postgres' && r.label.startsWith('package_search')) aims.push(`${r.label} on PostgreSQL, p50 < 50 ms: ${r.p50Ms.toFixed(1)} ms -> ${r.p50Ms < 50 ? 'met' : 'MISSED'}`);
+  }
+  out.push('', 'Aims:', ...aims.map((a) => `- ${a}`));
+  const failed = all.filter((r) => r.errors);
+  if (failed.length) out.push('', 'Errors:', ...failed.map((r) => `- ${r.label}: ${r.errors} (first: ${r.firstError ?? '?'})`));
+  process.stdout.write(`${out.join('\n')}\n`);
+}

@@ -1,5 +1,6 @@
-// The ceiling for API benchmarks: a bare hono route returning a constant JSON body, served
-// the same way as the platform (@hono/node-server). Prints its URL on stdout.
+// The ceiling for the API benchmark: a bare hono route returning a constant JSON body,
+// served the same way as the platform (@hono/node-server), in a process of its own.
+// Listens on 127.0.0.1:$PORT (any free port when unset) and prints its URL on stdout.
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 
@@ -9,4 +10,9 @@ app.get('/bare', (c) => c.json(body));
 const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: Number(process.env.PORT ?? 0) }, (info) => {
   process.stdout.write(`listening on http://127.0.0.1:${info.port}\n`);
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+const stop = (): void => {
+  server.close(() => process.exit(0));
+  (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);

@@ -1,65 +1,105 @@
-// A small HTTP load generator on undici: a fixed number of concurrent connections, each
-// sending requests back to back for a fixed time; reports throughput and latency
-// percentiles from every recorded latency.
+// A small HTTP load generator on undici: a pool of N connections (pipelining 1), each
+// connection's loop sending requests back to back for a fixed time or until a fixed number
+// of requests is done, after a warm-up. Every latency is recorded; percentiles come from
+// the sorted array (exact, where HdrHistogram would bucket).
 import { Pool } from 'undici';
 
-/** What one scenario measured. */
+/** What one measurement found. */
 export interface LoadResult {
+  /** Answered requests with a 2xx status. */
   requests: number;
+  /** Requests that failed or answered with another status. */
   errors: number;
+  /** The first error seen, for the report. */
+  firstError?: string;
   seconds: number;
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
 }
 
-/** The value at a percentile of sorted numbers. */
-export function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+/** How to drive a server. */
+export interface LoadOptions {
+  /** Concurrent connections (and requests in flight). */
+  connections: number;
+  /** Measured time; ignored when `requests` is given. */
+  seconds: number;
+  /** A fixed number of measured requests instead of a fixed time. */
+  requests?: number;
+  /** Unmeasured time first, so connections, JIT and caches are warm. */
+  warmupSeconds?: number;
+  headers?: Record<string, string>;
 }
 
-/** The median of numbers. */
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/** The value at percentile `p` (0-100) of ascending numbers (nearest rank). */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (!sorted.length) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 
 /**
- * Drives `origin` with `connections` concurrent clients for `seconds`, each request's path
- * chosen by `path()`. Non-2xx answers count as errors.
+ * Drives `origin` with GET requests, each path chosen by `path()`, and measures
+ * throughput and latency. Bodies are read in full; non-2xx answers count as errors and
+ * are left out of the latencies.
  */
-export async function runLoad(origin: string, path: () => string, options: { connections: number; seconds: number; warmupSeconds?: number; headers?: Record<string, string> }): Promise<LoadResult> {
-  const pool = new Pool(origin, { connections: options.connections, pipelining: 1 });
-  try {
-    const drive = async (seconds: number, record: boolean): Promise<{ latencies: number[]; errors: number }> => {
-      const latencies: number[] = [];
-      let errors = 0;
-      const end = performance.now() + seconds * 1000;
-      await Promise.all(
-        Array.from({ length: options.connections }, async () => {
-          while (performance.now() < end) {
-            const start = performance.now();
-            try {
-              const response = await pool.request({ path: path(), method: 'GET', headers: options.headers ?? {} });
-              await response.body.arrayBuffer();
-              if (response.statusCode >= 300) errors++;
-            } catch {
+export async function runLoad(origin: string, path: () => string, options: LoadOptions): Promise<LoadResult> {
+  const pool = new Pool(origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const headers = options.headers ?? {};
+  let firstError: string | undefined;
+  const drive = async (until: { end?: number; count?: number }, record: boolean): Promise<{ latencies: Float64Array; done: number; errors: number }> => {
+    let latencies = new Float64Array(until.count ?? 1 << 16);
+    let done = 0;
+    let started = 0;
+    let errors = 0;
+    const more = (): boolean => (until.count !== undefined ? started < until.count : performance.now() < until.end!);
+    await Promise.all(
+      Array.from({ length: options.connections }, async () => {
+        while (more()) {
+          started++;
+          const start = performance.now();
+          try {
+            const response = await pool.request({ path: path(), method: 'GET', headers });
+            const body = await response.body.text();
+            if (response.statusCode < 200 || response.statusCode >= 300) {
               errors++;
+              firstError ??= `HTTP ${response.statusCode}: ${body.slice(0, 200)}`;
+              continue;
             }
-            if (record) latencies.push(performance.now() - start);
+          } catch (error) {
+            errors++;
+            firstError ??= error instanceof Error ? error.message : String(error);
+            continue;
           }
-        }),
-      );
-      return { latencies, errors };
-    };
-    if (options.warmupSeconds) await drive(options.warmupSeconds, false);
+          if (record) {
+            if (done === latencies.length) {
+              const grown = new Float64Array(latencies.length * 2);
+              grown.set(latencies);
+              latencies = grown;
+            }
+            latencies[done] = performance.now() - start;
+          }
+          done++;
+        }
+      }),
+    );
+    return { latencies: latencies.subarray(0, record ? done : 0), done, errors };
+  };
+  try {
+    if (options.warmupSeconds) await drive({ end: performance.now() + options.warmupSeconds * 1000 }, false);
     const started = performance.now();
-    const { latencies, errors } = await drive(options.seconds, true);
+    const { latencies, done, errors } = await drive(options.requests ? { count: options.requests } : { end: started + options.seconds * 1000 }, true);
     const seconds = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
-    return { requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+    latencies.sort();
+    return {
+      requests: done,
+      errors,
+      ...(firstError ? { firstError } : {}),
+      seconds,
+      perSecond: done / seconds,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+    };
   } finally {
     await pool.close();
   }
