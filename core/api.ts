@@ -2,7 +2,10 @@
 // types and definePlugin. Plugins import only from here; core itself never does.
 export { definePlugin, type PluginDefinition } from './plugins/define-plugin.js';
 export type { PluginContext } from './plugins/plugin-context.js';
-export { hookId, type HookId, type Contribution, type Disposable } from './plugins/hook-id.js';
+// Every hook identifier is `Symbol.for('platform.hook.<Name>')` for a name in HOOK_NAMES, and
+// every service identifier `Symbol.for('platform.<Service>')`: a plain JavaScript package can
+// write those symbols itself instead of importing this module.
+export { hookId, HOOK_NAMES, type HookName, type HookId, type Contribution, type Disposable } from './plugins/hook-id.js';
 export type { ConfigSectionSchema, ConfigPropertySchema } from './config/config-schema-types.js';
 
 export { Depot, type StoredObject, type ByteRange, type DepotEntry, type PartialUploads, type PartialEntry } from './plugins/hooks/depot.js';
@@ -13,7 +16,7 @@ export { Distribution, type Delivery, type DeliveryState } from './plugins/hooks
 export { Actions, type ActionDefinition, type ActionContext } from './plugins/hooks/actions.js';
 export { Routes, type RouteContribution } from './plugins/hooks/routes.js';
 export { Commands, type CommandDefinition, type CommandContext, type CommandArgs, type CommandOption } from './plugins/hooks/commands.js';
-export { JobHandlers, type JobHandler, type JobContext } from './plugins/hooks/job-handlers.js';
+export { JobHandlers, type JobHandler, type JobContext, type CpuJobModule, type CpuJobFunction, type ThreadJobContext } from './plugins/hooks/job-handlers.js';
 export { InspectChecks, type InspectCheck, type InspectContext, type InspectFinding, type FindingSeverity, type Repair } from './plugins/hooks/inspect-checks.js';
 export { AuthPolicy, type AuthRequest } from './plugins/hooks/auth-policy.js';
 export { Migrations, type Migration, type MigrationSet, type MigrationContext } from './plugins/hooks/migrations.js';
@@ -29,5 +32,6 @@ export { splitList, type PlatformConfig } from './config/platform-config.js';
 export * from './errors.js';
 export * from './services/service-ids.js';
 export type { ResourceIntake, IntakeCall } from './datasets/resource-intake.js';
-export type { JobQueue, Job, JobState, EnqueueOptions } from './jobs/job-queue.js';
+export type { JobQueue, Job, JobState, EnqueueOptions, JobSpec, JobFilter } from './jobs/job-queue.js';
+export { ThreadError, type ThreadPool, type ThreadTask, type ThreadErrorCode } from './jobs/thread-pool.js';
 export { directoryFindings } from './inspect/checks/directory-findings.js';

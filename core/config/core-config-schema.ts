@@ -57,7 +57,8 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
     additionalProperties: false,
     properties: {
       worker: { type: 'string', enum: ['internal', 'external'], default: 'internal', description: 'internal: serve runs a job worker; external: run platform jobs work separately.' },
-      pool_size: { type: 'integer', minimum: 1, default: 2, description: 'Threads for CPU-heavy jobs.' },
+      pool_size: { type: 'integer', minimum: 1, maximum: 256, default: 2, description: 'Threads for CPU-heavy jobs (handlers with `cpu`), per process.' },
+      thread_memory_mb: { type: 'integer', minimum: 16, default: 512, description: 'Heap limit of one pool thread in MB; a thread that needs more is ended, the process is not.' },
       concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 2, description: 'Jobs one worker runs at once.' },
       lease_seconds: { type: 'integer', minimum: 1, default: 30, description: 'A job whose worker stops renewing for this long is claimed again.' },
       poll_ms: { type: 'integer', minimum: 10, default: 1000, description: 'How often an idle worker looks for jobs (PostgreSQL also wakes it at once).' },

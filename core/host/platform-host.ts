@@ -13,7 +13,7 @@ import { LoggerFactory, type LogLevel, type LogSink, type Logger } from '../logg
 import { loadPlugins, type LoadedPlugin } from '../plugins/plugin-loader.js';
 import type { PluginDefinition } from '../plugins/define-plugin.js';
 import type { PluginContext } from '../plugins/plugin-context.js';
-import type { Contribution, HookId } from '../plugins/hook-id.js';
+import { checkContribution, type Contribution, type HookId } from '../plugins/hook-id.js';
 import { HookRegistries } from '../plugins/hook-registries.js';
 import { Actions } from '../plugins/hooks/actions.js';
 import { Commands } from '../plugins/hooks/commands.js';
@@ -30,7 +30,8 @@ import { ActionRunner } from '../actions/action-runner.js';
 import { ResourceIntake } from '../datasets/resource-intake.js';
 import { ReadCache } from '../datasets/read-cache.js';
 import { JobQueue } from '../jobs/job-queue.js';
-import { JobWorker } from '../jobs/job-worker.js';
+import { JobWorker, type JobWorkerOptions } from '../jobs/job-worker.js';
+import { ThreadPool } from '../jobs/thread-pool.js';
 import { JsonSchemaValidator } from '../validation/json-schema-validator.js';
 import { createApp } from '../http/create-app.js';
 import type { AppEnv } from '../http/app-env.js';
@@ -93,9 +94,11 @@ export class PlatformHost {
     for (const { definition } of plugins) {
       schemas[`plugin:${definition.name}`] = definition.config ?? { type: 'object', additionalProperties: false, properties: {} };
     }
-    const raw: RawSections = readIniFile(options.configFile);
-    const envProblems = applyEnvOverrides(raw, env, Object.keys(schemas));
-    const config = PlatformConfig.validate(raw, schemas, { file: options.configFile, baseDir }, envProblems);
+    const problems: string[] = [];
+    const raw: RawSections = readIniFile(options.configFile, problems);
+    const envOrigins = new Map<string, string>();
+    problems.push(...applyEnvOverrides(raw, env, Object.keys(schemas), envOrigins));
+    const config = PlatformConfig.validate(raw, schemas, { file: options.configFile, baseDir, envOrigins }, problems);
     const loggers = new LoggerFactory(options.logLevel ?? (config.string('logging', 'level') as LogLevel), options.logSink);
     const logger = loggers.get('platform:host');
 
@@ -124,7 +127,14 @@ export class PlatformHost {
 
     const container = new Container({ defaultScope: 'Singleton' });
     const services: Services = { get: (id) => container.get(id) };
-    const host = await PlatformHost.assemble(config, plugins, container, services, loggers, db);
+    let host: PlatformHost;
+    try {
+      host = await PlatformHost.assemble(config, plugins, container, services, loggers, db);
+    } catch (error) {
+      // A plugin failed to register or clashed: no host to stop, but the connection is open.
+      await db?.close();
+      throw error;
+    }
     try {
       if (db && host.migrator) {
         const mode = options.migrate ?? (config.section<{ auto_migrate: boolean }>('db').auto_migrate ? 'auto' : 'check');
@@ -152,6 +162,7 @@ export class PlatformHost {
 
   private static async assemble(config: PlatformConfig, plugins: readonly LoadedPlugin[], container: Container, services: Services, loggers: LoggerFactory, db: Database | undefined): Promise<PlatformHost> {
     const contribute = <T>(plugin: string) => (hook: HookId<T>, value: T): void => {
+      checkContribution(plugin, hook, value);
       container.bind<Contribution<T>>(hook).toConstantValue({ plugin, value });
     };
     container.bind(ids.PlatformConfigId).toConstantValue(config);
@@ -177,6 +188,8 @@ export class PlatformHost {
       try {
         await definition.register(ctx);
       } catch (error) {
+        // Core's own complaint about a contribution already names the plugin.
+        if (error instanceof PluginError && error.plugin === definition.name) throw error;
         throw new PluginError(definition.name, `register failed: ${(error as Error).message}`, error);
       }
     }
@@ -216,14 +229,15 @@ export class PlatformHost {
     return this.loggers.get(name);
   }
 
-  /** A job worker configured from `[jobs]` (not started). */
-  jobWorker(): JobWorker {
+  /** A job worker configured from `[jobs]`, with `overrides` (not started). */
+  jobWorker(overrides: Partial<JobWorkerOptions> = {}): JobWorker {
     const jobs = this.config.section<{ concurrency: number; lease_seconds: number; poll_ms: number; timeout_seconds: number }>('jobs');
-    return new JobWorker(this.services.get(ids.JobQueueId), this.registries, this.services, this.services.get(ids.DatabaseId), this.loggers.get('platform:jobs'), {
+    return new JobWorker(this.services.get(ids.JobQueueId), this.registries, this.services, this.services.get(ids.DatabaseId), this.services.get(ids.ThreadPoolId), this.loggers.get('platform:jobs'), {
       concurrency: jobs.concurrency,
       leaseMs: jobs.lease_seconds * 1000,
       pollMs: jobs.poll_ms,
       defaultTimeoutMs: jobs.timeout_seconds * 1000,
+      ...overrides,
     });
   }
 
@@ -252,6 +266,7 @@ export class PlatformHost {
     }
     this.registries.dispose();
     if (this.db) await this.services.get(ids.ReadCacheId).close();
+    if (this.db) await this.services.get(ids.ThreadPoolId).shutdown();
     await this.db?.close();
   }
 }
@@ -265,7 +280,9 @@ function bindDatabaseServices(container: Container, config: PlatformConfig, db: 
   container.bind(ids.ApiTokenServiceId).toDynamicValue((ctx) => new ApiTokenService(db, ctx.get(ids.UserServiceId), readSecretFile(secretKeyFile, '[platform] secret_key_file')));
   container.bind(ids.OrganizationServiceId).toDynamicValue(() => new OrganizationService(db));
   container.bind(ids.PermissionServiceId).toDynamicValue((ctx) => new PermissionService(ctx.get(ids.OrganizationServiceId), registries.authPolicies));
-  container.bind(ids.JobQueueId).toDynamicValue(() => new JobQueue(db, { maxAttempts: config.section<{ max_attempts: number }>('jobs').max_attempts }));
+  const jobs = config.section<{ max_attempts: number; pool_size: number; thread_memory_mb: number }>('jobs');
+  container.bind(ids.JobQueueId).toDynamicValue(() => new JobQueue(db, { maxAttempts: jobs.max_attempts, maxAttemptsOf: (type) => registries.jobHandlers.get(type)?.maxAttempts }));
+  container.bind(ids.ThreadPoolId).toDynamicValue(() => new ThreadPool({ size: jobs.pool_size, memoryLimitMb: jobs.thread_memory_mb }, loggers.get('platform:threads')));
   container.bind(ids.ReadCacheId).toDynamicValue(() => new ReadCache(db, loggers.get('platform:cache')));
   container.bind(ids.DatasetServiceId).toDynamicValue((ctx) => new DatasetService(db, ctx.get(ids.OrganizationServiceId), ctx.get(ids.PermissionServiceId), ctx.get(ids.AuditLogId), registries.schemas, ctx.get(ids.ReadCacheId)));
   container.bind(ids.ResourceIntakeId).toDynamicValue((ctx) => new ResourceIntake(registries, config.string('depot', 'active') ?? 'fs', ctx.get(ids.DatasetServiceId), ctx.get(ids.ActionRunnerId), ctx.get(ids.JobQueueId)));

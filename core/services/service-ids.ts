@@ -15,6 +15,7 @@ import type { Migrator } from '../db/migrator.js';
 import type { ResourceIntake } from '../datasets/resource-intake.js';
 import type { ReadCache } from '../datasets/read-cache.js';
 import type { JobQueue } from '../jobs/job-queue.js';
+import type { ThreadPool } from '../jobs/thread-pool.js';
 import type { LoadedPlugin } from '../plugins/plugin-loader.js';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../http/app-env.js';
@@ -25,8 +26,8 @@ export interface HostRuntime {
   app(): Hono<AppEnv>;
   /** Calls every plugin's onStart. */
   startPlugins(): Promise<void>;
-  /** A job worker configured from `[jobs]`, not yet started. */
-  jobWorker(): import('../jobs/job-worker.js').JobWorker;
+  /** A job worker configured from `[jobs]` (with `overrides`), not yet started. */
+  jobWorker(overrides?: Partial<import('../jobs/job-worker.js').JobWorkerOptions>): import('../jobs/job-worker.js').JobWorker;
 }
 
 export const DatabaseId: ServiceIdentifier<Database> = Symbol.for('platform.Database');
@@ -46,3 +47,5 @@ export const HostRuntimeId: ServiceIdentifier<HostRuntime> = Symbol.for('platfor
 export const ResourceIntakeId: ServiceIdentifier<ResourceIntake> = Symbol.for('platform.ResourceIntake');
 export const ReadCacheId: ServiceIdentifier<ReadCache> = Symbol.for('platform.ReadCache');
 export const JobQueueId: ServiceIdentifier<JobQueue> = Symbol.for('platform.JobQueue');
+/** The process's thread pool for CPU-heavy work (`[jobs] pool_size` threads). */
+export const ThreadPoolId: ServiceIdentifier<ThreadPool> = Symbol.for('platform.ThreadPool');
