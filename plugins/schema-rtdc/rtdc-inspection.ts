@@ -4,7 +4,7 @@
 // root attribute as `dc:section:key`, the features, the format (RT-FDC with fluorescence),
 // logs, tables and per-scalar-feature statistics, reading datasets in bounded batches
 // (never whole). Runs inside a worker thread (see run-rtdc-inspection.ts) in production.
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, openSync, readSync, fstatSync, statSync } from 'node:fs';
 import h5wasm, { BrokenSoftLink, Module, type Attribute, type Dataset, type File as H5File, type Group, type Metadata } from 'h5wasm/node';
 
 /** A value that survives `JSON.stringify` unchanged. */
@@ -33,6 +33,16 @@ export interface RtdcFeatureStatistics {
   max?: number;
   mean?: number;
 }
+
+/**
+ * A scalar feature that declares more than this many times the bytes of the whole file is
+ * refused unread (above {@link EXPANSION_FLOOR_BYTES}): HDF5 reads unwritten chunks as fill
+ * values, so a few kilobytes can declare terabytes, and reading them would only stall the
+ * worker until its time limit. Real RT-DC features compress far less than 1000-fold.
+ */
+export const MAX_EXPANSION = 1000;
+/** Declared sizes up to this are read whatever the file's size. */
+const EXPANSION_FLOOR_BYTES = 64 * 2 ** 20;
 
 /** Events read at once when computing statistics, unless the caller says otherwise. */
 export const DEFAULT_BATCH_SIZE = 100_000;
@@ -77,6 +87,10 @@ const BUILT_IN_FILTERS = new Set([1, 2, 3, 5, 6]);
 const H5T_INTEGER = 0;
 const H5T_FLOAT = 1;
 const H5T_STRING = 3;
+/** Names of HDF5's datatype classes (H5T_class_t), for messages. */
+const TYPE_CLASS_NAMES: Record<number, string> = { 0: 'integer', 1: 'float', 2: 'time', 3: 'string', 4: 'bitfield', 5: 'opaque', 6: 'compound', 7: 'reference', 8: 'enum', 9: 'variable-length', 10: 'array' };
+/** Classes that can never be a scalar feature's values (numbers, or booleans as an enum). */
+const NON_SCALAR_CLASSES = new Set([3, 5, 6, 7, 9, 10]);
 const H5T_ENUM = 8;
 
 /** What a look at the first bytes of a file says. */
@@ -170,8 +184,11 @@ function member(group: Group, names: readonly string[], name: string, problems: 
   return group.get(path);
 }
 
+/** A typed-array constructor, as a view on wasm memory. */
+type NumericArrayType = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>;
+
 /** The typed-array constructor for an HDF5 integer or float type, undefined when JS has none. */
-function arrayType(metadata: Metadata): (new (buffer: ArrayBuffer) => ArrayLike<number | bigint>) | undefined {
+function arrayType(metadata: Metadata): NumericArrayType | undefined {
   if (metadata.vlen) return undefined;
   if (metadata.type === H5T_FLOAT) return metadata.size === 8 ? Float64Array : metadata.size === 4 ? Float32Array : undefined;
   if (metadata.type !== H5T_INTEGER) return undefined;
@@ -184,46 +201,80 @@ function arrayType(metadata: Metadata): (new (buffer: ArrayBuffer) => ArrayLike<
   }
 }
 
-/**
- * Reads rows [start, end) of a 1D numeric dataset. Not `Dataset.slice()`: h5wasm ignores
- * the status of HDF5's read there, so a chunk that cannot be decoded (damaged, or
- * compressed with a filter h5wasm lacks) comes back as uninitialised memory, silently.
- */
-function readRows(dataset: Dataset, metadata: Metadata, start: number, end: number): ArrayLike<number | bigint> | undefined {
-  const Type = arrayType(metadata)!;
-  const bytes = metadata.size * (end - start);
-  const pointer = Module._malloc(bytes);
-  if (pointer === 0) throw new Error(`cannot allocate ${bytes} bytes for a batch`);
-  try {
-    const status = Module.get_dataset_data(dataset.file_id, dataset.path, [BigInt(end - start)], [BigInt(start)], [1n], BigInt(pointer));
-    if (status < 0) return undefined;
-    return new Type(Module.HEAPU8.slice(pointer, pointer + bytes).buffer);
-  } finally {
-    Module._free(pointer);
+/** Running count, sum, min and max of a feature. */
+interface Accumulator {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+// One function per kind of array, so that each loop sees a single array type and V8 keeps it
+// fast (one loop over every typed-array type was several times slower on float64 features).
+function accumulateFloat64(values: Float64Array, acc: Accumulator): void {
+  let { count, sum, min, max } = acc;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v !== v) continue; // NaN
+    count++;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  Object.assign(acc, { count, sum, min, max });
+}
+
+function accumulateBigInt(values: BigInt64Array | BigUint64Array, acc: Accumulator): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]!);
+    acc.count++;
+    acc.sum += v;
+    if (v < acc.min) acc.min = v;
+    if (v > acc.max) acc.max = v;
+  }
+}
+
+function accumulateOther(values: ArrayLike<number>, acc: Accumulator): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) continue;
+    acc.count++;
+    acc.sum += v;
+    if (v < acc.min) acc.min = v;
+    if (v > acc.max) acc.max = v;
   }
 }
 
 type Summary = { statistics: RtdcFeatureStatistics } | { unreadable: string };
 
-/** Count, min, max and mean of the first `length` values, NaN ignored, `batchSize` at a time. */
+/**
+ * Count, min, max and mean of the first `length` values, NaN ignored, `batchSize` at a time,
+ * into one buffer in wasm memory that each batch is read into and summed in place. Not
+ * `Dataset.slice()`: h5wasm ignores the status of HDF5's read there, so a chunk that cannot
+ * be decoded (damaged, or compressed with a filter h5wasm lacks) comes back as
+ * uninitialised memory, silently.
+ */
 function summarise(dataset: Dataset, metadata: Metadata, length: number, batchSize: number): Summary {
-  let count = 0;
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let start = 0; start < length; start += batchSize) {
-    const end = Math.min(length, start + batchSize);
-    const values = readRows(dataset, metadata, start, end);
-    if (!values) return { unreadable: `events ${start} to ${end - 1} cannot be read` };
-    for (let i = 0; i < values.length; i++) {
-      const v = Number(values[i]);
-      if (Number.isNaN(v)) continue;
-      count++;
-      sum += v;
-      if (v < min) min = v;
-      if (v > max) max = v;
+  const Type = arrayType(metadata)!;
+  const acc: Accumulator = { count: 0, sum: 0, min: Infinity, max: -Infinity };
+  const rowsPerBatch = Math.min(batchSize, Math.max(length, 1));
+  const pointer = Module._malloc(metadata.size * rowsPerBatch);
+  if (pointer === 0) throw new Error(`cannot allocate ${metadata.size * rowsPerBatch} bytes for a batch`);
+  try {
+    for (let start = 0; start < length; start += batchSize) {
+      const end = Math.min(length, start + batchSize);
+      const status = Module.get_dataset_data(dataset.file_id, dataset.path, [BigInt(end - start)], [BigInt(start)], [1n], BigInt(pointer));
+      if (status < 0) return { unreadable: `events ${start} to ${end - 1} cannot be read` };
+      // A view, made after the read: wasm memory may have grown (and moved) during it.
+      const values = new Type(Module.HEAPU8.buffer, pointer, end - start);
+      if (values instanceof Float64Array) accumulateFloat64(values, acc);
+      else if (values instanceof BigInt64Array || values instanceof BigUint64Array) accumulateBigInt(values, acc);
+      else accumulateOther(values as ArrayLike<number>, acc);
     }
+  } finally {
+    Module._free(pointer);
   }
+  const { count, sum, min, max } = acc;
   if (count === 0) return { statistics: { count } };
   const statistics: RtdcFeatureStatistics = { count };
   // ±Infinity in the data make min, max or mean infinite, which JSON cannot hold: left out.
@@ -265,7 +316,7 @@ export async function inspectRtdcFile(path: string, options: RtdcInspectionOptio
     return done();
   }
   try {
-    inspectOpenFile(file, batchSize, problems, metadata);
+    inspectOpenFile(file, batchSize, statSync(path).size, problems, metadata);
   } catch (error) {
     problems.push(`the file cannot be read as RT-DC: ${messageOf(error)}`);
   } finally {
@@ -274,7 +325,7 @@ export async function inspectRtdcFile(path: string, options: RtdcInspectionOptio
   return done();
 }
 
-function inspectOpenFile(file: H5File, batchSize: number, problems: string[], metadata: Record<string, JsonValue>): void {
+function inspectOpenFile(file: H5File, batchSize: number, fileBytes: number, problems: string[], metadata: Record<string, JsonValue>): void {
   readRootAttributes(file.attrs, problems, metadata);
   const rawCount = metadata['dc:experiment:event count'];
   const eventCount = typeof rawCount === 'number' && Number.isSafeInteger(rawCount) && rawCount >= 0 ? rawCount : undefined;
@@ -292,7 +343,7 @@ function inspectOpenFile(file: H5File, batchSize: number, problems: string[], me
   } else if (!(events instanceof h5wasm.Group)) {
     problems.push('"events" is not a group');
   } else {
-    inspectEvents(events, eventCount, batchSize, { problems, features, statistics, skipped });
+    inspectEvents(events, eventCount, batchSize, fileBytes, { problems, features, statistics, skipped });
   }
 
   const hasFluorescence = Object.keys(metadata).some((k) => k.startsWith('dc:fluorescence:')) || ['fl1_max', 'fl2_max', 'fl3_max'].some((f) => features.includes(f));
@@ -335,7 +386,7 @@ interface EventFindings {
   skipped: Record<string, JsonValue>;
 }
 
-function inspectEvents(events: Group, eventCount: number | undefined, batchSize: number, found: EventFindings): void {
+function inspectEvents(events: Group, eventCount: number | undefined, batchSize: number, fileBytes: number, found: EventFindings): void {
   const { problems, features } = found;
   const names = events.keys();
   if (names.length > MAX_EVENT_MEMBERS) {
@@ -371,7 +422,16 @@ function inspectEvents(events: Group, eventCount: number | undefined, batchSize:
       continue;
     }
     const metadata = item.metadata;
+    if (shape.length === 1 && (NON_SCALAR_CLASSES.has(metadata.type) || metadata.vlen)) {
+      problems.push(`feature "${name}" holds ${metadata.vlen ? 'variable-length' : TYPE_CLASS_NAMES[metadata.type]} values; a per-event feature holds numbers`);
+      continue;
+    }
     if (shape.length !== 1 || arrayType(metadata) === undefined) continue;
+    const declaredBytes = rows * metadata.size;
+    if (declaredBytes > EXPANSION_FLOOR_BYTES && declaredBytes > fileBytes * MAX_EXPANSION) {
+      problems.push(`feature "${name}" declares ${formatBytes(declaredBytes)} of data in a file of ${formatBytes(fileBytes)}; more than ${MAX_EXPANSION}-fold is not RT-DC, so it is not read`);
+      continue;
+    }
     const summary = summarise(item, metadata, eventCount === undefined ? rows : Math.min(rows, eventCount), batchSize);
     if ('statistics' in summary) {
       found.statistics[name] = { ...summary.statistics };
@@ -404,6 +464,18 @@ function inspectTraces(traces: Group, eventCount: number | undefined, found: Eve
     const rows = trace.shape?.[0] ?? 0;
     if (eventCount !== undefined && rows !== eventCount) found.problems.push(`trace "${name}" has ${rows} rows, not the event count ${eventCount}`);
   }
+}
+
+/** `8.0 TiB`, `7.9 KiB`: a byte count for a message. */
+function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** Sorted names under a root group such as `logs`; [] when it is absent. */
