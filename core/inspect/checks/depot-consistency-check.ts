@@ -6,18 +6,54 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Op } from 'sequelize';
+import { QueryTypes } from 'sequelize';
 import type { InspectCheck, InspectFinding } from '../../plugins/hooks/inspect-checks.js';
 import type { Depot } from '../../plugins/hooks/depot.js';
-import { AuditLogId, DatabaseId, HookRegistriesId, PlatformConfigId, ReadCacheId } from '../../services/service-ids.js';
+import { AuditLogId, DatabaseId, HookRegistriesId, PlatformConfigId, ReadCacheId, ThreadPoolId } from '../../services/service-ids.js';
+import type { ThreadPool } from '../../jobs/thread-pool.js';
+import type { FileHash } from '../hash-files-thread.js';
 
-/** Files hashed at once with --deep (both cores busy: one hashing while the other reads). */
-const HASH_CONCURRENCY = 2;
+/** Files hashed at once with --deep on depots without local files (streams on this thread). */
+const STREAM_HASH_CONCURRENCY = 2;
+/** A --deep hashing task for a pool thread holds at least this many bytes (a thread per task costs ~30 ms to start)... */
+const MIN_BATCH_BYTES = 256 * 2 ** 20;
+/** ...and at most this many files. */
+const MAX_BATCH_FILES = 20_000;
+/** Local paths looked up at once (each is a realpath check in the depot). */
+const PATH_LOOKUPS = 64;
 
 async function sha256Of(depot: Depot, location: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of await depot.open(location)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/** A resource row as the check reads it. */
+interface StoredRow {
+  id: string;
+  name: string;
+  depot: string | null;
+  location: string;
+  size: number | string | null;
+  sha256: string | null;
+  state: string;
+  metadata: string | Record<string, unknown> | null;
+}
+
+/** A file to hash with --deep; `path` when the depot's listing gave its local path. */
+interface HashItem {
+  row: StoredRow;
+  depot: Depot;
+  size: number;
+  path?: string;
+}
+
+/** Runs `each` over `items` with at most `limit` at once. */
+async function forEachLimited<T>(items: readonly T[], limit: number, each: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await each(items[next++]!);
+  }));
 }
 
 /** The depot consistency check. */
@@ -29,31 +65,51 @@ export const depotConsistencyCheck: InspectCheck = {
     const registries = ctx.services.get(HookRegistriesId);
     const config = ctx.services.get(PlatformConfigId);
     const findings: InspectFinding[] = [];
-    const rows = (await db.models.Resource.findAll({ where: { location: { [Op.ne]: null }, state: { [Op.ne]: 'deleted' } }, attributes: ['id', 'datasetId', 'name', 'depot', 'location', 'size', 'sha256', 'state', 'metadata'] })).map((r) => r.get({ plain: true }));
-    const recordedLocations = new Map<string, Set<string>>();
-    const missing: typeof rows = [];
+    const rows = await db.sequelize.query<StoredRow>(
+      `SELECT id, name, depot, location, size, sha256, state, metadata FROM resources WHERE location IS NOT NULL AND state <> 'deleted'`,
+      { type: QueryTypes.SELECT },
+    );
+    // One walk of each depot gives every stored object's size: far cheaper than a stat per
+    // resource. A resource whose file the walk did not see is asked for once more (it may be
+    // a link the walk skips, or have arrived since).
+    const listings = new Map<string, Map<string, { size: number; path?: string }>>();
+    let listed = 0;
+    for (const { value: depot } of registries.depots.contributions()) {
+      const sizes = new Map<string, { size: number; path?: string }>();
+      for await (const entry of depot.list()) {
+        sizes.set(entry.location, entry.path === undefined ? { size: entry.size } : { size: entry.size, path: entry.path });
+        if (++listed % 1000 === 0) ctx.progress(listed, undefined);
+      }
+      listings.set(depot.name, sizes);
+    }
+    const missing: StoredRow[] = [];
     const wrongSize: string[] = [];
     const wrongHash: string[] = [];
+    const toHash: HashItem[] = [];
     let done = 0;
-    const queue = [...rows];
-    const worker = async (): Promise<void> => {
-      for (let row = queue.shift(); row; row = queue.shift()) {
-        const depot = row.depot ? registries.depots.get(row.depot) : undefined;
-        (recordedLocations.get(row.depot ?? '') ?? recordedLocations.set(row.depot ?? '', new Set()).get(row.depot ?? ''))!.add(row.location!);
-        if (!depot) {
-          findings.push({ severity: 'problem', title: `resource ${row.id} is stored in depot "${row.depot}", which no enabled plugin provides`, why: 'its file cannot be read', fix: 'enable the depot plugin again' });
-        } else {
-          const stat = await depot.stat(row.location!);
-          if (!stat) missing.push(row);
-          else if (row.size !== null && stat.size !== Number(row.size)) wrongSize.push(`${row.id} (${row.name}): recorded ${row.size} bytes, stored ${stat.size}`);
-          else if (ctx.deep && row.sha256 && (await sha256Of(depot, row.location!)) !== row.sha256) wrongHash.push(`${row.id} (${row.name}): sha256 differs from the recorded ${row.sha256}`);
-        }
-        ctx.progress(++done, rows.length);
+    for (const row of rows) {
+      const depot = row.depot ? registries.depots.get(row.depot) : undefined;
+      if (!depot) {
+        findings.push({ severity: 'problem', title: `resource ${row.id} is stored in depot "${row.depot}", which no enabled plugin provides`, why: 'its file cannot be read', fix: 'enable the depot plugin again' });
+        continue;
       }
-    };
-    await Promise.all(Array.from({ length: ctx.deep ? HASH_CONCURRENCY : 1 }, worker));
+      const seen = listings.get(depot.name)?.get(row.location);
+      const size = seen?.size ?? (await depot.stat(row.location))?.size;
+      if (size === undefined) missing.push(row);
+      else if (row.size !== null && size !== Number(row.size)) wrongSize.push(`${row.id} (${row.name}): recorded ${row.size} bytes, stored ${size}`);
+      else if (ctx.deep && row.sha256) toHash.push({ row, depot, size, ...(seen?.path === undefined ? {} : { path: seen.path }) });
+      if (!ctx.deep && ++done % 1000 === 0) ctx.progress(done, rows.length);
+    }
+    if (ctx.deep) {
+      const hashed = await hashAll(ctx.services.get(ThreadPoolId), toHash, (n) => ctx.progress(n, toHash.length));
+      for (const { row } of toHash) {
+        const result = hashed.get(row.id);
+        if (result !== undefined && result !== row.sha256) wrongHash.push(`${row.id} (${row.name}): ${result.startsWith('error ') ? `cannot be read (${result.slice(6)})` : `sha256 differs from the recorded ${row.sha256}`}`);
+      }
+    }
+    ctx.progress(rows.length, rows.length);
 
-    const marked = (r: (typeof rows)[number]): boolean => {
+    const marked = (r: StoredRow): boolean => {
       const metadata = typeof r.metadata === 'string' ? (JSON.parse(r.metadata) as Record<string, unknown>) : r.metadata;
       return r.state === 'invalid' && metadata?.['platform:problem'] === 'file missing from depot';
     };
@@ -95,11 +151,11 @@ export const depotConsistencyCheck: InspectCheck = {
     const quarantine = join(config.path('platform', 'data_dir')!, 'quarantine');
     for (const { value: depot } of registries.depots.contributions()) {
       const orphans: string[] = [];
-      const recorded = recordedLocations.get(depot.name) ?? new Set<string>();
+      const recorded = new Set(rows.filter((r) => r.depot === depot.name).map((r) => r.location));
       // Resources whose rows are deleted still own their files until purged: not orphans.
       const deletedRows = await db.models.Resource.findAll({ where: { depot: depot.name, state: 'deleted' }, attributes: ['location'] });
       for (const r of deletedRows) recorded.add(r.get({ plain: true }).location ?? '');
-      for await (const entry of depot.list()) if (!recorded.has(entry.location)) orphans.push(entry.location);
+      for (const location of listings.get(depot.name)?.keys() ?? []) if (!recorded.has(location)) orphans.push(location);
       if (!orphans.length) continue;
       findings.push({
         severity: 'problem',
@@ -126,3 +182,48 @@ export const depotConsistencyCheck: InspectCheck = {
     return findings;
   },
 };
+
+/**
+ * sha256 of every file, by resource id ("error CODE" when it cannot be read). Files with a
+ * local path are hashed on the thread pool in batches (every core busy, the event loop free);
+ * the rest are streamed from their depot here.
+ */
+async function hashAll(pool: ThreadPool, files: HashItem[], progress: (done: number) => void): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  const local: Array<{ id: string; path: string; size: number }> = [];
+  const streamed: typeof files = [];
+  await forEachLimited(files, PATH_LOOKUPS, async (file) => {
+    const path = file.path ?? (file.depot.localPath ? await file.depot.localPath(file.row.location).catch(() => undefined) : undefined);
+    if (path) local.push({ id: file.row.id, path, size: file.size });
+    else streamed.push(file);
+  });
+  let done = 0;
+  const total = local.reduce((sum, f) => sum + f.size, 0);
+  const target = Math.max(MIN_BATCH_BYTES, Math.ceil(total / (pool.size * 4)));
+  const batches: Array<typeof local> = [];
+  for (let batch: typeof local = [], bytes = 0, i = 0; i < local.length; i++) {
+    batch.push(local[i]!);
+    bytes += local[i]!.size;
+    if (bytes >= target || batch.length >= MAX_BATCH_FILES || i === local.length - 1) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+  }
+  const module = new URL('../hash-files-thread.js', import.meta.url);
+  await Promise.all([
+    ...batches.map(async (batch) => {
+      const results = await pool.run<FileHash[]>({ module, export: 'sha256Files', args: [batch.map((f) => f.path)] });
+      batch.forEach((f, i) => {
+        const result = results[i]!;
+        hashes.set(f.id, 'sha256' in result ? result.sha256 : `error ${result.error}`);
+      });
+      progress((done += batch.length));
+    }),
+    forEachLimited(streamed, STREAM_HASH_CONCURRENCY, async ({ row, depot }) => {
+      hashes.set(row.id, await sha256Of(depot, row.location).catch((error: NodeJS.ErrnoException) => `error ${error.code ?? error.message}`));
+      progress(++done);
+    }),
+  ]);
+  return hashes;
+}

@@ -22,6 +22,12 @@ export interface DepotEntry {
   location: string;
   size: number;
   modified: Date;
+  /**
+   * For depots on local disk, in `list()` only: the object's path, a regular file inside the
+   * depot reached without symbolic links (so readers such as `inspect --deep` need no further
+   * check). Absent otherwise.
+   */
+  path?: string;
 }
 
 /** One partial upload as a depot keeps it. */
