@@ -1,5 +1,6 @@
 // upload-tus: resumable large-file uploads with the tus 1.0 protocol under /upload/tus/.
-import { definePlugin, InspectChecks, Migrations, UploadProtocol } from '../../core/api.js';
+import { definePlugin, InspectChecks, JobHandlers, Lifecycle, Migrations, UploadProtocol } from '../../core/api.js';
+import { expiredUploadsJob, expiredUploadsLifecycle } from './expired-uploads-job.js';
 import { TusUploadProtocol } from './tus-upload-protocol.js';
 import { createTusUploads } from './tus-uploads-migration.js';
 import { staleUploadsCheck } from './stale-uploads-check.js';
@@ -14,6 +15,7 @@ export default definePlugin({
     additionalProperties: false,
     properties: {
       lock_seconds: { type: 'integer', minimum: 1, maximum: 3600, default: 15, description: 'Lease of a PATCH on its upload; after a crash the upload is writable again once it lapses.' },
+      cleanup_minutes: { type: 'integer', minimum: 1, maximum: 10080, default: 60, description: 'How often a job removes unfinished uploads past their expiry ([upload] expiry_hours).' },
     },
   },
   register(ctx) {
@@ -21,5 +23,8 @@ export default definePlugin({
     ctx.contribute(UploadProtocol, protocol);
     ctx.contribute(Migrations, { migrations: [createTusUploads] });
     ctx.contribute(InspectChecks, staleUploadsCheck(protocol));
+    const cleanupMs = Number(ctx.config.cleanup_minutes) * 60_000;
+    ctx.contribute(JobHandlers, expiredUploadsJob(protocol, cleanupMs));
+    ctx.contribute(Lifecycle, expiredUploadsLifecycle(cleanupMs));
   },
 });

@@ -10,7 +10,7 @@ import * as tus from 'tus-js-client';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { MemoryDepot, memoryDepotPlugin } from '../../helpers/memory-depot.js';
-import { ApiTokenServiceId, DatabaseId, OrganizationServiceId, UserServiceId } from '../../../core/services/service-ids.js';
+import { ApiTokenServiceId, DatabaseId, JobQueueId, OrganizationServiceId, UserServiceId } from '../../../core/services/service-ids.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -245,6 +245,34 @@ for (const kind of databaseKinds()) {
       for (const f of findings) if (f.repair) await f.repair.apply();
       const after = await check.run(ctx);
       assert.deepEqual(after.map((f) => f.severity), ['ok']);
+    });
+
+    it('removes expired uploads in a periodic job that schedules its next run, once per slot', async () => {
+      await draft('expiring');
+      const created = await create('expiring', 'late.bin', 100);
+      assert.equal(created.status, 201);
+      const location = new URL(created.headers.get('location')!, 'http://x').pathname;
+      assert.equal((await patch(location, 0, Buffer.alloc(40))).status, 204);
+      const id = location.split('/').pop()!;
+      const db = t.host.services.get(DatabaseId);
+      await db.sequelize.query(`UPDATE tus_uploads SET expires_at = :past WHERE id = :id`, { replacements: { past: new Date(Date.now() - 1000), id } });
+      assert.equal(depot.partials.uploads.has(id), true, 'the partial bytes are there before the run');
+
+      const queue = t.host.services.get(JobQueueId);
+      const handler = t.host.registries.jobHandlers.get('tus.remove-expired')!;
+      const logger = t.host.loggers.get('test');
+      const result = await handler.run!({}, { jobId: 'test', attempt: 1, signal: new AbortController().signal, services: t.host.services, logger });
+      assert.deepEqual(result, { removed: 1 });
+      assert.equal(depot.partials.uploads.has(id), false, 'the partial bytes are gone');
+      assert.equal((await t.app.request(location, { method: 'HEAD', headers: { authorization: token, 'tus-resumable': '1.0.0' } })).status, 404);
+      assert.deepEqual(await resourcesOf('expiring'), [], 'the waiting resource is gone');
+
+      // The run scheduled the next one in the future; running again (a retry) adds no second job.
+      await handler.run!({}, { jobId: 'test', attempt: 2, signal: new AbortController().signal, services: t.host.services, logger });
+      const queued = (await queue.list({ type: 'tus.remove-expired', state: 'queued' }));
+      assert.equal(queued.length, 1, JSON.stringify(queued));
+      assert.ok(queued[0]!.runAfter.getTime() > Date.now(), 'scheduled for later');
+      assert.match(queued[0]!.dedupeKey ?? '', /^tus\.remove-expired:\d+$/);
     });
   });
 }
