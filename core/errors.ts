@@ -79,6 +79,13 @@ export class PayloadTooLargeError extends PlatformError {
   }
 }
 
+/** Storage has no room left (disk full or quota): nothing half-written was kept; retry once space is freed. */
+export class StorageFullError extends PlatformError {
+  constructor(message: string, options: PlatformErrorOptions = {}) {
+    super('PLATFORM_ERR_STORAGE_FULL', 507, 'Service Unavailable', message, options);
+  }
+}
+
 /** A plugin or hook vetoed an operation inside its transaction. */
 export class VetoError extends PlatformError {
   constructor(message: string, fields: FieldErrors = {}) {

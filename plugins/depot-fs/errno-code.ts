@@ -10,3 +10,9 @@ export function isMissing(error: unknown): boolean {
   const code = errnoCode(error);
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
+
+/** Whether a filesystem error means the disk (or the service user's quota) is full. */
+export function isNoSpace(error: unknown): boolean {
+  const code = errnoCode(error);
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}

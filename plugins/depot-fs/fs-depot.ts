@@ -7,9 +7,9 @@ import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { chmod, mkdir, open, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { NotFoundError, ValidationError, type ByteRange, type Depot, type DepotEntry, type PartialUploads, type StoredObject } from '../../core/api.js';
+import { NotFoundError, StorageFullError, ValidationError, type ByteRange, type Depot, type DepotEntry, type PartialUploads, type StoredObject } from '../../core/api.js';
 import { depotFsPaths, isSafeComponent, locationOfKey, pathOfLocation, shown, type DepotFsPaths } from './depot-fs-paths.js';
-import { errnoCode, isMissing } from './errno-code.js';
+import { errnoCode, isMissing, isNoSpace } from './errno-code.js';
 import { FsPartialUploads } from './fs-partial-uploads.js';
 import { DIR_MODE, FILE_MODE, writeHashed } from './write-hashed.js';
 
@@ -93,6 +93,7 @@ export class FsDepot implements Depot {
     } catch (error) {
       source.destroy();
       await rm(temp, { force: true });
+      if (isNoSpace(error)) throw new StorageFullError(`depot "${this.name}" is full (${errnoCode(error)}: no space left under its root); nothing of ${key} was stored: free space, then send it again`, { cause: error });
       throw error;
     }
   }

@@ -4,9 +4,9 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { NotFoundError, ValidationError, type ByteRange, type PartialEntry, type PartialUploads, type StoredObject } from '../../core/api.js';
+import { NotFoundError, StorageFullError, ValidationError, type ByteRange, type PartialEntry, type PartialUploads, type StoredObject } from '../../core/api.js';
 import { locationOfKey, shown } from './depot-fs-paths.js';
-import { errnoCode } from './errno-code.js';
+import { errnoCode, isNoSpace } from './errno-code.js';
 import type { FsDepot } from './fs-depot.js';
 import { FILE_MODE, writeHashed } from './write-hashed.js';
 
@@ -44,7 +44,15 @@ export class FsPartialUploads implements PartialUploads {
     const current = await this.size(uploadId);
     if (current === undefined) throw new NotFoundError(`no partial upload ${uploadId}`);
     if (current !== offset) throw new ValidationError(`offset ${offset} does not match the ${current} bytes received for upload ${uploadId}; resume from ${current}`);
-    const written = await writeHashed(path, source, { flags: 'r+', position: offset, limit });
+    let written;
+    try {
+      written = await writeHashed(path, source, { flags: 'r+', position: offset, limit });
+    } catch (error) {
+      if (!isNoSpace(error)) throw error;
+      // What this request wrote before the disk filled is cut off: the upload stays at `offset`.
+      await truncate(path, offset).catch(() => undefined);
+      throw new StorageFullError(`depot "${this.depot.name}" is full (${errnoCode(error)}: no space left under its root); upload ${uploadId} stays at ${offset} bytes: free space, then resume it`, { cause: error });
+    }
     if (written.overflow) {
       await truncate(path, offset);
       throw new ValidationError(`more than the ${limit} bytes left were sent for upload ${uploadId}; nothing of this request was kept`);

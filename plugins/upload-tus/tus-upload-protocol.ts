@@ -7,7 +7,7 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import type { Context, Hono } from 'hono';
 import {
-  ActionRunnerId, AuthorizationError, ConflictError, DatabaseId, NotFoundError, PlatformConfigId, PlatformError, ResourceIntakeId, ValidationError,
+  ActionRunnerId, AuthorizationError, ConflictError, DatabaseId, NotFoundError, PlatformConfigId, PlatformError, ResourceIntakeId, ValidationError, StorageFullError,
   type Actor, type AppEnv, type Depot, type PartialUploads, type Services, type UploadProtocol,
 } from '../../core/api.js';
 import { TusUploadStore, type TusUpload } from './tus-upload-store.js';
@@ -212,6 +212,7 @@ export class TusUploadProtocol implements UploadProtocol {
         running.hash = before;
         running.offset = current;
         if (error instanceof ValidationError) throw new TusError(413, `the PATCH carries more than the ${upload.length - current} bytes left of Upload-Length; nothing of it was kept`);
+        if (error instanceof StorageFullError) throw new TusError(507, `the server's storage is full; nothing of this PATCH was kept and the upload stays at offset ${current}: resume from there later`);
         throw error;
       }
       if (written !== seen) {
