@@ -147,7 +147,8 @@ export class FsDepot implements Depot {
       await handle.close();
       throw error;
     }
-    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+    // 1 MiB reads: a 64 KiB default means 16 times the chunks (and promise turns) per download.
+    return handle.createReadStream({ highWaterMark: 1024 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   /** Size and modification time, or undefined when absent (or not a regular file). @throws ValidationError for a bad location. */

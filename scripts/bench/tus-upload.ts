@@ -1,0 +1,150 @@
+// Benchmark: upload of a large file (default 2 GiB) over loopback through /upload/tus/ into
+// depot-fs, side by side in one run with (a) `cp` of the same file on the same disk, the
+// physical ceiling, and (b) @tus/server with its own FileStore standing alone, a peer; MB/s,
+// and the peak RSS of each server process (VmHWM). Then the download of the stored file
+// through /dataset/.../download/... against `cat FILE > /dev/null` from the same disk.
+// Both servers get the same client: a tus creation POST and one streamed PATCH (what a stock
+// client sends for a file with an unlimited chunk size). Medians of --runs.
+// Usage: node dist/scripts/bench/tus-upload.js [--gib 2] [--runs 3]
+import { spawnSync } from 'node:child_process';
+import { createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { request } from 'undici';
+import { PlatformHost } from '../../core/host/platform-host.js';
+import { ActionRunnerId, ApiTokenServiceId, OrganizationServiceId, UserServiceId } from '../../core/services/service-ids.js';
+import { createInstallation, describeMachine, flags, freePort, median, platformBin, repoRoot, startServer, type ChildServer } from './bench-support.js';
+
+const usage = `usage: node dist/scripts/bench/tus-upload.js [--gib G] [--runs R]
+  --gib G    size of the file in GiB (default 2)
+  --runs R   timed runs of each; figures are medians (default 3)`;
+const options = flags({ gib: 2, runs: 3 }, usage);
+const size = Math.round(options.gib * 2 ** 30);
+const MiB = 2 ** 20;
+
+/** Peak resident set of a process so far, in MB (Linux VmHWM). */
+function peakRssMb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+function timedShell(script: string): number {
+  const started = performance.now();
+  const run = spawnSync('sh', ['-c', script], { stdio: 'inherit' });
+  if (run.status !== 0) throw new Error(`${script} failed`);
+  return performance.now() - started;
+}
+
+/** tus creation, then the whole file in one PATCH; @returns ms and the upload's URL. */
+async function tusUpload(endpoint: string, file: string, headers: Record<string, string>, metadata: Record<string, string>): Promise<{ ms: number; location: string }> {
+  const started = performance.now();
+  const created = await request(endpoint, {
+    method: 'POST',
+    headers: { ...headers, 'tus-resumable': '1.0.0', 'upload-length': String(size), 'upload-metadata': Object.entries(metadata).map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`).join(',') },
+  });
+  await created.body.dump();
+  if (created.statusCode !== 201) throw new Error(`POST ${endpoint}: ${created.statusCode}`);
+  const location = new URL(String(created.headers.location), endpoint).toString();
+  const patched = await request(location, {
+    method: 'PATCH',
+    headers: { ...headers, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': String(size) },
+    body: createReadStream(file, { highWaterMark: 4 * MiB }),
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+  const text = await patched.body.text();
+  if (patched.statusCode !== 204 || patched.headers['upload-offset'] !== String(size)) throw new Error(`PATCH ${location}: ${patched.statusCode} ${text}`);
+  return { ms: performance.now() - started, location };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'tus-bench-'));
+const servers: ChildServer[] = [];
+try {
+  const source = join(work, 'source.bin');
+  const block = randomBytes(16 * MiB);
+  const fd = openSync(source, 'w');
+  for (let written = 0; written < size; written += block.length) writeSync(fd, block, 0, Math.min(block.length, size - written));
+  closeSync(fd);
+  process.stderr.write(`machine: ${describeMachine()}\nfile: ${(size / 2 ** 30).toFixed(2)} GiB\n`);
+
+  // The platform: depot-fs + upload-tus on SQLite, a user with a token and a draft dataset.
+  const install = await createInstallation('sqlite', { plugins: ['depot-fs', 'upload-tus'], extraConfig: '[upload]\nmax_size = 1099511627776\nquota_bytes = 1099511627776\n' });
+  const host = await PlatformHost.start({ configFile: install.configFile, env: {}, logLevel: 'warn' });
+  let token: string;
+  try {
+    const user = await host.services.get(UserServiceId).create({ name: 'bench', email: 'bench@example.org' });
+    const orgs = host.services.get(OrganizationServiceId);
+    const org = await orgs.create({ name: 'lab' });
+    await orgs.setMember(org.id, user.id, 'editor');
+    token = (await host.services.get(ApiTokenServiceId).create(user, 'bench')).token;
+    const actor = { kind: 'user' as const, user: { id: user.id, name: user.name, sysadmin: false } };
+    for (let run = 0; run <= options.runs; run++) await host.services.get(ActionRunnerId).run('package_create', { name: `bench-${run}`, owner_org: 'lab', state: 'draft' }, { actor });
+  } finally {
+    await host.stop();
+  }
+  const platform = await startServer([platformBin, '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(await freePort()), PLATFORM__JOBS__WORKER: 'external' });
+  servers.push(platform);
+  const peerDir = join(work, 'peer');
+  mkdirSync(peerDir);
+  const peer = await startServer([join(repoRoot, 'dist', 'scripts', 'bench', 'tus-peer-server.js')], { PORT: String(await freePort()), TUS_DIR: peerDir });
+  servers.push(peer);
+
+  const cp: number[] = [];
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  const downloads: number[] = [];
+  const cats: number[] = [];
+  let stored = '';
+  for (let run = 0; run <= options.runs; run++) {
+    const warmUp = run === 0;
+    const copied = timedShell(`cp '${source}' '${join(work, 'copy.bin')}' && sync '${join(work, 'copy.bin')}'`);
+    rmSync(join(work, 'copy.bin'));
+    const mine = await tusUpload(`${platform.url}/upload/tus/`, source, { authorization: token }, { package_id: `bench-${run}`, filename: 'large.bin' });
+    const peers = await tusUpload(`${peer.url}/files`, source, {}, { filename: 'large.bin' });
+    rmSync(peerDir, { recursive: true, force: true });
+    mkdirSync(peerDir);
+    // Download the file just stored, then cat the source from the same disk.
+    const show = await request(`${platform.url}/api/3/action/package_show?id=bench-${run}`, { headers: { authorization: token } });
+    const dataset = (await show.body.json()) as { result: { id: string; resources: Array<{ id: string; name: string; size: number }> } };
+    const resource = dataset.result.resources[0]!;
+    if (resource.size !== size) throw new Error(`the platform stored ${resource.size} bytes, not ${size}`);
+    stored = join(install.dir, 'data', 'depot', 'resources', resource.id.slice(0, 3), resource.id.slice(3, 6), resource.id.slice(6));
+    const started = performance.now();
+    const download = await request(`${platform.url}/dataset/${dataset.result.id}/resource/${resource.id}/download/${resource.name}`, { headers: { authorization: token }, bodyTimeout: 0 });
+    let received = 0;
+    for await (const chunk of download.body) received += (chunk as Buffer).length;
+    const downloaded = performance.now() - started;
+    if (download.statusCode !== 200 || received !== size) throw new Error(`download: ${download.statusCode}, ${received} bytes`);
+    const catted = timedShell(`cat '${stored}' > /dev/null`);
+    process.stderr.write(`${warmUp ? 'warm-up' : `run ${run}`}: cp ${copied.toFixed(0)} ms, platform ${mine.ms.toFixed(0)} ms, @tus/server ${peers.ms.toFixed(0)} ms, download ${downloaded.toFixed(0)} ms, cat ${catted.toFixed(0)} ms\n`);
+    if (warmUp) continue;
+    cp.push(copied);
+    ours.push(mine.ms);
+    theirs.push(peers.ms);
+    downloads.push(downloaded);
+    cats.push(catted);
+  }
+  const rate = (ms: number): number => size / MiB / (ms / 1000);
+  const [rcp, rours, rpeer, rdown, rcat] = [cp, ours, theirs, downloads, cats].map((xs) => rate(median(xs)));
+  const [rssOurs, rssPeer] = [peakRssMb(platform.child.pid!), peakRssMb(peer.child.pid!)];
+  process.stdout.write(
+    [
+      `${(size / 2 ** 30).toFixed(2)} GiB over loopback, median of ${options.runs} runs (after one warm-up); statSync of the stored file: ${statSync(stored).size} bytes`,
+      '',
+      '| path | MiB/s | vs baseline | server peak RSS MB |',
+      '| --- | ---: | ---: | ---: |',
+      `| cp (same disk, synced) | ${rcp!.toFixed(0)} | 100% | |`,
+      `| platform /upload/tus/ into depot-fs | ${rours!.toFixed(0)} | ${((rours! / rcp!) * 100).toFixed(0)}% of cp (aim >= 80%) | ${rssOurs.toFixed(0)} (aim < 150) |`,
+      `| @tus/server + FileStore | ${rpeer!.toFixed(0)} | ${((rpeer! / rcp!) * 100).toFixed(0)}% of cp | ${rssPeer.toFixed(0)} |`,
+      `| cat FILE > /dev/null | ${rcat!.toFixed(0)} | 100% | |`,
+      `| platform download | ${rdown!.toFixed(0)} | ${((rdown! / rcat!) * 100).toFixed(0)}% of cat (aim >= 80%) | |`,
+      '',
+    ].join('\n'),
+  );
+  await install.dispose();
+} finally {
+  for (const server of servers) await server.stop();
+  rmSync(work, { recursive: true, force: true });
+}
