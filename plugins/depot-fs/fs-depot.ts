@@ -3,19 +3,24 @@
 // uploads under incoming/. Locations are checked lexically and then against the real path
 // on disk, so that neither `..` nor a symlink can reach outside resources/.
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { chmod, mkdir, open, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFoundError, StorageFullError, ValidationError, type ByteRange, type Depot, type DepotEntry, type PartialUploads, type StoredObject } from '../../core/api.js';
-import { depotFsPaths, isSafeComponent, locationOfKey, pathOfLocation, shown, type DepotFsPaths } from './depot-fs-paths.js';
+import { depotFsPaths, locationOfKey, pathOfLocation, shown, type DepotFsPaths } from './depot-fs-paths.js';
 import { errnoCode, isMissing, isNoSpace } from './errno-code.js';
+import { topLevelNames, walkTopLevel, type WalkedObject } from './depot-walk.js';
+import { walkOnThreads } from './depot-walk-threads.js';
 import { FsPartialUploads } from './fs-partial-uploads.js';
 import { DIR_MODE, FILE_MODE, writeHashed } from './write-hashed.js';
 
 export { depotFsPaths, incomingDir, locationOfKey, type DepotFsPaths } from './depot-fs-paths.js';
 
 const SHA256 = /^[0-9a-f]{64}$/i;
+/** A depot with at least this many top-level directories is listed on threads. */
+export const THREADED_WALK_MIN_DIRS = 256;
+/** Threads that list a large depot (the walk is syscall-bound: one per core here). */
+const WALK_THREADS = 2;
 
 async function fsyncDir(path: string): Promise<void> {
   const handle = await open(path, 'r');
@@ -193,54 +198,24 @@ export class FsDepot implements Depot {
   }
 
   /**
-   * Walks resources/ (not tmp/ or incoming/), in name order. Symlinks are not followed, and
-   * names no location may have (control characters, backslashes) are skipped.
-   */
-  /**
-   * Every stored object, in location order. Each top-level directory (`resources/abc/`) is read
-   * synchronously in one go, and the event loop gets a turn between them: with the 4096-way
-   * fan-out of DCOR's layout a slice holds about 1/4096 of the depot, and one synchronous
-   * readdir or lstat costs a few microseconds where an awaited one costs tens (100,000 files
-   * were listed in 0.4 s instead of 7 s). Symbolic links are not objects and are skipped.
+   * Every stored object under resources/ (not tmp/ or incoming/), in location order, read
+   * synchronously one top-level directory (`resources/abc/`) at a time: one synchronous
+   * readdir or lstat costs a few microseconds where an awaited one costs tens. A small depot
+   * is walked here, giving the event loop a turn between directories; a large one (at least
+   * {@link THREADED_WALK_MIN_DIRS} top-level directories) on {@link WALK_THREADS} threads.
+   * Symbolic links are not objects and are skipped, and so are names no location may have.
    */
   async *list(): AsyncIterable<DepotEntry> {
-    let top: Dirent[];
-    try {
-      top = readdirSync(this.paths.resources, { withFileTypes: true });
-    } catch (error) {
-      if (isMissing(error)) return; // never created
-      throw error;
-    }
-    top.sort(byName);
-    for (const entry of top) {
-      if (!isSafeComponent(entry.name)) continue;
-      const found: DepotEntry[] = [];
-      this.walkSync(join(this.paths.resources, entry.name), `resources/${entry.name}`, entry, found);
-      yield* found;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  }
-
-  private walkSync(path: string, location: string, entry: Dirent, found: DepotEntry[]): void {
-    if (entry.isFile()) {
-      try {
-        const info = lstatSync(path);
-        if (info.isFile()) found.push({ location, size: info.size, modified: info.mtime, path });
-      } catch (error) {
-        if (!isMissing(error)) throw error; // deleted while walking
-      }
+    const names = topLevelNames(this.paths.resources);
+    const entry = (o: WalkedObject): DepotEntry => ({ location: o.location, size: o.size, modified: new Date(o.mtimeMs), path: o.path });
+    if (names.length >= THREADED_WALK_MIN_DIRS) {
+      for await (const object of walkOnThreads(this.paths.resources, names, WALK_THREADS)) yield entry(object);
       return;
     }
-    if (!entry.isDirectory()) return;
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(path, { withFileTypes: true });
-    } catch (error) {
-      if (isMissing(error)) return; // removed while walking
-      throw error;
+    for (const name of names) {
+      yield* walkTopLevel(this.paths.resources, name).map(entry);
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    entries.sort(byName);
-    for (const child of entries) if (isSafeComponent(child.name)) this.walkSync(join(path, child.name), `${location}/${child.name}`, child, found);
   }
 
   /** The real path of a stored object (for HDF5 readers), checked to stay inside the depot. @throws NotFoundError when absent. */
@@ -280,9 +255,4 @@ export class FsDepot implements Depot {
   private notFound(location: string): NotFoundError {
     return new NotFoundError(`no stored object at ${location} in depot "${this.name}"; it was deleted, never stored, or is in another depot`);
   }
-}
-
-/** Directory entries in byte order of their names (stable listings for inspect and tests). */
-function byName(a: Dirent, b: Dirent): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
