@@ -1,0 +1,94 @@
+// The plugin's fixed tables: devices, sessions, dirty tables of stepwise uploads, ID number
+// definitions, per-group ID policies, users' upload groups and extra strings. Client tables
+// (patient, tasks, ...) are declared by definitions and created by ClientTableSchema.
+import type { Migration } from '../../core/api.js';
+
+/** Creates the fixed tables. */
+export const createCamcopsTables: Migration = {
+  name: '0001-create-camcops-tables',
+  async up({ sequelize, dialect }) {
+    const serial = dialect === 'postgres' ? 'SERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
+    const statements = [
+      `CREATE TABLE camcops_devices (
+        id ${serial},
+        name VARCHAR(255) NOT NULL UNIQUE,
+        friendly_name TEXT,
+        camcops_version VARCHAR(32),
+        registered_by_user_id VARCHAR(36),
+        when_registered_utc VARCHAR(32),
+        last_upload_batch_utc VARCHAR(32),
+        ongoing_upload_batch_utc VARCHAR(32),
+        uploading_user_id VARCHAR(36),
+        currently_preserving INTEGER NOT NULL DEFAULT 0
+      )`,
+      `CREATE TABLE camcops_sessions (
+        id ${serial},
+        token_sha256 VARCHAR(64) NOT NULL,
+        address VARCHAR(64) NOT NULL,
+        user_id VARCHAR(36),
+        last_activity_ms BIGINT NOT NULL
+      )`,
+      `CREATE INDEX camcops_sessions_activity ON camcops_sessions (last_activity_ms)`,
+      `CREATE TABLE camcops_dirty_tables (
+        device_id INTEGER NOT NULL,
+        tablename VARCHAR(64) NOT NULL,
+        PRIMARY KEY (device_id, tablename)
+      )`,
+      `CREATE TABLE camcops_idnum_definitions (
+        which_idnum INTEGER PRIMARY KEY,
+        description TEXT NOT NULL,
+        short_description VARCHAR(64) NOT NULL,
+        validation_method VARCHAR(32) NOT NULL DEFAULT ''
+      )`,
+      `CREATE TABLE camcops_group_policies (
+        organization_id VARCHAR(36) PRIMARY KEY,
+        upload_policy TEXT NOT NULL DEFAULT '',
+        finalize_policy TEXT NOT NULL DEFAULT ''
+      )`,
+      `CREATE TABLE camcops_upload_groups (
+        user_id VARCHAR(36) PRIMARY KEY,
+        organization_id VARCHAR(36) NOT NULL
+      )`,
+      `CREATE TABLE camcops_extra_strings (
+        task VARCHAR(64) NOT NULL,
+        name VARCHAR(255) NOT NULL,
+        language VARCHAR(16) NOT NULL DEFAULT '',
+        value TEXT NOT NULL,
+        PRIMARY KEY (task, name, language)
+      )`,
+    ];
+    for (const sql of statements) await sequelize.query(sql);
+  },
+  async down({ sequelize }) {
+    for (const table of ['camcops_extra_strings', 'camcops_upload_groups', 'camcops_group_policies', 'camcops_idnum_definitions', 'camcops_dirty_tables', 'camcops_sessions', 'camcops_devices']) {
+      await sequelize.query(`DROP TABLE IF EXISTS ${table}`);
+    }
+  },
+};
+
+/** Patients registered on the server (reached by access key), and the users made for their tablets. */
+export const createServerPatients: Migration = {
+  name: '0002-create-camcops-server-patients',
+  async up({ sequelize, dialect }) {
+    const serial = dialect === 'postgres' ? 'SERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
+    await sequelize.query(`CREATE TABLE camcops_server_patients (
+      id ${serial},
+      uuid VARCHAR(36) NOT NULL UNIQUE,
+      organization_id VARCHAR(36) NOT NULL,
+      forename TEXT, surname TEXT, sex VARCHAR(1), dob VARCHAR(10), address TEXT, gp TEXT, other TEXT, email TEXT,
+      idnums TEXT NOT NULL DEFAULT '{}',
+      created_by_user_id VARCHAR(36),
+      created_at VARCHAR(32) NOT NULL
+    )`);
+    await sequelize.query(`CREATE TABLE camcops_patient_users (
+      user_id VARCHAR(36) PRIMARY KEY,
+      organization_id VARCHAR(36) NOT NULL,
+      server_patient_id INTEGER NOT NULL
+    )`);
+  },
+  async down({ sequelize }) {
+    await sequelize.query('DROP TABLE IF EXISTS camcops_patient_users');
+    await sequelize.query('DROP TABLE IF EXISTS camcops_server_patients');
+  },
+};
+
