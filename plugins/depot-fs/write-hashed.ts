@@ -30,6 +30,8 @@ export interface WriteHashedOptions {
   position?: number;
   /** Most bytes to accept. */
   limit?: number;
+  /** False when the caller hashes the bytes itself (partial uploads): `sha256` is then ''. */
+  hash?: boolean;
 }
 
 /** A chunk as bytes: streams may carry Buffers, other Uint8Arrays, or (object mode) strings. */
@@ -53,7 +55,7 @@ function asBytes(chunk: unknown): Buffer {
  */
 export async function writeHashed(path: string, source: Readable, options: WriteHashedOptions): Promise<HashedWrite> {
   const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
-  const hash = createHash('sha256');
+  const hash = options.hash === false ? undefined : createHash('sha256');
   const handle = await open(path, options.flags, FILE_MODE);
   let size = 0;
   let error: unknown;
@@ -75,7 +77,7 @@ export async function writeHashed(path: string, source: Readable, options: Write
         overflow = true;
         break;
       }
-      hash.update(bytes);
+      hash?.update(bytes);
       let done = 0;
       while (done < bytes.length) {
         const position = options.position === undefined ? null : options.position + size + done;
@@ -90,5 +92,5 @@ export async function writeHashed(path: string, source: Readable, options: Write
     if (!source.readableEnded) source.destroy();
     await handle.close();
   }
-  return { size, sha256: hash.digest('hex'), overflow, ...(error === undefined ? {} : { error }) };
+  return { size, sha256: hash?.digest('hex') ?? '', overflow, ...(error === undefined ? {} : { error }) };
 }

@@ -4,7 +4,7 @@
 // as they arrive; the running hash is only a cache: a process that did not see the earlier
 // bytes re-hashes them once from the depot.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { Context, Hono } from 'hono';
 import {
   ActionRunnerId, AuthorizationError, ConflictError, DatabaseId, NotFoundError, PlatformConfigId, PlatformError, ResourceIntakeId, ValidationError, StorageFullError,
@@ -12,6 +12,7 @@ import {
 } from '../../core/api.js';
 import { TusUploadStore, type TusUpload } from './tus-upload-store.js';
 import { parseUploadMetadata, sanitiseResourceName } from './upload-metadata.js';
+import { requestBody } from './request-body.js';
 
 const TUS_VERSION = '1.0.0';
 const CHECKSUMS: Record<string, string> = { sha1: 'sha1', sha256: 'sha256', md5: 'md5' };
@@ -202,7 +203,7 @@ export class TusUploadProtocol implements UploadProtocol {
           done(null, chunk);
         },
       });
-      const body = c.req.raw.body ? Readable.fromWeb(c.req.raw.body as import('node:stream/web').ReadableStream<Uint8Array>) : Readable.from([]);
+      const body = requestBody(c);
       body.on('error', (error) => tap.destroy(error));
       let written: number;
       try {

@@ -40,7 +40,9 @@ function timedShell(script: string): number {
 /** tus creation, then the whole file in one PATCH; @returns ms and the upload's URL. */
 async function tusUpload(endpoint: string, file: string, headers: Record<string, string>, metadata: Record<string, string>): Promise<{ ms: number; location: string }> {
   const started = performance.now();
+  // A fresh connection per request: a kept-alive one the server has just closed fails a POST.
   const created = await request(endpoint, {
+    reset: true,
     method: 'POST',
     headers: { ...headers, 'tus-resumable': '1.0.0', 'upload-length': String(size), 'upload-metadata': Object.entries(metadata).map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`).join(',') },
   });
@@ -48,6 +50,7 @@ async function tusUpload(endpoint: string, file: string, headers: Record<string,
   if (created.statusCode !== 201) throw new Error(`POST ${endpoint}: ${created.statusCode}`);
   const location = new URL(String(created.headers.location), endpoint).toString();
   const patched = await request(location, {
+    reset: true,
     method: 'PATCH',
     headers: { ...headers, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': String(size) },
     body: createReadStream(file, { highWaterMark: 4 * MiB }),
@@ -106,13 +109,13 @@ try {
     rmSync(peerDir, { recursive: true, force: true });
     mkdirSync(peerDir);
     // Download the file just stored, then cat the source from the same disk.
-    const show = await request(`${platform.url}/api/3/action/package_show?id=bench-${run}`, { headers: { authorization: token } });
+    const show = await request(`${platform.url}/api/3/action/package_show?id=bench-${run}`, { headers: { authorization: token }, reset: true });
     const dataset = (await show.body.json()) as { result: { id: string; resources: Array<{ id: string; name: string; size: number }> } };
     const resource = dataset.result.resources[0]!;
     if (resource.size !== size) throw new Error(`the platform stored ${resource.size} bytes, not ${size}`);
     stored = join(install.dir, 'data', 'depot', 'resources', resource.id.slice(0, 3), resource.id.slice(3, 6), resource.id.slice(6));
     const started = performance.now();
-    const download = await request(`${platform.url}/dataset/${dataset.result.id}/resource/${resource.id}/download/${resource.name}`, { headers: { authorization: token }, bodyTimeout: 0 });
+    const download = await request(`${platform.url}/dataset/${dataset.result.id}/resource/${resource.id}/download/${resource.name}`, { headers: { authorization: token }, bodyTimeout: 0, reset: true });
     let received = 0;
     for await (const chunk of download.body) received += (chunk as Buffer).length;
     const downloaded = performance.now() - started;
