@@ -1,0 +1,441 @@
+// One coarse unit of a run: a batch of patients (their scrubbers built from every identifier
+// the dictionary names, then every row of theirs copied, altered and scrubbed), or a key
+// range of a table without patients. It runs on a pool thread or inline, opens its own
+// connections, commits every N rows or M bytes, and in incremental mode skips rows whose
+// source hash is unchanged unless the patient's scrubber changed.
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import type { AnonConfig } from './anon-config.js';
+import type { DictionaryPlan, TablePlan } from './dictionary-plan.js';
+import type { DdRow } from './data-dictionary.js';
+import { openDatabase, type OpenDatabase, type SqlDialect } from './database-connection.js';
+import { KeyedHasher } from './keyed-hasher.js';
+import { buildScrubber, type IdentifierValue, type Scrubber } from './patient-scrubber.js';
+import { serialiseRow } from './row-serialisation.js';
+import { isLongText, pagedSelect, quoteIdentifier } from './sql-dialect.js';
+import { alterValue, SKIP_ROW, type AlterContext } from './value-alterers.js';
+
+/** A patient handed to a batch, with the IDs the secret map holds. */
+export interface BatchPatient {
+  /** The source patient ID, as the source stores it. */
+  pid: string | number;
+  rid: string;
+  trid: number;
+  mrid: string | undefined;
+  /** The keyed scrubber digest recorded when the patient was last written completely. */
+  previousScrubberHash: string | undefined;
+}
+
+/** A unit of work. */
+export type BatchTask =
+  | { kind: 'patients'; patients: BatchPatient[] }
+  | { kind: 'table'; table: string; after: unknown; upTo: unknown };
+
+/** What a run hands every task. */
+export interface BatchSettings {
+  config: AnonConfig;
+  plan: DictionaryPlan;
+  incremental: boolean;
+}
+
+/** What a task did. */
+export interface BatchResult {
+  rowsRead: number;
+  rowsWritten: number;
+  rowsUnchanged: number;
+  rowsSkipped: number;
+  bytesRead: number;
+  /** Keyed scrubber digests of the patients written completely. */
+  scrubberHashes: Record<string, string>;
+  /** Patients skipped because a required scrubber field (R) was empty. */
+  skippedPatients: string[];
+}
+
+/** A table's identity in tasks: `db.table`. */
+export const tableKey = (t: TablePlan): string => `${t.srcDb}.${t.srcTable}`;
+
+const IN_CHUNK = 500;
+const PAGE_ROWS = 2000;
+
+function byteSize(value: unknown): number {
+  if (typeof value === 'string') return value.length < 64 ? value.length : Buffer.byteLength(value, 'utf8');
+  if (Buffer.isBuffer(value)) return value.length;
+  return value === null || value === undefined ? 0 : 8;
+}
+
+/** Runs tasks against the databases of one run. */
+export class BatchProcessor {
+  private readonly patientHasher: KeyedHasher;
+  private readonly changeHasher: KeyedHasher;
+  private readonly hashers = new Map<string, KeyedHasher>();
+  private readonly nonspecific: Scrubber;
+
+  private constructor(
+    private readonly settings: BatchSettings,
+    private readonly sources: Map<string, OpenDatabase>,
+    private readonly destination: OpenDatabase,
+  ) {
+    const { config } = settings;
+    this.patientHasher = new KeyedHasher(config.hashMethod, config.patientKey);
+    this.changeHasher = new KeyedHasher(config.hashMethod, config.changeKey);
+    for (const [name, section] of Object.entries(config.hashSections)) this.hashers.set(name, new KeyedHasher(section.method, section.key));
+    this.nonspecific = buildScrubber([], [], config.scrubber);
+  }
+
+  /** Opens the run's source and destination databases. */
+  static async open(settings: BatchSettings): Promise<BatchProcessor> {
+    const sources = new Map<string, OpenDatabase>();
+    const used = new Set(settings.plan.tables.map((t) => t.srcDb));
+    try {
+      for (const name of used) sources.set(name, await openDatabase(settings.config.sources[name]!, `source ${name}`));
+      const destination = await openDatabase(settings.config.destinationUrl, 'destination', { asyncCommit: true });
+      return new BatchProcessor(settings, sources, destination);
+    } catch (error) {
+      for (const db of sources.values()) await db.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const db of this.sources.values()) await db.close().catch(() => undefined);
+    await this.destination.close().catch(() => undefined);
+  }
+
+  /** Runs one task. */
+  async run(task: BatchTask): Promise<BatchResult> {
+    const result: BatchResult = { rowsRead: 0, rowsWritten: 0, rowsUnchanged: 0, rowsSkipped: 0, bytesRead: 0, scrubberHashes: {}, skippedPatients: [] };
+    if (task.kind === 'table') {
+      const table = this.settings.plan.tables.find((t) => tableKey(t) === task.table);
+      if (!table) throw new Error(`no table ${task.table} in the dictionary`);
+      const scrubAll = (): Scrubber => this.nonspecific;
+      await this.copyTable(table, { after: task.after, upTo: task.upTo }, undefined, scrubAll, () => true, result);
+      return result;
+    }
+    // A task may hold many batches (threads are costly to start); each batch is built and
+    // written on its own, so memory stays bounded by the batch size.
+    const size = this.settings.config.batchPatients;
+    for (let i = 0; i < task.patients.length; i += size) await this.runPatients(task.patients.slice(i, i + size), result);
+    return result;
+  }
+
+  /** Builds the scrubbers of a batch of patients and copies their rows. */
+  private async runPatients(patients: BatchPatient[], result: BatchResult): Promise<void> {
+    const identifiers = await this.gatherIdentifiers(patients.map((p) => p.pid));
+    const scrubbers = new Map<string, Scrubber>();
+    const redo = new Set<string>();
+    const keep: BatchPatient[] = [];
+    for (const patient of patients) {
+      const key = String(patient.pid);
+      const ids = identifiers.get(key) ?? { patient: [], thirdParty: [], required: new Set<DdRow>() };
+      const missing = this.settings.plan.tables.flatMap((t) => t.requiredScrubbers).filter((r) => !ids.required.has(r));
+      if (missing.length) {
+        result.skippedPatients.push(key);
+        continue;
+      }
+      const scrubber = buildScrubber(ids.patient, ids.thirdParty, this.settings.config.scrubber);
+      scrubbers.set(key, scrubber);
+      const keyed = this.changeHasher.hash(scrubber.digest);
+      result.scrubberHashes[key] = keyed;
+      if (!this.settings.incremental || patient.previousScrubberHash !== keyed) redo.add(key);
+      keep.push(patient);
+    }
+    if (!keep.length) return;
+    const byPid = new Map(keep.map((p) => [String(p.pid), p]));
+    for (const table of this.settings.plan.tables) {
+      if (!table.pid || !table.included.length) continue;
+      const pidValues = keep.map((p) => p.pid);
+      await this.copyTable(table, { pids: pidValues }, byPid, (row) => scrubbers.get(String(row[table.pid!.srcField]))!, (row) => redo.has(String(row[table.pid!.srcField])), result);
+    }
+  }
+
+  /** Every patient's identifiers, third parties' included, from the scrub_src fields. */
+  private async gatherIdentifiers(pids: ReadonlyArray<string | number>): Promise<Map<string, { patient: IdentifierValue[]; thirdParty: IdentifierValue[]; required: Set<DdRow> }>> {
+    const out = new Map<string, { patient: IdentifierValue[]; thirdParty: IdentifierValue[]; required: Set<DdRow> }>();
+    const entry = (pid: string): { patient: IdentifierValue[]; thirdParty: IdentifierValue[]; required: Set<DdRow> } => {
+      let e = out.get(pid);
+      if (!e) out.set(pid, (e = { patient: [], thirdParty: [], required: new Set() }));
+      return e;
+    };
+    const xrefs = new Map<string, Set<string>>();
+    const own = await this.readScrubSources(pids, ['patient', 'thirdparty', 'thirdparty_xref_pid']);
+    for (const { pid, row, value } of own) {
+      const e = entry(pid);
+      if (row.scrubSrc === 'patient') {
+        e.patient.push({ value, method: row.scrubMethod! });
+        if (row.flags.has('R') && value !== null && value !== undefined && String(value).trim() !== '') e.required.add(row);
+      } else if (row.scrubSrc === 'thirdparty') e.thirdParty.push({ value, method: row.scrubMethod! });
+      else if (value !== null && value !== undefined && String(value) !== '') {
+        let set = xrefs.get(pid);
+        if (!set) xrefs.set(pid, (set = new Set()));
+        set.add(String(value));
+      }
+    }
+    // Other patients named by thirdparty_xref_pid: their own identifiers scrub as third party,
+    // and their own cross-references are followed to the configured depth.
+    let frontier = xrefs;
+    for (let depth = 1; depth <= this.settings.config.thirdpartyXrefMaxDepth && frontier.size; depth++) {
+      const wanted = [...new Set([...frontier.values()].flatMap((s) => [...s]))];
+      const values = await this.readScrubSources(wanted, depth < this.settings.config.thirdpartyXrefMaxDepth ? ['patient', 'thirdparty_xref_pid'] : ['patient']);
+      const byOther = new Map<string, Array<{ row: DdRow; value: unknown }>>();
+      for (const v of values) byOther.set(v.pid, [...(byOther.get(v.pid) ?? []), v]);
+      const next = new Map<string, Set<string>>();
+      for (const [pid, others] of frontier) {
+        for (const other of others) {
+          for (const { row, value } of byOther.get(other) ?? []) {
+            if (row.scrubSrc === 'patient') entry(pid).thirdParty.push({ value, method: row.scrubMethod! });
+            else if (value !== null && value !== undefined) {
+              let set = next.get(pid);
+              if (!set) next.set(pid, (set = new Set()));
+              set.add(String(value));
+            }
+          }
+        }
+      }
+      frontier = next;
+    }
+    return out;
+  }
+
+  private async readScrubSources(pids: ReadonlyArray<string | number>, kinds: readonly string[]): Promise<Array<{ pid: string; row: DdRow; value: unknown }>> {
+    const found: Array<{ pid: string; row: DdRow; value: unknown }> = [];
+    if (!pids.length) return found;
+    for (const table of this.settings.plan.tables) {
+      const rows = table.scrubSources.filter((r) => kinds.includes(r.scrubSrc!));
+      if (!rows.length || !table.pid) continue;
+      const db = this.sources.get(table.srcDb)!;
+      const q = (n: string): string => quoteIdentifier(db.dialect, n);
+      const fields = [...new Set([table.pid.srcField, ...rows.map((r) => r.srcField)])];
+      for (let i = 0; i < pids.length; i += IN_CHUNK) {
+        const chunk = pids.slice(i, i + IN_CHUNK);
+        const records = await db.sequelize.query<Record<string, unknown>>(`SELECT ${fields.map(q).join(', ')} FROM ${q(table.srcTable)} WHERE ${q(table.pid.srcField)} IN (:chunk)`, { type: QueryTypes.SELECT, replacements: { chunk } });
+        for (const record of records) {
+          const pid = String(record[table.pid.srcField]);
+          for (const row of rows) found.push({ pid, row, value: record[row.srcField] });
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Copies rows of `table` (those of `scope.pids`, or the key range) to the destination.
+   * @param shouldRedo - false for a row whose patient's scrubber is unchanged (incremental)
+   */
+  private async copyTable(
+    table: TablePlan,
+    scope: { pids: ReadonlyArray<string | number> } | { after: unknown; upTo: unknown },
+    patients: Map<string, BatchPatient> | undefined,
+    scrubberOf: (row: Record<string, unknown>) => Scrubber,
+    shouldRedo: (row: Record<string, unknown>) => boolean,
+    result: BatchResult,
+  ): Promise<void> {
+    const db = this.sources.get(table.srcDb)!;
+    const dest = this.destination;
+    const qs = (n: string): string => quoteIdentifier(db.dialect, n);
+    const pk = table.pk!;
+    const { config, incremental } = this.settings;
+    const hashFields = table.rows.filter((r) => r.include || r.scrubSrc).map((r) => r.srcField);
+    const readFields = [...new Set([...table.rows.filter((r) => r.include || r.scrubSrc || r.inclusionValues || r.exclusionValues).map((r) => r.srcField),
+      ...table.included.flatMap((r) => r.alterMethods.flatMap((m) => (m.kind === 'binary_to_text' ? [m.extensionField] : [])))])];
+    const filters = table.rows.filter((r) => r.inclusionValues || r.exclusionValues);
+    const longText = new Set(table.rows.filter((r) => (r.include || r.scrubSrc) && isLongText(r.srcDatatype)).map((r) => r.srcField));
+    // Incremental runs over H tables first read only digests of long text, computed by the
+    // source database (PostgreSQL and MySQL hash UTF-8 bytes, as the row serialisation does),
+    // and fetch whole rows only for the rows that changed.
+    const digestExpression = db.dialect === 'postgres' ? 'md5' : db.dialect === 'mysql' ? 'MD5' : undefined;
+    const lightFirst = incremental && table.hasSrcHash && digestExpression !== undefined && longText.size > 0 && !filters.some((f) => longText.has(f.srcField));
+    const pageColumns = readFields.map((f) => (lightFirst && longText.has(f) ? `${digestExpression}(${qs(f)}) AS ${qs(f)}` : qs(f)));
+    const pending: Array<Record<string, unknown>> = [];
+    const replaced: unknown[] = [];
+    let pendingBytes = 0;
+    // Reading, computing and writing overlap: the next page is fetched while this one is
+    // processed, and one write may be in flight while the next rows are prepared.
+    let inflight: Promise<void> = Promise.resolve();
+    const flush = async (): Promise<void> => {
+      if (!pending.length && !replaced.length) return;
+      const rows = pending.splice(0);
+      const keys = replaced.splice(0);
+      pendingBytes = 0;
+      await inflight;
+      inflight = this.write(dest.sequelize, dest.dialect, table, rows, keys);
+      inflight.catch(() => undefined);
+    };
+    const chunks: Array<ReadonlyArray<string | number> | undefined> = 'pids' in scope ? [] : [undefined];
+    if ('pids' in scope) for (let i = 0; i < scope.pids.length; i += IN_CHUNK) chunks.push(scope.pids.slice(i, i + IN_CHUNK));
+    for (const chunk of chunks) {
+      const fetchPage = (after: unknown): Promise<Array<Record<string, unknown>>> => {
+        const conditions: string[] = [];
+        const replacements: Record<string, unknown> = {};
+        if (chunk) {
+          conditions.push(`${qs(table.pid!.srcField)} IN (:chunk)`);
+          replacements.chunk = chunk;
+        }
+        if (after !== undefined && after !== null) {
+          conditions.push(`${qs(pk.srcField)} > :after`);
+          replacements.after = after;
+        }
+        if ('upTo' in scope && scope.upTo !== undefined && scope.upTo !== null) {
+          conditions.push(`${qs(pk.srcField)} <= :upTo`);
+          replacements.upTo = scope.upTo;
+        }
+        const sql = pagedSelect(db.dialect, table.srcTable, pageColumns, pk.srcField, PAGE_ROWS, conditions);
+        const page = db.sequelize.query<Record<string, unknown>>(sql, { type: QueryTypes.SELECT, replacements });
+        // Awaited below; this only keeps a failure while processing from going unhandled.
+        page.catch(() => undefined);
+        return page;
+      };
+      let next = fetchPage('after' in scope ? scope.after : undefined);
+      for (;;) {
+        const page = await next;
+        if (!page.length) break;
+        next = page.length < PAGE_ROWS ? Promise.resolve([]) : fetchPage(page[page.length - 1]![pk.srcField]);
+        const destKey = (row: Record<string, unknown>): unknown => (pk === table.pid ? patients!.get(String(row[pk.srcField]))!.rid : row[pk.srcField]);
+        const existing = incremental ? await this.existingHashes(table, page.map(destKey)) : undefined;
+        let rows = page;
+        if (lightFirst) {
+          // Keep the rows whose digests say they changed (or whose patient is redone), then read them whole.
+          const changed: unknown[] = [];
+          for (const row of page) {
+            result.rowsRead += 1;
+            for (const f of readFields) result.bytesRead += byteSize(row[f]);
+            const known = existing!.get(String(destKey(row)));
+            if (!passesFilters(row, filters)) result.rowsSkipped += 1;
+            else if (known !== undefined && known === this.changeHasher.hash(serialiseRow(row, hashFields, longText, true)) && !shouldRedo(row)) result.rowsUnchanged += 1;
+            else changed.push(row[pk.srcField]);
+          }
+          rows = [];
+          for (let i = 0; i < changed.length; i += IN_CHUNK) {
+            rows.push(...(await db.sequelize.query<Record<string, unknown>>(pagedSelect(db.dialect, table.srcTable, readFields.map(qs), pk.srcField, IN_CHUNK, [`${qs(pk.srcField)} IN (:keys)`]), { type: QueryTypes.SELECT, replacements: { keys: changed.slice(i, i + IN_CHUNK) } })));
+          }
+        }
+        for (const row of rows) {
+          if (!lightFirst) {
+            result.rowsRead += 1;
+            for (const f of readFields) result.bytesRead += byteSize(row[f]);
+          }
+          if (!passesFilters(row, filters)) {
+            result.rowsSkipped += 1;
+            continue;
+          }
+          const key = destKey(row);
+          const srcHash = table.hasSrcHash ? this.changeHasher.hash(serialiseRow(row, hashFields, longText)) : undefined;
+          if (existing) {
+            const known = existing.get(String(key));
+            if (known !== undefined) {
+              const unchanged = table.constant || (table.hasSrcHash && known === srcHash);
+              if (unchanged && !shouldRedo(row)) {
+                result.rowsUnchanged += 1;
+                continue;
+              }
+              replaced.push(key);
+            }
+          }
+          const out = await this.destinationRow(table, row, patients, scrubberOf, srcHash);
+          if (out === undefined) {
+            result.rowsSkipped += 1;
+            continue;
+          }
+          pending.push(out);
+          for (const v of Object.values(out)) pendingBytes += byteSize(v);
+          result.rowsWritten += 1;
+          if (pending.length >= config.commitRows || pendingBytes >= config.commitBytes) await flush();
+        }
+      }
+    }
+    await flush();
+    await inflight;
+  }
+
+  /** The destination row, or undefined when an extraction failed and the row is skipped. */
+  private async destinationRow(table: TablePlan, row: Record<string, unknown>, patients: Map<string, BatchPatient> | undefined, scrubberOf: (row: Record<string, unknown>) => Scrubber, srcHash: string | undefined): Promise<Record<string, unknown> | undefined> {
+    const out: Record<string, unknown> = {};
+    const patient = table.pid ? patients?.get(String(row[table.pid.srcField])) : undefined;
+    let scrubber: Scrubber | undefined;
+    const ctx: AlterContext = {
+      scrub: (text) => (scrubber ??= scrubberOf(row)).scrub(text),
+      hasher: (section) => this.hashers.get(section)!,
+      row,
+      extractionTimeoutMs: this.settings.config.extractionTimeoutMs,
+    };
+    for (const field of table.included) {
+      const value = row[field.srcField];
+      if (field === table.pid) out[field.destField] = patient!.rid;
+      else if (field === table.mpid) out[field.destField] = patient?.mrid ?? null;
+      else if (!field.alterMethods.length) out[field.destField] = value ?? null;
+      else {
+        const altered = await alterValue(value, field.alterMethods, ctx);
+        if (altered === SKIP_ROW) return undefined;
+        out[field.destField] = altered ?? null;
+      }
+    }
+    if (table.pid) {
+      out[this.settings.config.tridField] = patient!.trid;
+      out[this.settings.config.mridField] = patient!.mrid ?? null;
+    }
+    if (table.hasSrcHash) out[this.settings.config.sourceHashField] = srcHash;
+    return out;
+  }
+
+  /** Destination source hashes (or '' for tables without) of the given keys. */
+  private async existingHashes(table: TablePlan, keys: unknown[]): Promise<Map<string, string>> {
+    const dest = this.destination;
+    const q = (n: string): string => quoteIdentifier(dest.dialect, n);
+    const pkField = table.pk!.destField;
+    const hashField = this.settings.config.sourceHashField;
+    const found = new Map<string, string>();
+    for (let i = 0; i < keys.length; i += IN_CHUNK) {
+      const rows = await dest.sequelize.query<Record<string, unknown>>(
+        `SELECT ${q(pkField)} AS k${table.hasSrcHash ? `, ${q(hashField)} AS h` : ''} FROM ${q(table.destTable)} WHERE ${q(pkField)} IN (:keys)`,
+        { type: QueryTypes.SELECT, replacements: { keys: keys.slice(i, i + IN_CHUNK) } },
+      );
+      for (const r of rows) found.set(String(r.k), r.h === undefined || r.h === null ? '' : String(r.h));
+    }
+    return found;
+  }
+
+  /** In one transaction: deletes the destination rows being replaced, inserts the new ones. */
+  private async write(sequelize: Sequelize, dialect: SqlDialect, table: TablePlan, rows: Array<Record<string, unknown>>, replaced: unknown[]): Promise<void> {
+    const q = (n: string): string => quoteIdentifier(dialect, n);
+    await sequelize.transaction(async (transaction: Transaction) => {
+      for (let i = 0; i < replaced.length; i += IN_CHUNK) {
+        await sequelize.query(`DELETE FROM ${q(table.destTable)} WHERE ${q(table.pk!.destField)} IN (:keys)`, { replacements: { keys: replaced.slice(i, i + IN_CHUNK) }, transaction });
+      }
+      if (!rows.length) return;
+      const columns = Object.keys(rows[0]!);
+      if (dialect === 'mssql') {
+        // SQL Server allows 2100 parameters; sequelize's own bulk insert stays within them.
+        const perStatement = Math.max(1, Math.floor(2000 / columns.length));
+        for (let i = 0; i < rows.length; i += perStatement) await sequelize.getQueryInterface().bulkInsert(table.destTable, rows.slice(i, i + perStatement), { transaction });
+        return;
+      }
+      // Bound parameters, not values escaped into the text: long notes then never pass through
+      // sequelize's string escaping and query-text inspection. Limits: SQLite 32766, PostgreSQL
+      // and MySQL 65535 parameters per statement.
+      const perStatement = Math.max(1, Math.floor(30000 / columns.length));
+      const head = `INSERT INTO ${q(table.destTable)} (${columns.map(q).join(', ')}) VALUES `;
+      for (let i = 0; i < rows.length; i += perStatement) {
+        const slice = rows.slice(i, i + perStatement);
+        let n = 0;
+        const tuples = slice.map(() => `(${columns.map(() => `$${++n}`).join(', ')})`);
+        const bind = slice.flatMap((row) => columns.map((c) => boundValue(row[c], dialect)));
+        await sequelize.query(head + tuples.join(', '), { bind, transaction, type: QueryTypes.INSERT });
+      }
+    });
+  }
+}
+
+/** A value as the driver should bind it: SQLite's driver would store a Date as a number. */
+function boundValue(value: unknown, dialect: SqlDialect): unknown {
+  if (value === undefined) return null;
+  if (dialect === 'sqlite' && value instanceof Date) return value.toISOString().replace('T', ' ').replace('Z', ' +00:00');
+  return value;
+}
+
+function passesFilters(row: Record<string, unknown>, filters: readonly DdRow[]): boolean {
+  for (const f of filters) {
+    const value = row[f.srcField];
+    const same = (candidate: unknown): boolean => (candidate === null ? value === null || value === undefined : String(candidate) === String(value));
+    if (f.inclusionValues && !f.inclusionValues.some(same)) return false;
+    if (f.exclusionValues && f.exclusionValues.some(same)) return false;
+  }
+  return true;
+}

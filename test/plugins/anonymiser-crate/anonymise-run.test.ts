@@ -1,0 +1,179 @@
+// End-to-end runs over the synthetic clinical database on every available database (SQLite,
+// and PostgreSQL and MariaDB when reachable): recall on known identifiers, over-scrubbing,
+// opt-outs, RID stability across runs and keys, incremental == full (after edits, deletions,
+// a changed scrubber and a crash), a no-op incremental run, and parallel == inline.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { QueryTypes } from 'sequelize';
+import { anonDbKinds, anonFixture, connect, type AnonFixture } from './anon-fixture.js';
+import { runAnonymisation } from '../../../plugins/anonymiser-crate/anonymisation-run.js';
+import { ThreadPool } from '../../../core/jobs/thread-pool.js';
+
+const rid = (pid: number | string, key = 'patient-key-for-tests'): string => createHmac('sha256', key).update(String(pid)).digest('hex');
+
+type Snapshot = Record<string, Array<Record<string, string>>>;
+
+async function snapshot(url: string): Promise<Snapshot> {
+  const db = connect(url);
+  try {
+    const out: Snapshot = {};
+    for (const [table, key] of [['patient', 'rid'], ['relative', 'relative_id'], ['note', 'note_id']] as const) {
+      const rows = await db.query<Record<string, unknown>>(`SELECT * FROM ${table}`, { type: QueryTypes.SELECT });
+      out[table] = rows
+        .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString().slice(0, 10) : v === null ? 'NULL' : String(v)])))
+        .sort((a, b) => (a[key]! < b[key]! ? -1 : a[key]! > b[key]! ? 1 : 0));
+    }
+    return out;
+  } finally {
+    await db.close();
+  }
+}
+
+function mentioned(text: string, form: string): boolean {
+  const escaped = form.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&').replace(/\s+/g, '\\s+');
+  return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu').test(text);
+}
+
+for (const kind of await anonDbKinds()) {
+  describe(`anonymisation runs on ${kind}`, () => {
+    let f: AnonFixture;
+    let full: Snapshot;
+    let fullBytes = 0;
+    before(async () => {
+      f = await anonFixture(kind);
+    });
+    after(async () => {
+      await f?.cleanup();
+    });
+
+    test('a full run scrubs every known identifier from every note (100% recall) and reports over-scrubbing', async (t) => {
+      const summary = await runAnonymisation({ configFile: f.configFile, env: f.env, incremental: false });
+      fullBytes = summary.bytesRead;
+      const optedOut = f.dataset.patients.filter((p) => p.optOut);
+      assert.ok(optedOut.length > 0, 'the fixture has opted-out patients');
+      assert.equal(summary.patients, f.dataset.patients.length - optedOut.length);
+      assert.equal(summary.patientsOptedOut, optedOut.length);
+      full = await snapshot(f.destination.url);
+      const byRid = new Map(f.dataset.patients.map((p) => [rid(p.pid), p]));
+      let leaks: string[] = [];
+      let fillerIn = 0;
+      let fillerOut = 0;
+      const source = connect(f.source.url);
+      const sourceNotes = new Map((await source.query<{ note_id: number; note_text: string }>('SELECT note_id, note_text FROM note', { type: QueryTypes.SELECT })).map((n) => [String(n.note_id), n.note_text]));
+      await source.close();
+      const filler = new Set(f.dataset.fillerWords);
+      const count = (text: string): number => text.split(/\s+/).filter((w) => filler.has(w)).length;
+      for (const note of full.note!) {
+        const patient = byRid.get(note.rid!);
+        assert.ok(patient, `note ${note.note_id} has a research ID of a known patient`);
+        const everyone = [patient, ...f.dataset.patients.filter((p) => p !== patient)];
+        for (const form of patient.mentions) if (mentioned(note.note_text!, form)) leaks.push(`note ${note.note_id}: ${JSON.stringify(form)}`);
+        // No patient's own name may survive anywhere, even in someone else's note.
+        for (const p of everyone) for (const w of [p.forename, p.nhsNumber]) if (p === patient && mentioned(note.note_text!, w)) leaks.push(`note ${note.note_id}: ${w}`);
+        fillerIn += count(sourceNotes.get(note.note_id!)!);
+        fillerOut += count(note.note_text!);
+      }
+      leaks = [...new Set(leaks)];
+      assert.deepEqual(leaks, [], 'identifiers survived scrubbing');
+      const overScrubbed = fillerIn - fillerOut;
+      t.diagnostic(`over-scrubbing: ${overScrubbed} of ${fillerIn} ordinary words replaced (${((100 * overScrubbed) / fillerIn).toFixed(2)}%)`);
+      assert.ok(overScrubbed / fillerIn < 0.01, `at most 1% of ordinary words may be scrubbed, not ${overScrubbed} of ${fillerIn}`);
+      // Replacements are there, and third parties are marked as such.
+      assert.ok(full.note!.some((n) => n.note_text!.includes('[__PPP__]')));
+      assert.ok(full.note!.some((n) => n.note_text!.includes('[__TTT__]')));
+    });
+
+    test('omitted fields are absent, IDs are keyed hashes, dates truncated, opt-outs excluded', async () => {
+      const patientRows = full.patient!;
+      assert.deepEqual(Object.keys(patientRows[0]!).sort(), ['_src_hash', 'dob', 'mrid', 'nhs_mrid', 'rid', 'trid'].sort());
+      const included = f.dataset.patients.filter((p) => !p.optOut);
+      assert.deepEqual(patientRows.map((r) => r.rid).sort(), included.map((p) => rid(p.pid)).sort());
+      for (const p of included) {
+        const row = patientRows.find((r) => r.rid === rid(p.pid))!;
+        assert.equal(row.nhs_mrid, createHmac('sha256', 'master-key-for-tests').update(p.nhsNumber).digest('hex'));
+        assert.equal(row.mrid, row.nhs_mrid);
+        assert.equal(row.dob, `${p.dob.slice(0, 7)}-01`);
+      }
+      const optedRids = new Set(f.dataset.patients.filter((p) => p.optOut).map((p) => rid(p.pid)));
+      for (const table of ['patient', 'relative', 'note']) assert.ok(!full[table]!.some((r) => optedRids.has(r.rid!)), `no opted-out patient in ${table}`);
+      const trids = new Set(patientRows.map((r) => r.trid));
+      assert.equal(trids.size, patientRows.length, 'TRIDs are unique');
+    });
+
+    test('RIDs and TRIDs are stable across runs; another key gives other RIDs', async () => {
+      await runAnonymisation({ configFile: f.configFile, env: f.env, incremental: false });
+      const again = await snapshot(f.destination.url);
+      assert.deepEqual(again, full);
+      f.writeConfig('', { patient: 'another-patient-key' });
+      try {
+        await runAnonymisation({ configFile: f.configFile, env: f.env, incremental: false });
+        const other = await snapshot(f.destination.url);
+        const rids = other.patient!.map((r) => r.rid).sort();
+        assert.deepEqual(rids, f.dataset.patients.filter((p) => !p.optOut).map((p) => rid(p.pid, 'another-patient-key')).sort());
+        assert.ok(!rids.some((r) => full.patient!.some((p) => p.rid === r)));
+      } finally {
+        f.writeConfig();
+        await runAnonymisation({ configFile: f.configFile, env: f.env, incremental: false });
+      }
+    });
+
+    test('an incremental run with nothing to do writes nothing and changes nothing', async () => {
+      const summary = await runAnonymisation({ configFile: f.configFile, env: f.env, incremental: true });
+      assert.equal(summary.rowsWritten, 0);
+      assert.equal(summary.rowsDeleted, 0);
+      assert.equal(summary.rowsUnchanged, summary.rowsRead);
+      if (kind !== 'sqlite') assert.ok(summary.bytesRead < fullBytes / 2, `the database digests long text instead of sending it (${summary.bytesRead} of ${fullBytes} bytes read)`);
+      assert.deepEqual(await snapshot(f.destination.url), full);
+    });
+
+    test('after edits, deletions, insertions, a changed identifier and a new opt-out, incremental == full', async () => {
+      const src = connect(f.source.url);
+      const [p1, p2, p3] = f.dataset.patients.filter((p) => !p.optOut);
+      try {
+        await src.query(`UPDATE note SET note_text = :t WHERE note_id = (SELECT MIN(note_id) FROM note)`, { replacements: { t: 'Edited note about ordinary things.' } });
+        await src.query(`DELETE FROM note WHERE note_id = (SELECT m FROM (SELECT MAX(note_id) AS m FROM note) AS x)`);
+        await src.query(`INSERT INTO note (note_id, patient_id, note_date, note_text) VALUES (99999, :pid, '2020-02-02', :t)`, { replacements: { pid: p1!.pid, t: `New note: ${p1!.forename} met Quillfeather.` } });
+        // A new surname: the patient's scrubber changes, so all their rows are redone.
+        await src.query(`UPDATE patient SET surname = 'Quillfeather' WHERE patient_id = :pid`, { replacements: { pid: p2!.pid } });
+        await src.query(`UPDATE note SET note_text = :t WHERE patient_id = :pid`, { replacements: { pid: p2!.pid, t: 'Seen: Mrs Quillfeather, doing well.' } });
+        await src.query(`UPDATE patient SET opt_out = 'Y' WHERE patient_id = :pid`, { replacements: { pid: p3!.pid } });
+      } finally {
+        await src.close();
+      }
+      const inc = await runAnonymisation({ configFile: f.configFile, env: f.env, incremental: true });
+      assert.ok(inc.rowsDeleted >= 2, `the deleted note and the opted-out patient's rows go (deleted ${inc.rowsDeleted})`);
+      assert.ok(inc.rowsWritten >= 3);
+      const incremental = await snapshot(f.destination.url);
+      await runAnonymisation({ configFile: f.configFile, env: f.env, incremental: false });
+      full = await snapshot(f.destination.url);
+      assert.deepEqual(incremental, full);
+      assert.ok(!full.note!.some((n) => n.note_text!.includes('Quillfeather')), 'the new surname is scrubbed');
+      assert.ok(!full.patient!.some((r) => r.rid === rid(p3!.pid)), 'the new opt-out is excluded');
+    });
+
+    test('a run interrupted after its first batch is finished by an incremental run', async () => {
+      const controller = new AbortController();
+      await assert.rejects(
+        runAnonymisation({ configFile: f.configFile, env: f.env, incremental: false, signal: controller.signal, onProgress: (p) => p.patientsDone > 0 && controller.abort(new Error('simulated crash')) }),
+        /simulated crash/,
+      );
+      const partial = await snapshot(f.destination.url);
+      assert.ok(partial.note!.length < full.note!.length, 'the crash left the destination incomplete');
+      await runAnonymisation({ configFile: f.configFile, env: f.env, incremental: true });
+      assert.deepEqual(await snapshot(f.destination.url), full);
+    });
+
+    test('two pool threads give the same output as one inline run', async () => {
+      const pool = new ThreadPool({ size: 2, memoryLimitMb: 256 });
+      try {
+        const summary = await runAnonymisation({ configFile: f.configFile, env: f.env, incremental: false, workers: 2, pool });
+        assert.equal(summary.workers, 2);
+        assert.ok(pool.stats.succeeded >= 2, `batches ran on pool threads (${pool.stats.succeeded})`);
+      } finally {
+        await pool.shutdown();
+      }
+      assert.deepEqual(await snapshot(f.destination.url), full);
+    });
+  });
+}
