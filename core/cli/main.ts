@@ -77,7 +77,9 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       return 0;
     }
     // A command may own --config itself (init writes that file).
-    const args = parseCommandArgs(command, command.options?.config && configFile ? [...rest, '--config', configFile] : rest);
+    // A core command with a config option (init) takes the global one; a plugin command's own --config stays its own.
+    const passConfig = command.options?.config && configFile && CORE_COMMAND_GROUPS.has(command.name.split(' ')[0]!);
+    const args = parseCommandArgs(command, passConfig ? [...rest, '--config', configFile] : rest);
     if (command.needs === 'database') {
       await host?.stop();
       host = await PlatformHost.start({ configFile: file, env: io.env, level: 'database', migrate: command.name.startsWith('db ') ? 'none' : undefined });
@@ -104,16 +106,31 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   }
 }
 
+/** First words of core's commands: after one of these, `--config` still names platform.ini. */
+const CORE_COMMAND_GROUPS = new Set(coreCommands().map((c) => c.name.split(' ')[0]!));
+
+/**
+ * Takes `--config FILE` (the platform.ini) out of the arguments. Before the command's words it
+ * is always the platform's; after a core command's words too (`platform init --config PATH`).
+ * After a plugin command's words it is left to the command, which may have a config file of
+ * its own (`platform anonymise run --config anon.ini`): name platform.ini before the command,
+ * or with PLATFORM_INI, there.
+ */
 function takeGlobalOptions(argv: string[]): { configFile: string | undefined; rest: string[] } {
   const rest: string[] = [];
   let configFile: string | undefined;
+  let firstWord: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (GLOBAL_OPTIONS.includes(arg)) {
+    const commandOwnsIt = firstWord !== undefined && !CORE_COMMAND_GROUPS.has(firstWord);
+    if (!commandOwnsIt && GLOBAL_OPTIONS.includes(arg)) {
       configFile = argv[++i];
       if (configFile === undefined || configFile === '' || configFile.startsWith('-')) throw new UsageError(`${arg} needs the path of a platform.ini, e.g. ${arg} /etc/platform/platform.ini`);
-    } else if (arg.startsWith('--config=')) configFile = arg.slice('--config='.length);
-    else rest.push(arg);
+    } else if (!commandOwnsIt && arg.startsWith('--config=')) configFile = arg.slice('--config='.length);
+    else {
+      if (firstWord === undefined && !arg.startsWith('-')) firstWord = arg;
+      rest.push(arg);
+    }
   }
   return { configFile, rest };
 }

@@ -1,7 +1,7 @@
 // The `platform anonymise ...` commands: run (in this process on core's thread pool, or as a
 // job), validate, draft-dd and reidentify. Secrets come only from files or the environment:
-// a URL with a password is refused on the command line. The anonymiser's config is named by
-// --anon, because core's CLI takes --config for platform.ini before a command sees it.
+// a URL with a password is refused on the command line. `--config` after the command names
+// the anonymiser's config (anon.ini); platform.ini is named before it, or by PLATFORM_INI.
 import { userInfo } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -49,13 +49,13 @@ export function anonymiseCommands(): CommandDefinition[] {
       summary: 'de-identify a source database into a destination, as anon.ini and its data dictionary say',
       needs: 'database',
       options: {
-        anon: { type: 'string', value: 'FILE', description: 'the anonymiser config (anon.ini); --config names platform.ini as for every command' },
+        config: { type: 'string', value: 'FILE', description: 'the anonymiser config (anon.ini); name platform.ini before the command: platform --config platform.ini anonymise ...' },
         incremental: { type: 'boolean', description: 'only redo what changed; also finishes an interrupted run' },
         workers: { type: 'string', value: 'N', description: 'pool threads to use (default: [anonymise] workers)' },
         job: { type: 'boolean', description: 'queue the run as a job instead (see platform jobs show)' },
       },
       async run(args, ctx) {
-        const configFile = resolve(required(args.options.anon, 'anon', 'anon.ini'));
+        const configFile = resolve(required(args.options.config, 'config', 'anon.ini'));
         const workers = workersOption(args.options.workers);
         const incremental = args.options.incremental === true;
         if (args.options.job) {
@@ -76,9 +76,9 @@ export function anonymiseCommands(): CommandDefinition[] {
       name: 'anonymise validate',
       summary: 'check anon.ini and the whole data dictionary, reporting every problem by line and column',
       needs: 'none',
-      options: { anon: { type: 'string', value: 'FILE', description: 'the anonymiser config (anon.ini)' } },
+      options: { config: { type: 'string', value: 'FILE', description: 'the anonymiser config (anon.ini)' } },
       async run(args, ctx) {
-        const config = loadAnonConfig(required(args.options.anon, 'anon', 'anon.ini'), ctx.env);
+        const config = loadAnonConfig(required(args.options.config, 'config', 'anon.ini'), ctx.env);
         const plan = loadDictionary(config);
         ctx.stdout.write(`the data dictionary is valid: ${plan.tables.length} table(s), ${plan.tables.filter((t) => t.included.length).length} written\n`);
         return 0;
@@ -123,13 +123,13 @@ export function anonymiseCommands(): CommandDefinition[] {
       summary: 'look up the patient behind a research ID (trusted admins only; every lookup is audited)',
       needs: 'database',
       options: {
-        anon: { type: 'string', value: 'FILE', description: 'the anonymiser config naming the secret-map database' },
+        config: { type: 'string', value: 'FILE', description: 'the anonymiser config naming the secret-map database' },
         reason: { type: 'string', value: 'TEXT', description: 'why (recorded in the audit trail)' },
       },
       async run(args, ctx) {
         const rid = args.positionals[0];
-        if (!rid || !/^[0-9a-f]{32,128}$/i.test(rid)) throw new UsageError('give the research ID (hexadecimal) to look up: platform anonymise reidentify RID --anon anon.ini');
-        const config = loadAnonConfig(required(args.options.anon, 'anon', 'anon.ini'), ctx.env);
+        if (!rid || !/^[0-9a-f]{32,128}$/i.test(rid)) throw new UsageError('give the research ID (hexadecimal) to look up: platform anonymise reidentify RID --config anon.ini');
+        const config = loadAnonConfig(required(args.options.config, 'config', 'anon.ini'), ctx.env);
         const reason = typeof args.options.reason === 'string' ? args.options.reason : undefined;
         const db = await openDatabase(config.secretMapUrl, 'secret map');
         const actor = userInfo().username;

@@ -34,13 +34,13 @@ describe('anonymiser-crate in a host', () => {
   });
 
   test('validate reports every dictionary problem by line and column, and writes nothing', async () => {
-    const ok = await cli('anonymise', 'validate', '--anon', f.configFile);
+    const ok = await cli('anonymise', 'validate', '--config', f.configFile);
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /valid: 3 table\(s\)/);
     const good = (await import('node:fs')).readFileSync(join(f.dir, 'dd.tsv'), 'utf8');
     writeFileSync(join(f.dir, 'dd.tsv'), good.replace('\tKHP*\t', '\tKHPZ*\t').replace('\tscrub\t', '\tscrub,shout\t'));
     try {
-      const bad = await cli('anonymise', 'run', '--anon', f.configFile);
+      const bad = await cli('anonymise', 'run', '--config', f.configFile);
       assert.notEqual(bad.status, 0);
       assert.match(bad.stderr, /data dictionary:3: column src_flags \(5\): unknown flag "Z"/);
       assert.match(bad.stderr, /data dictionary:22: column alter_method \(11\): unknown alter method "shout"/);
@@ -51,22 +51,22 @@ describe('anonymiser-crate in a host', () => {
   });
 
   test('run writes the destination and prints a summary; reidentify finds the patient and is audited', async () => {
-    const run = await cli('anonymise', 'run', '--anon', f.configFile, '--workers', '2');
+    const run = await cli('anonymise', 'run', '--config', f.configFile, '--workers', '2');
     assert.equal(run.status, 0, run.stderr);
     const summary = JSON.parse(run.stdout) as { patients: number; rowsWritten: number; workers: number };
     assert.equal(summary.workers, 2);
     assert.ok(summary.rowsWritten > 0);
     const patient = f.dataset.patients.find((p) => !p.optOut)!;
     const rid = createHmac('sha256', 'patient-key-for-tests').update(String(patient.pid)).digest('hex');
-    const found = await cli('anonymise', 'reidentify', rid, '--anon', f.configFile, '--reason', 'safety concern raised by the research team');
+    const found = await cli('anonymise', 'reidentify', rid, '--config', f.configFile, '--reason', 'safety concern raised by the research team');
     assert.equal(found.status, 0, found.stderr);
     assert.equal(JSON.parse(found.stdout).pid, String(patient.pid));
-    const missing = await cli('anonymise', 'reidentify', 'ab'.repeat(32), '--anon', f.configFile);
+    const missing = await cli('anonymise', 'reidentify', 'ab'.repeat(32), '--config', f.configFile);
     assert.equal(missing.status, 1);
     const events = await t.host.services.get(AuditLogId).list({ action: 'anonymise.reidentify' });
     assert.deepEqual(events.map((e) => [e.objectId, e.details.found]).sort(), [[rid, true], ['ab'.repeat(32), false]].sort());
     assert.ok(!JSON.stringify(events).includes(String(patient.pid)), 'the audit trail holds no patient ID');
-    const bad = await cli('anonymise', 'reidentify', 'not-a-rid', '--anon', f.configFile);
+    const bad = await cli('anonymise', 'reidentify', 'not-a-rid', '--config', f.configFile);
     assert.equal(bad.status, 2);
   });
 
@@ -91,7 +91,7 @@ describe('anonymiser-crate in a host', () => {
   });
 
   test('a run queued as a job runs on the worker, its batches on the thread pool', async () => {
-    const queued = await cli('anonymise', 'run', '--anon', f.configFile, '--job', '--incremental');
+    const queued = await cli('anonymise', 'run', '--config', f.configFile, '--job', '--incremental');
     assert.equal(queued.status, 0, queued.stderr);
     const jobId = queued.stdout.trim();
     const worker = t.host.jobWorker();
