@@ -13,6 +13,7 @@ export { UploadProtocol } from './plugins/hooks/upload-protocol.js';
 export { Schema, type ResourceInspection, type DatasetValidationInput, type StoredFile } from './plugins/hooks/schema.js';
 export { Anonymiser, type RecordSource, type RecordDestination, type AnonymisationResult } from './plugins/hooks/anonymiser.js';
 export { Distribution, type Delivery, type DeliveryState } from './plugins/hooks/distribution.js';
+export { FileCheck, type CheckedFile, type FileCheckResult } from './plugins/hooks/file-check.js';
 export { Actions, type ActionDefinition, type ActionContext } from './plugins/hooks/actions.js';
 export { Routes, type RouteContribution } from './plugins/hooks/routes.js';
 export { Commands, type CommandDefinition, type CommandContext, type CommandArgs, type CommandOption } from './plugins/hooks/commands.js';

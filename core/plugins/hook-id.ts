@@ -19,7 +19,7 @@ export interface Contribution<T> {
  * can name it without importing anything from the platform.
  */
 export const HOOK_NAMES = [
-  'Depot', 'UploadProtocol', 'Schema', 'Anonymiser', 'Distribution',
+  'Depot', 'UploadProtocol', 'Schema', 'Anonymiser', 'Distribution', 'FileCheck',
   'Actions', 'Routes', 'Commands', 'JobHandlers', 'InspectChecks', 'AuthPolicy', 'Migrations',
   'Lifecycle', 'EventObserver',
 ] as const;

@@ -11,6 +11,7 @@ import { Depot } from './hooks/depot.js';
 import { Schema } from './hooks/schema.js';
 import { Anonymiser } from './hooks/anonymiser.js';
 import { Distribution } from './hooks/distribution.js';
+import { FileCheck } from './hooks/file-check.js';
 import { JobHandlers, type JobHandler } from './hooks/job-handlers.js';
 import { InspectChecks, type InspectCheck } from './hooks/inspect-checks.js';
 import { AuthPolicy } from './hooks/auth-policy.js';
@@ -78,6 +79,8 @@ export class HookRegistries {
   /** Filters and vetoes, in plugin order. */
   readonly schemas: Contribution<Schema>[];
   readonly authPolicies: Contribution<AuthPolicy>[];
+  /** Checks of files before they are accepted or sent, in plugin order. */
+  readonly fileChecks: Contribution<FileCheck>[];
   /** Observers and lifecycles, in plugin order. */
   readonly observers: Contribution<EventObserver>[];
   readonly lifecycles: Contribution<PluginLifecycle>[];
@@ -102,6 +105,7 @@ export class HookRegistries {
     for (const c of all(InspectChecks)) this.disposables.push(this.inspectChecks.register(typeof c.value.area === 'string' && typeof c.value.name === 'string' ? `${c.value.area}/${c.value.name}` : undefined, c));
     this.schemas = all(Schema);
     this.authPolicies = all(AuthPolicy);
+    this.fileChecks = all(FileCheck);
     this.observers = all(EventObserver);
     this.lifecycles = all(Lifecycle);
     this.migrations = all(Migrations);
@@ -118,7 +122,7 @@ export class HookRegistries {
     const out: string[] = [];
     for (const [kind, registry] of named) for (const name of registry.names()) if (registry.entry(name)?.plugin === plugin) out.push(`${kind} ${name}`);
     const ordered: Array<[string, Contribution<{ name?: string }>[]]> = [
-      ['schema', this.schemas], ['auth-policy', this.authPolicies], ['observer', this.observers as Contribution<{ name?: string }>[]],
+      ['schema', this.schemas], ['auth-policy', this.authPolicies], ['file-check', this.fileChecks], ['observer', this.observers as Contribution<{ name?: string }>[]],
       ['lifecycle', this.lifecycles as Contribution<{ name?: string }>[]], ['migrations', this.migrations as Contribution<{ name?: string }>[]],
     ];
     for (const [kind, list] of ordered) for (const c of list) if (c.plugin === plugin) out.push(c.value.name ? `${kind} ${c.value.name}` : kind);

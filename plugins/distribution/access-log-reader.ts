@@ -1,0 +1,171 @@
+// Reads web servers' access logs from the last saved position and acknowledges sent files
+// that recipients fetched. Survives restarts (the position is in the database, saved in the
+// same transaction as the acknowledgements) and rotation: a new inode, or a file shorter than
+// the position, is read from its start, after the rest of the rotated file.
+import { createHash } from 'node:crypto';
+import { open, readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { posix } from 'node:path';
+import type { Logger } from '../../core/api.js';
+import type { Cursor, DistributedFile, DistributionStore } from './distribution-store.js';
+import type { LogRequest } from './access-log-format.js';
+import { USER_AGENT } from './webdav-target.js';
+
+/** What one read of one log found. */
+export interface LogReadReport {
+  log: string;
+  lines: number;
+  unparsed: number;
+  acknowledged: number;
+  /** Set when the log was rotated since the last read. */
+  rotated?: string;
+  /** Set when the log does not exist (yet). */
+  missing?: true;
+}
+
+const CHUNK = 1 << 20;
+const HEAD_BYTES = 64;
+
+/** One piece of a log to read: a file from an offset. */
+interface Segment {
+  path: string;
+  from: number;
+  inode: string;
+  /** The rotated file: read it to its end, a last line without newline included. */
+  final: boolean;
+}
+
+/** Reads access logs. */
+export class AccessLogReader {
+  constructor(
+    private readonly store: DistributionStore,
+    private readonly parse: (line: string) => LogRequest | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  /** `<n>:<sha256>` of a file's first n bytes, n = min(64, upTo): bytes before a read position never change. */
+  private async head(path: string, upTo: number): Promise<string | undefined> {
+    const n = Math.min(HEAD_BYTES, upTo);
+    if (n <= 0) return undefined;
+    const handle = await open(path, 'r').catch(() => undefined);
+    if (!handle) return undefined;
+    try {
+      const buffer = Buffer.alloc(n);
+      const { bytesRead } = await handle.read(buffer, 0, n, 0);
+      return bytesRead === n ? `${n}:${createHash('sha256').update(buffer).digest('hex')}` : undefined;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * The earlier file a saved position belongs to, among `path`'s siblings (`access.log.1`,
+   * `access.log-20261123`, ...): the one with the saved inode, or (after copytruncate) the
+   * one whose first bytes are those recorded, at least as long as the position.
+   */
+  private async earlierFile(path: string, saved: Cursor): Promise<{ path: string; inode: string } | undefined> {
+    const dir = dirname(path);
+    const base = basename(path);
+    const candidates: Array<{ path: string; inode: string; size: number }> = [];
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (name === base || !name.startsWith(base) || name.endsWith('.gz')) continue;
+      const info = await stat(join(dir, name)).catch(() => undefined);
+      if (info?.isFile()) candidates.push({ path: join(dir, name), inode: String(info.ino), size: info.size });
+    }
+    for (const c of candidates) {
+      if (c.size < saved.position) continue;
+      const sameHead = !saved.head || (await this.head(c.path, saved.position)) === saved.head;
+      if (c.inode === saved.inode && sameHead) return c;
+    }
+    if (!saved.head) return undefined;
+    for (const c of candidates) if (c.size >= saved.position && (await this.head(c.path, saved.position)) === saved.head) return c;
+    return undefined;
+  }
+
+  /** Reads what is new in one log. */
+  async read(path: string): Promise<LogReadReport> {
+    const report: LogReadReport = { log: path, lines: 0, unparsed: 0, acknowledged: 0 };
+    const info = await stat(path).catch(() => undefined);
+    if (!info) {
+      this.logger.warn('an access log to read does not exist', { log: path });
+      return { ...report, missing: true };
+    }
+    const key = `log:${path}`;
+    const saved = await this.store.cursor(key);
+    const inode = String(info.ino);
+    const segments: Segment[] = [];
+    const moved = saved !== undefined && saved.position > 0 && (saved.inode !== inode || info.size < saved.position || (saved.head !== undefined && (await this.head(path, saved.position)) !== saved.head));
+    if (saved && moved) {
+      // Rotated (new inode) or truncated in place: first the rest of the earlier file, if it is still there.
+      const earlier = await this.earlierFile(path, saved);
+      if (earlier) segments.push({ path: earlier.path, from: saved.position, inode: earlier.inode, final: true });
+      else this.logger.warn('the access log was rotated or truncated and the earlier file was not found; its unread rest is lost', { log: path });
+      const how = saved.inode !== inode ? 'rotated' : 'truncated';
+      report.rotated = `${how}${earlier ? ` to ${basename(earlier.path)}; read its rest from byte ${saved.position}` : '; the earlier file was not found'}; read the new file from its start`;
+      segments.push({ path, from: 0, inode, final: false });
+    } else segments.push({ path, from: saved?.position ?? 0, inode, final: false });
+    for (const segment of segments) await this.readSegment(key, segment, { path, inode }, report);
+    return report;
+  }
+
+  private async readSegment(key: string, segment: Segment, current: { path: string; inode: string }, report: LogReadReport): Promise<void> {
+    const handle = await open(segment.path, 'r');
+    try {
+      let position = segment.from;
+      let carry = Buffer.alloc(0);
+      const buffer = Buffer.alloc(CHUNK);
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, CHUNK, position + carry.length);
+        const data = Buffer.concat([carry, buffer.subarray(0, bytesRead)]);
+        const end = bytesRead === 0 && segment.final ? data.length : data.lastIndexOf(0x0a) + 1;
+        const finished = segment.final && bytesRead === 0;
+        if (end > 0 || finished) {
+          const lines = data.subarray(0, end).toString('utf8').split('\n').filter((l) => l.trim() !== '');
+          position += end;
+          // After the earlier file's rest, the position belongs to the current file (from 0).
+          const cursor: Cursor = finished ? { inode: current.inode, position: 0 } : { inode: segment.inode, position, head: await this.head(segment.path, position) };
+          await this.consume(key, lines, cursor, report);
+        }
+        carry = data.subarray(end);
+        if (bytesRead === 0) break;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Matches lines to sent files and records acknowledgements and the position together. */
+  private async consume(key: string, lines: string[], cursor: Cursor, report: LogReadReport): Promise<void> {
+    const requests: LogRequest[] = [];
+    for (const line of lines) {
+      const request = this.parse(line);
+      report.lines++;
+      if (!request) report.unparsed++;
+      // Fetches by recipients: GET answered 200 or 206; not the platform's own verification reads.
+      else if (request.path && (request.method === 'GET' || request.method === undefined) && (request.status === 200 || request.status === 206) && !request.userAgent?.startsWith(USER_AGENT)) requests.push(request);
+    }
+    const names = [...new Set(requests.map((r) => posix.basename(r.path!)))];
+    const sent = await this.store.sentByName(names);
+    const byName = new Map<string, DistributedFile[]>();
+    for (const file of sent) byName.set(file.name, [...(byName.get(file.name) ?? []), file]);
+    await this.store.database().transaction(async (transaction) => {
+      for (const request of requests) {
+        const candidates = byName.get(posix.basename(request.path!)) ?? [];
+        // Several sent files of one name: the one whose remote URL has this path.
+        const file = candidates.length === 1 ? candidates[0] : candidates.find((f) => f.remoteLocation && safePath(f.remoteLocation) === request.path);
+        if (!file) continue;
+        await this.store.acknowledge(file, { actor: request.user ?? request.address ?? 'unknown', at: request.at ?? new Date(), address: request.address, via: `access log ${basename(key.slice(4))}: ${request.method ?? 'GET'} ${request.path} ${request.status}` }, transaction);
+        report.acknowledged++;
+      }
+      await this.store.saveCursor(key, cursor, transaction);
+    });
+  }
+}
+
+function safePath(location: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(location).pathname);
+  } catch {
+    return undefined;
+  }
+}

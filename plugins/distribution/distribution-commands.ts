@@ -1,0 +1,125 @@
+// CLI: `platform distribution send|folders load|folders list|history|read-log`.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UsageError, type CommandArgs, type CommandContext, type CommandDefinition } from '../../core/api.js';
+import type { DistributionRuntime } from './distribution-runtime.js';
+import { parseRemoteFolders } from './remote-folders-csv.js';
+import { history } from './distribution-actions.js';
+import { PlatformError } from '../../core/api.js';
+
+function table(out: NodeJS.WritableStream, header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  for (const row of [header, ...rows]) out.write(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}\n`);
+}
+
+const str = (args: CommandArgs, key: string): string | undefined => (typeof args.options[key] === 'string' ? (args.options[key] as string) : undefined);
+const short = (iso: unknown): string => (typeof iso === 'string' ? iso.replace('T', ' ').slice(0, 16) : '-');
+
+/** The commands, over the runtime. */
+export function distributionCommands(runtime: () => DistributionRuntime): CommandDefinition[] {
+  return [
+    {
+      name: 'distribution send',
+      usage: 'FILE...',
+      summary: 'hand files to distribution (copied; the originals stay); delivery runs as jobs',
+      needs: 'database',
+      async run(args: CommandArgs, ctx: CommandContext) {
+        if (!args.positionals.length) throw new UsageError('name at least one file: platform distribution send FILE...');
+        const results = await runtime().intake.takeFiles(args.positionals.map((p) => resolve(p)), { source: 'cli', mode: 'copy', actor: 'system:cli' });
+        let refused = 0;
+        for (const r of results) {
+          if (r.outcome === 'routed') ctx.stdout.write(`${r.name}: routed to ${r.file.destination}:${r.file.folder || '/'} (label ${r.file.label}, tag ${r.file.tag}); queued for delivery\n`);
+          else if (r.outcome === 'unroutable') ctx.stdout.write(`${r.name}: held as unroutable: ${r.reason}\n`);
+          else {
+            refused++;
+            ctx.stdout.write(`${r.name}: ${r.outcome === 'rejected' ? 'rejected' : 'not taken'}: ${r.reason}\n`);
+          }
+        }
+        return refused ? 1 : 0;
+      },
+    },
+    {
+      name: 'distribution folders load',
+      usage: 'FILE.csv',
+      summary: 'load the remote folders table (label,tag,folder,base) from CSV; reports added, updated, unchanged and bad rows',
+      needs: 'database',
+      async run(args, ctx) {
+        if (args.positionals.length !== 1) throw new UsageError('name one CSV file: platform distribution folders load FILE.csv');
+        const r = runtime();
+        const text = await readFile(resolve(args.positionals[0]!), 'utf8').catch((error: NodeJS.ErrnoException) => {
+          throw new UsageError(`cannot read ${args.positionals[0]}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+        });
+        const parsed = parseRemoteFolders(text, r.destinationNames());
+        const counts = await r.store.upsertFolders(parsed.rows);
+        ctx.stdout.write(`added ${counts.added}, updated ${counts.updated}, unchanged ${counts.unchanged}, rejected ${parsed.bad.length}\n`);
+        for (const bad of parsed.bad) ctx.stderr.write(`line ${bad.line}: ${bad.reason}\n`);
+        const rerouted = await r.intake.rerouteHeld();
+        if (rerouted.routed || rerouted.stillUnroutable) ctx.stdout.write(`held files: ${rerouted.routed} now routed, ${rerouted.stillUnroutable} still unroutable\n`);
+        return parsed.bad.length ? 1 : 0;
+      },
+    },
+    {
+      name: 'distribution folders list',
+      summary: 'print the remote folders table',
+      needs: 'database',
+      options: { json: { type: 'boolean', description: 'print JSON' } },
+      async run(args, ctx) {
+        const folders = await runtime().store.folders();
+        if (args.options.json) return void ctx.stdout.write(`${JSON.stringify(folders, null, 2)}\n`);
+        table(ctx.stdout, ['LABEL', 'TAG', 'BASE', 'FOLDER'], folders.map((f) => [f.label, f.tag, f.base, f.folder]));
+      },
+    },
+    {
+      name: 'distribution history',
+      summary: 'files in distribution and what happened to them',
+      needs: 'database',
+      options: {
+        pending: { type: 'boolean', description: 'only files received and not sent (with why they wait)' },
+        unacknowledged: { type: 'boolean', description: 'only files sent and not acknowledged' },
+        since: { type: 'string', value: 'DATE', description: 'received on or after DATE (YYYY-MM-DD)' },
+        until: { type: 'string', value: 'DATE', description: 'received before DATE' },
+        label: { type: 'string', value: 'LABEL', description: 'only files routed by this rule label' },
+        folder: { type: 'string', value: 'FOLDER', description: 'only files routed to this folder' },
+        state: { type: 'string', value: 'STATE', description: 'only files in this state' },
+        name: { type: 'string', value: 'TEXT', description: 'only files whose name contains TEXT' },
+        limit: { type: 'string', value: 'N', description: 'at most N files (default 100)' },
+        events: { type: 'boolean', description: 'print every event of each file' },
+        json: { type: 'boolean', description: 'print JSON (with events)' },
+      },
+      async run(args, ctx) {
+        if (args.options.pending && args.options.unacknowledged) throw new UsageError('give --pending or --unacknowledged, not both');
+        const input: Record<string, unknown> = {};
+        for (const key of ['since', 'until', 'label', 'folder', 'state', 'name', 'limit']) if (str(args, key) !== undefined) input[key] = str(args, key);
+        if (args.options.pending) input.state = 'pending';
+        if (args.options.unacknowledged) input.state = 'unacknowledged';
+        let files: Record<string, unknown>[];
+        try {
+          files = await history(runtime().store, { ...input, events: Boolean(args.options.json || args.options.events) });
+        } catch (error) {
+          if (error instanceof PlatformError) throw new UsageError(error.message);
+          throw error;
+        }
+        if (args.options.json) return void ctx.stdout.write(`${JSON.stringify(files, null, 2)}\n`);
+        table(
+          ctx.stdout,
+          ['NAME', 'STATE', 'LABEL', 'TO', 'RECEIVED', 'SENT', 'ACKNOWLEDGED', 'REASON'],
+          files.map((f) => [String(f.name), String(f.state), String(f.label ?? '-'), f.destination ? `${String(f.destination)}:${String(f.folder ?? '')}` : '-', short(f.received_at), short(f.sent_at), f.acknowledged_at ? `${short(f.acknowledged_at)} by ${String(f.acknowledged_by)}` : '-', String(f.reason ?? '').slice(0, 80)]),
+        );
+        if (args.options.events) {
+          for (const f of files) for (const e of f.events as Array<Record<string, unknown>>) ctx.stdout.write(`${String(f.name)}\t${short(e.at)}\t${String(e.kind)}\t${String(e.detail ?? '')}\n`);
+        }
+        ctx.stderr.write(`${files.length} file(s)\n`);
+      },
+    },
+    {
+      name: 'distribution read-log',
+      summary: 'read the configured access logs and the platform\'s download events now, recording acknowledgements',
+      needs: 'database',
+      async run(_args, ctx) {
+        const { logs, downloads } = await runtime().readAcknowledgements();
+        for (const l of logs) ctx.stdout.write(l.missing ? `${l.log}: does not exist (check [plugin:distribution] access_logs)\n` : `${l.log}: ${l.lines} line(s), ${l.acknowledged} acknowledgement(s)${l.unparsed ? `, ${l.unparsed} line(s) not in the configured format` : ''}${l.rotated ? `; ${l.rotated}` : ''}\n`);
+        ctx.stdout.write(`platform downloads: ${downloads.events} event(s), ${downloads.acknowledged} acknowledgement(s)\n`);
+      },
+    },
+  ];
+}
