@@ -65,10 +65,14 @@ export const depotConsistencyCheck: InspectCheck = {
     const registries = ctx.services.get(HookRegistriesId);
     const config = ctx.services.get(PlatformConfigId);
     const findings: InspectFinding[] = [];
-    const rows = await db.sequelize.query<StoredRow>(
-      `SELECT id, name, depot, location, size, sha256, state, metadata FROM resources WHERE location IS NOT NULL AND state <> 'deleted'`,
+    // Read the rows while the depots are walked (the walk runs on threads, the query on the
+    // driver's): only the columns the check needs, the hash only for --deep.
+    const rowsRead = db.sequelize.query<StoredRow>(
+      `SELECT id, name, depot, location, size, ${ctx.deep ? 'sha256' : 'NULL AS sha256'}, state, CASE WHEN state = 'invalid' THEN metadata END AS metadata ` +
+        `FROM resources WHERE location IS NOT NULL AND state <> 'deleted'`,
       { type: QueryTypes.SELECT },
     );
+    rowsRead.catch(() => undefined); // awaited below; a walk that fails first must not leave it unhandled
     // One walk of each depot gives every stored object's size: far cheaper than a stat per
     // resource. A resource whose file the walk did not see is asked for once more (it may be
     // a link the walk skips, or have arrived since).
@@ -82,6 +86,7 @@ export const depotConsistencyCheck: InspectCheck = {
       }
       listings.set(depot.name, sizes);
     }
+    const rows = await rowsRead;
     const missing: StoredRow[] = [];
     const wrongSize: string[] = [];
     const wrongHash: string[] = [];
