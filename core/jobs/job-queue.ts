@@ -46,6 +46,8 @@ export interface Job {
   lastStack: string | undefined;
   /** What the handler returned (succeeded jobs). */
   result: unknown;
+  /** The last progress the handler reported (kept after the job ends). */
+  progress: JobProgress | undefined;
   /** Jobs that must succeed before this one runs (filled by `get`, empty in lists). */
   dependsOn: string[];
   createdAt: Date;
@@ -103,6 +105,15 @@ export interface JobDefaults {
   maxAttemptsOf?: (type: string) => number | undefined;
 }
 
+/** How far a running job has got, as its handler reported it. */
+export interface JobProgress {
+  done: number;
+  total?: number;
+  /** A short phrase, e.g. `patients 400 of 1000`; never secrets or identifiers. */
+  detail?: string;
+  at: string;
+}
+
 interface JobRow {
   id: string;
   type: string;
@@ -120,6 +131,7 @@ interface JobRow {
   last_error: string | null;
   last_stack: string | null;
   result: unknown;
+  progress?: unknown;
   created_at: Date | string;
   updated_at: Date | string;
   started_at: Date | string | null;
@@ -400,6 +412,19 @@ export class JobQueue {
    * fires; the job is `cancelled` once the handler has stopped).
    * @throws ValidationError for a job that has already ended; NotFoundError
    */
+  /**
+   * Records the progress of a running job; only its lease holder may (a worker that lost the
+   * lease changes nothing). @returns whether it was recorded.
+   */
+  async setProgress(id: string, owner: string, progress: Omit<JobProgress, 'at'>): Promise<boolean> {
+    const value = JSON.stringify({ ...progress, at: new Date().toISOString() });
+    const rows = await this.db.sequelize.query<{ id: string }>(`UPDATE jobs SET progress = :value WHERE id = :id AND state = 'running' AND lease_owner = :owner RETURNING id`, {
+      replacements: { id, owner, value },
+      type: QueryTypes.SELECT,
+    });
+    return rows.length > 0;
+  }
+
   async cancel(id: string): Promise<Job> {
     const now = new Date();
     const cancelled = await this.db.sequelize.query<{ id: string }>(
@@ -659,6 +684,7 @@ function toJob(row: JobRow, dependsOn: string[]): Job {
     attempts: Number(row.attempts), maxAttempts: Number(row.max_attempts), timeoutMs: row.timeout_ms ?? undefined, dedupeKey: row.dedupe_key ?? undefined,
     leaseOwner: row.lease_owner ?? undefined, leaseUntil: maybeDate(row.lease_until), cancelRequested: Boolean(row.cancel_requested),
     lastError: row.last_error ?? undefined, lastStack: row.last_stack ?? undefined, result: row.result === null || row.result === undefined ? undefined : json(row.result), dependsOn,
+    progress: row.progress === null || row.progress === undefined ? undefined : (json(row.progress) as JobProgress),
     createdAt: date(row.created_at), updatedAt: date(row.updated_at), startedAt: maybeDate(row.started_at), finishedAt: maybeDate(row.finished_at),
   };
 }

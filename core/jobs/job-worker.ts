@@ -12,12 +12,15 @@ import type { Logger } from '../logger.js';
 import type { Services } from '../services/services.js';
 import type { HookRegistries } from '../plugins/hook-registries.js';
 import type { Disposable } from '../plugins/hook-id.js';
-import type { JobHandler } from '../plugins/hooks/job-handlers.js';
+import type { JobContext, JobHandler } from '../plugins/hooks/job-handlers.js';
 import type { Database } from '../db/database.js';
 import { PluginError } from '../errors.js';
 import { JsonSchemaValidator } from '../validation/json-schema-validator.js';
 import { JOBS_CANCEL_CHANNEL, JOBS_CHANNEL, type Job, type JobOutcome, type JobQueue } from './job-queue.js';
 import { ThreadError, type ThreadPool } from './thread-pool.js';
+
+/** A job's progress is written at most this often. */
+const PROGRESS_INTERVAL_MS = 1000;
 
 /** How a worker runs. */
 export interface JobWorkerOptions {
@@ -251,7 +254,7 @@ export class JobWorker {
       } else {
         timer = setTimeout(() => this.stopJob(job.id, 'timeout'), timeoutMs);
         result = await raceAbort(
-          handler.run!(job.payload, { jobId: job.id, attempt: job.attempts, signal: controller.signal, services: this.services, logger: this.loggerOf(job.type) }),
+          handler.run!(job.payload, { jobId: job.id, attempt: job.attempts, signal: controller.signal, services: this.services, logger: this.loggerOf(job.type), progress: this.progressReporter(job) }),
           controller.signal,
         );
       }
@@ -280,6 +283,25 @@ export class JobWorker {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The job's `progress(done, total, detail)`: written at most once a second (and always when
+   * done reaches total), never awaited by the handler, a failed write only logged.
+   */
+  private progressReporter(job: Job): JobContext['progress'] {
+    let last = 0;
+    // Writes one after another, so that a later report never lands before an earlier one.
+    let writing: Promise<unknown> = Promise.resolve();
+    return (done, total, detail) => {
+      const now = Date.now();
+      if (now - last < PROGRESS_INTERVAL_MS && !(total !== undefined && done >= total)) return;
+      last = now;
+      const progress = { done, ...(total === undefined ? {} : { total }), ...(detail === undefined ? {} : { detail: String(detail).slice(0, 200) }) };
+      writing = writing
+        .then(() => this.queue.setProgress(job.id, this.id, progress))
+        .catch((error: unknown) => this.logger.warn('could not record job progress', { job: job.id, error: String(error) }));
+    };
   }
 
   private async runOnThread(handler: JobHandler, job: Job, timeoutMs: number, signal: AbortSignal): Promise<unknown> {

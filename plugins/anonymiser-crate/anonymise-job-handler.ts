@@ -1,6 +1,6 @@
 // The `anonymise.run` job: a run started from the queue. It orchestrates on the worker's
 // event loop (I/O) and hands the batches to core's thread pool, so the event loop stays free.
-// Progress goes to the job's log; rerunning it is safe (an interrupted run is finished by an
+// Progress goes to the job (platform jobs show) and its log; rerunning it is safe (an interrupted run is finished by an
 // incremental one, which retries use).
 import { ThreadPoolId, type JobHandler } from '../../core/api.js';
 import { runAnonymisation } from './anonymisation-run.js';
@@ -34,6 +34,8 @@ export function anonymiseJobHandler(): JobHandler {
         signal: job.signal,
         logger: job.logger,
         onProgress(p) {
+          // Counts only: no identifiers leave through progress.
+          job.progress(p.patientsDone, p.patientsTotal, `${p.phase}: ${p.patientsDone} of ${p.patientsTotal} patients, ${p.rowsWritten} rows written`);
           if (Date.now() - lastLog < 2000 && p.phase !== 'done') return;
           lastLog = Date.now();
           job.logger.info('anonymisation progress', { ...p });

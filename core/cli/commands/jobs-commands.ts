@@ -23,7 +23,14 @@ const short = (date: Date | undefined): string => (date ? date.toISOString().rep
 
 /** A job as `jobs show` prints it: every field, dates as ISO strings. */
 function shown(job: Job): Record<string, unknown> {
-  return { ...job, leaseOwner: job.leaseOwner ?? null, lastError: job.lastError ?? null, lastStack: job.lastStack ?? null, dedupeKey: job.dedupeKey ?? null, timeoutMs: job.timeoutMs ?? null };
+  return { ...job, leaseOwner: job.leaseOwner ?? null, lastError: job.lastError ?? null, lastStack: job.lastStack ?? null, dedupeKey: job.dedupeKey ?? null, timeoutMs: job.timeoutMs ?? null, progress: job.progress ?? null };
+}
+
+/** `400/1000 (40%)`, `400`, or `-`: a job's last reported progress for the list. */
+function progressOf(job: Job): string {
+  const p = job.progress;
+  if (!p) return '-';
+  return p.total ? `${p.done}/${p.total} (${Math.floor((p.done / p.total) * 100)}%)` : String(p.done);
 }
 
 /** The job commands. */
@@ -48,8 +55,8 @@ export function jobsCommands(): CommandDefinition[] {
         if (args.options.json) return printJson(ctx.stdout, jobs.map(shown));
         printTable(
           ctx.stdout,
-          ['ID', 'TYPE', 'STATE', 'ATTEMPTS', 'CREATED', 'STARTED', 'WORKER', 'LAST ERROR'],
-          jobs.map((j) => [j.id, j.type, j.state, `${j.attempts}/${j.maxAttempts}`, short(j.createdAt), short(j.startedAt), j.leaseOwner ?? '-', (j.lastError ?? '').replace(/\s+/g, ' ').slice(0, 60)]),
+          ['ID', 'TYPE', 'STATE', 'PROGRESS', 'ATTEMPTS', 'CREATED', 'STARTED', 'WORKER', 'LAST ERROR'],
+          jobs.map((j) => [j.id, j.type, j.state, progressOf(j), `${j.attempts}/${j.maxAttempts}`, short(j.createdAt), short(j.startedAt), j.leaseOwner ?? '-', (j.lastError ?? '').replace(/\s+/g, ' ').slice(0, 60)]),
         );
         const counts = await queue.counts(type ? { type } : {});
         ctx.stderr.write(`${JOB_STATES.map((s) => `${counts[s]} ${s}`).join(', ')}${type ? ` (type ${type})` : ''}\n`);
@@ -58,7 +65,7 @@ export function jobsCommands(): CommandDefinition[] {
     {
       name: 'jobs show',
       usage: 'ID',
-      summary: 'show a job as JSON: payload, state, timestamps, attempts, worker, last error and stack, result',
+      summary: 'show a job as JSON: payload, state, progress, timestamps, attempts, worker, last error and stack, result',
       needs: 'database',
       async run(args, ctx) {
         const [id] = positionals(args, ['ID'], 'jobs show');

@@ -2,6 +2,7 @@
 import type { Migration } from '../../plugins/hooks/migrations.js';
 import { coreTables } from './0001-core-tables.js';
 import { jobsTables } from './0002-jobs.js';
+import { jobProgress } from './0003-job-progress.js';
 
 /** Core's migrations, oldest first. */
-export const coreMigrations: readonly Migration[] = [coreTables, jobsTables];
+export const coreMigrations: readonly Migration[] = [coreTables, jobsTables, jobProgress];

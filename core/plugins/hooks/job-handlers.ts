@@ -12,6 +12,12 @@ export interface JobContext {
   readonly signal: AbortSignal;
   readonly services: Services;
   readonly logger: Logger;
+  /**
+   * Reports how far the job has got (`platform jobs show` prints it): cheap to call often, it is
+   * written at most once a second and when `done` reaches `total`. `detail` is a short phrase
+   * (no secrets or identifiers: it is shown to operators).
+   */
+  progress(done: number, total?: number, detail?: string): void;
 }
 
 /** What a {@link CpuJobFunction} sees on its thread (no services there: a thread shares no objects with the process). */

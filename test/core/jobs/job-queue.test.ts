@@ -21,6 +21,16 @@ const testJobs = definePlugin({
     ctx.contribute(JobHandlers, { type: 'test.throws', payloadSchema: { type: 'object' }, run: async () => { throw new Error('handler broke'); } });
     ctx.contribute(JobHandlers, { type: 'test.slow', payloadSchema: { type: 'object' }, timeoutMs: 200, run: (_p, job) => new Promise((_resolve, reject) => job.signal.addEventListener('abort', () => reject(job.signal.reason))) });
     // Ignores its signal: the worker must still settle the job when the time limit passes.
+    // Reports progress five times at once: the first and the last (done = total) are written.
+    ctx.contribute(JobHandlers, {
+      type: 'test.progress',
+      payloadSchema: { type: 'object' },
+      run: async (_p, job) => {
+        for (let i = 1; i <= 5; i++) job.progress(i, 5, `step ${i}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return { steps: 5 };
+      },
+    });
     ctx.contribute(JobHandlers, { type: 'test.deaf', payloadSchema: { type: 'object' }, timeoutMs: 200, maxAttempts: 1, run: () => new Promise(() => undefined) });
   },
 });
@@ -229,6 +239,15 @@ for (const kind of databaseKinds()) {
       it('runs handlers and records their results', async () => {
         const job = await queue.enqueue('test.ok', { n: 21 });
         assert.deepEqual((await settled(job, 'succeeded')).result, { doubled: 42 });
+      });
+
+      it('records the progress a handler reports, the last report included', async () => {
+        const job = await queue.enqueue('test.progress', {});
+        await settled(job, 'succeeded');
+        await until(async () => (await queue.get(job.id)).progress?.done === 5, 'the last progress report');
+        const { progress } = await queue.get(job.id);
+        assert.deepEqual({ done: progress!.done, total: progress!.total, detail: progress!.detail }, { done: 5, total: 5, detail: 'step 5' });
+        assert.match(progress!.at, /^\d{4}-\d\d-\d\dT/);
       });
 
       it('kills a job whose payload fails its schema at once, without retrying', async () => {

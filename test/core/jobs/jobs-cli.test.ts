@@ -50,7 +50,7 @@ for (const kind of databaseKinds()) {
     it('lists jobs filtered by state and type, with counts per state', async () => {
       const byState = await cli('jobs', 'list', '--state', 'dead');
       assert.equal(byState.status, 0, byState.stderr);
-      assert.match(byState.stdout, new RegExp(`${dead.id}\\s+test.record\\s+dead\\s+1/1 .* worker-1\\s+the disk was full`));
+      assert.match(byState.stdout, new RegExp(`${dead.id}\\s+test.record\\s+dead\\s+-\\s+1/1 .* worker-1\\s+the disk was full`));
       assert.doesNotMatch(byState.stdout, new RegExp(stuck.id));
       assert.match(byState.stderr, /1 queued, 1 running, 0 succeeded, 1 dead, 0 cancelled/);
       const byType = await cli('jobs', 'list', '--type', 'test.sleep', '--json');
@@ -74,6 +74,20 @@ for (const kind of databaseKinds()) {
       const missing = await cli('jobs', 'show', '00000000-0000-0000-0000-000000000000');
       assert.notEqual(missing.status, 0);
       assert.match(missing.stderr, /job 00000000-0000-0000-0000-000000000000 not found/);
+    });
+
+    it('shows the progress a running job reported; only its lease holder may report it', async () => {
+      const job = await queue.enqueue('test.record', { n: 2 });
+      const [claimed] = await queue.claim('worker-2', { leaseMs: 60_000, types: ['test.record'] });
+      assert.equal(claimed?.id, job.id);
+      assert.equal(await queue.setProgress(job.id, 'someone-else', { done: 1 }), false, 'not the lease holder');
+      assert.equal(await queue.setProgress(job.id, 'worker-2', { done: 40, total: 100, detail: 'patients 40 of 100' }), true);
+      const shown = JSON.parse((await cli('jobs', 'show', job.id)).stdout) as { progress: { done: number; total: number; detail: string; at: string } };
+      assert.deepEqual({ ...shown.progress, at: undefined }, { done: 40, total: 100, detail: 'patients 40 of 100', at: undefined });
+      const listed = await cli('jobs', 'list', '--type', 'test.record');
+      assert.match(listed.stdout, new RegExp(`${job.id}\\s+test\\.record\\s+running\\s+40/100 \\(40%\\)`));
+      assert.equal(await queue.complete(job.id, 'worker-2', null), true);
+      assert.equal(JSON.parse((await cli('jobs', 'show', job.id)).stdout).progress.done, 40, 'kept after the job ends');
     });
 
     it('inspect reports dead, stuck and unhandled jobs, and puts stuck ones back with --repair', async () => {
@@ -111,7 +125,8 @@ for (const kind of databaseKinds()) {
       assert.equal(refused.status, 2);
       const purged = await cli('jobs', 'purge', '--older-than-days', '0');
       assert.equal(purged.status, 0, purged.stderr);
-      assert.match(purged.stderr, /deleted 3 finished job\(s\)/);
+      // Finished by now: the three cancelled here and the progress test's succeeded job.
+      assert.match(purged.stderr, /deleted 4 finished job\(s\)/);
       assert.deepEqual(await queue.counts(), { queued: 0, running: 0, succeeded: 0, dead: 0, cancelled: 0 });
       const clean = await cli('inspect', '--only', 'jobs');
       assert.equal(clean.status, 0, clean.stdout);

@@ -108,6 +108,9 @@ describe('anonymiser-crate in a host', () => {
       assert.equal(result.incremental, true);
       assert.equal(result.rowsWritten, 0, 'nothing changed since the last run');
       assert.ok(result.rowsUnchanged > 0);
+      // platform jobs show says how far it got (counts only).
+      assert.ok(job.progress && job.progress.total! > 0, JSON.stringify(job.progress));
+      assert.match(job.progress.detail ?? '', /^(patients|tables|cleanup|done): \d+ of \d+ patients, \d+ rows written$/);
     } finally {
       await worker.stop(1000);
     }

@@ -261,14 +261,14 @@ for (const kind of databaseKinds()) {
       const queue = t.host.services.get(JobQueueId);
       const handler = t.host.registries.jobHandlers.get('tus.remove-expired')!;
       const logger = t.host.loggers.get('test');
-      const result = await handler.run!({}, { jobId: 'test', attempt: 1, signal: new AbortController().signal, services: t.host.services, logger });
+      const result = await handler.run!({}, { jobId: 'test', attempt: 1, signal: new AbortController().signal, services: t.host.services, logger, progress: () => undefined });
       assert.deepEqual(result, { removed: 1 });
       assert.equal(depot.partials.uploads.has(id), false, 'the partial bytes are gone');
       assert.equal((await t.app.request(location, { method: 'HEAD', headers: { authorization: token, 'tus-resumable': '1.0.0' } })).status, 404);
       assert.deepEqual(await resourcesOf('expiring'), [], 'the waiting resource is gone');
 
       // The run scheduled the next one in the future; running again (a retry) adds no second job.
-      await handler.run!({}, { jobId: 'test', attempt: 2, signal: new AbortController().signal, services: t.host.services, logger });
+      await handler.run!({}, { jobId: 'test', attempt: 2, signal: new AbortController().signal, services: t.host.services, logger, progress: () => undefined });
       const queued = (await queue.list({ type: 'tus.remove-expired', state: 'queued' }));
       assert.equal(queued.length, 1, JSON.stringify(queued));
       assert.ok(queued[0]!.runAfter.getTime() > Date.now(), 'scheduled for later');
