@@ -92,3 +92,13 @@ export const createServerPatients: Migration = {
   },
 };
 
+/** Counts, per device and table, the records a stepwise upload found already preserved (a resent preserving upload), for its audit line. */
+export const countAlreadyPreserved: Migration = {
+  name: '0003-camcops-dirty-tables-already-preserved',
+  async up({ sequelize }) {
+    await sequelize.query('ALTER TABLE camcops_dirty_tables ADD COLUMN already_preserved INTEGER NOT NULL DEFAULT 0');
+  },
+  async down({ sequelize }) {
+    await sequelize.query('ALTER TABLE camcops_dirty_tables DROP COLUMN already_preserved');
+  },
+};

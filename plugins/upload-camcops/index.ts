@@ -4,7 +4,7 @@
 import { Actions, Commands, DatabaseId, definePlugin, InspectChecks, JobHandlers, Lifecycle, Migrations, UploadProtocol } from '../../core/api.js';
 import { CamcopsApi } from './camcops-api.js';
 import { camcopsActions } from './camcops-actions.js';
-import { createCamcopsTables, createServerPatients } from './camcops-migration.js';
+import { createCamcopsTables, createServerPatients, countAlreadyPreserved } from './camcops-migration.js';
 import { serverPatientCreateAction } from './server-patients.js';
 import { importExtraStringsCommand } from './extra-strings-command.js';
 import { ClientTableRegistry, shippedTasksDir } from './client-table-registry.js';
@@ -50,7 +50,7 @@ export default definePlugin({
       ctx.logger,
     );
     ctx.contribute(UploadProtocol, api);
-    ctx.contribute(Migrations, { migrations: [createCamcopsTables, createServerPatients] });
+    ctx.contribute(Migrations, { migrations: [createCamcopsTables, createServerPatients, countAlreadyPreserved] });
     for (const action of camcopsActions(() => tables)) ctx.contribute(Actions, action);
     ctx.contribute(Actions, exportStartAction());
     ctx.contribute(Actions, serverPatientCreateAction());

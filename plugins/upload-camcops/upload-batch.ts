@@ -55,6 +55,19 @@ export async function markDirty(sql: SqlRunner, deviceId: number, names: readonl
   if (fresh.length) await sql.insertRows('camcops_dirty_tables', ['device_id', 'tablename'], fresh.map((n) => [deviceId, n]));
 }
 
+/** Adds to the count of records a stepwise upload found already preserved in a table (marking it dirty, so that end_upload audits it). */
+export async function addAlreadyPreserved(sql: SqlRunner, deviceId: number, name: string, count: number): Promise<void> {
+  if (count <= 0) return;
+  await markDirty(sql, deviceId, [name]);
+  await sql.run('UPDATE camcops_dirty_tables SET already_preserved = already_preserved + $1 WHERE device_id = $2 AND tablename = $3', [count, deviceId, name]);
+}
+
+/** Records found already preserved during the device's stepwise upload, by table. */
+export async function alreadyPreservedCounts(sql: SqlRunner, deviceId: number): Promise<Map<string, number>> {
+  const rows = await sql.select<{ tablename: string; already_preserved: number | string }>('SELECT tablename, already_preserved FROM camcops_dirty_tables WHERE device_id = $1', [deviceId]);
+  return new Map(rows.map((r) => [r.tablename, Number(r.already_preserved)]));
+}
+
 /** Marks tables clean (nothing to commit or preserve in them). */
 export async function markClean(sql: SqlRunner, deviceId: number, names: readonly string[]): Promise<void> {
   for (const name of names) await sql.run('DELETE FROM camcops_dirty_tables WHERE device_id = $1 AND tablename = $2', [deviceId, name]);

@@ -14,7 +14,7 @@ import { decodeLiteral, LiteralError, type LiteralValue } from './sql-literal-co
 import { quoteIdentifier, type SqlRunner } from './sql-runner.js';
 import { commitTable } from './table-commit.js';
 import { uploadTableRows } from './table-upload.js';
-import { batchFor, clearBatch, dirtyTables, markClean, markDirty, rollbackAll, startBatch } from './upload-batch.js';
+import { addAlreadyPreserved, alreadyPreservedCounts, batchFor, clearBatch, dirtyTables, markClean, markDirty, rollbackAll, startBatch } from './upload-batch.js';
 import type { TableChanges } from './upload-changes.js';
 import { compareVersions } from './camcops-version.js';
 
@@ -105,7 +105,9 @@ export const uploadOperations: Record<string, Operation> = {
       const batch = await batchFor(ctx.sql, ctx.tables, ctx.device!, ctx.user!.id, ctx.now);
       const result = await uploadTableRows(ctx.sql, table, pkName, rows, batch, uploader(ctx), true);
       if (result.dirty) await markDirty(ctx.sql, ctx.device!.id, [table.name]);
-      else if (batch.preserving && !result.hadLive) await markClean(ctx.sql, ctx.device!.id, [table.name]);
+      else if (batch.preserving && !result.hadLive && !result.changes.alreadyPreserved) await markClean(ctx.sql, ctx.device!.id, [table.name]);
+      // A preserving upload sent again after a lost reply: nothing is stored twice, and end_upload's audit line says so.
+      await addAlreadyPreserved(ctx.sql, ctx.device!.id, table.name, result.changes.alreadyPreserved);
       return `Table ${table.name} upload successful`;
     },
   },
@@ -119,6 +121,7 @@ export const uploadOperations: Record<string, Operation> = {
       const batch = await batchFor(ctx.sql, ctx.tables, ctx.device!, ctx.user!.id, ctx.now);
       const result = await uploadTableRows(ctx.sql, table, pkName, [row], batch, uploader(ctx), false);
       if (result.dirty) await markDirty(ctx.sql, ctx.device!.id, [table.name]);
+      await addAlreadyPreserved(ctx.sql, ctx.device!.id, table.name, result.changes.alreadyPreserved);
       return result.inserted ? 'UPLOAD-INSERT' : 'UPLOAD-UPDATE';
     },
   },
@@ -174,13 +177,14 @@ export const uploadOperations: Record<string, Operation> = {
       const device = ctx.device!;
       enforcePolicies(await stagedPatients(ctx.sql, device.id, batch.preserving), await groupPolicies(ctx.sql, ctx.groupId!));
       const dirty = await dirtyTables(ctx.sql, device.id);
+      const resent = await alreadyPreservedCounts(ctx.sql, device.id);
       const changes: TableChanges[] = [];
       for (const table of ctx.tables.ordered()) {
-        if (dirty.has(table.name)) changes.push(await commitTable(ctx.sql, table, batch, uploader(ctx)));
+        if (dirty.has(table.name)) changes.push({ ...(await commitTable(ctx.sql, table, batch, uploader(ctx))), alreadyPreserved: resent.get(table.name) ?? 0 });
       }
       await clearBatch(ctx.sql, device.id);
-      // Tables were dirty because they might need work (e.g. all of them when preserving); audit those that changed.
-      await ctx.auditUpload(changes.filter((c) => c.added || c.modified || c.deleted || c.preserved), 'stepwise');
+      // Tables were dirty because they might need work (e.g. all of them when preserving); audit those that changed or were resent.
+      await ctx.auditUpload(changes.filter((c) => c.added || c.modified || c.deleted || c.preserved || c.alreadyPreserved), 'stepwise');
       return undefined;
     },
   },
