@@ -8,6 +8,7 @@
 //   node dist/scripts/generate-clinical-db.js --url sqlite:clinical.sqlite --patients 100
 import { Sequelize, DataTypes } from 'sequelize';
 import { pathToFileURL } from 'node:url';
+import { seededRandom } from './seeded-random.js';
 
 /** One generated patient and what identifies them. */
 export interface SyntheticPatient {
@@ -61,16 +62,7 @@ const FILLER = ('patient reports low mood and poor sleep over the past weeks app
   'physical health stable blood pressure within normal limits advised regular exercise follow up arranged letter sent to general practitioner').split(' ');
 
 /** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 /** An NHS number with a valid modulus-11 check digit. */
 function nhsNumber(next: () => number): string {

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '../../core/db/database.js';
 import { searchText } from '../../core/datasets/dataset-input.js';
+import { seededRandom } from '../seeded-random.js';
 
 const WORDS = (
   'blood cell cells deformability cytometry erythrocyte leukocyte bead calibration donor sample flow channel image ' +
@@ -30,16 +31,7 @@ const WORDS = (
 const LICENSES = ['CC-BY-4.0', 'CC0-1.0', 'CC-BY-SA-4.0', 'ODbL-1.0'];
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same catalogue. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = seededRandom;
 
 /** What was seeded. */
 export interface SeedResult {

@@ -3,16 +3,10 @@
 // tenth of a file; with --json one event per line on stdout and nothing drawn.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { createReporter } from '../../../core/client/upload-progress.js';
+import { capturedStream } from '../../helpers/captured-stream.js';
 
-function capture(isTTY: boolean): Writable & { isTTY: boolean; text(): string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (chunks.push(Buffer.from(chunk)), done()) }) as Writable & { isTTY: boolean; text(): string };
-  stream.isTTY = isTTY;
-  stream.text = () => Buffer.concat(chunks).toString('utf8');
-  return stream;
-}
+const capture = capturedStream;
 
 const MiB = 1024 * 1024;
 

@@ -7,22 +7,16 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { terminalProgress } from '../../../core/inspect/inspect-output.js';
 import { sha256Files } from '../../../core/inspect/hash-files-thread.js';
 import { main } from '../../../core/cli/main.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { ActionRunnerId, OrganizationServiceId, ResourceIntakeId, UserServiceId } from '../../../core/services/service-ids.js';
 import type { Actor } from '../../../core/auth/actor.js';
+import { capturedStream } from '../../helpers/captured-stream.js';
 
-/** A writable that keeps what was written and says whether it is a terminal. */
-function capture(isTTY: boolean): Writable & { isTTY: boolean; text(): string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (chunks.push(Buffer.from(chunk)), done()) }) as Writable & { isTTY: boolean; text(): string };
-  stream.isTTY = isTTY;
-  stream.text = () => Buffer.concat(chunks).toString('utf8');
-  return stream;
-}
+const capture = capturedStream;
 
 describe('terminalProgress', () => {
   it('draws label, bar, counts and rate on one line, and clears it when done', () => {

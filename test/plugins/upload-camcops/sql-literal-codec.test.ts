@@ -6,18 +6,10 @@ import assert from 'node:assert/strict';
 import {
   decodeLiteral, decodeLiteralList, encodeLiteral, encodeLiteralList, escapeNewlines, unescapeNewlines, LiteralError, type LiteralValue,
 } from '../../../plugins/upload-camcops/sql-literal-codec.js';
+import { seededRandom } from '../../../scripts/seeded-random.js';
 
-/** A small seeded generator (mulberry32), so failures reproduce. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator, so failures reproduce. */
+const generator = seededRandom;
 
 const ALPHABET = ["'", "''", ',', '\\', '\n', '\r', '\\n', '\\r', 'NULL', 'X', "64'", ' ', 'a', 'é', '😀', '"', '0', '-', '.', 'e'];
 
