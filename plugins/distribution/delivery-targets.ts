@@ -1,13 +1,13 @@
 // Builds each destination's transport from its declaration in the rules file (reading the
 // secret and certificate files it names).
 import { readFileSync } from 'node:fs';
-import type { Services } from '../../core/api.js';
+import { readAccessTokenFile, type Services } from '../../core/api.js';
 import type { DeliveryTarget } from './delivery-target.js';
 import type { DestinationConfig } from './rules-file.js';
 import { LocalFolderTarget } from './local-folder-target.js';
 import { WebDavTarget, authorizationFromFiles } from './webdav-target.js';
 import { DatasetTarget } from './dataset-target.js';
-import { PlatformInstanceTarget } from './platform-instance-target.js';
+import { PlatformInstanceTarget, type PlatformCredentials } from './platform-instance-target.js';
 
 /** The transport of a destination. @throws Error when a file it names cannot be read. */
 export function createDeliveryTarget(d: DestinationConfig, options: { connections: number; services: () => Services }): DeliveryTarget {
@@ -18,10 +18,19 @@ export function createDeliveryTarget(d: DestinationConfig, options: { connection
     case 'dataset':
       return new DatasetTarget(d.name, d.dataset, options.services);
     case 'platform':
-      return new PlatformInstanceTarget(d.name, { url: d.url, dataset: d.dataset, token: readFileSync(d.tokenFile, 'utf8').trim(), ...pem(d.certFile) });
+      if ('accessToken' in d) return new PlatformInstanceTarget(d.name, { url: d.url, dataset: d.dataset, credentials: accessTokenCredentials(d.accessToken.file, d.accessToken.passwordFile) });
+      return new PlatformInstanceTarget(d.name, { url: d.url, dataset: d.dataset, credentials: async () => ({ token: readFileSync(d.tokenFile, 'utf8').trim(), ...pem(d.certFile) }) });
     case 'webdav': {
       const authorization = authorizationFromFiles(d);
       return new WebDavTarget(d.name, { url: d.url, ...pem(d.certFile), ...(authorization ? { authorization } : {}), verify: d.verify, connections: options.connections });
     }
   }
+}
+
+/** Credentials from a `.dcor-access` file: its API key, and its certificate pinned. Opened when first needed. */
+function accessTokenCredentials(file: string, passwordFile: string): () => Promise<PlatformCredentials> {
+  return async () => {
+    const contents = await readAccessTokenFile(readFileSync(file), readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, ''));
+    return { token: contents.apiKey, certificatePem: contents.certificatePem };
+  };
 }

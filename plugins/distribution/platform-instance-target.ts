@@ -1,6 +1,6 @@
 // Another instance of this platform as a destination: the file is uploaded with tus 1.0 into
-// a draft dataset there, authenticated by an API token read from a file, over HTTPS with the
-// server's certificate pinned. The remote platform hashes what it stores, so the sha256 is
+// a draft dataset there, authenticated by an API token read from a file or a `.dcor-access`
+// token (whose certificate is then pinned), over HTTPS with the server's certificate pinned. The remote platform hashes what it stores, so the sha256 is
 // verified; the dataset (the routed folder, else the destination's) must be a draft.
 import { X509Certificate } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -10,16 +10,20 @@ import type { DeliveryTarget, OutgoingFile, RemoteCopy } from './delivery-target
 import { DeliveryError } from './delivery-target.js';
 import { USER_AGENT } from './webdav-target.js';
 
+/** The API token of the other platform, and its certificate to pin for https. */
+export interface PlatformCredentials {
+  token: string;
+  certificatePem?: string;
+}
+
 /** How to reach the other platform. */
 export interface PlatformInstanceOptions {
   /** Its site URL, ending in `/`. */
   url: string;
-  /** The API token (from a file). */
-  token: string;
   /** Default dataset (name or id) when the route gives no folder. */
   dataset: string;
-  /** PEM of its certificate, pinned for https. */
-  certificatePem?: string;
+  /** Reads the credentials (a token file, or a `.dcor-access` file); called once, when first needed. */
+  credentials: () => Promise<PlatformCredentials>;
 }
 
 const b64 = (value: string): string => Buffer.from(value).toString('base64');
@@ -27,17 +31,26 @@ const b64 = (value: string): string => Buffer.from(value).toString('base64');
 /** Uploads through the other platform's tus endpoint and reads back through its action API. */
 export class PlatformInstanceTarget implements DeliveryTarget {
   readonly kind = 'platform';
-  private readonly agent: Agent;
   private readonly base: URL;
+  private connection: Promise<{ token: string; agent: Agent }> | undefined;
 
   constructor(readonly name: string, private readonly options: PlatformInstanceOptions) {
     this.base = new URL(options.url);
-    const pem = options.certificatePem;
-    const pinned = pem ? new X509Certificate(pem).fingerprint256 : undefined;
-    this.agent = new Agent({
-      connections: 4,
-      connect: pinned ? { ca: pem, checkServerIdentity: (_host: string, cert: PeerCertificate) => (cert.fingerprint256 === pinned ? undefined : new Error(`certificate ${cert.fingerprint256} is not the pinned ${pinned}`)) } : {},
+  }
+
+  /** The token and a connection pool trusting only the pinned certificate, made on first use. */
+  private connect(): Promise<{ token: string; agent: Agent }> {
+    this.connection ??= this.options.credentials().then(({ token, certificatePem: pem }) => {
+      const pinned = pem ? new X509Certificate(pem).fingerprint256 : undefined;
+      const agent = new Agent({
+        connections: 4,
+        connect: pinned ? { ca: pem, checkServerIdentity: (_host: string, cert: PeerCertificate) => (cert.fingerprint256 === pinned ? undefined : new Error(`certificate ${cert.fingerprint256} is not the pinned ${pinned}`)) } : {},
+      });
+      return { token, agent };
     });
+    // A file that could not be read is read again next time (it may be fixed meanwhile).
+    this.connection.catch(() => (this.connection = undefined));
+    return this.connection;
   }
 
   private dataset(folder: string): string {
@@ -46,8 +59,15 @@ export class PlatformInstanceTarget implements DeliveryTarget {
 
   private async call(method: Dispatcher.HttpMethod, path: string, signal: AbortSignal, init: { body?: Readable | string; headers?: Record<string, string> } = {}) {
     const url = new URL(path, this.base);
+    let connection: { token: string; agent: Agent };
     try {
-      return await request(url, { method, dispatcher: this.agent, signal, headers: { 'user-agent': USER_AGENT, authorization: this.options.token, ...init.headers }, ...(init.body ? { body: init.body } : {}) });
+      connection = await this.connect();
+    } catch (error) {
+      // Never the password or the token: only what went wrong with the file.
+      throw new DeliveryError(`destination "${this.name}": its credentials cannot be read: ${(error as Error).message}`, true);
+    }
+    try {
+      return await request(url, { method, dispatcher: connection.agent, signal, headers: { 'user-agent': USER_AGENT, authorization: connection.token, ...init.headers }, ...(init.body ? { body: init.body } : {}) });
     } catch (error) {
       if (signal.aborted) throw error;
       const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
@@ -118,6 +138,8 @@ export class PlatformInstanceTarget implements DeliveryTarget {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    const connection = await this.connection?.catch(() => undefined);
+    this.connection = undefined;
+    await connection?.agent.close();
   }
 }

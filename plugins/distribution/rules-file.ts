@@ -11,7 +11,8 @@ export type DestinationConfig =
   | { kind: 'folder'; name: string; path: string }
   | { kind: 'webdav'; name: string; url: string; certFile: string | undefined; usernameFile: string | undefined; passwordFile: string | undefined; tokenFile: string | undefined; verify: WebDavVerification }
   | { kind: 'dataset'; name: string; dataset: string }
-  | { kind: 'platform'; name: string; url: string; dataset: string; tokenFile: string; certFile: string | undefined };
+  | { kind: 'platform'; name: string; url: string; dataset: string; tokenFile: string; certFile: string | undefined }
+  | { kind: 'platform'; name: string; url: string; dataset: string; accessToken: { file: string; passwordFile: string } };
 
 /** What the rules file declares. */
 export interface RulesConfig {
@@ -68,12 +69,22 @@ export function parseRules(text: string, baseDir: string, source = 'rules file')
         } catch {
           problems.push(`destination "${name}" (platform) needs "url", the other platform's site URL`);
         }
-        if (url && (url.username || url.password)) problems.push(`destination "${name}": put no credentials in the url; use "token_file"`);
-        if (url && url.protocol === 'https:' && !d.cert_file) problems.push(`destination "${name}": an https destination needs "cert_file", the server certificate to pin`);
-        if (typeof d.token_file !== 'string' || !d.token_file) problems.push(`destination "${name}" (platform) needs "token_file", a file holding an API token of the other platform`);
+        if (url && (url.username || url.password)) problems.push(`destination "${name}": put no credentials in the url; use "token_file" or "access_token"`);
+        const hasFile = (key: string): boolean => typeof d[key] === 'string' && d[key] !== '';
         if (typeof d.dataset !== 'string' || !d.dataset) problems.push(`destination "${name}" (platform) needs "dataset", a draft dataset there`);
-        if (url && typeof d.token_file === 'string' && d.token_file && typeof d.dataset === 'string' && d.dataset) {
-          destinations.set(name, { kind: 'platform', name, url: url.toString().replace(/\/?$/, '/'), dataset: d.dataset, tokenFile: path(d.token_file)!, certFile: path(d.cert_file) });
+        if (hasFile('access_token')) {
+          // A .dcor-access file: the API key and the server's certificate (pinned), opened with the password in password_file.
+          if (hasFile('token_file') || hasFile('cert_file')) problems.push(`destination "${name}": give either "access_token" (with "password_file") or "token_file" (and "cert_file"), not both`);
+          if (!hasFile('password_file')) problems.push(`destination "${name}": "access_token" needs "password_file", a file holding the token's password`);
+          else if (url && typeof d.dataset === 'string' && d.dataset && !hasFile('token_file') && !hasFile('cert_file')) {
+            destinations.set(name, { kind: 'platform', name, url: url.toString().replace(/\/?$/, '/'), dataset: d.dataset, accessToken: { file: path(d.access_token)!, passwordFile: path(d.password_file)! } });
+          }
+        } else {
+          if (url && url.protocol === 'https:' && !d.cert_file) problems.push(`destination "${name}": an https destination needs "cert_file", the server certificate to pin`);
+          if (!hasFile('token_file')) problems.push(`destination "${name}" (platform) needs "access_token" (a .dcor-access file, with "password_file") or "token_file" (a file holding an API token of the other platform)`);
+          if (url && hasFile('token_file') && typeof d.dataset === 'string' && d.dataset) {
+            destinations.set(name, { kind: 'platform', name, url: url.toString().replace(/\/?$/, '/'), dataset: d.dataset, tokenFile: path(d.token_file as string)!, certFile: path(d.cert_file) });
+          }
         }
       } else problems.push(`destination "${name}": kind must be folder, webdav, dataset or platform (got ${JSON.stringify(d.kind)})`);
     }

@@ -98,6 +98,20 @@ describe('routing', () => {
     assert.deepEqual(await new Router([], lookup).route({ name: 'a.pdf', mimeType: 'application/pdf', receivedAt: at }), { unroutable: 'no routing rules are configured (rules_file)' });
   });
 
+  it('takes a platform destination\'s credentials from a .dcor-access token with a password file, or a token file, not both', () => {
+    const parsed = parseRules(JSON.stringify({ destinations: { p: { kind: 'platform', url: 'https://peer.example.org', dataset: 'inbox', access_token: 'lab.dcor-access', password_file: 'lab.password' } }, rules: [{ label: 'p', router: 'by-mime', base: 'p', folder: '' }] }), '/etc/dist', 'rules.json');
+    assert.deepEqual(parsed.destinations.get('p'), { kind: 'platform', name: 'p', url: 'https://peer.example.org/', dataset: 'inbox', accessToken: { file: '/etc/dist/lab.dcor-access', passwordFile: '/etc/dist/lab.password' } });
+    assert.throws(
+      () => parseRules(JSON.stringify({ destinations: { both: { kind: 'platform', url: 'http://peer', dataset: 'inbox', access_token: 'a', password_file: 'p', token_file: 't' }, nopass: { kind: 'platform', url: 'http://peer', dataset: 'inbox', access_token: 'a' }, none: { kind: 'platform', url: 'http://peer', dataset: 'inbox' } }, rules: [] }), '/', 'rules.json'),
+      (error: Error) => {
+        assert.match(error.message, /destination "both": give either "access_token" \(with "password_file"\) or "token_file" \(and "cert_file"\), not both/);
+        assert.match(error.message, /destination "nopass": "access_token" needs "password_file"/);
+        assert.match(error.message, /destination "none" \(platform\) needs "access_token" \(a \.dcor-access file, with "password_file"\) or "token_file"/);
+        return true;
+      },
+    );
+  });
+
   it('lists every problem of a rules file at once, and refuses credentials in URLs', () => {
     assert.throws(
       () => parseRules(JSON.stringify({ destinations: { a: { kind: 'webdav', url: 'https://user:pw@example.org/' }, b: { kind: 'smtp' } }, rules: [{ label: 'x y' }, { label: 'ok', pattern: '(' }, { label: 'd', router: 'by-day', base: 'nowhere', folder: '../up' }] }), '/', 'rules.json'),

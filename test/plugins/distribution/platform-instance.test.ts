@@ -1,10 +1,11 @@
 // Another instance of the platform as the destination: files are uploaded with tus into a
-// draft dataset there with an API token from a file, verified by the sha256 it stored, and
-// the token never appears in the trail.
+// draft dataset there with an API token from a file or from a `.dcor-access` token, verified
+// by the sha256 it stored, and neither the token nor the password appears in the trail.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
@@ -13,6 +14,9 @@ import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
 import { startDistributionHost, type DistributionHost } from './distribution-fixture.js';
 import { makePdf } from './test-pdf.js';
+import { writeAccessTokenFile } from '../../../core/auth/access-token-file.js';
+
+const serverCert = readFileSync(fileURLToPath(new URL('../../../../test/fixtures/tls/server.cert', import.meta.url)), 'utf8');
 
 for (const kind of databaseKinds()) {
   describe(`delivery to another platform instance (${kind})`, () => {
@@ -69,6 +73,64 @@ for (const kind of databaseKinds()) {
       assert.match(failed.reason!, /destination "peer": creating the upload of "PEER2_result\.pdf" in dataset "inbox" answered 409: dataset "inbox" already has a resource named "PEER2_result\.pdf"/);
       const trail = JSON.stringify(await d.store.events({})) + JSON.stringify(d.t.logs);
       assert.ok(!trail.includes(f.tokens.editor), 'the token is not in the trail or the logs');
+    });
+  });
+
+  describe(`delivery to another platform instance with a .dcor-access token (${kind})`, () => {
+    let remote: TestHost;
+    let f: ApiFixtures;
+    let server: ServerType;
+    let d: DistributionHost;
+    const password = 'correct horse battery staple';
+
+    before(async () => {
+      remote = await startTestHost('sqlite', { pluginNames: ['depot-fs', 'upload-tus'] });
+      f = await createApiFixtures(remote);
+      assert.equal((await remote.call('package_create', { name: 'inbox', owner_org: 'lab', state: 'draft' }, { token: f.tokens.editor })).status, 200);
+      server = serve({ fetch: remote.app.fetch, hostname: '127.0.0.1', port: 0 });
+      await new Promise((resolve) => server.once('listening', resolve));
+      const port = (server.address() as AddressInfo).port;
+      const token = await writeAccessTokenFile({ apiKey: f.tokens.editor, certificatePem: serverCert, password, encryption: 'aes-256' });
+      d = await startDistributionHost(kind, {
+        rules: ({ dir }) => {
+          mkdirSync(join(dir, 'secrets'), { recursive: true });
+          writeFileSync(join(dir, 'secrets', 'lab.dcor-access'), token);
+          writeFileSync(join(dir, 'secrets', 'lab.password'), `${password}\n`);
+          writeFileSync(join(dir, 'secrets', 'wrong.password'), 'not the password\n');
+          return {
+            destinations: {
+              peer: { kind: 'platform', url: `http://127.0.0.1:${port}/`, dataset: 'inbox', access_token: 'secrets/lab.dcor-access', password_file: 'secrets/lab.password' },
+              locked: { kind: 'platform', url: `http://127.0.0.1:${port}/`, dataset: 'inbox', access_token: 'secrets/lab.dcor-access', password_file: 'secrets/wrong.password' },
+            },
+            rules: [{ label: 'locked', router: 'by-mime', pattern: '^LOCKED', base: 'locked', folder: '' }, { label: 'peer', router: 'by-mime', base: 'peer', folder: '' }],
+          };
+        },
+        settings: { max_attempts: 1 },
+      });
+      await d.t.host.startPlugins();
+      await d.startWorker();
+    });
+    after(async () => {
+      await d?.close();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await remote?.close();
+    });
+
+    it('opens the token file and uploads with its API key, verified by the sha256 stored there', async () => {
+      const bytes = makePdf(['TOKEN1 result']);
+      writeFileSync(join(d.drop, 'TOKEN1_result.pdf'), bytes);
+      await d.waitForState('TOKEN1_result.pdf', 'archived');
+      const shown = (await remote.call('package_show', { id: 'inbox' }, { token: f.tokens.editor, method: 'GET' })).body.result as { resources: Array<{ name: string; sha256: string }> };
+      assert.equal(shown.resources.find((r) => r.name === 'TOKEN1_result.pdf')?.sha256, createHash('sha256').update(bytes).digest('hex'));
+    });
+
+    it('fails a delivery whose token password is wrong, saying so without the password or the key', async () => {
+      writeFileSync(join(d.drop, 'LOCKED1_result.pdf'), makePdf(['LOCKED1 result']));
+      const failed = await d.waitForState('LOCKED1_result.pdf', 'failed');
+      assert.match(failed.reason!, /destination "locked": its credentials cannot be read: wrong password for the access token file/);
+      const trail = JSON.stringify(await d.store.events({})) + JSON.stringify(d.t.logs);
+      assert.ok(!trail.includes('not the password') && !trail.includes(password), 'no password in the trail or the logs');
+      assert.ok(!trail.includes(f.tokens.editor), 'no API key in the trail or the logs');
     });
   });
 }
