@@ -1,7 +1,8 @@
 // distribution: result files from a drop folder, the CLI or uploads are checked, routed to
 // their recipients' folders (local, WebDAV, a dataset here), archived, and acknowledged when
 // recipients fetch them; the whole trail is searchable. After getresults-distribute.
-import { Actions, Commands, definePlugin, Distribution, EventObserver, InspectChecks, JobHandlers, Lifecycle, Migrations, type PluginDefinition } from '../../core/api.js';
+import { Actions, Commands, definePlugin, Distribution, EventObserver, InspectChecks, JobHandlers, Lifecycle, Migrations, Routes, type PluginDefinition } from '../../core/api.js';
+import { archiveRoute } from './archive-route.js';
 import { distributionConfigSchema, readDistributionSettings } from './distribution-settings.js';
 import { createDistributionTables } from './distribution-tables-migration.js';
 import { DistributionRuntime, type RuntimeOptions } from './distribution-runtime.js';
@@ -33,6 +34,7 @@ export function createDistributionPlugin(options: RuntimeOptions = {}): PluginDe
       for (const action of distributionActions(store)) ctx.contribute(Actions, action);
       for (const command of distributionCommands(() => runtime)) ctx.contribute(Commands, command);
       ctx.contribute(InspectChecks, unacknowledgedCheck(store, settings.unacknowledgedDays));
+      ctx.contribute(Routes, archiveRoute(store, settings.archiveDir, () => ctx.services));
       ctx.contribute(Lifecycle, { onStart: () => runtime.start(), onStop: () => runtime.stop() });
     },
   });

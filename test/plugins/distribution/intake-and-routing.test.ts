@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { QueryTypes } from 'sequelize';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
@@ -67,6 +68,20 @@ for (const kind of databaseKinds()) {
       assert.match(sent[0]!.detail!, /verified size \d+ and sha256/);
       const checked = await d.store.events({ fileIds: [done.id], kind: 'checked' });
       assert.match(checked[0]!.detail!, /pdf-identifier: identifier "BHS0001" found on page 2/);
+    });
+
+    it('serves an archived file again to a sysadmin only, audited, and nothing outside the archive', async () => {
+      const done = await d.waitForState('BHS0001_at_start.pdf', 'archived');
+      const url = `/distribution/archive/${done.id}`;
+      const fetched = await d.t.app.request(url, { headers: { authorization: f.tokens.sysadmin } });
+      assert.equal(fetched.status, 200);
+      assert.equal(sha(Buffer.from(await fetched.arrayBuffer())), done.sha256);
+      assert.match(fetched.headers.get('content-disposition') ?? '', /filename="BHS0001_at_start\.pdf"/);
+      assert.equal((await d.t.app.request(url, { headers: { authorization: f.tokens.editor } })).status, 403, 'an editor may not');
+      assert.equal((await d.t.app.request(url)).status, 403, 'nor may anybody anonymous');
+      assert.equal((await d.t.app.request('/distribution/archive/not-a-file-id', { headers: { authorization: f.tokens.sysadmin } })).status, 404);
+      const audited = await d.t.host.db!.sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM audit_events WHERE action = 'distribution.archive.fetch' AND object_id = :id`, { replacements: { id: done.id }, type: QueryTypes.SELECT });
+      assert.equal(Number(audited[0]!.n), 1);
     });
 
     it('takes a dropped file only once it is complete and stable; ignores partial names', async () => {
