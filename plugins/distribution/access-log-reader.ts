@@ -1,9 +1,12 @@
 // Reads web servers' access logs from the last saved position and acknowledges sent files
 // that recipients fetched. Survives restarts (the position is in the database, saved in the
 // same transaction as the acknowledgements) and rotation: a new inode, or a file shorter than
-// the position, is read from its start, after the rest of the rotated file.
+// the position, is read from its start, after the rest of the rotated file (also when
+// logrotate has already compressed it to `.gz`).
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 import { basename, dirname, join } from 'node:path';
 import { posix } from 'node:path';
 import type { Logger } from '../../core/api.js';
@@ -33,6 +36,27 @@ interface Segment {
   inode: string;
   /** The rotated file: read it to its end, a last line without newline included. */
   final: boolean;
+  /** The rotated file was compressed (`access.log.1.gz`): `from` counts uncompressed bytes. */
+  gzip?: boolean;
+}
+
+/** The first `n` uncompressed bytes of a gzip file (fewer when it is shorter or damaged). */
+async function gunzippedHead(path: string, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const stream = createReadStream(path).pipe(createGunzip());
+  try {
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= n) break;
+    }
+  } catch {
+    // damaged or not gzip: whatever was read
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, n);
 }
 
 /** Reads access logs. */
@@ -63,22 +87,31 @@ export class AccessLogReader {
    * `access.log-20261123`, ...): the one with the saved inode, or (after copytruncate) the
    * one whose first bytes are those recorded, at least as long as the position.
    */
-  private async earlierFile(path: string, saved: Cursor): Promise<{ path: string; inode: string } | undefined> {
+  private async earlierFile(path: string, saved: Cursor): Promise<{ path: string; inode: string; gzip: boolean } | undefined> {
     const dir = dirname(path);
     const base = basename(path);
     const candidates: Array<{ path: string; inode: string; size: number }> = [];
+    const compressed: Array<{ path: string; inode: string }> = [];
     for (const name of await readdir(dir).catch(() => [] as string[])) {
-      if (name === base || !name.startsWith(base) || name.endsWith('.gz')) continue;
+      if (name === base || !name.startsWith(base)) continue;
       const info = await stat(join(dir, name)).catch(() => undefined);
-      if (info?.isFile()) candidates.push({ path: join(dir, name), inode: String(info.ino), size: info.size });
+      if (!info?.isFile()) continue;
+      if (name.endsWith('.gz')) compressed.push({ path: join(dir, name), inode: String(info.ino) });
+      else candidates.push({ path: join(dir, name), inode: String(info.ino), size: info.size });
     }
     for (const c of candidates) {
       if (c.size < saved.position) continue;
       const sameHead = !saved.head || (await this.head(c.path, saved.position)) === saved.head;
-      if (c.inode === saved.inode && sameHead) return c;
+      if (c.inode === saved.inode && sameHead) return { ...c, gzip: false };
     }
     if (!saved.head) return undefined;
-    for (const c of candidates) if (c.size >= saved.position && (await this.head(c.path, saved.position)) === saved.head) return c;
+    for (const c of candidates) if (c.size >= saved.position && (await this.head(c.path, saved.position)) === saved.head) return { ...c, gzip: false };
+    // Compressed since (a new inode): recognised by its uncompressed first bytes.
+    const [n] = saved.head.split(':');
+    for (const c of compressed) {
+      const head = await gunzippedHead(c.path, Number(n));
+      if (head.length === Number(n) && `${n}:${createHash('sha256').update(head).digest('hex')}` === saved.head) return { ...c, gzip: true };
+    }
     return undefined;
   }
 
@@ -98,7 +131,7 @@ export class AccessLogReader {
     if (saved && moved) {
       // Rotated (new inode) or truncated in place: first the rest of the earlier file, if it is still there.
       const earlier = await this.earlierFile(path, saved);
-      if (earlier) segments.push({ path: earlier.path, from: saved.position, inode: earlier.inode, final: true });
+      if (earlier) segments.push({ path: earlier.path, from: saved.position, inode: earlier.inode, final: true, gzip: earlier.gzip });
       else this.logger.warn('the access log was rotated or truncated and the earlier file was not found; its unread rest is lost', { log: path });
       const how = saved.inode !== inode ? 'rotated' : 'truncated';
       report.rotated = `${how}${earlier ? ` to ${basename(earlier.path)}; read its rest from byte ${saved.position}` : '; the earlier file was not found'}; read the new file from its start`;
@@ -109,6 +142,7 @@ export class AccessLogReader {
   }
 
   private async readSegment(key: string, segment: Segment, current: { path: string; inode: string }, report: LogReadReport): Promise<void> {
+    if (segment.gzip) return this.readGzipSegment(key, segment, current, report);
     const handle = await open(segment.path, 'r');
     try {
       let position = segment.from;
@@ -132,6 +166,37 @@ export class AccessLogReader {
     } finally {
       await handle.close();
     }
+  }
+
+  /**
+   * The rest of a rotated log that is already compressed, uncompressed as it is read, from the
+   * saved (uncompressed) position to its end; then the position belongs to the current file.
+   */
+  private async readGzipSegment(key: string, segment: Segment, current: { path: string; inode: string }, report: LogReadReport): Promise<void> {
+    const saved = await this.store.cursor(key);
+    let skip = segment.from;
+    let position = segment.from;
+    let carry = Buffer.alloc(0);
+    const stream = createReadStream(segment.path).pipe(createGunzip());
+    for await (const chunk of stream) {
+      let data = chunk as Buffer;
+      if (skip > 0) {
+        const dropped = Math.min(skip, data.length);
+        skip -= dropped;
+        data = data.subarray(dropped);
+      }
+      carry = Buffer.concat([carry, data]);
+      if (carry.length < CHUNK) continue;
+      const end = carry.lastIndexOf(0x0a) + 1;
+      if (end === 0) continue;
+      const lines = carry.subarray(0, end).toString('utf8').split('\n').filter((l) => l.trim() !== '');
+      carry = carry.subarray(end);
+      position += end;
+      // An uncompressed position in the compressed file, recognised again by its first bytes after a crash.
+      await this.consume(key, lines, { inode: segment.inode, position, ...(saved?.head ? { head: saved.head } : {}) }, report);
+    }
+    const lines = carry.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+    await this.consume(key, lines, { inode: current.inode, position: 0 }, report);
   }
 
   /** Matches lines to sent files and records acknowledgements and the position together. */

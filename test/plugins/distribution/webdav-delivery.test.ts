@@ -4,7 +4,8 @@
 // sending and archiving, and log rotation. On SQLite and PostgreSQL.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -200,6 +201,18 @@ for (const kind of databaseKinds()) {
       assert.match(truncated.stdout, /truncated/);
       const acks = await d.store.events({ kind: 'acknowledged', fileIds: [(await d.file('BHS1101_rot.pdf'))!.id] });
       assert.equal(acks.length, 2, 'each fetch once, none twice');
+      // Rotated and already compressed before the reader came back (logrotate without delaycompress).
+      renameSync(nginx.accessLog, `${nginx.accessLog}.2`);
+      await fetchFile('BHS1102_rot.pdf');
+      await nginx.reopenLogs();
+      writeFileSync(`${nginx.accessLog}.2.gz`, gzipSync(readFileSync(`${nginx.accessLog}.2`)));
+      rmSync(`${nginx.accessLog}.2`);
+      await fetchFile('BHS1103_rot.pdf');
+      const compressed = await cli('read-log');
+      assert.match(compressed.stdout, /rotated to access\.log\.2\.gz/);
+      const ackCount = async (name: string) => (await d.store.events({ kind: 'acknowledged', fileIds: [(await d.file(name))!.id] })).length;
+      assert.equal(await ackCount('BHS1102_rot.pdf'), 2, 'the fetch in the compressed rest counts, once');
+      assert.equal(await ackCount('BHS1103_rot.pdf'), 5, 'and the one in the new file');
     });
   });
 }
