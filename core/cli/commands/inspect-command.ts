@@ -27,11 +27,13 @@ export function inspectCommands(): CommandDefinition[] {
         json: { type: 'boolean', description: 'print the report as one JSON document (see docs/inspect.md)' },
         only: { type: 'string', value: 'AREAS', description: 'comma-separated areas, e.g. config,depot' },
         deep: { type: 'boolean', description: 'also run slow checks (re-hash every stored file)' },
+        'retry-dead': { type: 'boolean', description: 'with --repair: also queue dead jobs again' },
       },
       async run(args, ctx) {
         const report = await inspect(ctx, {
           repair: args.options.repair === true ? (args.options.yes === true ? 'yes' : 'ask') : 'none',
           deep: args.options.deep === true,
+          retryDead: args.options['retry-dead'] === true,
           only: stringOption(args, 'only')?.split(',').map((a) => a.trim()).filter(Boolean),
           json: args.options.json === true,
         });
@@ -46,6 +48,7 @@ export function inspectCommands(): CommandDefinition[] {
 interface InspectOptions {
   repair: RepairMode;
   deep: boolean;
+  retryDead: boolean;
   only: string[] | undefined;
   json: boolean;
 }
@@ -95,7 +98,7 @@ async function inspect(ctx: CommandContext, options: InspectOptions): Promise<In
           onCheckStart: (check) => progress?.start(`${check.area}: ${check.name}`),
           onCheckDone: () => progress?.done(),
           onRepaired,
-          context: { services: host.services, config: host.config, deep: options.deep, ...(progress ? { progress: progress.update } : {}) },
+          context: { services: host.services, config: host.config, deep: options.deep, retryDead: options.retryDead, ...(progress ? { progress: progress.update } : {}) },
         })),
       );
     }

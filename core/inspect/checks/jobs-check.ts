@@ -1,5 +1,5 @@
 // Inspect: the job queue. Running jobs whose lease lapsed (their worker died; repair: put them
-// back), dead jobs (their error, and how to retry), and runnable jobs nobody claims (no worker
+// back), dead jobs (their error; repair with --retry-dead: queue them again), and runnable jobs nobody claims (no worker
 // runs, or no enabled plugin handles their type).
 import type { InspectCheck, InspectFinding } from '../../plugins/hooks/inspect-checks.js';
 import { HookRegistriesId, JobQueueId } from '../../services/service-ids.js';
@@ -40,8 +40,19 @@ export const jobsCheck: InspectCheck = {
         severity: 'warning',
         title: `${dead.length}${dead.length === 1000 ? '+' : ''} job(s) are dead after their last attempt`,
         why: 'the work they stand for (file checks, deliveries) did not happen',
-        fix: 'read the error and stack with platform jobs show ID, fix the cause, then platform jobs retry ID (or platform jobs purge --state dead once they no longer matter)',
+        fix: 'read the error and stack with platform jobs show ID, fix the cause, then platform jobs retry ID, or all of them with platform inspect --only jobs --repair --retry-dead (or platform jobs purge --state dead once they no longer matter)',
         details: dead.slice(0, 50).map((j) => `${j.id} ${j.type}, ${j.attempts} attempt(s), ${j.finishedAt?.toISOString() ?? '?'}: ${(j.lastError ?? 'no error recorded').replace(/\s+/g, ' ').slice(0, 200)}`),
+        ...(ctx.retryDead
+          ? {
+              repair: {
+                description: `queue ${dead.length} dead job(s) again with fresh attempts`,
+                apply: async () => {
+                  for (const job of dead) await queue.retry(job.id);
+                  return `queued again: ${dead.map((j) => j.id).join(', ')}`;
+                },
+              },
+            }
+          : {}),
       });
     }
     const waiting = await queue.waiting(WAITING_MS);

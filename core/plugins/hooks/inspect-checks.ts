@@ -33,6 +33,8 @@ export interface InspectContext {
   readonly config: PlatformConfig;
   /** True with `--deep` (slow checks such as re-hashing files). */
   readonly deep: boolean;
+  /** True with `--retry-dead`: repairs may queue dead jobs again (off by default: they failed every attempt). */
+  readonly retryDead?: boolean;
   /** Reports progress of a long check (drawn as a bar on a terminal). */
   progress(done: number, total: number | undefined): void;
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { QueryTypes } from 'sequelize';
 import { databaseKinds, createTestDatabase, type TestDatabase } from '../../helpers/test-databases.js';
 import { writeTestConfig } from '../../helpers/test-host.js';
 import { runCli } from '../../helpers/run-cli.js';
@@ -130,6 +131,25 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await queue.counts(), { queued: 0, running: 0, succeeded: 0, dead: 0, cancelled: 0 });
       const clean = await cli('inspect', '--only', 'jobs');
       assert.equal(clean.status, 0, clean.stdout);
+    });
+
+    it('queues dead jobs again with inspect --repair only when --retry-dead says so, audited', async () => {
+      const job = await queue.enqueue('test.record', { n: 3 }, { maxAttempts: 1 });
+      await queue.claim('worker-3', { leaseMs: 60_000, types: ['test.record'] });
+      await queue.fail(job.id, 'worker-3', { message: 'the remote was down' });
+      const deadFinding = (report: InspectReport) => report.checks.flatMap((c) => c.findings).find((f) => /dead after their last attempt/.test(f.title));
+      const plain = JSON.parse((await cli('inspect', '--only', 'jobs', '--repair', '--yes', '--json')).stdout) as InspectReport;
+      assert.equal(deadFinding(plain)?.repair, undefined, 'no repair is offered without --retry-dead');
+      assert.match(deadFinding(plain)?.fix ?? '', /--retry-dead/);
+      assert.equal((await queue.get(job.id)).state, 'dead');
+      const repairsAudited = async () => Number((await host.db!.sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM audit_events WHERE action = 'inspect.repair' AND object_id = 'jobs/job queue'`, { type: QueryTypes.SELECT }))[0]!.n);
+      const auditedBefore = await repairsAudited();
+      const retried = JSON.parse((await cli('inspect', '--only', 'jobs', '--repair', '--yes', '--retry-dead', '--json')).stdout) as InspectReport;
+      assert.equal(deadFinding(retried)?.repair?.status, 'applied');
+      const again = await queue.get(job.id);
+      assert.equal(again.state, 'queued');
+      assert.equal(again.attempts, 0, 'fresh attempts');
+      assert.equal(await repairsAudited(), auditedBefore + 1, 'the repair is audited');
     });
   });
 }
