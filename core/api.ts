@@ -36,5 +36,6 @@ export type { ResourceIntake, IntakeCall } from './datasets/resource-intake.js';
 export type { JobQueue, Job, JobState, EnqueueOptions, JobSpec, JobFilter } from './jobs/job-queue.js';
 export { ThreadError, type ThreadPool, type ThreadTask, type ThreadErrorCode } from './jobs/thread-pool.js';
 export { directoryFindings } from './inspect/checks/directory-findings.js';
+export { contentDisposition } from './http/content-disposition.js';
 // Reading a `.dcor-access` token (an encrypted zip of an API key and a server certificate).
 export { readAccessTokenFile, type AccessTokenContents } from './auth/access-token-file.js';

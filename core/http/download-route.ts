@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import type { Hono } from 'hono';
 import type { AppEnv } from './app-env.js';
+import { contentDisposition } from './content-disposition.js';
 import { AuditLogId, DatasetServiceId, ResourceIntakeId } from '../services/service-ids.js';
 import { NotFoundError } from '../errors.js';
 import type { ActionContext } from '../plugins/hooks/actions.js';
@@ -23,11 +24,6 @@ export function parseRange(header: string | undefined, size: number): { start: n
   const end = match[2] ? Math.min(Number(match[2]), size - 1) : size - 1;
   if (start >= size || end < start) return 'unsatisfiable';
   return { start, end };
-}
-
-function contentDisposition(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 /** Adds the download route. */

@@ -38,6 +38,8 @@ interface Segment {
   final: boolean;
   /** The rotated file was compressed (`access.log.1.gz`): `from` counts uncompressed bytes. */
   gzip?: boolean;
+  /** The fingerprint of the log's first bytes, kept with positions inside a compressed file. */
+  head?: string;
 }
 
 /** The first `n` uncompressed bytes of a gzip file (fewer when it is shorter or damaged). */
@@ -131,7 +133,7 @@ export class AccessLogReader {
     if (saved && moved) {
       // Rotated (new inode) or truncated in place: first the rest of the earlier file, if it is still there.
       const earlier = await this.earlierFile(path, saved);
-      if (earlier) segments.push({ path: earlier.path, from: saved.position, inode: earlier.inode, final: true, gzip: earlier.gzip });
+      if (earlier) segments.push({ path: earlier.path, from: saved.position, inode: earlier.inode, final: true, gzip: earlier.gzip, ...(saved.head ? { head: saved.head } : {}) });
       else this.logger.warn('the access log was rotated or truncated and the earlier file was not found; its unread rest is lost', { log: path });
       const how = saved.inode !== inode ? 'rotated' : 'truncated';
       report.rotated = `${how}${earlier ? ` to ${basename(earlier.path)}; read its rest from byte ${saved.position}` : '; the earlier file was not found'}; read the new file from its start`;
@@ -173,7 +175,6 @@ export class AccessLogReader {
    * saved (uncompressed) position to its end; then the position belongs to the current file.
    */
   private async readGzipSegment(key: string, segment: Segment, current: { path: string; inode: string }, report: LogReadReport): Promise<void> {
-    const saved = await this.store.cursor(key);
     let skip = segment.from;
     let position = segment.from;
     let carry = Buffer.alloc(0);
@@ -193,7 +194,7 @@ export class AccessLogReader {
       carry = carry.subarray(end);
       position += end;
       // An uncompressed position in the compressed file, recognised again by its first bytes after a crash.
-      await this.consume(key, lines, { inode: segment.inode, position, ...(saved?.head ? { head: saved.head } : {}) }, report);
+      await this.consume(key, lines, { inode: segment.inode, position, ...(segment.head ? { head: segment.head } : {}) }, report);
     }
     const lines = carry.toString('utf8').split('\n').filter((l) => l.trim() !== '');
     await this.consume(key, lines, { inode: current.inode, position: 0 }, report);

@@ -16,7 +16,8 @@ export function numberedName(name: string, n: number): string {
   return `${name.slice(0, name.length - ext.length)} (${n})${ext}`;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether something exists at `path`. */
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;

@@ -6,15 +6,10 @@ import { realpath, stat } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { AuditLogId, NotFoundError, PermissionServiceId, type RouteContribution, type Services } from '../../core/api.js';
+import { AuditLogId, NotFoundError, contentDisposition, PermissionServiceId, type RouteContribution, type Services } from '../../core/api.js';
 import type { DistributionStore } from './distribution-store.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function contentDisposition(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
 
 /** The route serving archived files. */
 export function archiveRoute(store: () => DistributionStore, archiveDir: string, services: () => Services): RouteContribution {

@@ -3,7 +3,7 @@
 // again after a crash: a file found complete at its destination is not sent twice.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { Logger } from '../../core/api.js';
@@ -14,7 +14,7 @@ import type { DeliveryTarget, RemoteCopy } from './delivery-target.js';
 import { DeliveryError } from './delivery-target.js';
 import { hashFile } from './file-hash.js';
 import { forEachLimited } from './for-each-limited.js';
-import { dayFolder, moveIntoFolder, numberedName } from './archive-folder.js';
+import { dayFolder, exists, moveIntoFolder, numberedName } from './archive-folder.js';
 
 /** Opens the bytes of a file to send; replaceable so tests can change a file mid-send. */
 export type SourceOpener = (path: string, size: number) => Readable;
@@ -195,13 +195,4 @@ export class FileDeliverer {
 
 function matches(copy: RemoteCopy, file: DistributedFile): boolean {
   return copy.size === file.size && (copy.sha256 === undefined || copy.sha256 === file.sha256);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

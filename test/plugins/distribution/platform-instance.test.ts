@@ -18,23 +18,36 @@ import { writeAccessTokenFile } from '../../../core/auth/access-token-file.js';
 
 const serverCert = readFileSync(fileURLToPath(new URL('../../../../test/fixtures/tls/server.cert', import.meta.url)), 'utf8');
 
+/** The other platform: a real host with tus and depot-fs served over HTTP, and draft datasets `names`. */
+async function startRemotePlatform(names: string[]): Promise<{ remote: TestHost; f: ApiFixtures; server: ServerType; port: number; close(): Promise<void> }> {
+  const remote = await startTestHost('sqlite', { pluginNames: ['depot-fs', 'upload-tus'] });
+  const f = await createApiFixtures(remote);
+  for (const name of names) {
+    const created = await remote.call('package_create', { name, owner_org: 'lab', state: 'draft' }, { token: f.tokens.editor });
+    assert.equal(created.status, 200, JSON.stringify(created.body.error));
+  }
+  const server = serve({ fetch: remote.app.fetch, hostname: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    remote, f, server, port: (server.address() as AddressInfo).port,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await remote.close();
+    },
+  };
+}
+
 for (const kind of databaseKinds()) {
   describe(`delivery to another platform instance (${kind})`, () => {
+    let peer: Awaited<ReturnType<typeof startRemotePlatform>>;
     let remote: TestHost;
     let f: ApiFixtures;
-    let server: ServerType;
     let d: DistributionHost;
 
     before(async () => {
-      remote = await startTestHost('sqlite', { pluginNames: ['depot-fs', 'upload-tus'] });
-      f = await createApiFixtures(remote);
-      for (const name of ['inbox', 'other-inbox']) {
-        const created = await remote.call('package_create', { name, owner_org: 'lab', state: 'draft' }, { token: f.tokens.editor });
-        assert.equal(created.status, 200, JSON.stringify(created.body.error));
-      }
-      server = serve({ fetch: remote.app.fetch, hostname: '127.0.0.1', port: 0 });
-      await new Promise((resolve) => server.once('listening', resolve));
-      const port = (server.address() as AddressInfo).port;
+      peer = await startRemotePlatform(['inbox', 'other-inbox']);
+      ({ remote, f } = peer);
+      const { port } = peer;
       d = await startDistributionHost(kind, {
         rules: ({ dir }) => {
           mkdirSync(join(dir, 'secrets'), { recursive: true });
@@ -48,8 +61,7 @@ for (const kind of databaseKinds()) {
     });
     after(async () => {
       await d?.close();
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-      await remote?.close();
+      await peer?.close();
     });
 
     it('uploads into the dataset there, verified by the sha256 it stored', async () => {
@@ -77,19 +89,16 @@ for (const kind of databaseKinds()) {
   });
 
   describe(`delivery to another platform instance with a .dcor-access token (${kind})`, () => {
+    let peer: Awaited<ReturnType<typeof startRemotePlatform>>;
     let remote: TestHost;
     let f: ApiFixtures;
-    let server: ServerType;
     let d: DistributionHost;
     const password = 'correct horse battery staple';
 
     before(async () => {
-      remote = await startTestHost('sqlite', { pluginNames: ['depot-fs', 'upload-tus'] });
-      f = await createApiFixtures(remote);
-      assert.equal((await remote.call('package_create', { name: 'inbox', owner_org: 'lab', state: 'draft' }, { token: f.tokens.editor })).status, 200);
-      server = serve({ fetch: remote.app.fetch, hostname: '127.0.0.1', port: 0 });
-      await new Promise((resolve) => server.once('listening', resolve));
-      const port = (server.address() as AddressInfo).port;
+      peer = await startRemotePlatform(['inbox']);
+      ({ remote, f } = peer);
+      const { port } = peer;
       const token = await writeAccessTokenFile({ apiKey: f.tokens.editor, certificatePem: serverCert, password, encryption: 'aes-256' });
       d = await startDistributionHost(kind, {
         rules: ({ dir }) => {
@@ -112,8 +121,7 @@ for (const kind of databaseKinds()) {
     });
     after(async () => {
       await d?.close();
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-      await remote?.close();
+      await peer?.close();
     });
 
     it('opens the token file and uploads with its API key, verified by the sha256 stored there', async () => {

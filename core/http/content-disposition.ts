@@ -1,0 +1,8 @@
+// The Content-Disposition of a download: an ASCII filename for old clients and the exact
+// UTF-8 name (RFC 6266 / 5987) for the rest.
+
+/** `attachment; filename="..."; filename*=UTF-8''...` for `name`. */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
