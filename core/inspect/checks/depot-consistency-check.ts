@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { QueryTypes } from 'sequelize';
 import type { InspectCheck, InspectFinding } from '../../plugins/hooks/inspect-checks.js';
-import type { Depot } from '../../plugins/hooks/depot.js';
+import type { Depot, DepotEntry } from '../../plugins/hooks/depot.js';
 import { AuditLogId, DatabaseId, HookRegistriesId, PlatformConfigId, ReadCacheId, ThreadPoolId } from '../../services/service-ids.js';
 import type { ThreadPool } from '../../jobs/thread-pool.js';
 import type { FileHash } from '../hash-files-thread.js';
@@ -76,12 +76,12 @@ export const depotConsistencyCheck: InspectCheck = {
     // One walk of each depot gives every stored object's size: far cheaper than a stat per
     // resource. A resource whose file the walk did not see is asked for once more (it may be
     // a link the walk skips, or have arrived since).
-    const listings = new Map<string, Map<string, { size: number; path?: string }>>();
+    const listings = new Map<string, Map<string, DepotEntry>>();
     let listed = 0;
     for (const { value: depot } of registries.depots.contributions()) {
-      const sizes = new Map<string, { size: number; path?: string }>();
+      const sizes = new Map<string, DepotEntry>();
       for await (const entry of depot.list()) {
-        sizes.set(entry.location, entry.path === undefined ? { size: entry.size } : { size: entry.size, path: entry.path });
+        sizes.set(entry.location, entry);
         if (++listed % 1000 === 0) ctx.progress(listed, undefined);
       }
       listings.set(depot.name, sizes);
@@ -102,7 +102,7 @@ export const depotConsistencyCheck: InspectCheck = {
       const size = seen?.size ?? (await depot.stat(row.location))?.size;
       if (size === undefined) missing.push(row);
       else if (row.size !== null && size !== Number(row.size)) wrongSize.push(`${row.id} (${row.name}): recorded ${row.size} bytes, stored ${size}`);
-      else if (ctx.deep && row.sha256) toHash.push({ row, depot, size, ...(seen?.path === undefined ? {} : { path: seen.path }) });
+      else if (ctx.deep && row.sha256) toHash.push({ row, depot, size, path: seen?.path });
       if (!ctx.deep && ++done % 1000 === 0) ctx.progress(done, rows.length);
     }
     if (ctx.deep) {
