@@ -4,7 +4,6 @@ import { DatasetServiceId, OrganizationServiceId, DatabaseId, PermissionServiceI
 import { requireAllowed } from './require-allowed.js';
 import { DatasetSearch, parseSearchQuery, type SearchQuery } from '../datasets/dataset-search.js';
 import { datasetDict, type OrganizationSummary } from '../datasets/dataset-view.js';
-import { toDatasetRecord, toResourceRecord } from '../datasets/dataset-service.js';
 import type { DatasetRecord, ResourceRecord } from '../datasets/dataset-types.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 
@@ -53,8 +52,8 @@ export function packageActions(): ActionDefinition[] {
           return cached;
         }
         const generation = cache.current();
-        const { dataset, resources } = await ctx.services.get(DatasetServiceId).show(input.id as string, ctx);
-        const dict = await dictOf(ctx, dataset, resources);
+        const { dataset, resources, organization } = await ctx.services.get(DatasetServiceId).show(input.id as string, ctx);
+        const dict = datasetDict(dataset, resources, organization);
         if (!dataset.private && dataset.state === 'active') {
           cache.set(`show:${dataset.name}`, dict, generation);
           cache.set(`show:${dataset.id}`, dict, generation);
@@ -136,23 +135,11 @@ function withoutName(rest: Record<string, unknown>, input: Record<string, unknow
 
 /** Runs a search and builds the CKAN answer (count, sort, results with resources and organisations). */
 async function searchDatasets(query: SearchQuery, ctx: ActionContext): Promise<Record<string, unknown>> {
-  const db = ctx.services.get(DatabaseId);
-  const { count, rows } = await new DatasetSearch(db, ctx.services.get(OrganizationServiceId)).search(query, ctx.actor, ctx.transaction);
-  const datasets = rows.map(toDatasetRecord);
-  const ids = datasets.map((d) => d.id);
-  const resourceRows = ids.length ? await db.models.Resource.findAll({ where: { datasetId: ids }, order: [['position', 'ASC']] }) : [];
-  const byDataset = new Map<string, ResourceRecord[]>();
-  for (const row of resourceRows) {
-    const resource = toResourceRecord(row.get({ plain: true }));
-    if (resource.state === 'deleted') continue;
-    byDataset.set(resource.datasetId, [...(byDataset.get(resource.datasetId) ?? []), resource]);
-  }
-  const orgIds = [...new Set(datasets.map((d) => d.ownerOrgId))];
-  const orgRows = orgIds.length ? await db.models.Organization.findAll({ where: { id: orgIds } }) : [];
-  const orgs = new Map(orgRows.map((r) => r.get({ plain: true })).map((o) => [o.id, { id: o.id, name: o.name, title: o.title }]));
+  const search = new DatasetSearch(ctx.services.get(DatabaseId), ctx.services.get(OrganizationServiceId), ctx.services.get(ReadCacheId));
+  const { count, datasets } = await search.search(query, ctx.actor, ctx.transaction);
   return {
     count,
     sort: query.sort,
-    results: datasets.map((d) => datasetDict(d, byDataset.get(d.id) ?? [], orgs.get(d.ownerOrgId))),
+    results: datasets.map(({ dataset, resources, organization }) => datasetDict(dataset, resources, organization)),
   };
 }

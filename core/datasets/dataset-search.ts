@@ -3,7 +3,8 @@
 // PostgreSQL uses a GIN-indexed tsvector; SQLite matches words with LIKE.
 import { QueryTypes, type Transaction } from 'sequelize';
 import type { Database } from '../db/database.js';
-import type { DatasetRow } from '../db/core-models.js';
+import type { ReadCache } from './read-cache.js';
+import { datasetReadSql, toDatasetRead, type DatasetRead, type DatasetReadRow } from './dataset-read.js';
 import type { Actor } from '../auth/actor.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import { ValidationError, type FieldErrors } from '../errors.js';
@@ -122,10 +123,12 @@ export class DatasetSearch {
   constructor(
     private readonly db: Database,
     private readonly organizations: OrganizationService,
+    /** Where counts are kept between searches; without it every search counts. */
+    private readonly cache?: ReadCache,
   ) {}
 
-  /** Matching dataset rows of one page, and the total count. */
-  async search(query: SearchQuery, actor: Actor, transaction?: Transaction): Promise<{ count: number; rows: DatasetRow[] }> {
+  /** The datasets of one page (with organisations and resources), and the total count. */
+  async search(query: SearchQuery, actor: Actor, transaction?: Transaction): Promise<{ count: number; datasets: DatasetRead[] }> {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
     const words = searchWords(query.q).slice(0, 16);
@@ -179,17 +182,23 @@ export class DatasetSearch {
     const states = state ? [state] : query.includeDrafts ? ['active', 'draft'] : ['active'];
     where.push(await this.visibility(actor, states, params));
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const [countRow] = await this.db.sequelize.query<{ count: string | number }>(`SELECT COUNT(*) AS count FROM datasets d ${clause}`, { replacements: params, type: QueryTypes.SELECT, transaction });
-    const count = Number(countRow?.count ?? 0);
-    if (query.rows === 0 || query.start >= count) return { count, rows: [] };
-    const columns = 'd.id, d.name, d.title, d.notes, d.type, d.owner_org_id, d.private, d.state, d.license_id, d.tags, d.extras, d.search_text, d.creator_user_id, d.created_at, d.modified_at';
-    const rows = await this.db.sequelize.query(`SELECT ${columns} FROM datasets d ${clause} ORDER BY ${parseSort(query.sort)} LIMIT ${query.rows} OFFSET ${query.start}`, {
-      model: this.db.models.Dataset,
-      mapToModel: true,
-      replacements: params,
-      transaction,
-    });
-    return { count, rows: rows.map((row) => row.get({ plain: true })) };
+    // The exact count is the costly part of a search (PostgreSQL counts 30,000 matches of a
+    // common word in ~40 ms; the page itself takes 0.1 ms), so outside a transaction it is
+    // kept in the read cache under its SQL and parameters: callers who see the same
+    // datasets share it, and every write to datasets empties it (in every process on
+    // PostgreSQL), as for the cached anonymous results.
+    const countSql = `SELECT COUNT(*) AS count FROM datasets d ${clause}`;
+    const countQuery = async (): Promise<number> => {
+      const [row] = await this.db.sequelize.query<{ count: string | number }>(countSql, { replacements: params, type: QueryTypes.SELECT, transaction });
+      return Number(row?.count ?? 0);
+    };
+    const count = this.cache && !transaction ? await this.cache.load(`count:${countSql}\u0000${JSON.stringify(params)}`, countQuery) : await countQuery();
+    if (query.rows === 0 || query.start >= count) return { count, datasets: [] };
+    // One round trip for the page, its organisations and resources.
+    const sort = parseSort(query.sort);
+    const inner = `SELECT d.* FROM datasets d ${clause} ORDER BY ${sort} LIMIT ${query.rows} OFFSET ${query.start}`;
+    const rows = await this.db.sequelize.query<DatasetReadRow>(datasetReadSql(this.db.dialect, inner, sort.replaceAll('d.', 'p.')), { replacements: params, type: QueryTypes.SELECT, transaction });
+    return { count, datasets: rows.map(toDatasetRead) };
   }
 
   /**

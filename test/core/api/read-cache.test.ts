@@ -1,5 +1,6 @@
 // The read cache never serves a stale answer to the process that wrote, and on PostgreSQL
-// another process's write empties it through NOTIFY. Private datasets are never cached.
+// another process's write empties it through NOTIFY. Private datasets are never cached;
+// search counts are kept per visibility (what the caller may see).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { databaseKinds } from '../../helpers/test-databases.js';
@@ -40,6 +41,22 @@ for (const kind of databaseKinds()) {
       assert.equal((await t.call('package_show', { id: 'private-one' }, { method: 'GET' })).status, 404);
     });
 
+    it('keeps logged-in search counts per visibility, and a write updates them at once', async () => {
+      const count = async (token: string): Promise<number> => ((await t.call('package_search', { q: 'countme' }, { method: 'GET', token })).body.result as { count: number }).count;
+      await t.call('package_create', { name: 'countme-public', owner_org: 'lab' }, { token: f.tokens.editor });
+      await t.call('package_create', { name: 'countme-private', owner_org: 'lab', private: true }, { token: f.tokens.editor });
+      for (let i = 0; i < 2; i++) {
+        assert.equal(await count(f.tokens.member), 2, 'a member of lab sees both');
+        assert.equal(await count(f.tokens.other), 1, 'an outsider sees the public one only');
+      }
+      await t.call('package_create', { name: 'countme-private-2', owner_org: 'lab', private: true }, { token: f.tokens.editor });
+      assert.equal(await count(f.tokens.member), 3);
+      assert.equal(await count(f.tokens.other), 1);
+      await t.call('package_delete', { id: 'countme-public' }, { token: f.tokens.editor });
+      assert.equal(await count(f.tokens.member), 2);
+      assert.equal(await count(f.tokens.other), 0);
+    });
+
     it('empties on another process\'s write (PostgreSQL NOTIFY)', { skip: kind !== 'postgres' && 'notifications need PostgreSQL' }, async () => {
       await t.host.services.get(ReadCacheId).listen();
       await t.call('package_create', { name: 'shared', owner_org: 'lab', title: 'Before' }, { token: f.tokens.editor });
@@ -57,6 +74,25 @@ for (const kind of databaseKinds()) {
         if (seen !== 'After') await new Promise((resolve) => setTimeout(resolve, 20));
       }
       assert.equal(seen, 'After');
+    });
+
+    it('updates a logged-in search count on another process\'s write (PostgreSQL NOTIFY)', { skip: kind !== 'postgres' && 'notifications need PostgreSQL' }, async () => {
+      await t.host.services.get(ReadCacheId).listen();
+      const count = async (): Promise<number> => ((await t.call('package_search', { q: 'elsewhere' }, { method: 'GET', token: f.tokens.member })).body.result as { count: number }).count;
+      assert.equal(await count(), 0);
+      const other = await PlatformHost.start({ configFile: t.configFile, env: {}, logSink: () => undefined });
+      try {
+        const runner = other.services.get((await import('../../../core/services/service-ids.js')).ActionRunnerId);
+        await runner.run('package_create', { name: 'made-elsewhere', owner_org: 'lab' }, { actor: { kind: 'system', name: 'test' } });
+      } finally {
+        await other.stop();
+      }
+      let seen = 0;
+      for (let i = 0; i < 500 && seen !== 1; i++) {
+        seen = await count();
+        if (seen !== 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(seen, 1);
     });
   });
 }

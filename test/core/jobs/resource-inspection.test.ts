@@ -84,9 +84,17 @@ for (const kind of databaseKinds()) {
     });
 
     it('queues one inspection per resource', async () => {
-      const jobs = await t.host.services.get(JobQueueId).list({ type: 'resource.inspect' });
+      // A job's completion is recorded in a batch just after its handler has updated the
+      // resource, so wait for the records rather than read them the moment the resources settle.
+      const queue = t.host.services.get(JobQueueId);
+      let jobs = await queue.list({ type: 'resource.inspect' });
+      for (let i = 0; i < 200 && !jobs.every((j) => j.state === 'succeeded'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        jobs = await queue.list({ type: 'resource.inspect' });
+      }
+      assert.equal(jobs.length, 3);
       assert.equal(new Set(jobs.map((j) => j.dedupeKey)).size, jobs.length);
-      assert.ok(jobs.every((j) => j.state === 'succeeded'));
+      assert.deepEqual(jobs.map((j) => j.state), ['succeeded', 'succeeded', 'succeeded']);
     });
   });
 }
