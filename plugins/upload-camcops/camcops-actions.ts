@@ -1,8 +1,9 @@
 // Action API of the plugin: administer ID number definitions, group policies and upload
-// groups; read a group's records (camcops_table_show); force-finalise a device's records.
+// groups; read a group's records with their special notes (camcops_table_show); force-finalise
+// a device's records (moving their notes and task index entries with them).
 import {
-  AuditLogId, DatabaseId, NotFoundError, OrganizationServiceId, PermissionServiceId, UserServiceId, ValidationError, ConflictError,
-  type ActionContext, type ActionDefinition,
+  AuditLogId, NotFoundError, OrganizationServiceId, PermissionServiceId, UserServiceId, ValidationError, ConflictError,
+  type ActionDefinition,
 } from '../../core/api.js';
 import type { ClientTableRegistry } from './client-table-registry.js';
 import { storageTableName } from './client-table-registry.js';
@@ -10,21 +11,11 @@ import { idnumDefinitions, replaceRow } from './camcops-settings.js';
 import { IdPolicy } from './id-policy.js';
 import { VALIDATION_METHODS } from './nhs-number.js';
 import { ERA_NOW, RECORD_KEEPING_COLUMNS } from './record-keeping.js';
-import { quoteIdentifier, SqlRunner, type SqlValue } from './sql-runner.js';
+import { quoteIdentifier, type SqlValue } from './sql-runner.js';
 import { findDevice } from './device-store.js';
-
-function sqlOf(ctx: ActionContext): SqlRunner {
-  const db = ctx.services.get(DatabaseId);
-  return new SqlRunner(db.sequelize, db.dialect, ctx.transaction);
-}
-
-async function organizationOf(ctx: ActionContext, input: Record<string, unknown>, rule: 'member' | 'admin'): Promise<string> {
-  const ref = input.organization;
-  const org = await ctx.services.get(OrganizationServiceId).find(String(ref ?? ''), ctx.transaction);
-  if (!org) throw new NotFoundError(`organization "${String(ref ?? '')}" not found`);
-  await ctx.services.get(PermissionServiceId).require({ actor: ctx.actor, action: ctx.action, target: { organizationId: org.id }, input }, rule, ctx.transaction);
-  return org.id;
-}
+import { organizationOf, sqlOf } from './camcops-action-support.js';
+import { moveNotesToEra, notesForRecords, noteKeyOf, type ShownNote } from './special-notes.js';
+import { reindexDeviceTasks } from './task-index.js';
 
 const str = { type: 'string', maxLength: 2000 } as const;
 
@@ -88,7 +79,7 @@ export function camcopsActions(tables: () => ClientTableRegistry): ActionDefinit
     {
       name: 'camcops_table_show',
       kind: 'read',
-      help: 'Records of one CamCOPS client table in an organisation, newest first; filters: era ("NOW" or a batch time), current (true/false), device, patient_pk (server _pk of a patient row: that patient\'s rows). Blobs come as base64. Members of the organisation.',
+      help: 'Records of one CamCOPS client table in an organisation, newest first; filters: era ("NOW" or a batch time), current (true/false), device, patient_pk (server _pk of a patient row: that patient\'s rows). Blobs come as base64; each record of a task or patient lists its visible special notes in _special_notes. Members of the organisation.',
       inputSchema: {
         type: 'object', additionalProperties: false, required: ['organization', 'table'],
         properties: {
@@ -127,7 +118,11 @@ export function camcopsActions(tables: () => ClientTableRegistry): ActionDefinit
         const [{ n }] = (await sql.select<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${name} WHERE ${where.join(' AND ')}`, bind)) as [{ n: number | string }];
         const rows = await sql.select<Record<string, unknown>>(`SELECT * FROM ${name} WHERE ${where.join(' AND ')} ORDER BY "_pk" DESC LIMIT ${limit} OFFSET ${offset}`, bind);
         const integerColumns = new Set(['_pk', ...RECORD_KEEPING_COLUMNS.filter((c) => c.sqlite.startsWith('INTEGER')).map((c) => c.name), ...table.columns.filter((c) => c.kind === 'integer' || c.kind === 'boolean').map((c) => c.name)]);
-        const records = rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : integerColumns.has(k) && v !== null ? Number(v) : v])));
+        const notes = table.role === 'task' || table.role === 'patient' ? await notesForRecords(sql, ctx.services, table.name, rows) : new Map<string, ShownNote[]>();
+        const records = rows.map((row) => ({
+          ...Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : integerColumns.has(k) && v !== null ? Number(v) : v])),
+          _special_notes: notes.get(noteKeyOf(row)) ?? [],
+        }));
         return { table: table.name, count: Number(n), limit, offset, records };
       },
     },
@@ -167,8 +162,10 @@ export function camcopsActions(tables: () => ClientTableRegistry): ActionDefinit
           const live = Number(n);
           if (!live) continue;
           await sql.run(`UPDATE ${quoteIdentifier(storageTableName(table))} SET "_era" = $1, "_preserving_user_id" = $2, "_forcibly_preserved" = 1 WHERE "_device_id" = $3 AND "_era" = $4 AND "_group_id" = $5`, [era, user, device.id, ERA_NOW, organizationId]);
+          await moveNotesToEra(sql, table, device.id, era);
           preserved[table.name] = live;
         }
+        if (Object.keys(preserved).length) await reindexDeviceTasks(sql, tables(), device.id, [ERA_NOW, era], era);
         for (const [table, count] of Object.entries(preserved)) {
           await ctx.services.get(AuditLogId).record({ actor: ctx.actor, action: 'camcops.force_finalize', objectType: 'camcops_table', objectId: table, address: ctx.address, details: { device: device.name, group: organizationId, preserved: count } }, ctx.transaction);
         }

@@ -1,5 +1,5 @@
-// Export of a group's CamCOPS records into a dataset: one CSV resource per client table and
-// a JSON manifest, written by a job through core's actions and resource intake, so that the
+// Export of a group's CamCOPS records into a dataset: one CSV resource per client table, one
+// of the special notes, and a JSON manifest, written by a job through core's actions and resource intake, so that the
 // anonymiser and distribution plugins can take them further. Started by camcops_export_start.
 import { Readable } from 'node:stream';
 import {
@@ -11,6 +11,7 @@ import { storageTableName } from './client-table-registry.js';
 import { csvDocument } from './csv-format.js';
 import { RECORD_KEEPING_COLUMNS } from './record-keeping.js';
 import { quoteIdentifier, SqlRunner, type SqlValue } from './sql-runner.js';
+import { NOTE_EXPORT_COLUMNS, notesForExport } from './special-notes.js';
 
 /** The job type. */
 export const EXPORT_JOB = 'camcops.export';
@@ -29,7 +30,7 @@ export function exportStartAction(): ActionDefinition {
   return {
     name: 'camcops_export_start',
     kind: 'write',
-    help: 'Queues an export of an organisation\'s CamCOPS records into one of its draft datasets: a CSV resource per client table (camcops_<table>.csv) and camcops_manifest.json. Filters: era ("NOW" or a batch time), current_only (default true). Organisation admins. Returns the job id.',
+    help: 'Queues an export of an organisation\'s CamCOPS records into one of its draft datasets: a CSV resource per client table (camcops_<table>.csv), camcops_special_notes.csv and camcops_manifest.json. Filters: era ("NOW" or a batch time), current_only (default true). Organisation admins. Returns the job id.',
     inputSchema: {
       type: 'object', additionalProperties: false, required: ['dataset'],
       properties: { dataset: { type: 'string', maxLength: 200 }, era: { type: 'string', maxLength: 40 }, current_only: { type: 'boolean' } },
@@ -82,9 +83,14 @@ export function exportJobHandler(tables: () => ClientTableRegistry): JobHandler 
         manifest.push({ table: table.name, resource, rows: rows.length, columns });
         if (!stored.has(resource)) await storeFile(services, payload.datasetId, resource, 'CSV', Buffer.from(csvDocument(columns.map((c) => c.name), rows)), actor);
       }
+      // Special notes travel with the records they annotate (all visible notes of the group, or of the era asked for).
+      const notes = await notesForExport(sql, services, payload.organizationId, payload.era);
+      const notesResource = 'camcops_special_notes.csv';
+      if (!stored.has(notesResource)) await storeFile(services, payload.datasetId, notesResource, 'CSV', Buffer.from(csvDocument([...NOTE_EXPORT_COLUMNS], notes)), actor);
       const manifestName = 'camcops_manifest.json';
       if (!stored.has(manifestName)) {
-        const document = { format: 'camcops-export/1', organization_id: payload.organizationId, filters: { era: payload.era ?? null, current_only: payload.currentOnly }, tables: manifest };
+        const specialNotes = { resource: notesResource, rows: notes.length, columns: NOTE_EXPORT_COLUMNS.map((name) => ({ name, type: name === 'note_id' || name === 'task_id' ? 'integer' : 'text' })) };
+        const document = { format: 'camcops-export/1', organization_id: payload.organizationId, filters: { era: payload.era ?? null, current_only: payload.currentOnly }, tables: manifest, special_notes: specialNotes };
         await storeFile(services, payload.datasetId, manifestName, 'JSON', Buffer.from(`${JSON.stringify(document, null, 2)}\n`), actor);
       }
       return { tables: manifest.length, rows: manifest.reduce((n, t) => n + t.rows, 0) };

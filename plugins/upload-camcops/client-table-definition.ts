@@ -33,7 +33,20 @@ export interface ClientTableDefinition {
   readonly columnsByName: ReadonlyMap<string, ColumnDefinition>;
   /** True when rows carry `patient_id` (the client id of a patient row). */
   readonly hasPatient: boolean;
+  /**
+   * Contexts in which the task's licence prohibits its use (CamCOPS's `prohibits_commercial`,
+   * `prohibits_clinical`, ...): a group whose IP-use flags claim one of them is not offered it.
+   */
+  readonly prohibits: ReadonlySet<IpContext>;
+  /** Columns that must all be non-NULL for a task record to count as complete. */
+  readonly completeFields: readonly string[];
 }
+
+/** CamCOPS's intellectual-property contexts (its IpContexts). */
+export const IP_CONTEXTS = ['clinical', 'commercial', 'educational', 'research'] as const;
+
+/** One intellectual-property context. */
+export type IpContext = (typeof IP_CONTEXTS)[number];
 
 /** Sorts tables into the order end_upload commits them in. */
 export function commitOrder(tables: Iterable<ClientTableDefinition>): ClientTableDefinition[] {
@@ -47,6 +60,10 @@ export interface TableDefinitionFile {
   role?: TableRole;
   /** Adds `patient_id`. */
   patient?: boolean;
+  /** Contexts the task's licence prohibits (for example `["commercial"]`). */
+  prohibits?: string[];
+  /** Columns that make a record complete when all are non-NULL (default: every declared column). */
+  complete_fields?: string[];
   /** JSON Schema (draft 2020-12) of one row: an object whose properties are the columns. */
   schema: { type?: string; properties?: Record<string, ColumnSchema>; required?: string[]; additionalProperties?: boolean };
 }
@@ -106,6 +123,11 @@ export function defineClientTable(file: TableDefinitionFile, source: string): Cl
     if (columns.some((c) => c.name === name)) fail(`column "${name}" is standard and must not be declared`);
     columns.push(columnFrom(name, schema, required.has(name), fail));
   }
+  const prohibits = file.prohibits ?? [];
+  if (!Array.isArray(prohibits) || prohibits.some((c) => !(IP_CONTEXTS as readonly string[]).includes(c))) fail(`"prohibits" must be a list of ${IP_CONTEXTS.join(', ')}`);
+  const declared = Object.keys(properties!);
+  const completeFields = file.complete_fields ?? declared;
+  if (!Array.isArray(completeFields) || completeFields.some((c) => typeof c !== 'string' || !columns.some((col) => col.name === c))) fail('"complete_fields" must list columns of the table');
   return {
     name: file.tablename,
     role,
@@ -113,6 +135,8 @@ export function defineClientTable(file: TableDefinitionFile, source: string): Cl
     columns,
     columnsByName: new Map(columns.map((c) => [c.name, c])),
     hasPatient: Boolean(file.patient),
+    prohibits: new Set(prohibits as IpContext[]),
+    completeFields,
   };
 }
 

@@ -1,10 +1,15 @@
 // upload-camcops: a server for the CamCOPS tablet upload protocol under /upload/camcops/api,
 // with client tables declared by definition files, ID policies, history-keeping uploads and
-// an action API to read and administer what tablets sent.
+// an action API to read and administer what tablets sent: task schedules, IP-use flags,
+// special notes and the server's task index.
 import { Actions, Commands, DatabaseId, definePlugin, InspectChecks, JobHandlers, Lifecycle, Migrations, UploadProtocol } from '../../core/api.js';
 import { CamcopsApi } from './camcops-api.js';
 import { camcopsActions } from './camcops-actions.js';
-import { createCamcopsTables, createServerPatients, countAlreadyPreserved } from './camcops-migration.js';
+import { createCamcopsTables, createServerPatients, countAlreadyPreserved, createTaskSchedules, createSpecialNotes, createTaskIndex } from './camcops-migration.js';
+import { ipUseActions } from './ip-use.js';
+import { taskScheduleActions } from './task-schedules.js';
+import { specialNoteActions } from './special-notes.js';
+import { taskIndexCheck, taskIndexListAction } from './task-index.js';
 import { serverPatientCreateAction } from './server-patients.js';
 import { importExtraStringsCommand } from './extra-strings-command.js';
 import { ClientTableRegistry, shippedTasksDir } from './client-table-registry.js';
@@ -31,6 +36,7 @@ export default definePlugin({
       task_dirs: { type: 'string', default: '', description: 'Extra folders (space-separated) of task table definitions (*.json), besides the shipped ones.' },
       register_role: { type: 'string', enum: ['member', 'editor', 'admin'], default: 'admin', description: 'Least role in the upload group that may register devices.' },
       upload_role: { type: 'string', enum: ['member', 'editor', 'admin'], default: 'editor', description: 'Least role in the upload group that may upload.' },
+      note_role: { type: 'string', enum: ['member', 'editor', 'admin'], default: 'admin', description: 'Least role in an organisation that may add special notes to its tasks and patients.' },
     },
   },
   register(ctx) {
@@ -50,13 +56,18 @@ export default definePlugin({
       ctx.logger,
     );
     ctx.contribute(UploadProtocol, api);
-    ctx.contribute(Migrations, { migrations: [createCamcopsTables, createServerPatients, countAlreadyPreserved] });
+    ctx.contribute(Migrations, { migrations: [createCamcopsTables, createServerPatients, countAlreadyPreserved, createTaskSchedules, createSpecialNotes, createTaskIndex] });
     for (const action of camcopsActions(() => tables)) ctx.contribute(Actions, action);
+    for (const action of ipUseActions()) ctx.contribute(Actions, action);
+    for (const action of taskScheduleActions(() => tables)) ctx.contribute(Actions, action);
+    for (const action of specialNoteActions(() => tables, ctx.config.note_role as Role)) ctx.contribute(Actions, action);
+    ctx.contribute(Actions, taskIndexListAction(() => tables));
     ctx.contribute(Actions, exportStartAction());
     ctx.contribute(Actions, serverPatientCreateAction());
     ctx.contribute(JobHandlers, exportJobHandler(() => tables));
     ctx.contribute(Commands, importExtraStringsCommand);
     ctx.contribute(InspectChecks, clientTablesCheck(() => tables));
+    ctx.contribute(InspectChecks, taskIndexCheck(() => tables));
     ctx.contribute(Lifecycle, {
       async initialize(services) {
         // Hosts started for commands that need no database have none: nothing to create then.

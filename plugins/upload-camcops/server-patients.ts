@@ -14,6 +14,8 @@ import { param, type Operation, type OperationContext } from './operation-contex
 import { detailsOf } from './patient-policy-check.js';
 import { proquintFromUuid, uuidFromProquint } from './proquint.js';
 import { SqlRunner } from './sql-runner.js';
+import { groupIpUse, ipUseInfo } from './ip-use.js';
+import { taskSchedulesJson } from './task-schedules.js';
 
 /** A server patient row. */
 interface ServerPatientRow {
@@ -69,7 +71,7 @@ export const serverPatientOperations: Record<string, Operation> = {
       for (const [which, value] of Object.entries(JSON.parse(patient.idnums) as Record<string, number>)) info[`idnum${which}`] = value;
       const reply: Record<string, string> = {
         patient_info: JSON.stringify([info]),
-        ip_use_info: JSON.stringify({ commercial: 0, clinical: 0, educational: 0, research: 0 }),
+        ip_use_info: ipUseInfo(await groupIpUse(ctx.sql, patient.organization_id)),
       };
       if (!ctx.params.get('user')) {
         const password = randomBytes(24).toString('base64url');
@@ -89,8 +91,8 @@ export const serverPatientOperations: Record<string, Operation> = {
     async run(ctx) {
       const patient = await patientByKey(ctx);
       if (patient.organization_id !== ctx.groupId) failUser(UNKNOWN_KEY);
-      // Task schedules are not supported yet: the patient has none.
-      return { task_schedules: '[]' };
+      const schedulePatient = { id: Number(patient.id), organizationId: patient.organization_id, idnums: JSON.parse(patient.idnums) as Record<string, number> };
+      return { task_schedules: await taskSchedulesJson(ctx.sql, ctx.tables, schedulePatient, ctx.now) };
     },
   },
 };
@@ -102,7 +104,7 @@ export function serverPatientCreateAction(): ActionDefinition {
   return {
     name: 'camcops_server_patient_create',
     kind: 'write',
-    help: 'Registers a patient on the server for an organisation and returns the access key the patient enters on a tablet (register_patient). ID numbers as {"<which_idnum>": value}; the patient must meet the group\'s upload policy. Organisation admins.',
+    help: 'Registers a patient on the server for an organisation and returns the access key the patient enters on a tablet (register_patient) and the patient_id that task schedules are assigned to. ID numbers as {"<which_idnum>": value}; the patient must meet the group\'s upload policy. Organisation admins.',
     inputSchema: {
       type: 'object', additionalProperties: false, required: ['organization'],
       properties: {
@@ -136,7 +138,8 @@ export function serverPatientCreateAction(): ActionDefinition {
         'INSERT INTO camcops_server_patients (uuid, organization_id, forename, surname, sex, dob, address, gp, other, email, idnums, created_by_user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)',
         [uuid, org.id, fields.forename!, fields.surname!, fields.sex!, fields.dob!, fields.address!, fields.gp!, fields.other!, fields.email!, JSON.stringify(Object.fromEntries(idnums)), creator?.id ?? null, new Date().toISOString()],
       );
-      return { access_key: proquintFromUuid(uuid) };
+      const [created] = await sql.select<{ id: number | string }>('SELECT id FROM camcops_server_patients WHERE uuid = $1', [uuid]);
+      return { access_key: proquintFromUuid(uuid), patient_id: Number(created!.id) };
     },
   };
 }

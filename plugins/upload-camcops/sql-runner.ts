@@ -39,6 +39,23 @@ export class SqlRunner {
     }
   }
 
+  /**
+   * Inserts one row and returns its generated key (`RETURNING` on PostgreSQL; on SQLite,
+   * whose driver here does not return rows from an INSERT, `last_insert_rowid()` on the
+   * transaction's connection).
+   */
+  async insertReturningId(table: string, values: Readonly<Record<string, SqlValue>>, idColumn: string): Promise<number> {
+    const columns = Object.keys(values);
+    const statement = `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`;
+    if (this.dialect === 'postgres') {
+      const [row] = await this.select<Record<string, number | string>>(`${statement} RETURNING ${quoteIdentifier(idColumn)}`, Object.values(values));
+      return Number(row![idColumn]);
+    }
+    await this.run(statement, Object.values(values));
+    const [row] = await this.select<{ id: number | string }>('SELECT last_insert_rowid() AS id');
+    return Number(row!.id);
+  }
+
   /** Inserts rows with multi-row INSERTs, as few as the bind limit allows. */
   async insertRows(table: string, columns: readonly string[], rows: ReadonlyArray<readonly SqlValue[]>): Promise<void> {
     if (!rows.length) return;

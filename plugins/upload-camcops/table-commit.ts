@@ -9,6 +9,7 @@ import type { BatchDetails } from './upload-batch.js';
 import { noChanges, type TableChanges } from './upload-changes.js';
 import type { Uploader } from './table-upload.js';
 import { quoteIdentifier, type SqlRunner } from './sql-runner.js';
+import { moveNotesToEra } from './special-notes.js';
 
 /** Commits one table's staged changes for the uploader's device. */
 export async function commitTable(sql: SqlRunner, table: ClientTableDefinition, batch: BatchDetails, who: Uploader): Promise<TableChanges> {
@@ -40,5 +41,7 @@ export async function commitTable(sql: SqlRunner, table: ClientTableDefinition, 
   } else {
     await sql.updateIn(`UPDATE ${name} SET "_era" = $1, "_preserving_user_id" = $2, "_forcibly_preserved" = 0 WHERE "_pk"`, [batch.batchTime, who.userId], [...preservedPks]);
   }
+  // Special notes on preserved records go with them into the batch's era.
+  if (changes.preserved) await moveNotesToEra(sql, table, who.deviceId, batch.batchTime);
   return changes;
 }

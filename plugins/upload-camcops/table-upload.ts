@@ -11,6 +11,7 @@ import type { ClientRow } from './record-validation.js';
 import type { BatchDetails } from './upload-batch.js';
 import { noChanges, type TableChanges } from './upload-changes.js';
 import { MAX_BIND_PARAMETERS, quoteIdentifier, type SqlRunner, type SqlValue } from './sql-runner.js';
+import { moveNotesToEra } from './special-notes.js';
 
 /** Who uploads, from which device, into which group. */
 export interface Uploader {
@@ -115,6 +116,8 @@ export async function uploadTableRows(sql: SqlRunner, table: ClientTableDefiniti
       const gone = new Set([...modifiedOut, ...deleted, ...chainsToPreserve]);
       changes.current = live.filter((r) => r.current && !gone.has(r.pk)).length + inserts.length - insertedPreserved;
     }
+    // Special notes on preserved records go with them into the batch's era.
+    if (changes.preserved) await moveNotesToEra(sql, table, who.deviceId, batch.batchTime);
     return { changes, dirty: false, hadLive: live.length > 0, inserted: inserts.some((i) => i.predecessorPk === undefined) };
   }
 

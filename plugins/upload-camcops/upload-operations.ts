@@ -17,6 +17,7 @@ import { uploadTableRows } from './table-upload.js';
 import { addAlreadyPreserved, alreadyPreservedCounts, batchFor, clearBatch, dirtyTables, markClean, markDirty, rollbackAll, startBatch } from './upload-batch.js';
 import type { TableChanges } from './upload-changes.js';
 import { compareVersions } from './camcops-version.js';
+import { reindexDeviceTasks } from './task-index.js';
 
 async function rowContext(ctx: OperationContext): Promise<RowCheckContext> {
   return { idnums: await idnumDefinitions(ctx.sql) };
@@ -183,6 +184,8 @@ export const uploadOperations: Record<string, Operation> = {
         if (dirty.has(table.name)) changes.push({ ...(await commitTable(ctx.sql, table, batch, uploader(ctx))), alreadyPreserved: resent.get(table.name) ?? 0 });
       }
       await clearBatch(ctx.sql, device.id);
+      // The task index changes in the same transaction as the records it describes.
+      if (changes.some((c) => c.added || c.modified || c.deleted || c.preserved)) await reindexDeviceTasks(ctx.sql, ctx.tables, device.id, [ERA_NOW, batch.batchTime], ctx.now);
       // Tables were dirty because they might need work (e.g. all of them when preserving); audit those that changed or were resent.
       await ctx.auditUpload(changes.filter((c) => c.added || c.modified || c.deleted || c.preserved || c.alreadyPreserved), 'stepwise');
       return undefined;
@@ -223,6 +226,7 @@ export const uploadOperations: Record<string, Operation> = {
         const c = result.changes;
         if (rows.length || c.added || c.modified || c.deleted || c.preserved) changes.push(c);
       }
+      if (changes.some((c) => c.added || c.modified || c.deleted || c.preserved)) await reindexDeviceTasks(ctx.sql, ctx.tables, ctx.device!.id, [ERA_NOW, batch.batchTime], ctx.now);
       await ctx.auditUpload(changes, 'one-step');
       return 'Success';
     },

@@ -27,6 +27,9 @@ for (const kind of databaseKinds()) {
         blobs: [plainRow(1, '2026-11-01T10:00:00Z', { theblob: Buffer.from('png bytes') })],
       });
       assert.equal(reply.items.success, '1', reply.items.error);
+      const phq9Rows = await w.action<{ records: Array<{ _pk: number; id: number }> }>('camcops_table_show', { organization: 'clinic', table: 'phq9' }, w.tabletUserToken, 'GET');
+      const first = phq9Rows.records.find((r) => r.id === 1)!;
+      await w.action('camcops_special_note_add', { organization: 'clinic', table: 'phq9', pk: first._pk, note: 'Scored by hand, "checked"' }, w.tabletUserToken);
       await w.action('package_create', { name: 'camcops-export', owner_org: 'clinic', state: 'draft' }, w.tabletUserToken);
       const refused = await w.t.call('camcops_export_start', { dataset: 'camcops-export' }, { token: w.outsiderToken });
       assert.equal(refused.status, 404, 'an outsider cannot even see the draft dataset');
@@ -46,14 +49,18 @@ for (const kind of databaseKinds()) {
       }
       const dataset = await w.action<{ id: string; resources: Array<{ id: string; name: string; size: number }> }>('package_show', { id: 'camcops-export' }, w.tabletUserToken, 'GET');
       const names = dataset.resources.map((r) => r.name);
-      for (const name of ['camcops_patient.csv', 'camcops_phq9.csv', 'camcops_blobs.csv', 'camcops_progressnote.csv', 'camcops_manifest.json']) assert.ok(names.includes(name), name);
+      for (const name of ['camcops_patient.csv', 'camcops_phq9.csv', 'camcops_blobs.csv', 'camcops_progressnote.csv', 'camcops_special_notes.csv', 'camcops_manifest.json']) assert.ok(names.includes(name), name);
       const download = async (name: string): Promise<string> => {
         const resource = dataset.resources.find((r) => r.name === name)!;
         const response = await w.t.app.request(`/dataset/${dataset.id}/resource/${resource.id}/download/${name}`, { headers: { authorization: w.tabletUserToken } });
         assert.equal(response.status, 200);
         return response.text();
       };
-      const manifest = JSON.parse(await download('camcops_manifest.json')) as { tables: Array<{ table: string; rows: number; columns: Array<{ name: string }> }> };
+      const manifest = JSON.parse(await download('camcops_manifest.json')) as { tables: Array<{ table: string; rows: number; columns: Array<{ name: string }> }>; special_notes: { resource: string; rows: number } };
+      assert.equal(manifest.special_notes.rows, 1);
+      const notes = (await download('camcops_special_notes.csv')).trim().split('\r\n');
+      assert.equal(notes[0], 'note_id,basetable,task_id,device,era,note_at,user,note');
+      assert.match(notes[1]!, /^\d+,phq9,1,exporter,NOW,[^,]+,nurse,"Scored by hand, ""checked"""$/);
       assert.equal(manifest.tables.find((t) => t.table === 'phq9')!.rows, 2);
       assert.equal(manifest.tables.find((t) => t.table === 'progressnote')!.rows, 0);
       const phq9 = (await download('camcops_phq9.csv')).trim().split('\r\n');
