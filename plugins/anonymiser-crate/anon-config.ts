@@ -15,12 +15,46 @@ export interface HashSection {
   key: string;
 }
 
+/** A source read from resources of a dataset: one resource (CSV or JSON) per table. */
+export interface DatasetSourceSpec {
+  /** The dataset's name or id. */
+  dataset: string;
+  /** The tables, each from one resource; `table` defaults to the resource name without its extension. */
+  tables: Array<{ table: string; resource: string }>;
+}
+
+/** A destination written as resources (one per table) of a dataset. */
+export interface DatasetDestinationSpec {
+  /** The dataset's name or id. */
+  dataset: string;
+  format: 'csv' | 'json';
+}
+
+/** Opt-outs kept in a table of a source database. */
+export interface OptOutTableSpec {
+  /** The source holding it; undefined: the source of the patient table. */
+  source: string | undefined;
+  table: string;
+  /** The column of patient IDs, and/or of master IDs. */
+  pidField: string | undefined;
+  mpidField: string | undefined;
+}
+
 /** The whole, validated configuration of a run; plain data, so it can be sent to threads. */
 export interface AnonConfig {
   /** Absolute path of the dictionary. */
   dataDictionary: string;
+  /**
+   * Database URLs of the sources, by name. Dataset sources are not here until a run has loaded
+   * them into scratch databases (then their `sqlite:` URLs are).
+   */
   sources: Record<string, string>;
+  /** Sources read from resources of a dataset, by name. */
+  datasetSources: Record<string, DatasetSourceSpec>;
+  /** The destination database; for a dataset destination, set by the run to its scratch database. */
   destinationUrl: string;
+  /** Write the destination tables as resources of this dataset instead of into a database. */
+  destinationDataset: DatasetDestinationSpec | undefined;
   secretMapUrl: string;
   hashMethod: HashMethod;
   patientKey: string;
@@ -39,6 +73,10 @@ export interface AnonConfig {
   optOutMpids: string[];
   /** Values of a `!` field that mean "opted out" (compared as strings, case-insensitive). */
   optOutValues: string[];
+  /** Opt-outs listed in a source table (`optout_table`). */
+  optOutTable: OptOutTableSpec | undefined;
+  /** Rows of a table without patients one task copies (tables are split by key ranges of this size). */
+  rowsPerTableTask: number;
   tridField: string;
   mridField: string;
   sourceHashField: string;
@@ -69,7 +107,8 @@ export function parseAnonConfig(text: string, baseDir: string, env: NodeJS.Proce
     'thirdparty_xref_max_depth', 'replace_patient_info_with', 'replace_third_party_info_with', 'replace_nonspecific_info_with', 'scrub_string_suffixes',
     'min_string_length_to_scrub_with', 'allowlist_files', 'denylist_files', 'scrub_all_dates', 'blur_dates_format', 'scrub_all_numbers_of_n_digits', 'scrub_all_uk_postcodes',
     'scrub_all_email_addresses', 'extra_regexes_file', 'scrub_order', 'optout_pid_files', 'optout_mpid_files', 'optout_col_values', 'trid_fieldname', 'mrid_fieldname',
-    'source_hash_fieldname', 'extraction_timeout_seconds']);
+    'source_hash_fieldname', 'extraction_timeout_seconds', 'destination_dataset', 'destination_format', 'optout_table', 'optout_table_pid_column', 'optout_table_mpid_column',
+    'rows_per_table_task']);
   for (const key of Object.keys(main)) {
     if (!known.has(key)) problems.push(['patient_key', 'master_key', 'change_key'].includes(key) ? `[anonymise] ${key}: keys may not be written in the config; use ${key}_file or ${key}_env` : `[anonymise] unknown key "${key}"`);
   }
@@ -150,12 +189,34 @@ export function parseAnonConfig(text: string, baseDir: string, env: NodeJS.Proce
   const dd = str(main, 'data_dictionary');
   if (!dd) problems.push('[anonymise] data_dictionary: missing; give the path of the TSV data dictionary');
   const sources: Record<string, string> = {};
+  const datasetSources: Record<string, DatasetSourceSpec> = {};
   const hashSections: Record<string, HashSection> = {};
+  const plainName = /^[A-Za-z_][A-Za-z0-9_]*$/;
   for (const [name, section] of Object.entries(parsed)) {
     if (name.startsWith('source:')) {
+      const sourceName = name.slice('source:'.length);
+      if (str(section, 'dataset') !== undefined || str(section, 'resources') !== undefined) {
+        // A dataset's CSV/JSON resources, one per table: "resources = patient.csv note=notes-2024.json".
+        for (const key of Object.keys(section)) if (!['dataset', 'resources'].includes(key)) problems.push(`[${name}] unknown key "${key}"; a dataset source has dataset and resources only`);
+        const dataset = str(section, 'dataset');
+        if (!dataset) problems.push(`[${name}] dataset: missing; give the name or id of the dataset whose resources hold the tables`);
+        const tables: DatasetSourceSpec['tables'] = [];
+        for (const entry of (str(section, 'resources') ?? '').split(/\s+/).filter(Boolean)) {
+          const eq = entry.indexOf('=');
+          const resource = eq >= 0 ? entry.slice(eq + 1) : entry;
+          const table = eq >= 0 ? entry.slice(0, eq) : resource.replace(/\.(csv|json|jsonl|ndjson)$/i, '');
+          if (!resource) problems.push(`[${name}] resources: "${entry}" names no resource; write TABLE=RESOURCE or RESOURCE`);
+          else if (!plainName.test(table)) problems.push(`[${name}] resources: the table name "${table}" (from "${entry}") is not a plain identifier; name it: TABLE=${resource}`);
+          else if (tables.some((t) => t.table.toLowerCase() === table.toLowerCase())) problems.push(`[${name}] resources: table "${table}" is named twice`);
+          else tables.push({ table, resource });
+        }
+        if (!tables.length) problems.push(`[${name}] resources: missing; list the dataset's resources that hold the tables, e.g. resources = patient.csv note.json`);
+        if (dataset) datasetSources[sourceName] = { dataset, tables };
+        continue;
+      }
       for (const key of Object.keys(section)) if (!['url', 'url_file', 'url_env'].includes(key)) problems.push(`[${name}] unknown key "${key}"`);
       const url = secret(section, name, 'url', 'url');
-      if (url) sources[name.slice('source:'.length)] = url;
+      if (url) sources[sourceName] = url;
     } else if (name.startsWith('hash:')) {
       for (const key of Object.keys(section)) if (!['hash_method', 'key_file', 'key_env'].includes(key)) problems.push(`[${name}] unknown key "${key}"`);
       const key = secret(section, name, 'key', false);
@@ -163,8 +224,19 @@ export function parseAnonConfig(text: string, baseDir: string, env: NodeJS.Proce
       if (key) hashSections[name.slice('hash:'.length)] = { method, key };
     }
   }
-  if (!Object.keys(sources).length) problems.push('no [source:NAME] section: name at least one source database');
-  const destinationUrl = secret(main, 'anonymise', 'destination_url', 'url');
+  if (!Object.keys(sources).length && !Object.keys(datasetSources).length) problems.push('no [source:NAME] section: name at least one source database or dataset');
+  const destinationDatasetName = str(main, 'destination_dataset');
+  let destinationUrl: string | undefined;
+  let destinationDataset: DatasetDestinationSpec | undefined;
+  if (destinationDatasetName !== undefined) {
+    if (['destination_url', 'destination_url_file', 'destination_url_env'].some((k) => str(main, k) !== undefined)) problems.push('[anonymise] give either destination_dataset or destination_url (_file, _env), not both');
+    const format = (str(main, 'destination_format') ?? 'csv').toLowerCase();
+    if (format !== 'csv' && format !== 'json') problems.push(`[anonymise] destination_format must be csv or json, not "${format}"`);
+    destinationDataset = { dataset: destinationDatasetName, format: format === 'json' ? 'json' : 'csv' };
+  } else {
+    if (str(main, 'destination_format') !== undefined) problems.push('[anonymise] destination_format applies only with destination_dataset');
+    destinationUrl = secret(main, 'anonymise', 'destination_url', 'url');
+  }
   const secretMapUrl = secret(main, 'anonymise', 'secret_map_url', 'url');
   const patientKey = secret(main, 'anonymise', 'patient_key', false);
   const masterKey = secret(main, 'anonymise', 'master_key', false);
@@ -213,14 +285,31 @@ export function parseAnonConfig(text: string, baseDir: string, env: NodeJS.Proce
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) problems.push(`[anonymise] ${key} "${v}" is not a plain identifier`);
     return v;
   };
+  let optOutTable: OptOutTableSpec | undefined;
+  const optTable = str(main, 'optout_table');
+  if (optTable !== undefined) {
+    const [first, second, ...rest] = optTable.split('.');
+    const source = second === undefined ? undefined : first;
+    const table = second === undefined ? first! : second;
+    if (rest.length || !plainName.test(table) || (source !== undefined && !(source in sources) && !(source in datasetSources))) {
+      problems.push(`[anonymise] optout_table "${optTable}" must be TABLE (in the patient table's source) or SOURCE.TABLE, with a source of the config and a plain table name`);
+    }
+    const pidField = str(main, 'optout_table_pid_column') === undefined ? undefined : field('optout_table_pid_column', '');
+    const mpidField = str(main, 'optout_table_mpid_column') === undefined ? undefined : field('optout_table_mpid_column', '');
+    if (!pidField && !mpidField) problems.push('[anonymise] optout_table needs optout_table_pid_column (patient IDs) or optout_table_mpid_column (master IDs), or both');
+    optOutTable = { source, table, pidField, mpidField };
+  } else if (str(main, 'optout_table_pid_column') !== undefined || str(main, 'optout_table_mpid_column') !== undefined) {
+    problems.push('[anonymise] optout_table_pid_column and optout_table_mpid_column need optout_table');
+  }
   const config: AnonConfig = {
     dataDictionary: dd ? path(dd) : '',
-    sources, destinationUrl: destinationUrl ?? '', secretMapUrl: secretMapUrl ?? '',
+    sources, datasetSources, destinationUrl: destinationUrl ?? '', destinationDataset, secretMapUrl: secretMapUrl ?? '',
     hashMethod: hashMethod(str(main, 'hash_method'), '[anonymise]'),
     patientKey: patientKey ?? '', masterKey: masterKey ?? '', changeKey: changeKey ?? '', hashSections,
     workers: integer('workers', 1, 1), batchPatients: integer('batch_patients', 50, 1), patientsPerTask: integer('patients_per_task', 2000, 1), commitRows: integer('commit_rows', 1000, 1),
     commitBytes: integer('commit_mb', 16, 1) * 1024 * 1024, thirdpartyXrefMaxDepth: integer('thirdparty_xref_max_depth', 1, 0),
-    scrubber, optOutPids: linesOf('optout_pid_files'), optOutMpids: linesOf('optout_mpid_files'), optOutValues,
+    scrubber, optOutPids: linesOf('optout_pid_files'), optOutMpids: linesOf('optout_mpid_files'), optOutValues, optOutTable,
+    rowsPerTableTask: integer('rows_per_table_task', 50_000, 1),
     tridField: field('trid_fieldname', 'trid'), mridField: field('mrid_fieldname', 'mrid'), sourceHashField: field('source_hash_fieldname', '_src_hash'),
     extractionTimeoutMs: integer('extraction_timeout_seconds', 60, 1) * 1000,
   };

@@ -1,12 +1,13 @@
 // One anonymisation run, start to end: validate the config and the whole dictionary before any
 // row moves, prepare the destination, list patients (minus opt-outs), give each a research ID,
 // transient ID and MRID in the secret map, then copy patients in batches across core's thread
-// pool (or inline), tables without patients by key ranges, and in incremental runs delete
-// destination rows whose source is gone. A patient's scrubber digest is recorded only after
+// pool (or inline), tables without patients by key ranges (of one or several key fields), and
+// in incremental runs delete destination rows whose source is gone. Dataset sources and a
+// dataset destination are staged in scratch SQLite databases first (dataset-staging.ts). A patient's scrubber digest is recorded only after
 // all its rows are written, so a crash leaves it to be redone by the next --incremental run.
 import { readFileSync } from 'node:fs';
 import { QueryTypes } from 'sequelize';
-import { ValidationError, type Logger, type ThreadPool } from '../../core/api.js';
+import { ValidationError, type Logger, type Services, type ThreadPool } from '../../core/api.js';
 import { loadAnonConfig, type AnonConfig } from './anon-config.js';
 import { formatProblems, parseDataDictionary } from './data-dictionary.js';
 import { planDictionary, type DictionaryPlan, type TablePlan } from './dictionary-plan.js';
@@ -16,6 +17,8 @@ import { SecretMapStore } from './secret-map-store.js';
 import { indexStatements, prepareDestination, type AddedColumns } from './destination-schema.js';
 import { BatchProcessor, tableKey, type BatchPatient, type BatchResult, type BatchSettings, type BatchTask } from './batch-processor.js';
 import { quoteIdentifier } from './sql-dialect.js';
+import { keyMatch, keyOrder, keyString, type KeyTuple } from './row-keys.js';
+import { datasetFilesOf, stageDatasets, type DatasetFiles } from './dataset-staging.js';
 
 /** How far a run is. */
 export interface RunProgress {
@@ -40,6 +43,8 @@ export interface RunSummary {
   rowsDeleted: number;
   bytesRead: number;
   seconds: number;
+  /** Resources written to the destination dataset (a dataset destination only). */
+  resourcesWritten?: string[];
 }
 
 /** How to run. */
@@ -51,6 +56,10 @@ export interface RunOptions {
   incremental: boolean;
   /** Overrides `[anonymise] workers`. */
   workers?: number;
+  /** Core's services: dataset sources and destinations are read and written through them. */
+  services?: Services;
+  /** Reads and writes dataset resources; default: through `services`. */
+  datasetFiles?: DatasetFiles;
   /** Core's pool; without it batches run inline on this thread. */
   pool?: ThreadPool;
   signal?: AbortSignal;
@@ -67,7 +76,7 @@ export function loadDictionary(config: AnonConfig): DictionaryPlan {
     throw new ValidationError(`cannot read the data dictionary: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   const parsed = parseDataDictionary(text);
-  const { plan, problems } = planDictionary(parsed.rows, { sources: Object.keys(config.sources), hashSections: Object.keys(config.hashSections), reservedFields: [config.tridField, config.mridField, config.sourceHashField] });
+  const { plan, problems } = planDictionary(parsed.rows, { sources: [...Object.keys(config.sources), ...Object.keys(config.datasetSources)], hashSections: Object.keys(config.hashSections), reservedFields: [config.tridField, config.mridField, config.sourceHashField] });
   const all = [...parsed.problems, ...problems].sort((a, b) => a.line - b.line);
   if (all.length) throw new ValidationError(`the data dictionary has ${all.length} problem(s); nothing was written:\n${formatProblems('data dictionary', all)}`, { data_dictionary: all.map((p) => `line ${p.line}${p.column ? ` column ${p.column}` : ''}: ${p.message}`) });
   return plan;
@@ -78,15 +87,18 @@ const TRUE_LIKE = (values: readonly string[], v: unknown): boolean => v !== null
 /** Runs an anonymisation. @throws ValidationError for a bad config or dictionary, before anything is written */
 export async function runAnonymisation(options: RunOptions): Promise<RunSummary> {
   const started = Date.now();
-  const config = options.config ?? loadAnonConfig(options.configFile!, options.env ?? process.env);
-  const plan = loadDictionary(config);
-  const workers = options.workers ?? config.workers;
-  const settings: BatchSettings = { config, plan, incremental: options.incremental };
+  const loaded = options.config ?? loadAnonConfig(options.configFile!, options.env ?? process.env);
+  const plan = loadDictionary(loaded);
+  const workers = options.workers ?? loaded.workers;
   const summary: RunSummary = { incremental: options.incremental, workers, patients: 0, patientsOptedOut: 0, patientsSkipped: 0, rowsRead: 0, rowsWritten: 0, rowsUnchanged: 0, rowsSkipped: 0, rowsDeleted: 0, bytesRead: 0, seconds: 0 };
-  const patientHasher = new KeyedHasher(config.hashMethod, config.patientKey);
-  const masterHasher = new KeyedHasher(config.hashMethod, config.masterKey);
-  const changeHasher = new KeyedHasher(config.hashMethod, config.changeKey);
-  const added: AddedColumns = { tridField: config.tridField, mridField: config.mridField, sourceHashField: config.sourceHashField, ridLength: patientHasher.hexLength, hashLength: changeHasher.hexLength };
+  const patientHasher = new KeyedHasher(loaded.hashMethod, loaded.patientKey);
+  const masterHasher = new KeyedHasher(loaded.hashMethod, loaded.masterKey);
+  const changeHasher = new KeyedHasher(loaded.hashMethod, loaded.changeKey);
+  const added: AddedColumns = { tridField: loaded.tridField, mridField: loaded.mridField, sourceHashField: loaded.sourceHashField, ridLength: patientHasher.hexLength, hashLength: changeHasher.hexLength };
+  // Dataset resources are loaded (and checked) before any database is opened for writing.
+  const stage = await stageDatasets(loaded, plan, options.datasetFiles ?? (options.services ? datasetFilesOf(options.services) : undefined), options.incremental, added);
+  const config = stage.config;
+  const settings: BatchSettings = { config, plan, incremental: options.incremental };
 
   const opened: OpenDatabase[] = [];
   const open = async (url: string, role: string): Promise<OpenDatabase> => {
@@ -123,6 +135,30 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
         const mpidValue = patientTable.mpid ? r[patientTable.mpid.srcField] : undefined;
         patients.push({ pid, mpid: mpidValue === null || mpidValue === undefined ? undefined : String(mpidValue) });
       }
+      if (config.optOutTable) {
+        const spec = config.optOutTable;
+        const sourceName = spec.source ?? patientTable.srcDb;
+        const odb = sources.get(sourceName) ?? (await open(config.sources[sourceName]!, `source ${sourceName}`));
+        sources.set(sourceName, odb);
+        const oq = (n: string): string => quoteIdentifier(odb.dialect, n);
+        const columns = [spec.pidField, spec.mpidField].filter((c): c is string => c !== undefined);
+        let listed: Array<Record<string, unknown>>;
+        try {
+          listed = await odb.sequelize.query<Record<string, unknown>>(`SELECT ${columns.map((c, i) => `${oq(c)} AS ${oq(`c${i}`)}`).join(', ')} FROM ${oq(spec.table)}`, { type: QueryTypes.SELECT });
+        } catch {
+          throw new ValidationError(`cannot read the opt-out table ${spec.table} (columns ${columns.join(', ')}) in source ${sourceName}; check optout_table and its columns`);
+        }
+        const pidsOut = new Set<string>();
+        const mpidsOut = new Set<string>();
+        for (const r of listed) {
+          columns.forEach((c, i) => {
+            const v = r[`c${i}`];
+            if (v === null || v === undefined || String(v).trim() === '') return;
+            (c === spec.pidField ? pidsOut : mpidsOut).add(String(v).trim());
+          });
+        }
+        for (const p of patients) if (pidsOut.has(String(p.pid)) || (p.mpid !== undefined && mpidsOut.has(p.mpid.trim()))) optedOut.add(String(p.pid));
+      }
       for (const table of plan.tables) {
         if (!table.optOutFields.length) continue;
         const tdb = sources.get(table.srcDb)!;
@@ -158,7 +194,7 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
     }
     for (const table of plan.tables) {
       if (table.pid || !table.included.length) continue;
-      tasks.push(...(await keyRanges(sources.get(table.srcDb)!, table, 50_000)));
+      tasks.push(...(await keyRanges(sources.get(table.srcDb)!, table, config.rowsPerTableTask)));
     }
     const progress: RunProgress = { phase: 'patients', patientsDone: 0, patientsTotal: included.length, rowsWritten: 0, bytesRead: 0 };
     const skipped = new Set<string>();
@@ -207,10 +243,15 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
       for (const table of plan.tables) {
         if (!table.included.length) continue;
         if (table.pid && gonePatients.length) summary.rowsDeleted += await deleteKeys(destination, table.destTable, table.pid.destField, gonePatients);
-        if (!table.addOnly) summary.rowsDeleted += await deleteVanished(sources.get(table.srcDb)!, destination, table, (key) => (table.pk === table.pid ? patientHasher.hash(String(key)) : String(key)));
+        if (!table.addOnly) summary.rowsDeleted += await deleteVanished(sources.get(table.srcDb)!, destination, table, (key) => table.keys.map((k, i) => (k === table.pid ? patientHasher.hash(String(key[i])) : key[i])));
       }
     }
     for (const table of created) for (const sql of indexStatements(destination.dialect, table, added)) await destination.sequelize.query(sql);
+    if (config.destinationDataset) {
+      await destination.close();
+      opened.splice(opened.indexOf(destination), 1);
+      summary.resourcesWritten = await stage.publish(plan, added);
+    }
     progress.phase = 'done';
     options.onProgress?.({ ...progress });
     summary.seconds = (Date.now() - started) / 1000;
@@ -219,23 +260,30 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
   } finally {
     await inline?.close();
     for (const db of opened.reverse()) await db.close().catch(() => undefined);
+    stage.cleanup();
   }
 }
 
-/** Tasks covering `table` in ranges of about `size` keys. */
+/**
+ * Tasks covering `table` in ranges of about `size` rows, bounded by whole keys (all fields of a
+ * composite key), so that ranges neither overlap nor miss rows.
+ */
 async function keyRanges(db: OpenDatabase, table: TablePlan, size: number): Promise<BatchTask[]> {
   const q = (n: string): string => quoteIdentifier(db.dialect, n);
-  const bounds: unknown[] = [];
+  const fields = table.keys.map((k) => k.srcField);
+  const select = fields.map((f, i) => `${q(f)} AS ${q(`k${i}`)}`).join(', ');
+  const order = keyOrder(db.dialect, fields);
+  const bounds: KeyTuple[] = [];
   for (let offset = size - 1; ; offset += size) {
     const sql = db.dialect === 'mssql'
-      ? `SELECT ${q(table.pk!.srcField)} AS k FROM ${q(table.srcTable)} ORDER BY ${q(table.pk!.srcField)} OFFSET ${offset} ROWS FETCH NEXT 1 ROWS ONLY`
-      : `SELECT ${q(table.pk!.srcField)} AS k FROM ${q(table.srcTable)} ORDER BY ${q(table.pk!.srcField)} LIMIT 1 OFFSET ${offset}`;
-    const rows = await db.sequelize.query<{ k: unknown }>(sql, { type: QueryTypes.SELECT });
+      ? `SELECT ${select} FROM ${q(table.srcTable)} ORDER BY ${order} OFFSET ${offset} ROWS FETCH NEXT 1 ROWS ONLY`
+      : `SELECT ${select} FROM ${q(table.srcTable)} ORDER BY ${order} LIMIT 1 OFFSET ${offset}`;
+    const rows = await db.sequelize.query<Record<string, unknown>>(sql, { type: QueryTypes.SELECT });
     if (!rows.length) break;
-    bounds.push(rows[0]!.k);
+    bounds.push(fields.map((_, i) => rows[0]![`k${i}`]));
   }
   const tasks: BatchTask[] = [];
-  let after: unknown;
+  let after: KeyTuple | undefined;
   for (const bound of bounds) {
     tasks.push({ kind: 'table', table: tableKey(table), after, upTo: bound });
     after = bound;
@@ -245,24 +293,33 @@ async function keyRanges(db: OpenDatabase, table: TablePlan, size: number): Prom
 }
 
 async function deleteKeys(db: OpenDatabase, table: string, field: string, keys: readonly unknown[]): Promise<number> {
+  return deleteTuples(db, table, [field], keys.map((k) => [k]));
+}
+
+/** Deletes the rows whose key (of `fields`) is one of `tuples`; returns how many went. */
+async function deleteTuples(db: OpenDatabase, table: string, fields: readonly string[], tuples: readonly KeyTuple[]): Promise<number> {
   const q = (n: string): string => quoteIdentifier(db.dialect, n);
   let deleted = 0;
-  for (let i = 0; i < keys.length; i += 500) {
-    const chunk = keys.slice(i, i + 500);
-    const [count] = await db.sequelize.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${q(table)} WHERE ${q(field)} IN (:chunk)`, { type: QueryTypes.SELECT, replacements: { chunk } });
+  const chunkSize = fields.length === 1 ? 500 : 100;
+  for (let i = 0; i < tuples.length; i += chunkSize) {
+    const match = keyMatch(db.dialect, fields, tuples.slice(i, i + chunkSize), 'keys');
+    const [count] = await db.sequelize.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${q(table)} WHERE ${match.sql}`, { type: QueryTypes.SELECT, replacements: match.replacements });
     if (Number(count?.n ?? 0) === 0) continue;
-    await db.sequelize.query(`DELETE FROM ${q(table)} WHERE ${q(field)} IN (:chunk)`, { replacements: { chunk } });
+    await db.sequelize.query(`DELETE FROM ${q(table)} WHERE ${match.sql}`, { replacements: match.replacements });
     deleted += Number(count!.n);
   }
   return deleted;
 }
 
 /** Deletes destination rows whose source key no longer exists. */
-async function deleteVanished(source: OpenDatabase, destination: OpenDatabase, table: TablePlan, destKeyOf: (sourceKey: unknown) => string): Promise<number> {
+async function deleteVanished(source: OpenDatabase, destination: OpenDatabase, table: TablePlan, destKeyOf: (sourceKey: KeyTuple) => KeyTuple): Promise<number> {
   const qs = (n: string): string => quoteIdentifier(source.dialect, n);
   const qd = (n: string): string => quoteIdentifier(destination.dialect, n);
-  const sourceKeys = new Set((await source.sequelize.query<{ k: unknown }>(`SELECT ${qs(table.pk!.srcField)} AS k FROM ${qs(table.srcTable)}`, { type: QueryTypes.SELECT })).map((r) => destKeyOf(r.k)));
-  const destKeys = await destination.sequelize.query<{ k: unknown }>(`SELECT ${qd(table.pk!.destField)} AS k FROM ${qd(table.destTable)}`, { type: QueryTypes.SELECT });
-  const gone = destKeys.filter((r) => !sourceKeys.has(String(r.k))).map((r) => r.k);
-  return gone.length ? deleteKeys(destination, table.destTable, table.pk!.destField, gone) : 0;
+  const srcFields = table.keys.map((k) => k.srcField);
+  const destFields = table.keys.map((k) => k.destField);
+  const tuple = (r: Record<string, unknown>): KeyTuple => srcFields.map((_, i) => r[`k${i}`]);
+  const sourceKeys = new Set((await source.sequelize.query<Record<string, unknown>>(`SELECT ${srcFields.map((f, i) => `${qs(f)} AS ${qs(`k${i}`)}`).join(', ')} FROM ${qs(table.srcTable)}`, { type: QueryTypes.SELECT })).map((r) => keyString(destKeyOf(tuple(r)))));
+  const destKeys = await destination.sequelize.query<Record<string, unknown>>(`SELECT ${destFields.map((f, i) => `${qd(f)} AS ${qd(`k${i}`)}`).join(', ')} FROM ${qd(table.destTable)}`, { type: QueryTypes.SELECT });
+  const gone = destKeys.map(tuple).filter((k) => !sourceKeys.has(keyString(k)));
+  return gone.length ? deleteTuples(destination, table.destTable, destFields, gone) : 0;
 }

@@ -67,7 +67,7 @@ export function anonymiseCommands(): CommandDefinition[] {
           return 0;
         }
         const onProgress = progressBar(ctx.stderr);
-        const summary = await runAnonymisation({ configFile, env: ctx.env, incremental, ...(workers ? { workers } : {}), pool: ctx.services.get(ThreadPoolId), ...(onProgress ? { onProgress } : {}) });
+        const summary = await runAnonymisation({ configFile, env: ctx.env, incremental, ...(workers ? { workers } : {}), pool: ctx.services.get(ThreadPoolId), services: ctx.services, ...(onProgress ? { onProgress } : {}) });
         ctx.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
         return 0;
       },

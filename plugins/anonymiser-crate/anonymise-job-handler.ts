@@ -31,6 +31,7 @@ export function anonymiseJobHandler(): JobHandler {
         incremental: payload.incremental === true || job.attempt > 1,
         ...(typeof payload.workers === 'number' ? { workers: payload.workers } : {}),
         pool: job.services.get(ThreadPoolId),
+        services: job.services,
         signal: job.signal,
         logger: job.logger,
         onProgress(p) {

@@ -12,6 +12,7 @@ import { KeyedHasher } from './keyed-hasher.js';
 import { buildScrubber, type IdentifierValue, type Scrubber } from './patient-scrubber.js';
 import { serialiseRow } from './row-serialisation.js';
 import { isLongText, pagedSelect, quoteIdentifier } from './sql-dialect.js';
+import { keyBound, keyMatch, keyString, type KeyTuple } from './row-keys.js';
 import { alterValue, SKIP_ROW, type AlterContext } from './value-alterers.js';
 
 /** A patient handed to a batch, with the IDs the secret map holds. */
@@ -28,7 +29,8 @@ export interface BatchPatient {
 /** A unit of work. */
 export type BatchTask =
   | { kind: 'patients'; patients: BatchPatient[] }
-  | { kind: 'table'; table: string; after: unknown; upTo: unknown };
+  /** A key range of a table without patients: keys after `after` up to `upTo` (undefined: unbounded), as tuples of the key fields. */
+  | { kind: 'table'; table: string; after: KeyTuple | undefined; upTo: KeyTuple | undefined };
 
 /** What a run hands every task. */
 export interface BatchSettings {
@@ -107,7 +109,9 @@ export class BatchProcessor {
       const table = this.settings.plan.tables.find((t) => tableKey(t) === task.table);
       if (!table) throw new Error(`no table ${task.table} in the dictionary`);
       const scrubAll = (): Scrubber => this.nonspecific;
-      await this.copyTable(table, { after: task.after, upTo: task.upTo }, undefined, scrubAll, () => true, result);
+      // No patient scrubber to track here: the non-specific scrubber's digest enters the row
+      // hash instead (see copyTable), so a changed scrubber redoes the rows and nothing else does.
+      await this.copyTable(table, { after: task.after, upTo: task.upTo }, undefined, scrubAll, () => false, result);
       return result;
     }
     // A task may hold many batches (threads are costly to start); each batch is built and
@@ -222,7 +226,7 @@ export class BatchProcessor {
    */
   private async copyTable(
     table: TablePlan,
-    scope: { pids: ReadonlyArray<string | number> } | { after: unknown; upTo: unknown },
+    scope: { pids: ReadonlyArray<string | number> } | { after: KeyTuple | undefined; upTo: KeyTuple | undefined },
     patients: Map<string, BatchPatient> | undefined,
     scrubberOf: (row: Record<string, unknown>) => Scrubber,
     shouldRedo: (row: Record<string, unknown>) => boolean,
@@ -231,9 +235,15 @@ export class BatchProcessor {
     const db = this.sources.get(table.srcDb)!;
     const dest = this.destination;
     const qs = (n: string): string => quoteIdentifier(db.dialect, n);
-    const pk = table.pk!;
+    const keys = table.keys;
+    const keyFields = keys.map((k) => k.srcField);
+    const sourceKey = (row: Record<string, unknown>): KeyTuple => keyFields.map((f) => row[f]);
     const { config, incremental } = this.settings;
     const hashFields = table.rows.filter((r) => r.include || r.scrubSrc).map((r) => r.srcField);
+    // Tables without patients are scrubbed by the non-specific scrubber: its digest is part of
+    // what their source hash covers, so that changing its settings redoes their rows.
+    const scrubs = table.included.some((r) => r.alterMethods.some((m) => m.kind === 'scrub'));
+    const salt = !patients && scrubs ? `scrubber:${this.nonspecific.digest};` : '';
     const readFields = [...new Set([...table.rows.filter((r) => r.include || r.scrubSrc || r.inclusionValues || r.exclusionValues).map((r) => r.srcField),
       ...table.included.flatMap((r) => r.alterMethods.flatMap((m) => (m.kind === 'binary_to_text' ? [m.extensionField] : [])))])];
     const filters = table.rows.filter((r) => r.inclusionValues || r.exclusionValues);
@@ -242,10 +252,10 @@ export class BatchProcessor {
     // source database (PostgreSQL and MySQL hash UTF-8 bytes, as the row serialisation does),
     // and fetch whole rows only for the rows that changed.
     const digestExpression = db.dialect === 'postgres' ? 'md5' : db.dialect === 'mysql' ? 'MD5' : undefined;
-    const lightFirst = incremental && table.hasSrcHash && digestExpression !== undefined && longText.size > 0 && !filters.some((f) => longText.has(f.srcField));
+    const lightFirst = incremental && table.hasSrcHash && digestExpression !== undefined && longText.size > 0 && !filters.some((f) => longText.has(f.srcField)) && !keyFields.some((f) => longText.has(f));
     const pageColumns = readFields.map((f) => (lightFirst && longText.has(f) ? `${digestExpression}(${qs(f)}) AS ${qs(f)}` : qs(f)));
     const pending: Array<Record<string, unknown>> = [];
-    const replaced: unknown[] = [];
+    const replaced: KeyTuple[] = [];
     let pendingBytes = 0;
     // Reading, computing and writing overlap: the next page is fetched while this one is
     // processed, and one write may be in flight while the next rows are prepared.
@@ -262,22 +272,20 @@ export class BatchProcessor {
     const chunks: Array<ReadonlyArray<string | number> | undefined> = 'pids' in scope ? [] : [undefined];
     if ('pids' in scope) for (let i = 0; i < scope.pids.length; i += IN_CHUNK) chunks.push(scope.pids.slice(i, i + IN_CHUNK));
     for (const chunk of chunks) {
-      const fetchPage = (after: unknown): Promise<Array<Record<string, unknown>>> => {
+      const fetchPage = (after: KeyTuple | undefined): Promise<Array<Record<string, unknown>>> => {
         const conditions: string[] = [];
         const replacements: Record<string, unknown> = {};
         if (chunk) {
           conditions.push(`${qs(table.pid!.srcField)} IN (:chunk)`);
           replacements.chunk = chunk;
         }
-        if (after !== undefined && after !== null) {
-          conditions.push(`${qs(pk.srcField)} > :after`);
-          replacements.after = after;
+        for (const [bound, op, prefix] of [[after, '>', 'after'], ['upTo' in scope ? scope.upTo : undefined, '<=', 'upTo']] as const) {
+          if (!bound) continue;
+          const k = keyBound(db.dialect, keyFields, bound, op, prefix);
+          conditions.push(k.sql);
+          Object.assign(replacements, k.replacements);
         }
-        if ('upTo' in scope && scope.upTo !== undefined && scope.upTo !== null) {
-          conditions.push(`${qs(pk.srcField)} <= :upTo`);
-          replacements.upTo = scope.upTo;
-        }
-        const sql = pagedSelect(db.dialect, table.srcTable, pageColumns, pk.srcField, PAGE_ROWS, conditions);
+        const sql = pagedSelect(db.dialect, table.srcTable, pageColumns, keyFields, PAGE_ROWS, conditions);
         const page = db.sequelize.query<Record<string, unknown>>(sql, { type: QueryTypes.SELECT, replacements });
         // Awaited below; this only keeps a failure while processing from going unhandled.
         page.catch(() => undefined);
@@ -287,24 +295,26 @@ export class BatchProcessor {
       for (;;) {
         const page = await next;
         if (!page.length) break;
-        next = page.length < PAGE_ROWS ? Promise.resolve([]) : fetchPage(page[page.length - 1]![pk.srcField]);
-        const destKey = (row: Record<string, unknown>): unknown => (pk === table.pid ? patients!.get(String(row[pk.srcField]))!.rid : row[pk.srcField]);
+        next = page.length < PAGE_ROWS ? Promise.resolve([]) : fetchPage(sourceKey(page[page.length - 1]!));
+        // The destination's key: the research ID where a key field is the patient ID.
+        const destKey = (row: Record<string, unknown>): KeyTuple => keys.map((k) => (k === table.pid ? patients!.get(String(row[k.srcField]))!.rid : row[k.srcField]));
         const existing = incremental ? await this.existingHashes(table, page.map(destKey)) : undefined;
         let rows = page;
         if (lightFirst) {
           // Keep the rows whose digests say they changed (or whose patient is redone), then read them whole.
-          const changed: unknown[] = [];
+          const changed: KeyTuple[] = [];
           for (const row of page) {
             result.rowsRead += 1;
             for (const f of readFields) result.bytesRead += byteSize(row[f]);
-            const known = existing!.get(String(destKey(row)));
+            const known = existing!.get(keyString(destKey(row)));
             if (!passesFilters(row, filters)) result.rowsSkipped += 1;
-            else if (known !== undefined && known === this.changeHasher.hash(serialiseRow(row, hashFields, longText, true)) && !shouldRedo(row)) result.rowsUnchanged += 1;
-            else changed.push(row[pk.srcField]);
+            else if (known !== undefined && known === this.changeHasher.hash(serialiseRow(row, hashFields, longText, true) + salt) && !shouldRedo(row)) result.rowsUnchanged += 1;
+            else changed.push(sourceKey(row));
           }
           rows = [];
           for (let i = 0; i < changed.length; i += IN_CHUNK) {
-            rows.push(...(await db.sequelize.query<Record<string, unknown>>(pagedSelect(db.dialect, table.srcTable, readFields.map(qs), pk.srcField, IN_CHUNK, [`${qs(pk.srcField)} IN (:keys)`]), { type: QueryTypes.SELECT, replacements: { keys: changed.slice(i, i + IN_CHUNK) } })));
+            const match = keyMatch(db.dialect, keyFields, changed.slice(i, i + IN_CHUNK), 'keys');
+            rows.push(...(await db.sequelize.query<Record<string, unknown>>(pagedSelect(db.dialect, table.srcTable, readFields.map(qs), keyFields, IN_CHUNK, [match.sql]), { type: QueryTypes.SELECT, replacements: match.replacements })));
           }
         }
         for (const row of rows) {
@@ -317,9 +327,9 @@ export class BatchProcessor {
             continue;
           }
           const key = destKey(row);
-          const srcHash = table.hasSrcHash ? this.changeHasher.hash(serialiseRow(row, hashFields, longText)) : undefined;
+          const srcHash = table.hasSrcHash ? this.changeHasher.hash(serialiseRow(row, hashFields, longText) + salt) : undefined;
           if (existing) {
-            const known = existing.get(String(key));
+            const known = existing.get(keyString(key));
             if (known !== undefined) {
               const unchanged = table.constant || (table.hasSrcHash && known === srcHash);
               if (unchanged && !shouldRedo(row)) {
@@ -375,29 +385,35 @@ export class BatchProcessor {
     return out;
   }
 
-  /** Destination source hashes (or '' for tables without) of the given keys. */
-  private async existingHashes(table: TablePlan, keys: unknown[]): Promise<Map<string, string>> {
+  /** Destination source hashes (or '' for tables without) of the given keys, by keyString. */
+  private async existingHashes(table: TablePlan, keys: KeyTuple[]): Promise<Map<string, string>> {
     const dest = this.destination;
     const q = (n: string): string => quoteIdentifier(dest.dialect, n);
-    const pkField = table.pk!.destField;
+    const destFields = table.keys.map((k) => k.destField);
     const hashField = this.settings.config.sourceHashField;
     const found = new Map<string, string>();
-    for (let i = 0; i < keys.length; i += IN_CHUNK) {
+    // Composite keys match by an OR of ANDs: smaller chunks keep those statements short.
+    const chunk = destFields.length === 1 ? IN_CHUNK : 100;
+    for (let i = 0; i < keys.length; i += chunk) {
+      const match = keyMatch(dest.dialect, destFields, keys.slice(i, i + chunk), 'keys');
       const rows = await dest.sequelize.query<Record<string, unknown>>(
-        `SELECT ${q(pkField)} AS k${table.hasSrcHash ? `, ${q(hashField)} AS h` : ''} FROM ${q(table.destTable)} WHERE ${q(pkField)} IN (:keys)`,
-        { type: QueryTypes.SELECT, replacements: { keys: keys.slice(i, i + IN_CHUNK) } },
+        `SELECT ${destFields.map((f, j) => `${q(f)} AS ${q(`k${j}`)}`).join(', ')}${table.hasSrcHash ? `, ${q(hashField)} AS h` : ''} FROM ${q(table.destTable)} WHERE ${match.sql}`,
+        { type: QueryTypes.SELECT, replacements: match.replacements },
       );
-      for (const r of rows) found.set(String(r.k), r.h === undefined || r.h === null ? '' : String(r.h));
+      for (const r of rows) found.set(keyString(destFields.map((_, j) => r[`k${j}`])), r.h === undefined || r.h === null ? '' : String(r.h));
     }
     return found;
   }
 
   /** In one transaction: deletes the destination rows being replaced, inserts the new ones. */
-  private async write(sequelize: Sequelize, dialect: SqlDialect, table: TablePlan, rows: Array<Record<string, unknown>>, replaced: unknown[]): Promise<void> {
+  private async write(sequelize: Sequelize, dialect: SqlDialect, table: TablePlan, rows: Array<Record<string, unknown>>, replaced: KeyTuple[]): Promise<void> {
     const q = (n: string): string => quoteIdentifier(dialect, n);
+    const destFields = table.keys.map((k) => k.destField);
     await sequelize.transaction(async (transaction: Transaction) => {
-      for (let i = 0; i < replaced.length; i += IN_CHUNK) {
-        await sequelize.query(`DELETE FROM ${q(table.destTable)} WHERE ${q(table.pk!.destField)} IN (:keys)`, { replacements: { keys: replaced.slice(i, i + IN_CHUNK) }, transaction });
+      const chunk = destFields.length === 1 ? IN_CHUNK : 100;
+      for (let i = 0; i < replaced.length; i += chunk) {
+        const match = keyMatch(dialect, destFields, replaced.slice(i, i + chunk), 'keys');
+        await sequelize.query(`DELETE FROM ${q(table.destTable)} WHERE ${match.sql}`, { replacements: match.replacements, transaction });
       }
       if (!rows.length) return;
       const columns = Object.keys(rows[0]!);

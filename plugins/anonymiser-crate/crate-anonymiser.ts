@@ -19,6 +19,7 @@ export class CrateAnonymiser implements Anonymiser {
       incremental: policy.incremental === true,
       ...(typeof policy.workers === 'number' ? { workers: policy.workers } : {}),
       pool: this.services.get(ThreadPoolId),
+      services: this.services,
     });
     return { recordsRead: summary.rowsRead, recordsWritten: summary.rowsWritten, destination };
   }

@@ -30,7 +30,7 @@ export function destinationColumns(dialect: SqlDialect, table: TablePlan, added:
   const columns: ColumnSpec[] = table.included.map((row) => ({
     name: row.destField,
     type: row === table.pid || row === table.mpid ? hashColumnType(dialect, added.ridLength) : destinationType(dialect, row.destDatatype),
-    notNull: row === table.pk || row.flags.has('N'),
+    notNull: table.keys.includes(row) || row.flags.has('N'),
   }));
   if (table.pid) {
     columns.push({ name: added.tridField, type: 'INTEGER', notNull: true });
@@ -56,7 +56,7 @@ export async function tableExists(sequelize: Sequelize, dialect: SqlDialect, tab
 export function createTableStatement(dialect: SqlDialect, table: TablePlan, added: AddedColumns): string {
   const q = (n: string): string => quoteIdentifier(dialect, n);
   const columns = destinationColumns(dialect, table, added).map((c) => `${q(c.name)} ${c.type}${c.notNull ? ' NOT NULL' : ''}`);
-  if (table.pk) columns.push(`PRIMARY KEY (${q(table.pk.destField)})`);
+  if (table.keys.length) columns.push(`PRIMARY KEY (${table.keys.map((k) => q(k.destField)).join(', ')})`);
   return `CREATE TABLE ${q(table.destTable)} (${columns.join(', ')})`;
 }
 
@@ -81,7 +81,8 @@ export async function prepareDestination(sequelize: Sequelize, dialect: SqlDiale
 export function indexStatements(dialect: SqlDialect, table: TablePlan, added: AddedColumns): string[] {
   const statements: string[] = [];
   for (const row of table.included) {
-    if (row.index && row !== table.pk) {
+    // A one-field key is indexed by the primary key itself; so is the first of a composite key.
+    if (row.index && row !== table.keys[0]) {
       const sql = indexStatement(dialect, table.destTable, row.destField, row.index, row.destDatatype, row.indexLen);
       if (sql) statements.push(sql);
     }

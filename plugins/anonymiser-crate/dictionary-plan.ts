@@ -1,7 +1,8 @@
 // Whole-dictionary validation and the per-table plan a run follows. Row-level checks live in
 // the parser; here are the rules that need several rows or the run's configuration (one
-// primary key per table, H and * on the right fields, unique destinations, known sources and
-// hash sections), each reported at the line and column that must change.
+// primary key per table, possibly of several K fields, H and * on the right fields, unique
+// destinations, known sources and hash sections), each reported at the line and column that
+// must change.
 import type { DdProblem, DdRow } from './data-dictionary.js';
 
 /** What a run does with one source table. */
@@ -13,7 +14,12 @@ export interface TablePlan {
   rows: DdRow[];
   /** Rows copied to the destination, in file order. */
   included: DdRow[];
-  pk: DdRow | undefined;
+  /**
+   * The primary key's fields (K), in dictionary order: one for a simple key, several for a
+   * composite one; empty when the table has none. Rows are identified, ordered, paged and
+   * compared by these fields together.
+   */
+  keys: DdRow[];
   /** The patient ID field (P), replaced by the research ID. */
   pid: DdRow | undefined;
   /** The master ID field (M), hashed to the MRID. */
@@ -75,13 +81,16 @@ export function planDictionary(rows: readonly DdRow[], context: PlanContext): { 
     const pks = withFlag('K');
     const pids = withFlag('P');
     const mpids = withFlag('M');
-    for (const extra of pks.slice(1)) at(extra, 'src_flags', `${tableKey} has a second K field (first at line ${pks[0]!.line}); composite keys are not supported`);
     for (const extra of pids.slice(1)) at(extra, 'src_flags', `${tableKey} has a second P field (first at line ${pids[0]!.line})`);
     for (const extra of mpids.slice(1)) at(extra, 'src_flags', `${tableKey} has a second M field (first at line ${mpids[0]!.line})`);
-    const pk = pks[0];
     const pid = pids[0];
     for (const flag of ['H', 'A', 'C'] as const) {
       for (const row of withFlag(flag)) if (!row.flags.has('K')) at(row, 'src_flags', `flag ${flag} belongs on the table's primary key field (K)`);
+    }
+    // In a composite key, H, A and C describe the table: they may sit on any of its K fields.
+    const keyFlag = (f: 'H' | 'A' | 'C'): boolean => pks.some((k) => k.flags.has(f));
+    for (const row of pks) {
+      if (row.flags.has('M')) at(row, 'src_flags', 'a master ID field (M) is replaced by its hash and cannot be part of the primary key (K)');
     }
     for (const row of withFlag('*')) {
       if (!row.flags.has('P')) at(row, 'src_flags', 'flag * (patient list) needs P on the same field');
@@ -110,8 +119,10 @@ export function planDictionary(rows: readonly DdRow[], context: PlanContext): { 
     if (destTables.length > 1) at(included.find((r) => r.destTable !== destTables[0])!, 'dest_table', `${tableKey} writes to more than one dest_table (${destTables.join(', ')}); use one`);
     const destTable = destTables[0] ?? tableRows[0]!.srcTable;
     if (included.length) {
-      if (!pk) at(included[0]!, 'src_flags', `${tableKey} has included fields but no primary key field (K); runs need it to resume and to work incrementally`);
-      else if (!pk.include) at(pk, 'decision', 'the primary key field (K) of a table with included fields must be included');
+      if (!pks.length) at(included[0]!, 'src_flags', `${tableKey} has included fields but no primary key field (K); runs need it to resume and to work incrementally`);
+      for (const key of pks) {
+        if (!key.include) at(key, 'decision', pks.length > 1 ? `every field of ${tableKey}'s composite primary key (K) must be included, or the destination could not tell its rows apart` : 'the primary key field (K) of a table with included fields must be included');
+      }
       const owner = destOwners.get(destTable.toLowerCase());
       if (owner) at(included[0]!, 'dest_table', `dest_table ${destTable} is written by ${owner} already`);
       destOwners.set(destTable.toLowerCase(), tableKey);
@@ -125,8 +136,8 @@ export function planDictionary(rows: readonly DdRow[], context: PlanContext): { 
       }
     }
     tables.push({
-      srcDb: tableRows[0]!.srcDb, srcTable: tableRows[0]!.srcTable, destTable, rows: tableRows, included, pk, pid, mpid: mpids[0],
-      hasSrcHash: Boolean(pk?.flags.has('H')), addOnly: Boolean(pk?.flags.has('A')), constant: Boolean(pk?.flags.has('C')),
+      srcDb: tableRows[0]!.srcDb, srcTable: tableRows[0]!.srcTable, destTable, rows: tableRows, included, keys: pks, pid, mpid: mpids[0],
+      hasSrcHash: keyFlag('H'), addOnly: keyFlag('A'), constant: keyFlag('C'),
       definesPatients: Boolean(pid?.flags.has('*')), optOutFields: withFlag('!'), requiredScrubbers: withFlag('R'),
       scrubSources: tableRows.filter((r) => r.scrubSrc !== undefined),
     });

@@ -75,11 +75,16 @@ export function indexStatement(dialect: SqlDialect, table: string, field: string
   return `CREATE ${kind === 'U' ? 'UNIQUE ' : ''}INDEX ${name} ON ${q(table)} (${column})`;
 }
 
-/** `SELECT columns FROM t WHERE conditions ORDER BY key` limited to `limit` rows, in the dialect's syntax; columns are SQL expressions, already quoted. */
-export function pagedSelect(dialect: SqlDialect, table: string, columns: readonly string[], key: string, limit: number, conditions: readonly string[]): string {
+/**
+ * `SELECT columns FROM t WHERE conditions ORDER BY key` limited to `limit` rows, in the
+ * dialect's syntax; columns are SQL expressions, already quoted.
+ * @param key - the key field, or the fields of a composite key in order
+ */
+export function pagedSelect(dialect: SqlDialect, table: string, columns: readonly string[], key: string | readonly string[], limit: number, conditions: readonly string[]): string {
   const q = (n: string): string => quoteIdentifier(dialect, n);
   const whereSql = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
   const cols = columns.join(', ');
-  if (dialect === 'mssql') return `SELECT TOP (${limit}) ${cols} FROM ${q(table)}${whereSql} ORDER BY ${q(key)}`;
-  return `SELECT ${cols} FROM ${q(table)}${whereSql} ORDER BY ${q(key)} LIMIT ${limit}`;
+  const order = (typeof key === 'string' ? [key] : key).map(q).join(', ');
+  if (dialect === 'mssql') return `SELECT TOP (${limit}) ${cols} FROM ${q(table)}${whereSql} ORDER BY ${order}`;
+  return `SELECT ${cols} FROM ${q(table)}${whereSql} ORDER BY ${order} LIMIT ${limit}`;
 }

@@ -17,7 +17,7 @@ test('the generator\'s dictionary parses and plans without problems', () => {
   assert.deepEqual(problems, []);
   assert.equal(plan.patientTable?.srcTable, 'patient');
   const note = plan.tables.find((t) => t.srcTable === 'note')!;
-  assert.equal(note.pk?.srcField, 'note_id');
+  assert.deepEqual(note.keys.map((k) => k.srcField), ['note_id']);
   assert.equal(note.pid?.srcField, 'patient_id');
   assert.ok(note.hasSrcHash);
   assert.deepEqual(note.included.map((r) => r.destField), ['note_id', 'rid', 'note_date', 'note_text']);
@@ -68,10 +68,10 @@ test('whole-dictionary rules: keys, flags, patient list, destinations, sources a
   const text = [
     header,
     row({ src_db: 'db', src_table: 'p', src_field: 'id', src_datatype: 'INTEGER', src_flags: 'KP', decision: 'include' }), // 2: P without * anywhere
-    row({ src_db: 'db', src_table: 'p', src_field: 'id2', src_datatype: 'INTEGER', src_flags: 'K', decision: 'include' }), // 3: second K
+    row({ src_db: 'db', src_table: 'p', src_field: 'id2', src_datatype: 'INTEGER', src_flags: 'K', decision: 'OMIT' }), // 3: a composite key's field omitted
     row({ src_db: 'db', src_table: 'p', src_field: 'h', src_datatype: 'INTEGER', src_flags: 'H', decision: 'OMIT' }), // 4: H off the key
     row({ src_db: 'db', src_table: 'p', src_field: 'x', src_datatype: 'TEXT', decision: 'include', dest_field: 'trid' }), // 5: reserved name
-    row({ src_db: 'db', src_table: 'p', src_field: 'y', src_datatype: 'TEXT', decision: 'include', dest_field: 'id2' }), // 6: duplicate destination
+    row({ src_db: 'db', src_table: 'p', src_field: 'y', src_datatype: 'TEXT', decision: 'include', dest_field: 'id' }), // 6: duplicate destination
     row({ src_db: 'db', src_table: 'p', src_field: 'z', src_datatype: 'TEXT', decision: 'include', alter_method: 'hash=nosuch' }), // 7: unknown hash section
     row({ src_db: 'other', src_table: 'q', src_field: 'a', src_datatype: 'TEXT', decision: 'include' }), // 8: unknown source, no K
     row({ src_db: 'db', src_table: 'p', src_field: 'id', src_datatype: 'INTEGER', decision: 'OMIT' }), // 9: described twice
@@ -82,7 +82,7 @@ test('whole-dictionary rules: keys, flags, patient list, destinations, sources a
   assert.deepEqual(parsed.problems, []);
   const { problems } = planDictionary(parsed.rows, { ...reserved, sources: ['db'], hashSections: ['deid'] });
   const at = problems.map((p) => `${p.line}:${p.column}`);
-  for (const expected of ['2:src_flags', '3:src_flags', '4:src_flags', '5:dest_field', '6:dest_field', '7:alter_method', '8:src_db', '8:src_flags', '9:src_field', '10:scrub_src', '11:alter_method']) {
+  for (const expected of ['2:src_flags', '3:decision', '4:src_flags', '5:dest_field', '6:dest_field', '7:alter_method', '8:src_db', '8:src_flags', '9:src_field', '10:scrub_src', '11:alter_method']) {
     assert.ok(at.includes(expected), `expected a problem at ${expected}; got ${at.join(', ')}`);
   }
   assert.match(problems.find((p) => p.line === 2)!.message, /no field defines the patient list/);
