@@ -74,12 +74,16 @@ async function insertIndexRows(sql: SqlRunner, rows: readonly IndexRow[], now: s
 /**
  * Re-indexes a device's task records in the given eras (after an upload: `NOW` and the
  * batch's era, the only ones an upload or force-finalising changes). A fixed number of
- * statements per task table.
+ * statements per task table re-indexed.
+ * @param changed the tables the upload changed: only their task tables are re-indexed, unless
+ *   `patient` is among them (entries name the patient's record, whose key a change moves).
+ *   Without it, every task table is.
  */
-export async function reindexDeviceTasks(sql: SqlRunner, tables: ClientTableRegistry, deviceId: number, eras: readonly string[], now: string): Promise<void> {
+export async function reindexDeviceTasks(sql: SqlRunner, tables: ClientTableRegistry, deviceId: number, eras: readonly string[], now: string, changed?: ReadonlySet<string>): Promise<void> {
   const unique = [...new Set(eras)];
   const marks = unique.map((_, i) => `$${i + 3}`).join(', ');
-  for (const table of tables.ordered().filter((t) => t.role === 'task')) {
+  const all = !changed || changed.has('patient');
+  for (const table of tables.ordered().filter((t) => t.role === 'task' && (all || changed.has(t.name)))) {
     await sql.run(`DELETE FROM camcops_task_index WHERE task_table_name = $1 AND device_id = $2 AND era IN (${marks})`, [table.name, deviceId, ...unique]);
     const rows = await expectedRows(sql, table, `t."_device_id" = $1 AND t."_era" IN (${unique.map((_, i) => `$${i + 2}`).join(', ')})`, [deviceId, ...unique]);
     await insertIndexRows(sql, rows, now);

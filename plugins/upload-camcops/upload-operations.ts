@@ -19,6 +19,11 @@ import type { TableChanges } from './upload-changes.js';
 import { compareVersions } from './camcops-version.js';
 import { reindexDeviceTasks } from './task-index.js';
 
+/** Names of the tables an upload changed (added, modified, deleted or preserved records). */
+function changedTables(changes: readonly TableChanges[]): Set<string> {
+  return new Set(changes.filter((c) => c.added || c.modified || c.deleted || c.preserved).map((c) => c.table));
+}
+
 async function rowContext(ctx: OperationContext): Promise<RowCheckContext> {
   return { idnums: await idnumDefinitions(ctx.sql) };
 }
@@ -185,7 +190,8 @@ export const uploadOperations: Record<string, Operation> = {
       }
       await clearBatch(ctx.sql, device.id);
       // The task index changes in the same transaction as the records it describes.
-      if (changes.some((c) => c.added || c.modified || c.deleted || c.preserved)) await reindexDeviceTasks(ctx.sql, ctx.tables, device.id, [ERA_NOW, batch.batchTime], ctx.now);
+      const changed = changedTables(changes);
+      if (changed.size) await reindexDeviceTasks(ctx.sql, ctx.tables, device.id, [ERA_NOW, batch.batchTime], ctx.now, changed);
       // Tables were dirty because they might need work (e.g. all of them when preserving); audit those that changed or were resent.
       await ctx.auditUpload(changes.filter((c) => c.added || c.modified || c.deleted || c.preserved || c.alreadyPreserved), 'stepwise');
       return undefined;
@@ -226,7 +232,8 @@ export const uploadOperations: Record<string, Operation> = {
         const c = result.changes;
         if (rows.length || c.added || c.modified || c.deleted || c.preserved) changes.push(c);
       }
-      if (changes.some((c) => c.added || c.modified || c.deleted || c.preserved)) await reindexDeviceTasks(ctx.sql, ctx.tables, ctx.device!.id, [ERA_NOW, batch.batchTime], ctx.now);
+      const changed = changedTables(changes);
+      if (changed.size) await reindexDeviceTasks(ctx.sql, ctx.tables, ctx.device!.id, [ERA_NOW, batch.batchTime], ctx.now, changed);
       await ctx.auditUpload(changes, 'one-step');
       return 'Success';
     },
