@@ -7,8 +7,32 @@ export interface OutgoingFile {
   name: string;
   size: number;
   sha256: string;
-  /** Opens the bytes to send (a fresh stream for each attempt). */
-  open(): Readable;
+  /**
+   * Opens the bytes to send from `start` (default 0) to the end: a fresh stream for each call.
+   * Delivery still reads and hashes the bytes before `start` (the ones an earlier attempt sent).
+   */
+  open(start?: number): Readable;
+  /** Where a destination that can resume (tus) finds and records how far an upload got. */
+  progress?: TransferProgress;
+}
+
+/** How far an unfinished upload of these bytes got: its URL at the destination and the offset it acknowledged. */
+export interface UploadPoint {
+  url: string;
+  offset: number;
+  /** The folder it goes into and the sha256 of the bytes it was started for (resumed only for the same). */
+  folder: string;
+  sha256: string;
+}
+
+/** Delivery's record of an upload in progress, kept in the database across attempts and restarts. */
+export interface TransferProgress {
+  /** The upload an earlier attempt left unfinished, if one was recorded. */
+  load(): Promise<UploadPoint | undefined>;
+  /** Records the upload and the offset the destination acknowledged. */
+  save(point: UploadPoint): Promise<void>;
+  /** Forgets it (finished, or gone at the destination). */
+  clear(): Promise<void>;
 }
 
 /** What the destination holds after a send, as far as it can tell. */

@@ -17,9 +17,11 @@ export function createDeliveryTarget(d: DestinationConfig, options: { connection
       return new LocalFolderTarget(d.name, d.path);
     case 'dataset':
       return new DatasetTarget(d.name, d.dataset, options.services);
-    case 'platform':
-      if ('accessToken' in d) return new PlatformInstanceTarget(d.name, { url: d.url, dataset: d.dataset, credentials: accessTokenCredentials(d.accessToken.file, d.accessToken.passwordFile) });
-      return new PlatformInstanceTarget(d.name, { url: d.url, dataset: d.dataset, credentials: async () => ({ token: readFileSync(d.tokenFile, 'utf8').trim(), ...pem(d.certFile) }) });
+    case 'platform': {
+      const common = { url: d.url, dataset: d.dataset, ...(d.chunkBytes ? { chunkBytes: d.chunkBytes } : {}) };
+      if ('accessToken' in d) return new PlatformInstanceTarget(d.name, { ...common, credentials: accessTokenCredentials(d.accessToken.file, d.accessToken.passwordFile) });
+      return new PlatformInstanceTarget(d.name, { ...common, credentials: async () => ({ token: readFileSync(d.tokenFile, 'utf8').trim(), ...pem(d.certFile) }) });
+    }
     case 'webdav': {
       const authorization = authorizationFromFiles(d);
       return new WebDavTarget(d.name, { url: d.url, ...pem(d.certFile), ...(authorization ? { authorization } : {}), verify: d.verify, connections: options.connections });

@@ -2,7 +2,7 @@
 // readers of acknowledgements. One per host; built in register(), started in onStart().
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DatabaseId, DatasetServiceId, JobQueueId, ResourceIntakeId, type ActionContext, type Actor, type Delivery, type DeliveryState, type Distribution, type FileCheck, type Logger, type Services } from '../../core/api.js';
 import type { DistributionSettings } from './distribution-settings.js';
@@ -21,6 +21,8 @@ import { AccessLogReader, type LogReadReport } from './access-log-reader.js';
 import { logLineParser } from './access-log-format.js';
 import { DownloadAcknowledger } from './download-acknowledger.js';
 import { READ_LOGS_JOB } from './read-logs-job.js';
+import { AnonymisationStep } from './anonymisation-step.js';
+import type { DistributionDropFolders } from './drop-folders-service.js';
 
 /** Seams for tests and embedding: extra checks, and how bytes are read for sending. */
 export interface RuntimeOptions {
@@ -38,10 +40,12 @@ export class DistributionRuntime {
   readonly intake: FileIntake;
   readonly deliverer: FileDeliverer;
   readonly rules: RulesConfig;
+  readonly anonymisation: AnonymisationStep;
   private readonly targets = new Map<string, DeliveryTarget>();
   private readonly logReader: AccessLogReader | undefined;
   private readonly downloads: DownloadAcknowledger;
-  private watcher: DropFolderWatcher | undefined;
+  /** Watched drop folders, by resolved path. */
+  private readonly watchers = new Map<string, DropFolderWatcher>();
 
   /** `services` answers once the host has started (not during register). */
   constructor(readonly settings: DistributionSettings, private readonly services: Services, private readonly logger: Logger, options: RuntimeOptions = {}) {
@@ -65,7 +69,8 @@ export class DistributionRuntime {
       });
     };
     this.intake = new FileIntake(settings, this.store, router, (ids) => this.schedule(ids), logger);
-    this.deliverer = new FileDeliverer(settings, this.store, this.checks, (name) => this.targets.get(name), logger, options.openSource);
+    this.anonymisation = new AnonymisationStep(this.rules.rules, svc, settings.anonymisedDir);
+    this.deliverer = new FileDeliverer(settings, this.store, this.checks, (name) => this.targets.get(name), logger, this.anonymisation, options.openSource);
     this.logReader = settings.accessLogs.length ? new AccessLogReader(this.store, logLineParser(settings.accessLogFormat), logger) : undefined;
     this.downloads = new DownloadAcknowledger(this.store);
   }
@@ -85,19 +90,52 @@ export class DistributionRuntime {
     await scheduleDelivery(this.services.get(JobQueueId), fileIds, this.settings.batchSize, this.settings.maxAttempts);
   }
 
-  /** When serving: watches the drop folder and starts the periodic log reading. */
+  /** Once every plugin registered: the anonymisers the rules name must exist. @throws Error naming the rule. */
+  initialize(): void {
+    this.anonymisation.check();
+  }
+
+  /** When serving: watches the drop folder of the deprecated `[plugin:distribution] watch`, and starts the periodic log reading. */
   async start(): Promise<void> {
     if (this.settings.watchDir) {
-      this.watcher = new DropFolderWatcher(this.settings.watchDir, { stableMs: this.settings.stableMs, scanMs: this.settings.scanMs }, async (paths) => void (await this.intake.takeFiles(paths, { source: 'drop', mode: 'move' })), this.logger);
-      await this.watcher.start();
+      this.logger.warn('[plugin:distribution] watch is deprecated: enable the plugin distribution-folders and set [plugin:distribution-folders] watch instead', { watch: this.settings.watchDir });
+      await this.dropFolders().watch(this.settings.watchDir, { stableMs: this.settings.stableMs, scanMs: this.settings.scanMs, owner: 'distribution' });
     }
     if (this.settings.logReadMs > 0) await this.scheduleLogReading(0);
   }
 
   /** Stops watching and closes connections. */
   async stop(): Promise<void> {
-    await this.watcher?.stop();
+    for (const watcher of [...this.watchers.values()]) await watcher.stop();
+    this.watchers.clear();
     for (const target of this.targets.values()) await target.close().catch(() => undefined);
+  }
+
+  /** The drop folders service: files in a watched folder are moved into intake once stable. */
+  dropFolders(): DistributionDropFolders {
+    return {
+      watch: async (dir, options) => {
+        const key = resolve(dir);
+        if (this.watchers.has(key)) throw new Error(`the drop folder ${key} is already watched; name it once (in [plugin:distribution-folders] watch)`);
+        const watcher = new DropFolderWatcher(key, { stableMs: options.stableMs, scanMs: options.scanMs }, async (paths) => void (await this.intake.takeFiles(paths, { source: 'drop', mode: 'move' })), this.logger);
+        this.watchers.set(key, watcher);
+        try {
+          await watcher.start();
+        } catch (error) {
+          this.watchers.delete(key);
+          await watcher.stop();
+          throw error;
+        }
+        this.logger.info('watching a drop folder', { folder: key, for: options.owner });
+        return {
+          dispose: async () => {
+            if (this.watchers.get(key) !== watcher) return;
+            this.watchers.delete(key);
+            await watcher.stop();
+          },
+        };
+      },
+    };
   }
 
   /** Queues the next log reading `delayMs` from now (one per time slot, across nodes). */

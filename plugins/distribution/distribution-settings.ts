@@ -9,9 +9,9 @@ export const distributionConfigSchema: ConfigSectionSchema = {
   additionalProperties: false,
   properties: {
     root: { type: 'string', 'x-path': true, description: 'Working folder holding outgoing/, rejected/ and archive/ (default <data_dir>/distribution).' },
-    watch: { type: 'string', 'x-path': true, description: 'Drop folder watched for new files (picked up on start and on change).' },
-    stable_ms: { type: 'integer', minimum: 0, maximum: 600_000, default: 1000, description: 'A dropped file is taken once its size and time stayed unchanged this long.' },
-    scan_seconds: { type: 'integer', minimum: 1, maximum: 3600, default: 30, description: 'Rescan of the drop folder, in case a change notification was missed.' },
+    watch: { type: 'string', 'x-path': true, description: 'Deprecated: set [plugin:distribution-folders] watch instead (still read, with a warning).' },
+    stable_ms: { type: 'integer', minimum: 0, maximum: 600_000, default: 1000, description: 'Deprecated with watch: [plugin:distribution-folders] stable_ms.' },
+    scan_seconds: { type: 'integer', minimum: 1, maximum: 3600, default: 30, description: 'Deprecated with watch: [plugin:distribution-folders] scan_seconds.' },
     name_patterns: { type: 'string', default: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'Space-separated regular expressions; a file name must match one.' },
     mime_types: { type: 'string', default: 'application/pdf', description: 'Space-separated MIME types accepted (sniffed from the bytes).' },
     max_name_length: { type: 'integer', minimum: 1, maximum: 255, default: 100 },
@@ -35,6 +35,10 @@ export interface DistributionSettings {
   outgoingDir: string;
   rejectedDir: string;
   archiveDir: string;
+  /** Copies made by a rule's anonymiser, until they are sent and archived. */
+  anonymisedDir: string;
+  /** Received originals of files sent anonymised (the archive keeps what was sent). */
+  originalsDir: string;
   watchDir: string | undefined;
   stableMs: number;
   scanMs: number;
@@ -74,6 +78,8 @@ export function readDistributionSettings(ctx: Pick<PluginContext, 'config' | 'pl
     outgoingDir: join(root, 'outgoing'),
     rejectedDir: join(root, 'rejected'),
     archiveDir: join(root, 'archive'),
+    anonymisedDir: join(root, 'anonymised'),
+    originalsDir: join(root, 'originals'),
     watchDir: str('watch') ? ctx.resolvePath(str('watch')!) : undefined,
     stableMs: Number(c.stable_ms),
     scanMs: Number(c.scan_seconds) * 1000,

@@ -8,7 +8,7 @@ import type { Database } from '../../core/api.js';
 export type FileState = 'received' | 'routed' | 'unroutable' | 'sending' | 'sent' | 'archived' | 'failed' | 'rejected';
 
 /** What happened to a file, as recorded in its history. */
-export type EventKind = 'received' | 'checked' | 'routed' | 'unroutable' | 'sending' | 'sent' | 'failed' | 'archived' | 'acknowledged' | 'rejected' | 'duplicate';
+export type EventKind = 'received' | 'checked' | 'routed' | 'unroutable' | 'anonymised' | 'sending' | 'sent' | 'failed' | 'archived' | 'acknowledged' | 'rejected' | 'duplicate';
 
 /** How a file entered distribution. */
 export type FileSource = 'drop' | 'cli' | 'upload' | 'resource';
@@ -30,6 +30,9 @@ export interface DistributedFile {
   folder: string | undefined;
   remoteLocation: string | undefined;
   localPath: string | undefined;
+  /** What is sent, when it differs from what was received (an anonymised copy): its sha256 and size. */
+  sentSha256: string | undefined;
+  sentSize: number | undefined;
   receivedAt: Date;
   sentAt: Date | undefined;
   archivedAt: Date | undefined;
@@ -57,6 +60,16 @@ export interface RemoteFolder {
   tag: string;
   folder: string;
   base: string;
+}
+
+/** How far an upload to a resumable destination got (a tus upload's URL and offset). */
+export interface TransferPoint {
+  destination: string;
+  folder: string;
+  /** The sha256 of the bytes being uploaded: a point is only resumed for the same bytes. */
+  sha256: string;
+  url: string;
+  offset: number;
 }
 
 /** A saved reading position: of a log file (inode, head fingerprint, byte offset) or of an event id. */
@@ -101,12 +114,13 @@ type Row = Record<string, unknown>;
 const EVENT_COLUMNS: Record<string, string> = { fileId: 'file_id', fileName: 'file_name', kind: 'kind', at: 'at', actor: 'actor', address: 'address', detail: 'detail' };
 
 /** Fields that usually differ from file to file within a batch (set through CASE). */
-const PER_FILE = new Set(['localPath', 'remoteLocation', 'reason']);
+const PER_FILE = new Set(['localPath', 'remoteLocation', 'reason', 'sentSha256', 'sentSize']);
 
 /** Column names of `distribution_files` by field name. */
 const COLUMNS: Record<string, string> = {
   name: 'name', sha256: 'sha256', size: 'size', mimeType: 'mime_type', source: 'source', sourceRef: 'source_ref', state: 'state', reason: 'reason',
   label: 'label', tag: 'tag', destination: 'destination', folder: 'folder', remoteLocation: 'remote_location', localPath: 'local_path',
+  sentSha256: 'sent_sha256', sentSize: 'sent_size',
   receivedAt: 'received_at', sentAt: 'sent_at', archivedAt: 'archived_at', acknowledgedAt: 'acknowledged_at', acknowledgedBy: 'acknowledged_by',
   acknowledgedFrom: 'acknowledged_from', updatedAt: 'updated_at',
 };
@@ -121,6 +135,7 @@ function toFile(r: Row): DistributedFile {
     mimeType: opt(r.mimeType as string | null), source: r.source as FileSource, sourceRef: opt(r.sourceRef as string | null), state: r.state as FileState,
     reason: opt(r.reason as string | null), label: opt(r.label as string | null), tag: opt(r.tag as string | null), destination: opt(r.destination as string | null),
     folder: opt(r.folder as string | null), remoteLocation: opt(r.remoteLocation as string | null), localPath: opt(r.localPath as string | null),
+    sentSha256: opt(r.sentSha256 as string | null), sentSize: r.sentSize === null || r.sentSize === undefined ? undefined : Number(r.sentSize),
     receivedAt: date(r.receivedAt)!, sentAt: date(r.sentAt), archivedAt: date(r.archivedAt), acknowledgedAt: date(r.acknowledgedAt),
     acknowledgedBy: opt(r.acknowledgedBy as string | null), acknowledgedFrom: opt(r.acknowledgedFrom as string | null), updatedAt: date(r.updatedAt)!,
   };
@@ -135,7 +150,7 @@ export type ReceiveOutcome = { file: DistributedFile } | { duplicateOf: Distribu
 
 /** Access to the distribution tables. */
 export class DistributionStore {
-  private models: { files: AnyModel; events: AnyModel; folders: AnyModel; cursors: AnyModel } | undefined;
+  private models: { files: AnyModel; events: AnyModel; folders: AnyModel; cursors: AnyModel; transfers: AnyModel } | undefined;
 
   constructor(private readonly db: () => Database) {}
 
@@ -144,7 +159,7 @@ export class DistributionStore {
     return this.db();
   }
 
-  private m(): { files: AnyModel; events: AnyModel; folders: AnyModel; cursors: AnyModel } {
+  private m(): { files: AnyModel; events: AnyModel; folders: AnyModel; cursors: AnyModel; transfers: AnyModel } {
     if (this.models) return this.models;
     const s = this.db().sequelize;
     const common = { underscored: true, timestamps: false } as const;
@@ -152,7 +167,7 @@ export class DistributionStore {
       files: s.define('distribution_files', {
         id: { type: DataTypes.UUID, primaryKey: true }, name: DataTypes.STRING, sha256: DataTypes.STRING, size: DataTypes.BIGINT, mimeType: DataTypes.STRING,
         source: DataTypes.STRING, sourceRef: DataTypes.STRING, state: DataTypes.STRING, reason: DataTypes.TEXT, label: DataTypes.STRING, tag: DataTypes.STRING,
-        destination: DataTypes.STRING, folder: DataTypes.STRING, remoteLocation: DataTypes.STRING, localPath: DataTypes.STRING, receivedAt: DataTypes.DATE,
+        destination: DataTypes.STRING, folder: DataTypes.STRING, remoteLocation: DataTypes.STRING, localPath: DataTypes.STRING, sentSha256: DataTypes.STRING, sentSize: DataTypes.BIGINT, receivedAt: DataTypes.DATE,
         sentAt: DataTypes.DATE, archivedAt: DataTypes.DATE, acknowledgedAt: DataTypes.DATE, acknowledgedBy: DataTypes.STRING, acknowledgedFrom: DataTypes.STRING, updatedAt: DataTypes.DATE,
       }, { ...common, tableName: 'distribution_files' }) as unknown as AnyModel,
       events: s.define('distribution_events', {
@@ -165,6 +180,10 @@ export class DistributionStore {
       cursors: s.define('distribution_cursors', {
         name: { type: DataTypes.STRING, primaryKey: true }, inode: DataTypes.STRING, head: DataTypes.STRING, position: DataTypes.BIGINT, updatedAt: DataTypes.DATE,
       }, { ...common, tableName: 'distribution_cursors' }) as unknown as AnyModel,
+      transfers: s.define('distribution_transfers', {
+        fileId: { type: DataTypes.UUID, primaryKey: true }, destination: DataTypes.STRING, folder: DataTypes.STRING, sha256: DataTypes.STRING, url: DataTypes.STRING,
+        uploadOffset: DataTypes.BIGINT, updatedAt: DataTypes.DATE,
+      }, { ...common, tableName: 'distribution_transfers' }) as unknown as AnyModel,
     };
     return this.models;
   }
@@ -484,5 +503,23 @@ export class DistributionStore {
   /** Saves a reading position (inside the transaction that recorded what was read). */
   async saveCursor(name: string, value: Cursor, transaction?: Transaction): Promise<void> {
     await this.m().cursors.upsert({ name, inode: value.inode ?? null, head: value.head ?? null, position: value.position, updatedAt: new Date() }, { transaction });
+  }
+
+  /** Where an interrupted upload of a file stands, if one was recorded. */
+  async transfer(fileId: string): Promise<TransferPoint | undefined> {
+    const row = await this.m().transfers.findByPk(fileId);
+    if (!row) return undefined;
+    const r = row.get({ plain: true });
+    return { destination: String(r.destination), folder: String(r.folder ?? ''), sha256: String(r.sha256), url: String(r.url), offset: Number(r.uploadOffset) };
+  }
+
+  /** Records how far an upload got (after it was created, and after each part the destination acknowledged). */
+  async saveTransfer(fileId: string, point: TransferPoint): Promise<void> {
+    await this.m().transfers.upsert({ fileId, destination: point.destination, folder: point.folder, sha256: point.sha256, url: point.url, uploadOffset: point.offset, updatedAt: new Date() });
+  }
+
+  /** Forgets an upload (finished, or gone at the destination). */
+  async clearTransfer(fileId: string): Promise<void> {
+    await this.m().transfers.destroy({ where: { fileId } });
   }
 }

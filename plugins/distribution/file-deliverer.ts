@@ -1,16 +1,18 @@
-// Delivery of routed files: checks before sending, send while hashing the bytes that go out,
-// verify at the destination, then archive. Every step is recorded, and each is safe to run
-// again after a crash: a file found complete at its destination is not sent twice.
+// Delivery of routed files: checks before sending, the rule's anonymiser if it names one, send
+// while hashing the bytes that go out, verify at the destination, then archive. Every step is
+// recorded, and each is safe to run again after a crash: a file found complete at its
+// destination is not sent twice, and an upload cut off is resumed where the destination can.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { readdir, rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { Logger } from '../../core/api.js';
 import type { DistributionSettings } from './distribution-settings.js';
 import type { DistributedFile, DistributionStore, EventInput } from './distribution-store.js';
 import type { FileCheckRunner } from './file-check-runner.js';
-import type { DeliveryTarget, RemoteCopy } from './delivery-target.js';
+import type { DeliveryTarget, RemoteCopy, TransferProgress } from './delivery-target.js';
+import type { AnonymisationStep, AnonymisedCopy } from './anonymisation-step.js';
 import { DeliveryError } from './delivery-target.js';
 import { hashFile } from './file-hash.js';
 import { forEachLimited } from './for-each-limited.js';
@@ -37,6 +39,7 @@ export class FileDeliverer {
     private readonly checks: FileCheckRunner,
     private readonly target: (name: string) => DeliveryTarget | undefined,
     private readonly logger: Logger,
+    private readonly anonymisation: AnonymisationStep,
     private readonly openSource: SourceOpener = openWhole,
   ) {}
 
@@ -50,7 +53,7 @@ export class FileDeliverer {
     const files = await this.store.getMany(fileIds);
     const outcome: BatchOutcome = { archived: 0, skipped: 0, rejected: 0, failed: [] };
     const failures: Array<{ file: DistributedFile; error: unknown }> = [];
-    const ready: Array<{ file: DistributedFile; target: DeliveryTarget; checked: string }> = [];
+    const ready: Array<{ file: DistributedFile; target: DeliveryTarget; checked: string; anonymised: AnonymisedCopy | undefined }> = [];
     const done: Array<{ file: DistributedFile; copy: RemoteCopy | undefined; detail: string }> = [];
     const limit = this.settings.sendConcurrency;
     // 1. What each file needs: only archiving, finishing an interrupted send, or checks and a send.
@@ -60,24 +63,30 @@ export class FileDeliverer {
         if (step.kind === 'skip') outcome.skipped++;
         else if (step.kind === 'rejected') outcome.rejected++;
         else if (step.kind === 'done') done.push({ file, copy: step.copy, detail: step.detail });
-        else ready.push({ file, target: step.target, checked: step.checked });
+        else ready.push({ file, target: step.target, checked: step.checked, anonymised: step.anonymised });
       } catch (error) {
         failures.push({ file, error });
       }
     });
-    // 2. Mark the ones to send as `sending` (with their check results) in one transaction.
+    // 2. Mark the ones to send as `sending` (with their check results, and what the anonymiser made) in one transaction.
     const sending = await this.store.applyMany(
-      ready.map(({ file, target, checked }) => ({ file, fields: { state: 'sending' as const }, events: [{ kind: 'checked' as const, detail: checked }, { kind: 'sending' as const, detail: `to ${target.name}:${file.folder || '/'}` }], from: ['routed', 'failed', 'sending'] as const })),
+      ready.map(({ file, target, checked, anonymised: a }) => {
+        const events: EventInput[] = [{ kind: 'checked', detail: checked }];
+        if (a && !a.reused) events.push({ kind: 'anonymised', detail: `by anonymiser "${a.anonymiser}": received sha256 ${file.sha256} (${file.size} bytes), sent sha256 ${a.sha256} (${a.size} bytes)` });
+        events.push({ kind: 'sending', detail: `to ${target.name}:${file.folder || '/'}${a ? ' (the anonymised copy)' : ''}` });
+        const fields: Partial<DistributedFile> = a ? { state: 'sending', sentSha256: a.sha256, sentSize: a.size } : { state: 'sending' };
+        return { file, fields, events, from: ['routed', 'failed', 'sending'] as const };
+      }),
     );
     // 3. Send them.
-    await forEachLimited(ready.filter((r) => sending.has(r.file.id)), limit, async ({ file, target }) => {
+    await forEachLimited(ready.filter((r) => sending.has(r.file.id)), limit, async ({ file, target, anonymised: a }) => {
       if (signal.aborted) return;
       try {
-        const sent = await this.send(file, target, signal);
+        const sent = await this.send(a ? { ...file, sentSha256: a.sha256, sentSize: a.size } : file, target, signal);
         if ('rejected' in sent) {
           await this.reject(file, sent.rejected);
           outcome.rejected++;
-        } else done.push({ file: { ...file, state: 'sending' }, copy: sent.copy, detail: `verified size ${sent.copy.size}${sent.copy.sha256 ? ' and sha256' : ''}` });
+        } else done.push({ file: { ...file, state: 'sending', ...(a ? { sentSha256: a.sha256, sentSize: a.size } : {}) }, copy: sent.copy, detail: `verified size ${sent.copy.size}${sent.copy.sha256 ? ' and sha256' : ''}${sent.resumed ? `; resumed from byte ${sent.resumed.offset} of an upload an earlier attempt left unfinished` : ''}` });
       } catch (error) {
         if (!signal.aborted) failures.push({ file, error });
       }
@@ -87,9 +96,9 @@ export class FileDeliverer {
     const sentAt = new Date();
     await forEachLimited(done, limit, async ({ file, copy, detail }) => {
       try {
-        const path = await this.archiveCopy(file, file.sentAt ?? sentAt);
+        const { path, original } = await this.archiveCopy(file, file.sentAt ?? sentAt);
         const events: EventInput[] = file.state === 'sent' ? [] : [{ kind: 'sent', detail: `${copy?.location ?? file.remoteLocation}: ${detail}` }];
-        events.push({ kind: 'archived', detail: relative(this.settings.root, path) });
+        events.push({ kind: 'archived', detail: original ? `${relative(this.settings.root, path)} (the anonymised copy that was sent); the received original: ${relative(this.settings.root, original)}` : relative(this.settings.root, path) });
         archived.push({ file, fields: { state: 'archived', sentAt: file.sentAt ?? sentAt, remoteLocation: copy?.location ?? file.remoteLocation, localPath: path, archivedAt: new Date(), reason: undefined }, events, from: [file.state] });
       } catch (error) {
         failures.push({ file, error });
@@ -114,7 +123,7 @@ export class FileDeliverer {
   }
 
   /** Decides what a file needs before any sending. @throws DeliveryError when it cannot be delivered now. */
-  private async prepare(file: DistributedFile, signal: AbortSignal): Promise<{ kind: 'skip' } | { kind: 'rejected' } | { kind: 'done'; copy: RemoteCopy | undefined; detail: string } | { kind: 'send'; target: DeliveryTarget; checked: string }> {
+  private async prepare(file: DistributedFile, signal: AbortSignal): Promise<{ kind: 'skip' } | { kind: 'rejected' } | { kind: 'done'; copy: RemoteCopy | undefined; detail: string } | { kind: 'send'; target: DeliveryTarget; checked: string; anonymised: AnonymisedCopy | undefined }> {
     if (file.state === 'sent') return { kind: 'done', copy: undefined, detail: 'sent before' };
     if (file.state !== 'routed' && file.state !== 'sending' && file.state !== 'failed') return { kind: 'skip' };
     if (!file.destination || file.folder === undefined || !file.localPath || !file.sha256 || file.size === undefined) throw new DeliveryError(`file "${file.name}" is not routed to a destination`, false);
@@ -130,48 +139,100 @@ export class FileDeliverer {
       await this.reject(file, `file check "${checked.check}" refused it: ${checked.reason}`);
       return { kind: 'rejected' };
     }
-    return { kind: 'send', target, checked: checked.passed.length ? checked.passed.join('; ') : 'no check applies' };
+    // Checks look at what was received; the rule's anonymiser then makes what is sent.
+    const rule = this.anonymisation.ruleFor(file.label);
+    const anonymised = rule ? await this.anonymisation.apply(file, rule, signal) : undefined;
+    return { kind: 'send', target, checked: checked.passed.length ? checked.passed.join('; ') : 'no check applies', anonymised };
   }
 
   /** Sends while hashing the bytes that go out, then verifies what the destination holds. */
-  private async send(file: DistributedFile, target: DeliveryTarget, signal: AbortSignal): Promise<{ copy: RemoteCopy } | { rejected: string }> {
+  /**
+   * Sends while hashing the bytes: those that go out, and those before the offset an unfinished
+   * upload is resumed from (read locally, not sent). Then verifies what the destination holds.
+   */
+  private async send(file: DistributedFile, target: DeliveryTarget, signal: AbortSignal): Promise<{ copy: RemoteCopy; resumed: { offset: number } | undefined } | { rejected: string }> {
     let hash = createHash('sha256');
     let bytes = 0;
-    const localPath = file.localPath!;
-    const size = file.size!;
+    let opened = false;
+    let resumed: { offset: number } | undefined;
+    const { size, sha256 } = expected(file);
+    const localPath = file.sentSha256 ? this.anonymisation.pathOf(file) : file.localPath!;
     const copy = await target.send(
       {
         name: file.name,
         size,
-        sha256: file.sha256!,
-        open: () => {
+        sha256,
+        open: (start = 0) => {
           // A second PUT inside one send (after MKCOL) counts from the start again.
           hash = createHash('sha256');
           bytes = 0;
-          return this.openSource(localPath, size).pipe(new Transform({ transform: (chunk: Buffer, _enc, next) => ((bytes += chunk.length), hash.update(chunk), next(null, chunk)) }));
+          opened = true;
+          resumed = start > 0 ? { offset: start } : undefined;
+          let skip = start;
+          return this.openSource(localPath, size).pipe(
+            new Transform({
+              transform: (chunk: Buffer, _enc, next) => {
+                bytes += chunk.length;
+                hash.update(chunk);
+                if (skip >= chunk.length) return void ((skip -= chunk.length), next());
+                const out = skip ? chunk.subarray(skip) : chunk;
+                skip = 0;
+                next(null, out);
+              },
+            }),
+          );
         },
+        progress: this.progress(file, target.name, sha256),
       },
       file.folder!,
       signal,
     );
-    const sentSha = hash.digest('hex');
-    if (sentSha !== file.sha256 || bytes !== size) {
+    // Not opened: the destination found the whole file there already (an upload whose answer was lost).
+    const sentSha = opened ? hash.digest('hex') : sha256;
+    if (sentSha !== sha256 || (opened && bytes !== size)) {
       await target.remove(file.folder!, file.name, signal).catch(() => undefined);
-      return { rejected: `the file changed after it was received, or while it was being sent (the bytes sent hash to ${sentSha.slice(0, 12)}…, not ${file.sha256!.slice(0, 12)}…); the remote copy was removed; drop the corrected file again` };
+      const what = file.sentSha256 ? 'the anonymised copy changed after it was made' : 'the file changed after it was received';
+      return { rejected: `${what}, or while it was being sent (the bytes sent hash to ${sentSha.slice(0, 12)}…, not ${sha256.slice(0, 12)}…); the remote copy was removed; drop the corrected file again` };
     }
     if (!matches(copy, file)) {
       await target.remove(file.folder!, file.name, signal).catch(() => undefined);
-      throw new DeliveryError(`verification failed at ${target.name}: it holds ${copy.size} bytes${copy.sha256 ? ` with sha256 ${copy.sha256.slice(0, 12)}…` : ''}, expected ${size}${copy.sha256 ? ` with ${file.sha256!.slice(0, 12)}…` : ''}; the remote copy was removed`, true);
+      throw new DeliveryError(`verification failed at ${target.name}: it holds ${copy.size} bytes${copy.sha256 ? ` with sha256 ${copy.sha256.slice(0, 12)}…` : ''}, expected ${size}${copy.sha256 ? ` with ${sha256.slice(0, 12)}…` : ''}; the remote copy was removed`, true);
     }
-    return { copy };
+    return { copy, resumed };
   }
 
-  /** Moves a delivered file into archive/YYYY/MM/DD/, or finds it there after a crash that came after the move. */
-  private async archiveCopy(file: DistributedFile, sentAt: Date): Promise<string> {
-    if (file.localPath && !file.localPath.startsWith(this.settings.archiveDir) && (await exists(file.localPath))) return moveIntoFolder(file.localPath, dayFolder(this.settings.archiveDir, sentAt), file.name);
-    for (const day of [sentAt, file.updatedAt, new Date(file.updatedAt.getTime() - 86_400_000)]) {
-      const found = await this.findArchived(dayFolder(this.settings.archiveDir, day), file);
-      if (found) return found;
+  /** The database record of an upload of this file in progress (for destinations that resume). */
+  private progress(file: DistributedFile, destination: string, sha256: string): TransferProgress {
+    return {
+      load: async () => {
+        const point = await this.store.transfer(file.id);
+        return point && point.destination === destination ? point : undefined;
+      },
+      save: (point) => this.store.saveTransfer(file.id, { ...point, destination, sha256: point.sha256 || sha256 }),
+      clear: () => this.store.clearTransfer(file.id),
+    };
+  }
+
+  /**
+   * Moves what was sent into archive/YYYY/MM/DD/, or finds it there after a crash that came
+   * after the move. For a file sent anonymised, that is the anonymised copy, and the received
+   * original goes to originals/YYYY/MM/DD/.
+   */
+  private async archiveCopy(file: DistributedFile, sentAt: Date): Promise<{ path: string; original: string | undefined }> {
+    const day = dayFolder(this.settings.archiveDir, sentAt);
+    const outgoing = file.localPath && !file.localPath.startsWith(this.settings.archiveDir) && (await exists(file.localPath)) ? file.localPath : undefined;
+    if (file.sentSha256) {
+      const original = outgoing ? await moveIntoFolder(outgoing, dayFolder(this.settings.originalsDir, sentAt), file.name) : undefined;
+      const copy = this.anonymisation.pathOf(file);
+      if (await exists(copy)) {
+        const path = await moveIntoFolder(copy, day, file.name);
+        await rm(dirname(copy), { recursive: true, force: true });
+        return { path, original };
+      }
+    } else if (outgoing) return { path: await moveIntoFolder(outgoing, day, file.name), original: undefined };
+    for (const when of [sentAt, file.updatedAt, new Date(file.updatedAt.getTime() - 86_400_000)]) {
+      const found = await this.findArchived(dayFolder(this.settings.archiveDir, when), file);
+      if (found) return { path: found, original: undefined };
     }
     throw new DeliveryError(`"${file.name}" was delivered, but its outgoing copy is gone and no archived copy was found`, false);
   }
@@ -180,7 +241,7 @@ export class FileDeliverer {
     const names = new Set(await readdir(folder).catch(() => [] as string[]));
     for (let n = 1; names.has(numberedName(file.name, n)); n++) {
       const path = join(folder, numberedName(file.name, n));
-      if ((await hashFile(path)).sha256 === file.sha256) return path;
+      if ((await hashFile(path)).sha256 === expected(file).sha256) return path;
     }
     return undefined;
   }
@@ -188,11 +249,19 @@ export class FileDeliverer {
   private async reject(file: DistributedFile, reason: string): Promise<void> {
     let path = file.localPath;
     if (path && (await exists(path))) path = await moveIntoFolder(path, this.settings.rejectedDir, file.name);
+    await rm(dirname(this.anonymisation.pathOf(file)), { recursive: true, force: true });
+    await this.store.clearTransfer(file.id);
     await this.store.update(file.id, { state: 'rejected', reason, localPath: path }, { kind: 'rejected', detail: reason });
     this.logger.warn('refused a file before sending', { file: file.name, reason });
   }
 }
 
+/** What the destination should hold: the anonymised copy when one was made, else the file as received. */
+function expected(file: DistributedFile): { size: number; sha256: string } {
+  return file.sentSha256 ? { size: file.sentSize!, sha256: file.sentSha256 } : { size: file.size!, sha256: file.sha256! };
+}
+
 function matches(copy: RemoteCopy, file: DistributedFile): boolean {
-  return copy.size === file.size && (copy.sha256 === undefined || copy.sha256 === file.sha256);
+  const want = expected(file);
+  return copy.size === want.size && (copy.sha256 === undefined || copy.sha256 === want.sha256);
 }

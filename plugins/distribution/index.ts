@@ -1,10 +1,13 @@
-// distribution: result files from a drop folder, the CLI or uploads are checked, routed to
-// their recipients' folders (local, WebDAV, a dataset here), archived, and acknowledged when
-// recipients fetch them; the whole trail is searchable. After getresults-distribute.
+// distribution: result files from drop folders (watched for the distribution-folders plugin
+// through the DistributionDropFolders service), the CLI or uploads are checked, routed to
+// their recipients' folders (local, WebDAV, a dataset here, another platform), anonymised when
+// their rule says so, archived, and acknowledged when recipients fetch them; the whole trail
+// is searchable. After getresults-distribute.
 import { Actions, Commands, definePlugin, Distribution, EventObserver, InspectChecks, JobHandlers, Lifecycle, Migrations, Routes, type PluginDefinition } from '../../core/api.js';
 import { archiveRoute } from './archive-route.js';
 import { distributionConfigSchema, readDistributionSettings } from './distribution-settings.js';
 import { createDistributionTables } from './distribution-tables-migration.js';
+import { addDistributionTransfers } from './distribution-transfers-migration.js';
 import { DistributionRuntime, type RuntimeOptions } from './distribution-runtime.js';
 import { deliveryJobHandler } from './delivery-job.js';
 import { readLogsJobHandler } from './read-logs-job.js';
@@ -12,6 +15,7 @@ import { takeResourceJobHandler, uploadObserver } from './resource-intake-job.js
 import { distributionActions } from './distribution-actions.js';
 import { distributionCommands } from './distribution-commands.js';
 import { unacknowledgedCheck } from './unacknowledged-check.js';
+import { DistributionDropFoldersId, type DistributionDropFolders } from './drop-folders-service.js';
 
 /** The plugin, with optional seams (extra file checks, a source opener) for tests and embedding. */
 export function createDistributionPlugin(options: RuntimeOptions = {}): PluginDefinition {
@@ -25,7 +29,7 @@ export function createDistributionPlugin(options: RuntimeOptions = {}): PluginDe
       const settings = readDistributionSettings(ctx);
       const runtime = new DistributionRuntime(settings, ctx.services, ctx.logger, options);
       const store = () => runtime.store;
-      ctx.contribute(Migrations, { migrations: [createDistributionTables] });
+      ctx.contribute(Migrations, { migrations: [createDistributionTables, addDistributionTransfers] });
       ctx.contribute(Distribution, runtime.distribution());
       ctx.contribute(JobHandlers, deliveryJobHandler(() => runtime.deliverer, settings.maxAttempts));
       ctx.contribute(JobHandlers, readLogsJobHandler(() => runtime));
@@ -35,7 +39,8 @@ export function createDistributionPlugin(options: RuntimeOptions = {}): PluginDe
       for (const command of distributionCommands(() => runtime)) ctx.contribute(Commands, command);
       ctx.contribute(InspectChecks, unacknowledgedCheck(store, settings.unacknowledgedDays));
       ctx.contribute(Routes, archiveRoute(store, settings.archiveDir, () => ctx.services));
-      ctx.contribute(Lifecycle, { onStart: () => runtime.start(), onStop: () => runtime.stop() });
+      ctx.provide<DistributionDropFolders>(DistributionDropFoldersId, () => runtime.dropFolders());
+      ctx.contribute(Lifecycle, { initialize: () => runtime.initialize(), onStart: () => runtime.start(), onStop: () => runtime.stop() });
     },
   });
 }

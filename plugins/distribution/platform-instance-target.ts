@@ -1,9 +1,12 @@
 // Another instance of this platform as a destination: the file is uploaded with tus 1.0 into
 // a draft dataset there, authenticated by an API token read from a file or a `.dcor-access`
-// token (whose certificate is then pinned), over HTTPS with the server's certificate pinned. The remote platform hashes what it stores, so the sha256 is
-// verified; the dataset (the routed folder, else the destination's) must be a draft.
+// token (whose certificate is then pinned), over HTTPS with the server's certificate pinned.
+// The upload goes in parts; an upload cut off (a dropped connection, a crash) is resumed by
+// the next attempt from the offset the other platform holds. The remote platform hashes what
+// it stores, so the sha256 is verified; the dataset (the routed folder, else the
+// destination's) must be a draft.
 import { X509Certificate } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { DeliveryTarget, OutgoingFile, RemoteCopy } from './delivery-target.js';
@@ -24,6 +27,48 @@ export interface PlatformInstanceOptions {
   dataset: string;
   /** Reads the credentials (a token file, or a `.dcor-access` file); called once, when first needed. */
   credentials: () => Promise<PlatformCredentials>;
+  /** Bytes per PATCH (default 8 MiB): a connection cut off loses at most this much, the rest is resumed. */
+  chunkBytes?: number;
+}
+
+/** Default bytes per PATCH. */
+export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Hands out consecutive parts of one stream as request bodies of exact lengths. */
+class ChunkReader {
+  private readonly iterator: AsyncIterator<Buffer>;
+  private rest: Buffer | undefined;
+
+  constructor(source: Readable) {
+    this.iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  }
+
+  /** The next `length` bytes, as a stream. */
+  take(length: number): Readable {
+    const next = async (): Promise<Buffer> => {
+      const held = this.rest;
+      this.rest = undefined;
+      if (held) return held;
+      const read = await this.iterator.next();
+      if (read.done) throw new Error(`the file ended before the ${length} bytes of this part`);
+      return read.value;
+    };
+    const self = this;
+    return Readable.from(
+      (async function* () {
+        for (let left = length; left > 0; ) {
+          let chunk = await next();
+          if (chunk.length > left) {
+            self.rest = chunk.subarray(left);
+            chunk = chunk.subarray(0, left);
+          }
+          left -= chunk.length;
+          yield chunk;
+        }
+      })(),
+      { objectMode: false },
+    );
+  }
 }
 
 const b64 = (value: string): string => Buffer.from(value).toString('base64');
@@ -32,10 +77,12 @@ const b64 = (value: string): string => Buffer.from(value).toString('base64');
 export class PlatformInstanceTarget implements DeliveryTarget {
   readonly kind = 'platform';
   private readonly base: URL;
+  private readonly chunkBytes: number;
   private connection: Promise<{ token: string; agent: Agent }> | undefined;
 
   constructor(readonly name: string, private readonly options: PlatformInstanceOptions) {
     this.base = new URL(options.url);
+    this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   }
 
   /** The token and a connection pool trusting only the pinned certificate, made on first use. */
@@ -87,32 +134,112 @@ export class PlatformInstanceTarget implements DeliveryTarget {
     return new DeliveryError(statusCode === 401 || statusCode === 403 ? `${where} (check the destination's token)` : where, statusCode >= 500 || statusCode === 408 || statusCode === 429);
   }
 
+  /**
+   * Uploads with tus in PATCHes of `chunkBytes`, recording the upload URL and each offset the
+   * other platform acknowledged; an upload an earlier attempt left unfinished is resumed from
+   * the offset the other platform reports (`HEAD`), or started again when it is gone there.
+   */
   async send(file: OutgoingFile, folder: string, signal: AbortSignal): Promise<RemoteCopy> {
     const dataset = this.dataset(folder);
-    const created = await this.call('POST', 'upload/tus/', signal, {
-      headers: { 'tus-resumable': '1.0.0', 'upload-length': String(file.size), 'upload-metadata': `package_id ${b64(dataset)},filename ${b64(file.name)},sha256 ${b64(file.sha256)}` },
-    });
-    if (created.statusCode !== 201) throw await this.failure(`creating the upload of "${file.name}" in dataset "${dataset}"`, created.statusCode, created.body);
-    await created.body.dump();
-    const location = String(created.headers.location ?? '');
-    if (file.size > 0) {
-      const patched = await this.call('PATCH', location, signal, { body: file.open(), headers: { 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': String(file.size) } }).catch(async (error: unknown) => {
-        await this.terminate(location);
-        throw error;
-      });
-      if (patched.statusCode !== 204) {
-        const failure = await this.failure(`sending "${file.name}"`, patched.statusCode, patched.body);
-        await this.terminate(location);
-        throw failure;
-      }
-      await patched.body.dump();
+    const resumed = await this.resume(file, folder, signal);
+    if (resumed && 'copy' in resumed) return resumed.copy;
+    let upload = resumed;
+    if (!upload) {
+      upload = { url: await this.create(file, dataset, signal), offset: 0 };
+      await file.progress?.save({ ...upload, folder, sha256: file.sha256 });
     }
+    await this.patchFrom(file, folder, upload, signal);
+    await file.progress?.clear();
     const copy = await this.stat(folder, file.name, signal);
     if (!copy) throw new DeliveryError(`destination "${this.name}": "${file.name}" is not in dataset "${dataset}" after its upload`, true);
     return copy;
   }
 
-  /** Ends an unfinished upload there, so that a retry can use the name again. */
+  /** The recorded unfinished upload and its offset there, the copy when it turns out complete, or undefined to start anew. */
+  private async resume(file: OutgoingFile, folder: string, signal: AbortSignal): Promise<{ url: string; offset: number } | { copy: RemoteCopy } | undefined> {
+    const point = await file.progress?.load();
+    if (!point) return undefined;
+    if (point.sha256 !== file.sha256 || point.folder !== folder) {
+      // Started for other bytes or another dataset: end it there, so its name is free again.
+      await this.terminate(point.url);
+      await file.progress!.clear();
+      return undefined;
+    }
+    const head = await this.call('HEAD', point.url, signal, { headers: { 'tus-resumable': '1.0.0' } });
+    await head.body.dump();
+    if (head.statusCode === 404 || head.statusCode === 410) {
+      // Expired or removed there, or finished with its answer lost: the dataset tells which.
+      await file.progress!.clear();
+      const there = await this.stat(folder, file.name, signal);
+      return there ? { copy: there } : undefined;
+    }
+    if (head.statusCode !== 200) throw new DeliveryError(`destination "${this.name}": HEAD of the unfinished upload of "${file.name}" answered ${head.statusCode}`, head.statusCode >= 500 || head.statusCode === 408 || head.statusCode === 429);
+    const offset = Number(head.headers['upload-offset']);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > file.size) throw new DeliveryError(`destination "${this.name}": the unfinished upload of "${file.name}" reports offset ${String(head.headers['upload-offset'])} for a file of ${file.size} bytes`, true);
+    return { url: point.url, offset };
+  }
+
+  /** Creates the upload there. @returns its URL. */
+  private async create(file: OutgoingFile, dataset: string, signal: AbortSignal): Promise<string> {
+    const created = await this.call('POST', 'upload/tus/', signal, {
+      headers: { 'tus-resumable': '1.0.0', 'upload-length': String(file.size), 'upload-metadata': `package_id ${b64(dataset)},filename ${b64(file.name)},sha256 ${b64(file.sha256)}` },
+    });
+    if (created.statusCode === 409) {
+      const failure = await this.failure(`creating the upload of "${file.name}" in dataset "${dataset}"`, created.statusCode, created.body);
+      // A resource of that name without a file is an upload someone left unfinished there.
+      const unfinished = await this.unfinished(dataset, file.name, signal).catch(() => false);
+      if (unfinished) throw new DeliveryError(`${failure.message}; that resource holds no file yet (an upload left unfinished that this platform did not record, or a resource made without a file): delete it there, or wait until the unfinished upload expires there`, false);
+      throw failure;
+    }
+    if (created.statusCode !== 201) throw await this.failure(`creating the upload of "${file.name}" in dataset "${dataset}"`, created.statusCode, created.body);
+    await created.body.dump();
+    const location = String(created.headers.location ?? '');
+    if (!location) throw new DeliveryError(`destination "${this.name}": creating the upload of "${file.name}" answered 201 without a Location`, true);
+    return new URL(location, this.base).toString();
+  }
+
+  /** Sends the bytes from `upload.offset` in PATCHes of at most `chunkBytes`, recording each acknowledged offset. */
+  private async patchFrom(file: OutgoingFile, folder: string, upload: { url: string; offset: number }, signal: AbortSignal): Promise<void> {
+    const source = file.open(upload.offset);
+    try {
+      const parts = new ChunkReader(source);
+      let offset = upload.offset;
+      while (offset < file.size) {
+        const length = Math.min(this.chunkBytes, file.size - offset);
+        const patched = await this.call('PATCH', upload.url, signal, { body: parts.take(length), headers: { 'tus-resumable': '1.0.0', 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', 'content-length': String(length) } });
+        if (patched.statusCode !== 204) {
+          let failure = await this.failure(`sending "${file.name}" from byte ${offset}`, patched.statusCode, patched.body);
+          // The other side still finishing a PATCH that was cut off (locked, or its offset not settled yet): ask again next attempt.
+          if (patched.statusCode === 409 || patched.statusCode === 423) failure = new DeliveryError(failure.message, true);
+          if (!failure.retryable) {
+            // It will not be resumed: free the name there.
+            await this.terminate(upload.url);
+            await file.progress?.clear();
+          }
+          throw failure;
+        }
+        await patched.body.dump();
+        const acknowledged = Number(patched.headers['upload-offset']);
+        offset = Number.isSafeInteger(acknowledged) && acknowledged > offset ? acknowledged : offset + length;
+        if (offset < file.size) await file.progress?.save({ url: upload.url, offset, folder, sha256: file.sha256 });
+      }
+    } finally {
+      source.destroy();
+    }
+  }
+
+  /** Whether the dataset holds a resource of that name without a file (an unfinished upload). */
+  private async unfinished(dataset: string, name: string, signal: AbortSignal): Promise<boolean> {
+    const shown = await this.call('GET', `api/3/action/package_show?id=${encodeURIComponent(dataset)}`, signal);
+    if (shown.statusCode !== 200) {
+      await shown.body.dump();
+      return false;
+    }
+    const result = ((await shown.body.json()) as { result: { resources: Array<{ name: string; sha256?: string | null }> } }).result;
+    return result.resources.some((r) => r.name === name && !r.sha256);
+  }
+
+  /** Ends an unfinished upload there, so that the name is free again. */
   private async terminate(location: string): Promise<void> {
     const controller = new AbortController();
     const answer = await this.call('DELETE', location, controller.signal, { headers: { 'tus-resumable': '1.0.0' } }).catch(() => undefined);

@@ -15,8 +15,10 @@ export interface RoutingRule {
   /** For by-day/by-mime without a table row: destination and folder template (`{tag}`, `{yyyy}`, `{mm}`, `{dd}`, `{mime}`, `{subtype}`). */
   base: string | undefined;
   folder: string | undefined;
-  /** Names an Anonymiser to apply before sending (not applied yet; recorded). */
+  /** Names an Anonymiser applied before sending: what is sent is its output (see anonymisation-step.ts). */
   anonymiser: string | undefined;
+  /** The policy handed to that anonymiser (the rule's `anonymiser_policy`, default `{}`). */
+  anonymiserPolicy: Record<string, unknown>;
 }
 
 /** Where a file goes. */

@@ -11,8 +11,8 @@ export type DestinationConfig =
   | { kind: 'folder'; name: string; path: string }
   | { kind: 'webdav'; name: string; url: string; certFile: string | undefined; usernameFile: string | undefined; passwordFile: string | undefined; tokenFile: string | undefined; verify: WebDavVerification }
   | { kind: 'dataset'; name: string; dataset: string }
-  | { kind: 'platform'; name: string; url: string; dataset: string; tokenFile: string; certFile: string | undefined }
-  | { kind: 'platform'; name: string; url: string; dataset: string; accessToken: { file: string; passwordFile: string } };
+  | { kind: 'platform'; name: string; url: string; dataset: string; chunkBytes?: number; tokenFile: string; certFile: string | undefined }
+  | { kind: 'platform'; name: string; url: string; dataset: string; chunkBytes?: number; accessToken: { file: string; passwordFile: string } };
 
 /** What the rules file declares. */
 export interface RulesConfig {
@@ -72,18 +72,20 @@ export function parseRules(text: string, baseDir: string, source = 'rules file')
         if (url && (url.username || url.password)) problems.push(`destination "${name}": put no credentials in the url; use "token_file" or "access_token"`);
         const hasFile = (key: string): boolean => typeof d[key] === 'string' && d[key] !== '';
         if (typeof d.dataset !== 'string' || !d.dataset) problems.push(`destination "${name}" (platform) needs "dataset", a draft dataset there`);
+        const chunkBytes = d.chunk_bytes === undefined ? undefined : Number(d.chunk_bytes);
+        if (chunkBytes !== undefined && (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1024)) problems.push(`destination "${name}": "chunk_bytes" must be a whole number of bytes, at least 1024 (got ${JSON.stringify(d.chunk_bytes)})`);
         if (hasFile('access_token')) {
           // A .dcor-access file: the API key and the server's certificate (pinned), opened with the password in password_file.
           if (hasFile('token_file') || hasFile('cert_file')) problems.push(`destination "${name}": give either "access_token" (with "password_file") or "token_file" (and "cert_file"), not both`);
           if (!hasFile('password_file')) problems.push(`destination "${name}": "access_token" needs "password_file", a file holding the token's password`);
           else if (url && typeof d.dataset === 'string' && d.dataset && !hasFile('token_file') && !hasFile('cert_file')) {
-            destinations.set(name, { kind: 'platform', name, url: url.toString().replace(/\/?$/, '/'), dataset: d.dataset, accessToken: { file: path(d.access_token)!, passwordFile: path(d.password_file)! } });
+            destinations.set(name, { kind: 'platform', name, url: url.toString().replace(/\/?$/, '/'), dataset: d.dataset, ...(chunkBytes !== undefined ? { chunkBytes } : {}), accessToken: { file: path(d.access_token)!, passwordFile: path(d.password_file)! } });
           }
         } else {
           if (url && url.protocol === 'https:' && !d.cert_file) problems.push(`destination "${name}": an https destination needs "cert_file", the server certificate to pin`);
           if (!hasFile('token_file')) problems.push(`destination "${name}" (platform) needs "access_token" (a .dcor-access file, with "password_file") or "token_file" (a file holding an API token of the other platform)`);
           if (url && hasFile('token_file') && typeof d.dataset === 'string' && d.dataset) {
-            destinations.set(name, { kind: 'platform', name, url: url.toString().replace(/\/?$/, '/'), dataset: d.dataset, tokenFile: path(d.token_file as string)!, certFile: path(d.cert_file) });
+            destinations.set(name, { kind: 'platform', name, url: url.toString().replace(/\/?$/, '/'), dataset: d.dataset, ...(chunkBytes !== undefined ? { chunkBytes } : {}), tokenFile: path(d.token_file as string)!, certFile: path(d.cert_file) });
           }
         }
       } else problems.push(`destination "${name}": kind must be folder, webdav, dataset or platform (got ${JSON.stringify(d.kind)})`);
@@ -116,8 +118,15 @@ export function parseRules(text: string, baseDir: string, source = 'rules file')
         const problem = folderProblem(folder.replace(/\{[a-z]+\}/g, 'x'));
         if (problem) problems.push(`${at}: ${problem}`);
       }
+      if (r.anonymiser !== undefined && (typeof r.anonymiser !== 'string' || !r.anonymiser)) problems.push(`${at}${label ? ` ("${label}")` : ''}: "anonymiser" must be the name of an anonymiser`);
+      if (r.anonymiser_policy !== undefined && !isRecord(r.anonymiser_policy)) problems.push(`${at}${label ? ` ("${label}")` : ''}: "anonymiser_policy" must be an object`);
+      if (r.anonymiser_policy !== undefined && r.anonymiser === undefined) problems.push(`${at}${label ? ` ("${label}")` : ''}: "anonymiser_policy" needs "anonymiser"`);
+      const anonymiser = typeof r.anonymiser === 'string' && r.anonymiser ? r.anonymiser : undefined;
+      // A file records the label of the rule that routed it; delivery finds the anonymiser by that label.
+      const sibling = label ? rules.find((other) => other.label === label) : undefined;
+      if (sibling && sibling.anonymiser !== anonymiser) problems.push(`${at} ("${label}"): rules of one label must name the same anonymiser (an earlier "${label}" rule names ${sibling.anonymiser ? `"${sibling.anonymiser}"` : 'none'})`);
       if (label && (router === 'table' || router === 'by-day' || router === 'by-mime')) {
-        rules.push({ label, router, pattern, capture: capture as number | string, base, folder, anonymiser: typeof r.anonymiser === 'string' ? r.anonymiser : undefined });
+        rules.push({ label, router, pattern, capture: capture as number | string, base, folder, anonymiser, anonymiserPolicy: isRecord(r.anonymiser_policy) ? r.anonymiser_policy : {} });
       }
     });
   }

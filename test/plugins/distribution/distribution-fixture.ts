@@ -9,6 +9,7 @@ import { createDistributionPlugin } from '../../../plugins/distribution/index.js
 import type { RuntimeOptions } from '../../../plugins/distribution/distribution-runtime.js';
 import { DistributionStore, type DistributedFile, type FileState } from '../../../plugins/distribution/distribution-store.js';
 import { DatabaseId } from '../../../core/services/service-ids.js';
+import type { PluginDefinition } from '../../../core/plugins/define-plugin.js';
 
 /** A started host with the plugin, and its folders. */
 export interface DistributionHost {
@@ -34,6 +35,10 @@ export interface FixtureOptions {
   rules: (folders: { localDestination: string; dir: string }) => object;
   /** `[plugin:distribution]` keys; `{dir}` in a value stands for the host's scratch folder. */
   settings?: Record<string, string | number>;
+  /** `[plugin:distribution-folders]` keys (default: the drop folder, `stable_ms = 200`); `{dir}` as above. */
+  folderSettings?: Record<string, string | number>;
+  /** Inline plugins besides distribution (e.g. an anonymiser), enabled after it. */
+  extraPlugins?: PluginDefinition[];
   runtime?: RuntimeOptions;
   pluginNames?: string[];
 }
@@ -45,11 +50,13 @@ export async function startDistributionHost(kind: 'sqlite' | 'postgres', options
   for (const d of Object.values(folders)) mkdirSync(d, { recursive: true });
   const rulesFile = join(dir, 'rules.json');
   writeFileSync(rulesFile, JSON.stringify(options.rules({ localDestination: folders.localDestination, dir })));
-  const values: Record<string, string | number> = { root: folders.root, watch: folders.drop, rules_file: rulesFile, stable_ms: 200, file_checks: 'none', log_read_seconds: 0, ...options.settings };
-  const extraConfig = `[jobs]\npoll_ms = 20\nlease_seconds = 5\n[plugin:distribution]\n${Object.entries(values).map(([k, v]) => `${k} = ${String(v).replaceAll('{dir}', dir)}`).join('\n')}\n`;
+  const values: Record<string, string | number> = { root: folders.root, rules_file: rulesFile, file_checks: 'none', log_read_seconds: 0, ...options.settings };
+  const folderValues: Record<string, string | number> = { watch: folders.drop, stable_ms: 200, ...options.folderSettings };
+  const section = (name: string, v: Record<string, string | number>): string => `[plugin:${name}]\n${Object.entries(v).map(([k, x]) => `${k} = ${String(x).replaceAll('{dir}', dir)}`).join('\n')}\n`;
+  const extraConfig = `[jobs]\npoll_ms = 20\nlease_seconds = 5\n${section('distribution', values)}${section('distribution-folders', folderValues)}`;
   let t: TestHost;
   try {
-    t = await startTestHost(kind, { plugins: [createDistributionPlugin(options.runtime)], pluginNames: options.pluginNames ?? ['depot-fs'], extraConfig });
+    t = await startTestHost(kind, { plugins: [createDistributionPlugin(options.runtime), ...(options.extraPlugins ?? [])], pluginNames: options.pluginNames ?? ['depot-fs', 'distribution-folders'], extraConfig });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;

@@ -6,36 +6,16 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import { databaseKinds } from '../../helpers/test-databases.js';
-import { startTestHost, type TestHost } from '../../helpers/test-host.js';
-import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
+import type { TestHost } from '../../helpers/test-host.js';
+import type { ApiFixtures } from '../../helpers/api-fixtures.js';
+import { startRemotePlatform } from './remote-platform.js';
 import { startDistributionHost, type DistributionHost } from './distribution-fixture.js';
 import { makePdf } from './test-pdf.js';
 import { writeAccessTokenFile } from '../../../core/auth/access-token-file.js';
 
 const serverCert = readFileSync(fileURLToPath(new URL('../../../../test/fixtures/tls/server.cert', import.meta.url)), 'utf8');
-
-/** The other platform: a real host with tus and depot-fs served over HTTP, and draft datasets `names`. */
-async function startRemotePlatform(names: string[]): Promise<{ remote: TestHost; f: ApiFixtures; server: ServerType; port: number; close(): Promise<void> }> {
-  const remote = await startTestHost('sqlite', { pluginNames: ['depot-fs', 'upload-tus'] });
-  const f = await createApiFixtures(remote);
-  for (const name of names) {
-    const created = await remote.call('package_create', { name, owner_org: 'lab', state: 'draft' }, { token: f.tokens.editor });
-    assert.equal(created.status, 200, JSON.stringify(created.body.error));
-  }
-  const server = serve({ fetch: remote.app.fetch, hostname: '127.0.0.1', port: 0 });
-  await new Promise((resolve) => server.once('listening', resolve));
-  return {
-    remote, f, server, port: (server.address() as AddressInfo).port,
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await remote.close();
-    },
-  };
-}
 
 for (const kind of databaseKinds()) {
   describe(`delivery to another platform instance (${kind})`, () => {
