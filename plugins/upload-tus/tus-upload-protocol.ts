@@ -182,6 +182,13 @@ export class TusUploadProtocol implements UploadProtocol {
     if (!offsetHeader || !/^\d{1,16}$/.test(offsetHeader)) throw new ValidationError(`Upload-Offset must be a whole number, not ${offsetHeader ?? '(missing)'}`);
     const offset = Number(offsetHeader);
     const checksum = parseChecksum(c.req.header('upload-checksum'));
+    // Take the body before anything is awaited: a client that hangs up while the lock is
+    // taken must not leave an error on the request with no listener (an uncaught exception)
+    // nor a body that never ends (a PATCH that holds the upload's lock for ever).
+    const body = requestBody(c);
+    let bodyFailure: Error | undefined;
+    const remember = (error: Error): void => void (bodyFailure ??= error);
+    body.on('error', remember);
     const owner = randomUUID();
     if (!(await this.store.lock(upload.id, owner, this.lockSeconds))) throw new TusError(423, `upload ${upload.id} is being written by another request; retry when it ends`);
     const renew = setInterval(() => void this.store.lock(upload.id, owner, this.lockSeconds), (this.lockSeconds * 1000) / 3);
@@ -203,8 +210,19 @@ export class TusUploadProtocol implements UploadProtocol {
           done(null, chunk);
         },
       });
-      const body = requestBody(c);
-      body.on('error', (error) => tap.destroy(error));
+      // A client that hung up ends the body where it stopped: what arrived is kept (as when it
+      // hangs up mid-body) and the lock is released, rather than waiting for an end that never comes.
+      const hungUp = (): void => {
+        body.unpipe(tap);
+        tap.end();
+      };
+      if (bodyFailure || (body.destroyed && !body.readableEnded)) queueMicrotask(hungUp);
+      else {
+        body.on('error', (error) => tap.destroy(error));
+        body.on('close', () => {
+          if (!body.readableEnded && !tap.writableEnded) hungUp();
+        });
+      }
       let written: number;
       try {
         written = await depot.partials.append(upload.id, current, body.pipe(tap), upload.length - current);

@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
@@ -108,6 +110,32 @@ for (const kind of databaseKinds()) {
       }
       assert.equal(offset, 1_000_000);
       await finish(client, path, 'disconnected');
+      await client.close();
+    });
+
+    it('survives clients that hang up right after a PATCH\'s headers, and the upload stays writable', async () => {
+      const { client, path } = await newUpload('hung-up');
+      const { hostname, port } = new URL(server.url);
+      for (let i = 0; i < 5; i++) {
+        const socket = connect(Number(port), hostname);
+        await once(socket, 'connect');
+        socket.end(`PATCH ${path} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: ${token}\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: ${data.length}\r\n\r\n`);
+        socket.resume();
+        await once(socket, 'close');
+      }
+      // Before the fix the hung-up PATCH kept renewing its lock (423 for ever) or the server
+      // died of an unhandled 'aborted' error; the lease here is 2 s, so 8 s of retries is ample.
+      let done: number | undefined;
+      for (let i = 0; i < 40 && done === undefined; i++) {
+        done = await client.patch(path, join(db.dir, 'data.bin'), 0, data.length, () => undefined).catch((error: Error) => {
+          if (!/being written by another request/.test(error.message)) throw error;
+          return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 200));
+        });
+      }
+      assert.equal(done, data.length);
+      assert.equal(server.child.exitCode, null, 'the server is still running');
+      const shown = await client.action<{ resources: Array<{ sha256: string }> }>('package_show', { id: 'hung-up' });
+      assert.equal(shown.resources[0]!.sha256, sha256);
       await client.close();
     });
 
