@@ -5,6 +5,7 @@ import type { Transaction } from 'sequelize';
 import type { Database } from '../db/database.js';
 import type { ApiTokenRow } from '../db/core-models.js';
 import { AuthenticationError, NotFoundError, ValidationError } from '../errors.js';
+import { toDate, toOptionalDate } from '../db/row-values.js';
 import type { User, UserService } from './user-service.js';
 
 /** A token as listed (never with its secret or hash). */
@@ -29,6 +30,21 @@ export interface CreatedApiToken {
 const TOKEN = /^plat_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 /** Last-use times are written at most this often per token, to keep reads cheap. */
 const LAST_USE_RESOLUTION_MS = 60_000;
+
+/** A token row with its user's columns (NULL when the user is deleted), as raw SQL returns them. */
+type TokenWithUser = { [K in keyof ApiTokenRow]: K extends 'expiresAt' | 'lastUsedAt' | 'revokedAt' ? Date | string | null : K extends 'createdAt' ? Date | string : ApiTokenRow[K] } & {
+  userName: string | null;
+  userEmail: string | null;
+  userFullname: string | null;
+  userSysadmin: boolean | number | null;
+  userLockedUntil: Date | string | null;
+  userCreatedAt: Date | string | null;
+};
+
+const TOKEN_WITH_USER_SQL = `SELECT t.id, t.user_id AS "userId", t.name, t.prefix, t.hash, t.expires_at AS "expiresAt", t.last_used_at AS "lastUsedAt",
+    t.revoked_at AS "revokedAt", t.created_at AS "createdAt", u.name AS "userName", u.email AS "userEmail", u.fullname AS "userFullname",
+    u.sysadmin AS "userSysadmin", u.locked_until AS "userLockedUntil", u.created_at AS "userCreatedAt"
+  FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id AND u.state = 'active' WHERE t.prefix = $1`;
 
 function toToken(row: ApiTokenRow): ApiToken {
   return { id: row.id, userId: row.userId, name: row.name, prefix: row.prefix, expiresAt: row.expiresAt ?? undefined, lastUsedAt: row.lastUsedAt ?? undefined, revokedAt: row.revokedAt ?? undefined, createdAt: row.createdAt };
@@ -99,17 +115,23 @@ export class ApiTokenService {
   async authenticate(presented: string): Promise<{ user: User; token: ApiToken }> {
     const match = TOKEN.exec(presented);
     if (!match) throw new AuthenticationError('API token is not valid');
-    const row = await this.db.models.ApiToken.findOne({ where: { prefix: match[1]! } });
-    const stored = row?.get({ plain: true });
+    // One prepared read for the token and its (active) user: every authenticated request runs it.
+    const [stored] = await this.db.preparedRead<TokenWithUser>(TOKEN_WITH_USER_SQL, [match[1]!]);
     const expected = Buffer.from(stored?.hash ?? '0'.repeat(64), 'hex');
     const actual = Buffer.from(this.hash(presented), 'hex');
     if (!stored || expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw new AuthenticationError('API token is not valid');
-    const token = toToken(stored);
+    const token = toToken({
+      ...stored, expiresAt: toOptionalDate(stored.expiresAt) ?? null, lastUsedAt: toOptionalDate(stored.lastUsedAt) ?? null,
+      revokedAt: toOptionalDate(stored.revokedAt) ?? null, createdAt: toDate(stored.createdAt),
+    });
     const now = new Date();
     if (token.revokedAt) throw new AuthenticationError('API token has been revoked');
     if (token.expiresAt && token.expiresAt <= now) throw new AuthenticationError(`API token expired on ${token.expiresAt.toISOString()}`);
-    const user = await this.users.find(token.userId);
-    if (!user) throw new AuthenticationError('API token belongs to a deleted user');
+    if (stored.userName === null) throw new AuthenticationError('API token belongs to a deleted user');
+    const user: User = {
+      id: token.userId, name: stored.userName, email: stored.userEmail!, fullname: stored.userFullname ?? '', sysadmin: Boolean(stored.userSysadmin),
+      state: 'active', lockedUntil: toOptionalDate(stored.userLockedUntil), createdAt: toDate(stored.userCreatedAt!),
+    };
     if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > LAST_USE_RESOLUTION_MS) {
       await this.db.models.ApiToken.update({ lastUsedAt: now }, { where: { id: token.id } });
     }

@@ -94,7 +94,7 @@ export class OrganizationService {
 
   /** Ids of the organisations a user belongs to, with roles. */
   async membershipsOf(userId: string): Promise<Map<string, MemberRole>> {
-    const rows = await this.db.models.Membership.findAll({ where: { userId } });
-    return new Map(rows.map((r) => r.get({ plain: true })).map((r) => [r.organizationId, r.role]));
+    const rows = await this.db.preparedRead<{ organizationId: string; role: MemberRole }>('SELECT organization_id AS "organizationId", role FROM memberships WHERE user_id = $1', [userId]);
+    return new Map(rows.map((r) => [r.organizationId, r.role]));
   }
 }

@@ -4,6 +4,7 @@
 import type { DatasetRow, ResourceRow } from '../db/core-models.js';
 import type { DatasetRecord, ResourceRecord } from './dataset-types.js';
 import type { OrganizationSummary } from './dataset-view.js';
+import { toDate } from '../db/row-values.js';
 
 /** Columns of datasets under the row type's names, for plain SQL reads. */
 export const DATASET_COLUMNS = 'id, name, title, notes, type, owner_org_id AS "ownerOrgId", private, state, license_id AS "licenseId", tags, extras, search_text AS "searchText", creator_user_id AS "creatorUserId", created_at AS "createdAt", modified_at AS "modifiedAt"';
@@ -77,11 +78,6 @@ export function toResourceRecord(row: ResourceRow): ResourceRecord {
     location: row.location ?? undefined, state: row.state, metadata: parseJson<Record<string, unknown>>(row.metadata, {}),
     position: row.position, createdAt: toDate(row.createdAt), modifiedAt: toDate(row.modifiedAt),
   };
-}
-
-/** Raw queries on SQLite return dates as text (and JSON-built lists carry them as text everywhere). */
-function toDate(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(value);
 }
 
 function parseJson<T>(value: unknown, fallback: T): T {

@@ -67,10 +67,8 @@ export class DatasetService {
     // One round trip: the dataset, its organisation and its resources (as a JSON list) come
     // back in one row. package_show runs this on every uncached read; three queries cost
     // the database three times the work (benchmarks: docs/benchmarks.md).
-    const inner = `SELECT d.* FROM datasets d WHERE d.${UUID.test(nameOrId) ? 'id' : 'name'} = :nameOrId`;
-    const [row] = await this.db.sequelize.query<DatasetReadRow>(datasetReadSql(this.db.dialect, inner), {
-      replacements: { nameOrId }, type: QueryTypes.SELECT, transaction: ctx.transaction,
-    });
+    const inner = `SELECT d.* FROM datasets d WHERE d.${UUID.test(nameOrId) ? 'id' : 'name'} = $1`;
+    const [row] = await this.db.preparedRead<DatasetReadRow>(datasetReadSql(this.db.dialect, inner), [nameOrId], ctx.transaction);
     if (!row) throw new NotFoundError(`dataset "${nameOrId}" not found`);
     const read = toDatasetRead(row);
     await this.requireOnDataset('package_show', read.dataset, ctx, {}, nameOrId);
