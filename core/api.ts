@@ -37,5 +37,10 @@ export type { JobQueue, Job, JobState, EnqueueOptions, JobSpec, JobFilter } from
 export { ThreadError, type ThreadPool, type ThreadTask, type ThreadErrorCode } from './jobs/thread-pool.js';
 export { directoryFindings } from './inspect/checks/directory-findings.js';
 export { contentDisposition } from './http/content-disposition.js';
+// Serving a file with byte ranges, as core's dataset downloads do.
+export { parseRange, requestedRange, sendByteRange, type ByteRangeBody } from './http/byte-ranges.js';
+export { forEachLimited } from './util/for-each-limited.js';
+// Plain command output and options, as core's own commands print and read them.
+export { printTable, stringOption } from './cli/commands/command-support.js';
 // Reading a `.dcor-access` token (an encrypted zip of an API key and a server certificate).
 export { readAccessTokenFile, type AccessTokenContents } from './auth/access-token-file.js';

@@ -24,9 +24,13 @@ const GLOBAL_OPTIONS = ['--config', '-c'];
 
 /** Runs the CLI; @returns the exit status. */
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }): Promise<number> {
+  // Core's commands, built once per run: they find a command that needs no host, and their
+  // first words tell whose --config an option is. (A started host registers core's commands itself.)
+  const builtIn = coreCommands();
+  const coreGroups = commandGroups(builtIn);
   let global: ReturnType<typeof takeGlobalOptions>;
   try {
-    global = takeGlobalOptions(argv);
+    global = takeGlobalOptions(argv, coreGroups);
   } catch (error) {
     return report(error, io);
   }
@@ -40,7 +44,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   }
 
   // Commands that need nothing are found without starting anything.
-  let commands = coreCommands();
+  let commands = builtIn;
   let command = findCommand(commands, rest);
   let host: PlatformHost | undefined;
   let configProblem: string | undefined;
@@ -78,7 +82,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     }
     // A command may own --config itself (init writes that file).
     // A core command with a config option (init) takes the global one; a plugin command's own --config stays its own.
-    const passConfig = command.options?.config && configFile && CORE_COMMAND_GROUPS.has(command.name.split(' ')[0]!);
+    const passConfig = command.options?.config && configFile && coreGroups.has(command.name.split(' ')[0]!);
     const args = parseCommandArgs(command, passConfig ? [...rest, '--config', configFile] : rest);
     if (command.needs === 'database') {
       await host?.stop();
@@ -107,7 +111,9 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
 }
 
 /** First words of core's commands: after one of these, `--config` still names platform.ini. */
-const CORE_COMMAND_GROUPS = new Set(coreCommands().map((c) => c.name.split(' ')[0]!));
+function commandGroups(commands: readonly CommandDefinition[]): ReadonlySet<string> {
+  return new Set(commands.map((c) => c.name.split(' ')[0]!));
+}
 
 /**
  * Takes `--config FILE` (the platform.ini) out of the arguments. Before the command's words it
@@ -116,13 +122,13 @@ const CORE_COMMAND_GROUPS = new Set(coreCommands().map((c) => c.name.split(' ')[
  * its own (`platform anonymise run --config anon.ini`): name platform.ini before the command,
  * or with PLATFORM_INI, there.
  */
-function takeGlobalOptions(argv: string[]): { configFile: string | undefined; rest: string[] } {
+function takeGlobalOptions(argv: string[], coreGroups: ReadonlySet<string>): { configFile: string | undefined; rest: string[] } {
   const rest: string[] = [];
   let configFile: string | undefined;
   let firstWord: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const commandOwnsIt = firstWord !== undefined && !CORE_COMMAND_GROUPS.has(firstWord);
+    const commandOwnsIt = firstWord !== undefined && !coreGroups.has(firstWord);
     if (!commandOwnsIt && GLOBAL_OPTIONS.includes(arg)) {
       configFile = argv[++i];
       if (configFile === undefined || configFile === '' || configFile.startsWith('-')) throw new UsageError(`${arg} needs the path of a platform.ini, e.g. ${arg} /etc/platform/platform.ini`);

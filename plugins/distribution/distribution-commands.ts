@@ -1,18 +1,12 @@
 // CLI: `platform distribution send|folders load|folders list|history|read-log`.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { UsageError, type CommandArgs, type CommandContext, type CommandDefinition } from '../../core/api.js';
+import { UsageError, printTable, stringOption, type CommandArgs, type CommandContext, type CommandDefinition } from '../../core/api.js';
 import type { DistributionRuntime } from './distribution-runtime.js';
 import { parseRemoteFolders } from './remote-folders-csv.js';
 import { history } from './distribution-actions.js';
 import { PlatformError } from '../../core/api.js';
 
-function table(out: NodeJS.WritableStream, header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  for (const row of [header, ...rows]) out.write(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}\n`);
-}
-
-const str = (args: CommandArgs, key: string): string | undefined => (typeof args.options[key] === 'string' ? (args.options[key] as string) : undefined);
 const short = (iso: unknown): string => (typeof iso === 'string' ? iso.replace('T', ' ').slice(0, 16) : '-');
 
 /** The commands, over the runtime. */
@@ -66,7 +60,7 @@ export function distributionCommands(runtime: () => DistributionRuntime): Comman
       async run(args, ctx) {
         const folders = await runtime().store.folders();
         if (args.options.json) return void ctx.stdout.write(`${JSON.stringify(folders, null, 2)}\n`);
-        table(ctx.stdout, ['LABEL', 'TAG', 'BASE', 'FOLDER'], folders.map((f) => [f.label, f.tag, f.base, f.folder]));
+        printTable(ctx.stdout, ['LABEL', 'TAG', 'BASE', 'FOLDER'], folders.map((f) => [f.label, f.tag, f.base, f.folder]));
       },
     },
     {
@@ -89,7 +83,7 @@ export function distributionCommands(runtime: () => DistributionRuntime): Comman
       async run(args, ctx) {
         if (args.options.pending && args.options.unacknowledged) throw new UsageError('give --pending or --unacknowledged, not both');
         const input: Record<string, unknown> = {};
-        for (const key of ['since', 'until', 'label', 'folder', 'state', 'name', 'limit']) if (str(args, key) !== undefined) input[key] = str(args, key);
+        for (const key of ['since', 'until', 'label', 'folder', 'state', 'name', 'limit']) if (stringOption(args, key) !== undefined) input[key] = stringOption(args, key);
         if (args.options.pending) input.state = 'pending';
         if (args.options.unacknowledged) input.state = 'unacknowledged';
         let files: Record<string, unknown>[];
@@ -100,7 +94,7 @@ export function distributionCommands(runtime: () => DistributionRuntime): Comman
           throw error;
         }
         if (args.options.json) return void ctx.stdout.write(`${JSON.stringify(files, null, 2)}\n`);
-        table(
+        printTable(
           ctx.stdout,
           ['NAME', 'STATE', 'LABEL', 'TO', 'RECEIVED', 'SENT', 'ACKNOWLEDGED', 'REASON'],
           files.map((f) => [String(f.name), String(f.state), String(f.label ?? '-'), f.destination ? `${String(f.destination)}:${String(f.folder ?? '')}` : '-', short(f.received_at), short(f.sent_at), f.acknowledged_at ? `${short(f.acknowledged_at)} by ${String(f.acknowledged_by)}` : '-', String(f.reason ?? '').slice(0, 80)]),

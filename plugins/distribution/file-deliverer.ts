@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import type { Logger } from '../../core/api.js';
+import { forEachLimited, type Logger } from '../../core/api.js';
 import type { DistributionSettings } from './distribution-settings.js';
 import type { DistributedFile, DistributionStore, EventInput } from './distribution-store.js';
 import type { FileCheckRunner } from './file-check-runner.js';
@@ -15,7 +15,6 @@ import type { DeliveryTarget, RemoteCopy, TransferProgress } from './delivery-ta
 import type { AnonymisationStep, AnonymisedCopy } from './anonymisation-step.js';
 import { DeliveryError } from './delivery-target.js';
 import { hashFile } from './file-hash.js';
-import { forEachLimited } from './for-each-limited.js';
 import { dayFolder, exists, moveIntoFolder, numberedName } from './archive-folder.js';
 
 /** Opens the bytes of a file to send; replaceable so tests can change a file mid-send. */

@@ -3,14 +3,13 @@
 // outgoing/ and routed; a refused file goes to rejected/ with its reason recorded.
 import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Logger } from '../../core/api.js';
+import { forEachLimited, type Logger } from '../../core/api.js';
 import type { DistributionSettings } from './distribution-settings.js';
 import type { DistributedFile, DistributionStore, FileSource, NewFile } from './distribution-store.js';
 import type { Router } from './routing-rules.js';
 import { hashFile } from './file-hash.js';
 import { sniffMimeType } from './mime-sniffer.js';
 import { moveFile, moveIntoFolder } from './archive-folder.js';
-import { forEachLimited } from './for-each-limited.js';
 
 const CHUNK = 200;
 

@@ -12,6 +12,7 @@ import type { Depot, DepotEntry } from '../../plugins/hooks/depot.js';
 import { AuditLogId, DatabaseId, HookRegistriesId, PlatformConfigId, ReadCacheId, ThreadPoolId } from '../../services/service-ids.js';
 import type { ThreadPool } from '../../jobs/thread-pool.js';
 import type { FileHash } from '../hash-files-thread.js';
+import { forEachLimited } from '../../util/for-each-limited.js';
 
 /** Files hashed at once with --deep on depots without local files (streams on this thread). */
 const STREAM_HASH_CONCURRENCY = 2;
@@ -46,14 +47,6 @@ interface HashItem {
   depot: Depot;
   size: number;
   path?: string;
-}
-
-/** Runs `each` over `items` with at most `limit` at once. */
-async function forEachLimited<T>(items: readonly T[], limit: number, each: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await each(items[next++]!);
-  }));
 }
 
 /** The depot consistency check. */

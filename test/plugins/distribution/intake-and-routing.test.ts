@@ -13,7 +13,7 @@ import { QueryTypes } from 'sequelize';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
-import { HookRegistriesId, ResourceIntakeId } from '../../../core/services/service-ids.js';
+import { AuditLogId, HookRegistriesId, ResourceIntakeId } from '../../../core/services/service-ids.js';
 import type { FileCheck } from '../../../core/api.js';
 import { startDistributionHost, type DistributionHost } from './distribution-fixture.js';
 import { makePdf } from './test-pdf.js';
@@ -82,6 +82,47 @@ for (const kind of databaseKinds()) {
       assert.equal((await d.t.app.request('/distribution/archive/not-a-file-id', { headers: { authorization: f.tokens.sysadmin } })).status, 404);
       const audited = await d.t.host.db!.sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM audit_events WHERE action = 'distribution.archive.fetch' AND object_id = :id`, { replacements: { id: done.id }, type: QueryTypes.SELECT });
       assert.equal(Number(audited[0]!.n), 1);
+    });
+
+    it('serves byte ranges of an archived file, suffix ranges, and refuses unsatisfiable ones', async () => {
+      const done = await d.waitForState('BHS0001_at_start.pdf', 'archived');
+      const url = `/distribution/archive/${done.id}`;
+      const get = (headers: Record<string, string>) => d.t.app.request(url, { headers: { authorization: f.tokens.sysadmin, ...headers } });
+      const auditLog = d.t.host.services.get(AuditLogId);
+      const fetches = async () => auditLog.list({ action: 'distribution.archive.fetch', objectId: done.id, limit: 1000 });
+      const before = (await fetches()).length;
+      const whole = await get({});
+      assert.equal(whole.headers.get('accept-ranges'), 'bytes');
+      const content = Buffer.from(await whole.arrayBuffer());
+      assert.equal(sha(content), done.sha256);
+
+      const part = await get({ range: 'bytes=10-19' });
+      assert.equal(part.status, 206);
+      assert.equal(part.headers.get('content-range'), `bytes 10-19/${content.length}`);
+      assert.equal(part.headers.get('content-length'), '10');
+      assert.deepEqual(Buffer.from(await part.arrayBuffer()), content.subarray(10, 20));
+
+      const tail = await get({ range: 'bytes=-7' });
+      assert.equal(tail.status, 206);
+      assert.equal(tail.headers.get('content-range'), `bytes ${content.length - 7}-${content.length - 1}/${content.length}`);
+      assert.deepEqual(Buffer.from(await tail.arrayBuffer()), content.subarray(content.length - 7));
+
+      const beyond = await get({ range: `bytes=${content.length}-` });
+      assert.equal(beyond.status, 416);
+      assert.equal(beyond.headers.get('content-range'), `bytes */${content.length}`);
+      assert.equal((await beyond.arrayBuffer()).byteLength, 0);
+
+      const current = await get({ range: 'bytes=0-3', 'if-range': `"${done.sha256}"` });
+      assert.equal(current.status, 206, 'If-Range naming this file keeps the range');
+      assert.deepEqual(Buffer.from(await current.arrayBuffer()), content.subarray(0, 4));
+      const stale = await get({ range: 'bytes=0-3', 'if-range': '"old"' });
+      assert.equal(stale.status, 200, 'If-Range naming another version gets the whole file');
+      assert.equal((await stale.arrayBuffer()).byteLength, content.length);
+      assert.equal((await d.t.app.request(url, { headers: { authorization: f.tokens.editor, range: 'bytes=0-3' } })).status, 403, 'a range is no way round the sysadmin rule');
+
+      const after = await fetches();
+      const audited = after.slice(0, after.length - before).reverse();
+      assert.deepEqual(audited.map((e) => e.details.range), [undefined, '10-19', `${content.length - 7}-${content.length - 1}`, '0-3', undefined], 'every fetch that served bytes, with its range');
     });
 
     it('takes a dropped file only once it is complete and stable; ignores partial names', async () => {
