@@ -2,7 +2,9 @@
 // row moves, prepare the destination, list patients (minus opt-outs), give each a research ID,
 // transient ID and MRID in the secret map, then copy patients in batches across core's thread
 // pool (or inline), tables without patients by key ranges (of one or several key fields), and
-// in incremental runs delete destination rows whose source is gone. Dataset sources and a
+// in incremental runs delete destination rows whose source is gone. An incremental run first
+// surveys the patients on this thread by digests alone, so that patients with nothing to do
+// cost two small queries per batch and no pool thread starts when nothing changed. Dataset sources and a
 // dataset destination are staged in scratch SQLite databases first (dataset-staging.ts). A patient's scrubber digest is recorded only after
 // all its rows are written, so a crash leaves it to be redone by the next --incremental run.
 import { readFileSync } from 'node:fs';
@@ -87,6 +89,8 @@ const TRUE_LIKE = (values: readonly string[], v: unknown): boolean => v !== null
 /** Runs an anonymisation. @throws ValidationError for a bad config or dictionary, before anything is written */
 export async function runAnonymisation(options: RunOptions): Promise<RunSummary> {
   const started = Date.now();
+  // Where a run's time goes, for `--log-level debug` and benchmarks.
+  const reached = (phase: string): void => options.logger?.debug('anonymisation phase reached', { phase, ms: Date.now() - started });
   const loaded = options.config ?? loadAnonConfig(options.configFile!, options.env ?? process.env);
   const plan = loadDictionary(loaded);
   const workers = options.workers ?? loaded.workers;
@@ -112,12 +116,14 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
     const destination = await open(config.destinationUrl, 'destination');
     const sources = new Map<string, OpenDatabase>();
     for (const name of new Set(plan.tables.map((t) => t.srcDb))) sources.set(name, await open(config.sources[name]!, `source ${name}`));
+    reached('opened');
     const store = new SecretMapStore(secret.sequelize, secret.dialect);
     await store.ensureSchema();
 
     const created = await prepareDestination(destination.sequelize, destination.dialect, plan.tables, added, !options.incremental);
     if (!options.incremental) await store.clearScrubberHashes();
 
+    reached('prepared');
     // Patients and opt-outs.
     const patientTable = plan.patientTable;
     const patients: Array<{ pid: string | number; mpid: string | undefined }> = [];
@@ -171,33 +177,66 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
       const optMpids = new Set(config.optOutMpids);
       for (const p of patients) if (optPids.has(String(p.pid)) || (p.mpid !== undefined && optMpids.has(p.mpid))) optedOut.add(String(p.pid));
     }
+    reached('patients listed');
     const included = patients.filter((p) => !optedOut.has(String(p.pid)));
     summary.patients = included.length;
     summary.patientsOptedOut = patients.length - included.length;
     const mappings = await store.ensure(patients.map((p) => ({ pid: String(p.pid), rid: patientHasher.hash(String(p.pid)), mpid: p.mpid, mrid: p.mpid === undefined ? undefined : masterHasher.hash(p.mpid) })));
 
+    reached('mappings');
+    const progress: RunProgress = { phase: 'patients', patientsDone: 0, patientsTotal: included.length, rowsWritten: 0, bytesRead: 0 };
+    const skipped = new Set<string>();
+    const batchPatient = (p: { pid: string | number }): BatchPatient => {
+      const m = mappings.get(String(p.pid))!;
+      return { pid: p.pid, rid: m.rid, trid: m.trid, mrid: m.mrid, previousScrubberHash: m.scrubberHash };
+    };
+    let toRun: BatchPatient[] = included.map(batchPatient);
+    if (options.incremental && toRun.length) {
+      // A first pass on this thread finds the patients with anything to do, comparing digests
+      // only; the others need no scrubber, no thread and no further query (see survey()).
+      // Two batches in flight, each with its reads in parallel: connections for both.
+      inline = await BatchProcessor.open(settings, 4);
+      if (inline.canSurvey()) {
+        const surveyor = inline;
+        const batches: BatchPatient[][] = [];
+        for (let i = 0; i < toRun.length; i += config.batchPatients) batches.push(toRun.slice(i, i + config.batchPatients));
+        const changed: BatchPatient[][] = new Array(batches.length);
+        let next = 0;
+        // Two batches in flight: the databases answer one while this thread compares the other.
+        const lane = async (): Promise<void> => {
+          while (next < batches.length) {
+            options.signal?.throwIfAborted();
+            const i = next++;
+            const { changed: c, result } = await surveyor.survey(batches[i]!);
+            changed[i] = c;
+            summary.rowsRead += result.rowsRead;
+            summary.rowsUnchanged += result.rowsUnchanged;
+            summary.rowsSkipped += result.rowsSkipped;
+            summary.bytesRead += result.bytesRead;
+            for (const pid of result.skippedPatients) skipped.add(pid);
+            progress.patientsDone += batches[i]!.length - c.length;
+            progress.bytesRead = summary.bytesRead;
+            options.onProgress?.({ ...progress });
+          }
+        };
+        await Promise.all([lane(), lane()]);
+        toRun = changed.flat();
+      }
+    }
+
+    reached('surveyed');
     // Work, coarse: batches of patients, then key ranges of other tables.
     // On the pool a task is a whole fresh thread: loading sequelize and the drivers and
     // connecting cost most of a second there, so a task gets many batches: one task per worker,
     // at most patients_per_task patients each.
     const pooled = Boolean(options.pool && workers > 0);
-    const perTask = pooled ? Math.min(config.patientsPerTask, Math.max(config.batchPatients, Math.ceil(included.length / workers))) : config.batchPatients;
+    const perTask = pooled ? Math.min(config.patientsPerTask, Math.max(config.batchPatients, Math.ceil(toRun.length / workers))) : config.batchPatients;
     const tasks: BatchTask[] = [];
-    for (let i = 0; i < included.length; i += perTask) {
-      tasks.push({
-        kind: 'patients',
-        patients: included.slice(i, i + perTask).map((p): BatchPatient => {
-          const m = mappings.get(String(p.pid))!;
-          return { pid: p.pid, rid: m.rid, trid: m.trid, mrid: m.mrid, previousScrubberHash: m.scrubberHash };
-        }),
-      });
-    }
+    for (let i = 0; i < toRun.length; i += perTask) tasks.push({ kind: 'patients', patients: toRun.slice(i, i + perTask) });
     for (const table of plan.tables) {
       if (table.pid || !table.included.length) continue;
       tasks.push(...(await keyRanges(sources.get(table.srcDb)!, table, config.rowsPerTableTask)));
     }
-    const progress: RunProgress = { phase: 'patients', patientsDone: 0, patientsTotal: included.length, rowsWritten: 0, bytesRead: 0 };
-    const skipped = new Set<string>();
     const absorb = async (task: BatchTask, r: BatchResult): Promise<void> => {
       summary.rowsRead += r.rowsRead;
       summary.rowsWritten += r.rowsWritten;
@@ -227,12 +266,13 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
       };
       await Promise.all(Array.from({ length: Math.min(workers, Math.max(1, tasks.length)) }, lane));
     } else {
-      inline = await BatchProcessor.open(settings);
+      inline ??= await BatchProcessor.open(settings);
       for (const task of tasks) {
         options.signal?.throwIfAborted();
         await absorb(task, await inline.run(task));
       }
     }
+    reached('tasks done');
     summary.patientsSkipped = skipped.size;
 
     // Clean-up: rows of opted-out and skipped patients, and rows whose source is gone.
@@ -246,6 +286,7 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
         if (!table.addOnly) summary.rowsDeleted += await deleteVanished(sources.get(table.srcDb)!, destination, table, (key) => table.keys.map((k, i) => (k === table.pid ? patientHasher.hash(String(key[i])) : key[i])));
       }
     }
+    reached('cleanup done');
     for (const table of created) for (const sql of indexStatements(destination.dialect, table, added)) await destination.sequelize.query(sql);
     if (config.destinationDataset) {
       await destination.close();

@@ -2,7 +2,8 @@
 // the dictionary names, then every row of theirs copied, altered and scrubbed), or a key
 // range of a table without patients. It runs on a pool thread or inline, opens its own
 // connections, commits every N rows or M bytes, and in incremental mode skips rows whose
-// source hash is unchanged unless the patient's scrubber changed.
+// source hash is unchanged unless the patient's scrubber changed. survey() is an incremental
+// run's first pass, by digests only, that finds the patients with anything to do.
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { AnonConfig } from './anon-config.js';
 import type { DictionaryPlan, TablePlan } from './dictionary-plan.js';
@@ -56,6 +57,8 @@ export interface BatchResult {
 export const tableKey = (t: TablePlan): string => `${t.srcDb}.${t.srcTable}`;
 
 const IN_CHUNK = 500;
+/** Patients per statement in a survey's reads of source tables (see surveyRows). */
+const SURVEY_PIDS = 20;
 const PAGE_ROWS = 2000;
 
 function byteSize(value: unknown): number {
@@ -83,13 +86,17 @@ export class BatchProcessor {
     this.nonspecific = buildScrubber([], [], config.scrubber);
   }
 
-  /** Opens the run's source and destination databases. */
-  static async open(settings: BatchSettings): Promise<BatchProcessor> {
+  /**
+   * Opens the run's source and destination databases.
+   * @param connections - connections each database may hold (SQLite always 1); default 2
+   */
+  static async open(settings: BatchSettings, connections?: number): Promise<BatchProcessor> {
     const sources = new Map<string, OpenDatabase>();
     const used = new Set(settings.plan.tables.map((t) => t.srcDb));
+    const pool = connections === undefined ? {} : { poolMax: connections };
     try {
-      for (const name of used) sources.set(name, await openDatabase(settings.config.sources[name]!, `source ${name}`));
-      const destination = await openDatabase(settings.config.destinationUrl, 'destination', { asyncCommit: true });
+      for (const name of used) sources.set(name, await openDatabase(settings.config.sources[name]!, `source ${name}`, pool));
+      const destination = await openDatabase(settings.config.destinationUrl, 'destination', { asyncCommit: true, ...pool });
       return new BatchProcessor(settings, sources, destination);
     } catch (error) {
       for (const db of sources.values()) await db.close().catch(() => undefined);
@@ -149,6 +156,127 @@ export class BatchProcessor {
       const pidValues = keep.map((p) => p.pid);
       await this.copyTable(table, { pids: pidValues }, byPid, (row) => scrubbers.get(String(row[table.pid!.srcField]))!, (row) => redo.has(String(row[table.pid!.srcField])), result);
     }
+  }
+
+  /**
+   * True when {@link survey} can tell unchanged patients apart: every patient table copied is
+   * H (source hash kept) or C (contents never change). Rows of other tables are rewritten by
+   * every incremental run, so a survey could skip nobody.
+   */
+  canSurvey(): boolean {
+    return this.settings.incremental && this.settings.plan.tables.every((t) => !t.pid || !t.included.length || t.hasSrcHash || t.constant);
+  }
+
+  /**
+   * The cheap first pass of an incremental run over a batch of patients: compares, for each
+   * patient, the keyed scrubber digest and every row's source hash with what the secret map and
+   * the destination hold, without compiling a scrubber or reading long text (the source database
+   * digests it), with every read of the batch issued at once and the destination's hashes asked
+   * by primary key, 500 rows a statement. Patients with nothing to do are tallied here and need no further work; the others are
+   * returned, to be run as usual (which decides row by row again).
+   * @returns the patients with a changed scrubber or a new or changed row, and the tallies of the rest
+   */
+  async survey(patients: BatchPatient[]): Promise<{ changed: BatchPatient[]; result: BatchResult }> {
+    const result: BatchResult = { rowsRead: 0, rowsWritten: 0, rowsUnchanged: 0, rowsSkipped: 0, bytesRead: 0, scrubberHashes: {}, skippedPatients: [] };
+    if (!this.canSurvey()) return { changed: patients, result };
+    const pids = patients.map((p) => p.pid);
+    const byPid = new Map(patients.map((p) => [String(p.pid), p]));
+    // Every read is requested at once: the source database digests one table's text while
+    // the destination answers and this thread compares.
+    const settle = <T>(promise: Promise<T>): Promise<T> => {
+      promise.catch(() => undefined);
+      return promise;
+    };
+    // The destination is asked by primary key, which it always has indexed (an index on the
+    // research ID comes only at the end of a full run, and a fresh table has no statistics
+    // that would make the planner use one).
+    const reads = this.settings.plan.tables
+      .filter((t) => t.pid && t.included.length)
+      .map((table) => {
+        const rows = settle(this.surveyRows(table, pids));
+        const known = settle(rows.then(({ rows: list }) => this.existingHashes(table, list.flatMap((row) => {
+          const patient = byPid.get(String(row[table.pid!.srcField]));
+          return patient ? [table.keys.map((k) => (k === table.pid ? patient.rid : row[k.srcField]))] : [];
+        }))));
+        return { table, known, rows };
+      });
+    const identifiers = await this.gatherIdentifiers(pids);
+    const changed = new Set<string>();
+    const skipped = new Set<string>();
+    for (const patient of patients) {
+      const key = String(patient.pid);
+      const ids = identifiers.get(key) ?? { patient: [], thirdParty: [], required: new Set<DdRow>() };
+      if (this.settings.plan.tables.some((t) => t.requiredScrubbers.some((r) => !ids.required.has(r)))) {
+        skipped.add(key);
+        continue;
+      }
+      // buildScrubber only assembles the expression's source here: it compiles on first use.
+      if (patient.previousScrubberHash === undefined || this.changeHasher.hash(buildScrubber(ids.patient, ids.thirdParty, this.settings.config.scrubber).digest) !== patient.previousScrubberHash) changed.add(key);
+    }
+    // Tallies per patient, added to the result only for patients found unchanged throughout.
+    const tally = new Map<string, { read: number; unchanged: number; skipped: number; bytes: number }>();
+    for (const { table, known: knownPromise, rows: rowsPromise } of reads) {
+      const known = await knownPromise;
+      const { rows, fields, hashFields, longText, digested, filters } = await rowsPromise;
+      const pidField = table.pid!.srcField;
+      const singleKey = table.keys.length === 1 ? table.keys[0]! : undefined;
+      for (const row of rows) {
+        const pid = String(row[pidField]);
+        if (changed.has(pid) || skipped.has(pid)) continue;
+        const patient = byPid.get(pid);
+        if (!patient) continue;
+        let t = tally.get(pid);
+        if (!t) tally.set(pid, (t = { read: 0, unchanged: 0, skipped: 0, bytes: 0 }));
+        t.read += 1;
+        for (const f of fields) t.bytes += byteSize(row[f]);
+        if (!passesFilters(row, filters)) {
+          t.skipped += 1;
+          continue;
+        }
+        const keyText = singleKey ? keyString([singleKey === table.pid ? patient.rid : row[singleKey.srcField]]) : keyString(table.keys.map((k) => (k === table.pid ? patient.rid : row[k.srcField])));
+        const stored = known.get(keyText);
+        if (stored !== undefined && (table.constant || stored === this.changeHasher.hash(serialiseRow(row, hashFields, longText, digested)))) t.unchanged += 1;
+        else changed.add(pid);
+      }
+    }
+    result.skippedPatients = [...skipped];
+    for (const [pid, t] of tally) {
+      if (changed.has(pid)) continue;
+      result.rowsRead += t.read;
+      result.rowsUnchanged += t.unchanged;
+      result.rowsSkipped += t.skipped;
+      result.bytesRead += t.bytes;
+    }
+    return { changed: patients.filter((p) => changed.has(String(p.pid))), result };
+  }
+
+  /**
+   * The rows of `table` a survey compares, for the given patients: keys, patient ID, filter
+   * fields and (unless the table is C) the fields its source hash covers, long text digested by
+   * the source database where it can (as copyTable's incremental path does).
+   */
+  private async surveyRows(table: TablePlan, pids: ReadonlyArray<string | number>): Promise<{ rows: Array<Record<string, unknown>>; fields: string[]; hashFields: string[]; longText: Set<string>; digested: boolean; filters: DdRow[] }> {
+    const db = this.sources.get(table.srcDb)!;
+    const qs = (n: string): string => quoteIdentifier(db.dialect, n);
+    const pidField = table.pid!.srcField;
+    const keyFields = table.keys.map((k) => k.srcField);
+    const filters = table.rows.filter((r) => r.inclusionValues || r.exclusionValues);
+    const hashFields = table.rows.filter((r) => r.include || r.scrubSrc).map((r) => r.srcField);
+    const longText = new Set(table.rows.filter((r) => (r.include || r.scrubSrc) && isLongText(r.srcDatatype)).map((r) => r.srcField));
+    const digestExpression = db.dialect === 'postgres' ? 'md5' : db.dialect === 'mysql' ? 'MD5' : undefined;
+    const digested = digestExpression !== undefined && longText.size > 0 && !filters.some((f) => longText.has(f.srcField)) && !keyFields.some((f) => longText.has(f));
+    // A C table's rows are unchanged once present: only keys (and filter fields) are read.
+    const fields = [...new Set([pidField, ...keyFields, ...filters.map((f) => f.srcField), ...(table.constant ? [] : hashFields)])];
+    const columns = fields.map((f) => (digested && longText.has(f) ? `${digestExpression}(${qs(f)}) AS ${qs(f)}` : qs(f)));
+    // Few patients per statement: a planner without statistics on the table (one just loaded)
+    // estimates each listed value at 0.5% of the rows and scans the whole table for a long
+    // list; for a short one it uses the index on the patient ID.
+    const chunks: Array<Promise<Array<Record<string, unknown>>>> = [];
+    for (let i = 0; i < pids.length; i += SURVEY_PIDS) {
+      chunks.push(db.sequelize.query<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${qs(table.srcTable)} WHERE ${qs(pidField)} IN (:chunk)`, { type: QueryTypes.SELECT, replacements: { chunk: pids.slice(i, i + SURVEY_PIDS) } }));
+    }
+    const rows = (await Promise.all(chunks)).flat();
+    return { rows, fields, hashFields, longText, digested, filters };
   }
 
   /** Every patient's identifiers, third parties' included, from the scrub_src fields. */

@@ -48,9 +48,12 @@ export const DIGIT_SEPARATOR = `${SEPARATOR}{0,3}`;
 /** Separators inside a date. */
 export const DATE_SEPARATOR = `${SEPARATOR}*`;
 
+const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|/]/;
+
 /** Escapes a literal for use inside a regular expression. */
 export function escapeRegex(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+  // Tested first: tries call this for every character, and most need no escaping.
+  return REGEX_SPECIAL.test(text) ? text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&') : text;
 }
 
 /** Splits text into words: runs of letters, marks, digits and apostrophes inside a word. */

@@ -1,7 +1,8 @@
 // End-to-end runs over the synthetic clinical database on every available database (SQLite,
 // and PostgreSQL and MariaDB when reachable): recall on known identifiers, over-scrubbing,
 // opt-outs, RID stability across runs and keys, incremental == full (after edits, deletions,
-// a changed scrubber and a crash), a no-op incremental run, and parallel == inline.
+// a changed scrubber and a crash), a no-op incremental run, a changed scrubber redoing exactly
+// its patient's rows, and parallel == inline.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -150,6 +151,39 @@ for (const kind of await anonDbKinds()) {
       assert.deepEqual(incremental, full);
       assert.ok(!full.note!.some((n) => n.note_text!.includes('Quillfeather')), 'the new surname is scrubbed');
       assert.ok(!full.patient!.some((r) => r.rid === rid(p3!.pid)), 'the new opt-out is excluded');
+    });
+
+    test('a changed scrubber redoes every row of that patient and no other row, on pool threads too', async () => {
+      // A patient no other patient names as a relative: only their own scrubber changes.
+      const referenced = new Set(f.dataset.patients.flatMap((p) => p.relatives.map((r) => r.relatedPatientId)));
+      const patient = f.dataset.patients.filter((p) => !p.optOut).slice(3).find((p) => !referenced.has(p.pid) && full.note!.filter((n) => n.rid === rid(p.pid)).length >= 2)!;
+      assert.ok(patient, 'the fixture has a patient nobody else names');
+      const notes = full.note!.filter((n) => n.rid === rid(patient.pid));
+      // An ordinary word of their notes, not scrubbed so far, becomes their alias.
+      const word = notes.flatMap((n) => n.note_text!.match(/\p{L}{6,}/gu) ?? []).find((w) => !w.includes('PPP') && !w.includes('TTT'))!;
+      assert.ok(word, 'the notes have an ordinary word');
+      const ownRows = ['patient', 'relative', 'note'].reduce((n, table) => n + full[table]!.filter((r) => r.rid === rid(patient.pid)).length, 0);
+      const src = connect(f.source.url);
+      try {
+        await src.query('UPDATE patient SET alias = :word WHERE patient_id = :pid', { replacements: { word, pid: patient.pid } });
+      } finally {
+        await src.close();
+      }
+      const pool = new ThreadPool({ size: 2, memoryLimitMb: 256 });
+      const inc = await runAnonymisation({ configFile: f.configFile, env: f.env, incremental: true, workers: 2, pool }).finally(() => pool.shutdown());
+      assert.ok(pool.stats.succeeded >= 1, 'the patient was redone on a pool thread');
+      assert.equal(inc.rowsWritten, ownRows, 'exactly the rows of that patient are written');
+      assert.equal(inc.rowsUnchanged, inc.rowsRead - ownRows - inc.rowsSkipped, 'every other row is found unchanged');
+      assert.equal(inc.rowsDeleted, 0);
+      const incremental = await snapshot(f.destination.url);
+      for (const table of ['patient', 'relative', 'note']) {
+        assert.deepEqual(incremental[table]!.filter((r) => r.rid !== rid(patient.pid)), full[table]!.filter((r) => r.rid !== rid(patient.pid)), `other patients' ${table} rows are as they were`);
+      }
+      const redone = incremental.note!.filter((n) => n.rid === rid(patient.pid));
+      assert.ok(redone.every((n) => !mentioned(n.note_text!, word)), 'the new identifier is scrubbed from every note of the patient, changed or not');
+      await runAnonymisation({ configFile: f.configFile, env: f.env, incremental: false });
+      full = await snapshot(f.destination.url);
+      assert.deepEqual(incremental, full);
     });
 
     test('a run interrupted after its first batch is finished by an incremental run', async () => {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyedHasher } from '../../../plugins/anonymiser-crate/keyed-hasher.js';
@@ -20,6 +20,22 @@ test('HMAC-SHA256 matches RFC 4231 test case 2; MD5 and SHA512 have their length
   assert.equal(h.hash(42), h.hash('42'));
   assert.notEqual(h.hash('42'), new KeyedHasher('HMAC_SHA256', 'other').hash('42'));
   assert.throws(() => new KeyedHasher('HMAC_SHA256', ''), /must not be empty/);
+});
+
+test('keyed hashes equal createHmac for every method, long and non-ASCII keys, text, numbers and bytes', () => {
+  const algorithms = { HMAC_SHA256: 'sha256', HMAC_MD5: 'md5', HMAC_SHA512: 'sha512' } as const;
+  const keys = ['k', 'clé secrète', 'x'.repeat(64), 'y'.repeat(200)];
+  const values: Array<string | number | Buffer> = ['', 'what do ya want for nothing?', 'Zoë ☃ 𝄞', 'z'.repeat(5000), 42, Buffer.from([0, 255, 7])];
+  for (const [method, algorithm] of Object.entries(algorithms)) {
+    for (const key of keys) {
+      const h = new KeyedHasher(method as keyof typeof algorithms, key);
+      for (const value of values) {
+        const expected = createHmac(algorithm, key).update(Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'utf8')).digest('hex');
+        assert.equal(h.hash(value), expected, `${method}, key of ${key.length} characters, value ${String(value).slice(0, 20)}`);
+        assert.equal(h.hash(value), expected, 'the same again');
+      }
+    }
+  }
 });
 
 test('the row serialisation changes when any covered field changes, and only then', () => {
