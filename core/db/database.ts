@@ -10,6 +10,7 @@ import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { defineCoreModels, type CoreModels } from './core-models.js';
+import { SqliteReaders } from './sqlite-readers.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -51,6 +52,8 @@ export class Database {
     readonly schema?: string,
     /** How to open another connection (e.g. for LISTEN); never logged. */
     readonly connection?: { url: string; password?: string },
+    /** Read-only connections for preparedRead (SQLite files only). */
+    private readonly sqliteReaders?: SqliteReaders,
   ) {
     this.models = defineCoreModels(sequelize, dialect);
   }
@@ -63,7 +66,7 @@ export class Database {
       const storage = raw === ':memory:' ? raw : isAbsolute(raw) ? raw : resolve(options.baseDir, raw);
       if (storage !== ':memory:') mkdirSync(dirname(storage), { recursive: true });
       const sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: log, dialectModule: patientSqlite });
-      const db = new Database(sequelize, 'sqlite', `sqlite:${storage}`);
+      const db = new Database(sequelize, 'sqlite', `sqlite:${storage}`, undefined, undefined, storage === ':memory:' ? undefined : new SqliteReaders(storage));
       await db.probe();
       if (storage !== ':memory:') await sequelize.query('PRAGMA journal_mode=WAL');
       return db;
@@ -142,13 +145,15 @@ export class Database {
    * connection: PostgreSQL parses and plans it once per connection instead of on every call
    * (planning was most of a package_show's database time; benchmarks: 3.6x the queries per
    * second of the same SELECT through sequelize). Use it only where one plan suits every value
-   * (lookups by key), since PostgreSQL may settle on a generic plan. Elsewhere it is a plain
-   * bound query.
+   * (lookups by key), since PostgreSQL may settle on a generic plan. On a SQLite file, outside
+   * a transaction, it runs on read-only connections of its own (SqliteReaders), so reads no
+   * longer queue on sequelize's single connection. Elsewhere it is a plain bound query.
    * @param sql a SELECT with `$1`, `$2`, ... placeholders
    * @param values the placeholders' values
    * @returns the rows, with values as the driver gives them (dates as Date or, on SQLite, text)
    */
   async preparedRead<T extends object>(sql: string, values: readonly unknown[], transaction?: Transaction): Promise<T[]> {
+    if (this.sqliteReaders && !transaction) return this.sqliteReaders.all<T>(sql, values);
     if (this.dialect !== 'postgres' || transaction) {
       return this.sequelize.query<T>(sql, { bind: [...values], type: QueryTypes.SELECT, transaction });
     }
@@ -168,6 +173,7 @@ export class Database {
 
   /** Closes every connection. */
   async close(): Promise<void> {
+    await this.sqliteReaders?.close();
     await this.sequelize.close();
   }
 
