@@ -3,10 +3,19 @@
 // certificate, which the client trusts and nothing else). AES-256 (WinZip AE-2) by default;
 // traditional ZipCrypto for older readers (DCOR-Aid, dclab, `zip -e`).
 import { X509Certificate, randomInt } from 'node:crypto';
-import { ERR_INVALID_PASSWORD, TextReader, TextWriter, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter, configure } from '@zip.js/zip.js';
 import { ValidationError } from '../errors.js';
 
-configure({ useWebWorkers: false });
+/**
+ * The zip library, loaded on first use: every plugin imports core's API, which exports this
+ * module, and a server that never reads a token need not hold the library in memory.
+ */
+let zipLibrary: Promise<typeof import('@zip.js/zip.js')> | undefined;
+function zipLib(): Promise<typeof import('@zip.js/zip.js')> {
+  return (zipLibrary ??= import('@zip.js/zip.js').then((zip) => {
+    zip.configure({ useWebWorkers: false });
+    return zip;
+  }));
+}
 
 /** The encryption scheme of a token file. */
 export type AccessTokenEncryption = 'aes-256' | 'zipcrypto';
@@ -52,6 +61,7 @@ export function generateTokenPassword(): string {
 
 /** Writes a token file. The certificate must parse. */
 export async function writeAccessTokenFile(input: { apiKey: string; certificatePem: string; password: string; encryption: AccessTokenEncryption }): Promise<Uint8Array> {
+  const { ZipWriter, Uint8ArrayWriter, TextReader } = await zipLib();
   parseCertificate(input.certificatePem, 'the server certificate');
   if (input.password.length < 8) throw new ValidationError('the access token password is too short; use at least 8 characters');
   const writer = new ZipWriter(new Uint8ArrayWriter(), input.encryption === 'zipcrypto' ? { password: input.password, zipCrypto: true } : { password: input.password, encryptionStrength: 3 });
@@ -65,6 +75,7 @@ export async function writeAccessTokenFile(input: { apiKey: string; certificateP
  * @throws ValidationError for a wrong password, a corrupt zip, a missing member or a certificate that does not parse.
  */
 export async function readAccessTokenFile(data: Uint8Array, password: string): Promise<AccessTokenContents> {
+  const { ZipReader, Uint8ArrayReader, TextWriter, ERR_INVALID_PASSWORD } = await zipLib();
   let entries;
   const reader = new ZipReader(new Uint8ArrayReader(data));
   try {

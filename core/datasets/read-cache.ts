@@ -8,7 +8,7 @@
 // expiring entry costs one query, not one per waiting caller.
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import pg from 'pg';
+import type pg from 'pg';
 
 const CHANNEL = 'platform_read_cache';
 
@@ -92,7 +92,8 @@ export class ReadCache {
   async listen(): Promise<void> {
     const connection = this.db.connection;
     if (this.db.dialect !== 'postgres' || this.listener || !connection) return;
-    const client = new pg.Client({ connectionString: connection.url, ...(connection.password ? { password: connection.password } : {}) });
+    const { default: pgModule } = await import('pg');
+    const client = new pgModule.Client({ connectionString: connection.url, ...(connection.password ? { password: connection.password } : {}) });
     client.on('notification', () => this.bump());
     client.on('error', (error) => {
       this.logger.warn('cache listener lost its connection; entries now only expire', { error: error.message });

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import sqlite3 from 'sqlite3';
-import pg from 'pg';
+// pg is loaded only for PostgreSQL installations (a SQLite server need not hold it).
+import type pg from 'pg';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -74,10 +75,11 @@ export class Database {
     if (/^postgres(ql)?:\/\//.test(options.url)) {
       const url = new URL(options.url);
       const schema = options.schema ?? 'public';
-      if (options.schema) await ensureSchema(options.url, options.password, options.schema);
+      const { default: pgModule } = await import('pg');
+      if (options.schema) await ensureSchema(pgModule, options.url, options.password, options.schema);
       const sequelize = new Sequelize(options.url, {
         dialect: 'postgres',
-        dialectModule: pg,
+        dialectModule: pgModule,
         logging: log,
         password: options.password ?? (url.password ? decodeURIComponent(url.password) : undefined),
         pool: { max: options.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
@@ -186,8 +188,8 @@ export class Database {
   }
 }
 
-async function ensureSchema(url: string, password: string | undefined, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, ...(password ? { password } : {}) });
+async function ensureSchema(pgModule: typeof pg, url: string, password: string | undefined, schema: string): Promise<void> {
+  const client = new pgModule.Client({ connectionString: url, ...(password ? { password } : {}) });
   try {
     await client.connect();
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);

@@ -7,7 +7,7 @@
 // rest back to the queue without counting their attempt.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services/services.js';
 import type { HookRegistries } from '../plugins/hook-registries.js';
@@ -370,7 +370,8 @@ export class JobWorker {
 
   private async listen(): Promise<void> {
     if (this.db.dialect !== 'postgres' || !this.db.connection || this.state !== 'running') return;
-    const client = new pg.Client({
+    const { default: pgModule } = await import('pg');
+    const client = new pgModule.Client({
       connectionString: this.db.connection.url,
       ...(this.db.connection.password ? { password: this.db.connection.password } : {}),
     });

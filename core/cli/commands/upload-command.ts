@@ -7,7 +7,7 @@ import { basename, resolve } from 'node:path';
 import type { CommandDefinition, CommandContext } from '../../plugins/hooks/commands.js';
 import { UsageError, describeError } from '../../errors.js';
 import { certificateNames, readAccessTokenFile } from '../../auth/access-token-file.js';
-import { PlatformClient, ServerError } from '../../client/platform-client.js';
+import type { PlatformClient } from '../../client/platform-client.js';
 import { UploadState, uploadKey, uploadStatePath } from '../../client/upload-state.js';
 import { createReporter, type UploadReporter } from '../../client/upload-progress.js';
 import { stringOption } from './command-support.js';
@@ -72,6 +72,8 @@ export function uploadCommands(): CommandDefinition[] {
         const token = await readAccessTokenFile(readFileSync(tokenFile), password);
         const { commonName, altNames } = certificateNames(token.certificate);
         const server = stringOption(args, 'server') ?? `https://${commonName ?? altNames[0]}`;
+        // Loaded here, not at start: every CLI run (serve too) loads the command table.
+        const { PlatformClient } = await import('../../client/platform-client.js');
         const client = new PlatformClient(server, token.apiKey, server.startsWith('https:') ? token.certificatePem : undefined);
         try {
           const dataset = await resolveDataset(client, args.options, ctx);
@@ -132,6 +134,7 @@ async function uploadAll(client: PlatformClient, dataset: DatasetDict, files: st
 
 /** Uploads one file, resuming when the state remembers it; @returns its local sha256. */
 async function uploadOne(client: PlatformClient, dataset: DatasetDict, file: string, chunkBytes: number, state: UploadState, reporter: UploadReporter): Promise<string> {
+  const { ServerError } = await import('../../client/platform-client.js');
   const info = statSync(file);
   const name = basename(file);
   const key = uploadKey({ server: client.server, dataset: dataset.id, path: file, size: info.size, mtimeMs: info.mtimeMs });
