@@ -4,7 +4,9 @@
 // pool (or inline), tables without patients by key ranges (of one or several key fields), and
 // in incremental runs delete destination rows whose source is gone. An incremental run first
 // surveys the patients on this thread by digests alone, so that patients with nothing to do
-// cost two small queries per batch and no pool thread starts when nothing changed. Dataset sources and a
+// cost two small queries per batch and no pool thread starts when nothing changed; when it
+// finds nothing to do and every destination table holds only the rows it found, no keys are
+// read to look for vanished rows. Dataset sources and a
 // dataset destination are staged in scratch SQLite databases first (dataset-staging.ts). A patient's scrubber digest is recorded only after
 // all its rows are written, so a crash leaves it to be redone by the next --incremental run.
 import { readFileSync } from 'node:fs';
@@ -191,6 +193,21 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
       return { pid: p.pid, rid: m.rid, trid: m.trid, mrid: m.mrid, previousScrubberHash: m.scrubberHash };
     };
     let toRun: BatchPatient[] = included.map(batchPatient);
+    // Rows whose source is gone: for tables without patients (and for patient tables the survey
+    // does not settle, below) the keys of both sides are read while the run goes on (the
+    // databases answer these reads while this thread works) and compared in the clean-up. Tasks
+    // write only rows whose source key exists, so what they do cannot change that list.
+    const vanished = new Map<TablePlan, Promise<KeyTuple[]>>();
+    const findGone = (table: TablePlan): void => {
+      const found = findVanished(sources.get(table.srcDb)!, destination, table, (key) => table.keys.map((k, i) => (k === table.pid ? patientHasher.hash(String(key[i])) : key[i])));
+      // Awaited in the clean-up; this only keeps a failure meanwhile from going unhandled.
+      found.catch(() => undefined);
+      vanished.set(table, found);
+    };
+    const keepsRows = (table: TablePlan): boolean => options.incremental && table.included.length > 0 && !table.addOnly;
+    for (const table of plan.tables) if (keepsRows(table) && !table.pid) findGone(table);
+    // Per patient table: destination rows the survey found for source rows of patients who stay.
+    let present: Map<string, number> | undefined;
     if (options.incremental && toRun.length) {
       // A first pass on this thread finds the patients with anything to do, comparing digests
       // only; the others need no scrubber, no thread and no further query (see survey()).
@@ -198,6 +215,7 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
       inline = await BatchProcessor.open(settings, 4);
       if (inline.canSurvey()) {
         const surveyor = inline;
+        const counts = (present = new Map());
         const batches: BatchPatient[][] = [];
         for (let i = 0; i < toRun.length; i += config.batchPatients) batches.push(toRun.slice(i, i + config.batchPatients));
         const changed: BatchPatient[][] = new Array(batches.length);
@@ -207,8 +225,9 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
           while (next < batches.length) {
             options.signal?.throwIfAborted();
             const i = next++;
-            const { changed: c, result } = await surveyor.survey(batches[i]!);
+            const { changed: c, result, present: found } = await surveyor.survey(batches[i]!);
             changed[i] = c;
+            for (const [table, n] of Object.entries(found)) counts.set(table, (counts.get(table) ?? 0) + n);
             summary.rowsRead += result.rowsRead;
             summary.rowsUnchanged += result.rowsUnchanged;
             summary.rowsSkipped += result.rowsSkipped;
@@ -225,6 +244,12 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
     }
 
     reached('surveyed');
+    // When no patient has anything to do, the survey found a destination row for every source
+    // row of the patients who stay: if a table then holds no more rows than that (after the
+    // rows of patients who left are deleted), no row lost its source, and both sides' keys need
+    // not be read (see the clean-up). Otherwise the keys are read while the tasks run.
+    const settled = present !== undefined && toRun.length === 0;
+    for (const table of plan.tables) if (keepsRows(table) && table.pid && !settled) findGone(table);
     // Work, coarse: batches of patients, then key ranges of other tables.
     // On the pool a task is a whole fresh thread: loading sequelize and the drivers and
     // connecting cost most of a second there, so a task gets many batches: one task per worker,
@@ -283,7 +308,11 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
       for (const table of plan.tables) {
         if (!table.included.length) continue;
         if (table.pid && gonePatients.length) summary.rowsDeleted += await deleteKeys(destination, table.destTable, table.pid.destField, gonePatients);
-        if (!table.addOnly) summary.rowsDeleted += await deleteVanished(sources.get(table.srcDb)!, destination, table, (key) => table.keys.map((k, i) => (k === table.pid ? patientHasher.hash(String(key[i])) : key[i])));
+        if (!keepsRows(table)) continue;
+        let gone = vanished.get(table);
+        if (!gone && !(await holdsOnly(destination, table.destTable, present!.get(tableKey(table)) ?? 0))) gone = findVanished(sources.get(table.srcDb)!, destination, table, (key) => table.keys.map((k, i) => (k === table.pid ? patientHasher.hash(String(key[i])) : key[i])));
+        const keys = gone ? await gone : [];
+        if (keys.length) summary.rowsDeleted += await deleteTuples(destination, table.destTable, table.keys.map((k) => k.destField), keys);
       }
     }
     reached('cleanup done');
@@ -352,15 +381,25 @@ async function deleteTuples(db: OpenDatabase, table: string, fields: readonly st
   return deleted;
 }
 
-/** Deletes destination rows whose source key no longer exists. */
-async function deleteVanished(source: OpenDatabase, destination: OpenDatabase, table: TablePlan, destKeyOf: (sourceKey: KeyTuple) => KeyTuple): Promise<number> {
+/** True when `table` holds exactly `rows` rows. */
+async function holdsOnly(db: OpenDatabase, table: string, rows: number): Promise<boolean> {
+  const q = (n: string): string => quoteIdentifier(db.dialect, n);
+  const [count] = await db.sequelize.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${q(table)}`, { type: QueryTypes.SELECT });
+  return Number(count?.n ?? -1) === rows;
+}
+
+/** The destination keys (of the table's destination key fields) whose source key no longer exists. */
+async function findVanished(source: OpenDatabase, destination: OpenDatabase, table: TablePlan, destKeyOf: (sourceKey: KeyTuple) => KeyTuple): Promise<KeyTuple[]> {
   const qs = (n: string): string => quoteIdentifier(source.dialect, n);
   const qd = (n: string): string => quoteIdentifier(destination.dialect, n);
   const srcFields = table.keys.map((k) => k.srcField);
   const destFields = table.keys.map((k) => k.destField);
   const tuple = (r: Record<string, unknown>): KeyTuple => srcFields.map((_, i) => r[`k${i}`]);
-  const sourceKeys = new Set((await source.sequelize.query<Record<string, unknown>>(`SELECT ${srcFields.map((f, i) => `${qs(f)} AS ${qs(`k${i}`)}`).join(', ')} FROM ${qs(table.srcTable)}`, { type: QueryTypes.SELECT })).map((r) => keyString(destKeyOf(tuple(r)))));
-  const destKeys = await destination.sequelize.query<Record<string, unknown>>(`SELECT ${destFields.map((f, i) => `${qd(f)} AS ${qd(`k${i}`)}`).join(', ')} FROM ${qd(table.destTable)}`, { type: QueryTypes.SELECT });
-  const gone = destKeys.map(tuple).filter((k) => !sourceKeys.has(keyString(k)));
-  return gone.length ? deleteTuples(destination, table.destTable, destFields, gone) : 0;
+  // Both reads at once: each database answers while the other does.
+  const [sourceRows, destKeys] = await Promise.all([
+    source.sequelize.query<Record<string, unknown>>(`SELECT ${srcFields.map((f, i) => `${qs(f)} AS ${qs(`k${i}`)}`).join(', ')} FROM ${qs(table.srcTable)}`, { type: QueryTypes.SELECT }),
+    destination.sequelize.query<Record<string, unknown>>(`SELECT ${destFields.map((f, i) => `${qd(f)} AS ${qd(`k${i}`)}`).join(', ')} FROM ${qd(table.destTable)}`, { type: QueryTypes.SELECT }),
+  ]);
+  const sourceKeys = new Set(sourceRows.map((r) => keyString(destKeyOf(tuple(r)))));
+  return destKeys.map(tuple).filter((k) => !sourceKeys.has(keyString(k)));
 }

@@ -10,7 +10,7 @@ import type { DictionaryPlan, TablePlan } from './dictionary-plan.js';
 import type { DdRow } from './data-dictionary.js';
 import { openDatabase, type OpenDatabase, type SqlDialect } from './database-connection.js';
 import { KeyedHasher } from './keyed-hasher.js';
-import { buildScrubber, type IdentifierValue, type Scrubber } from './patient-scrubber.js';
+import { buildScrubber, identifierDigest, scrubberFingerprint, type IdentifierValue, type Scrubber } from './patient-scrubber.js';
 import { serialiseRow } from './row-serialisation.js';
 import { isLongText, pagedSelect, quoteIdentifier } from './sql-dialect.js';
 import { keyBound, keyMatch, keyString, type KeyTuple } from './row-keys.js';
@@ -73,6 +73,8 @@ export class BatchProcessor {
   private readonly changeHasher: KeyedHasher;
   private readonly hashers = new Map<string, KeyedHasher>();
   private readonly nonspecific: Scrubber;
+  /** The scrubbing settings' fingerprint, part of every patient's scrubber digest. */
+  private readonly fingerprint: string;
 
   private constructor(
     private readonly settings: BatchSettings,
@@ -84,6 +86,12 @@ export class BatchProcessor {
     this.changeHasher = new KeyedHasher(config.hashMethod, config.changeKey);
     for (const [name, section] of Object.entries(config.hashSections)) this.hashers.set(name, new KeyedHasher(section.method, section.key));
     this.nonspecific = buildScrubber([], [], config.scrubber);
+    this.fingerprint = scrubberFingerprint(config.scrubber);
+  }
+
+  /** The keyed scrubber digest of a patient with these identifiers, as the secret map stores it. */
+  private scrubberHash(ids: { patient: IdentifierValue[]; thirdParty: IdentifierValue[] }): string {
+    return this.changeHasher.hash(identifierDigest(ids.patient, ids.thirdParty, this.fingerprint));
   }
 
   /**
@@ -142,9 +150,8 @@ export class BatchProcessor {
         result.skippedPatients.push(key);
         continue;
       }
-      const scrubber = buildScrubber(ids.patient, ids.thirdParty, this.settings.config.scrubber);
-      scrubbers.set(key, scrubber);
-      const keyed = this.changeHasher.hash(scrubber.digest);
+      scrubbers.set(key, buildScrubber(ids.patient, ids.thirdParty, this.settings.config.scrubber));
+      const keyed = this.scrubberHash(ids);
       result.scrubberHashes[key] = keyed;
       if (!this.settings.incremental || patient.previousScrubberHash !== keyed) redo.add(key);
       keep.push(patient);
@@ -172,13 +179,16 @@ export class BatchProcessor {
    * patient, the keyed scrubber digest and every row's source hash with what the secret map and
    * the destination hold, without compiling a scrubber or reading long text (the source database
    * digests it), with every read of the batch issued at once and the destination's hashes asked
-   * by primary key, 500 rows a statement. Patients with nothing to do are tallied here and need no further work; the others are
+   * by primary key, 500 rows a statement. The scrubber digest is computed from the identifier
+   * values (identifierDigest), so no expression is assembled. Patients with nothing to do are tallied here and need no further work; the others are
    * returned, to be run as usual (which decides row by row again).
-   * @returns the patients with a changed scrubber or a new or changed row, and the tallies of the rest
+   * @returns the patients with a changed scrubber or a new or changed row, the tallies of the rest, and per table (tableKey) how many destination rows were found for source rows of patients not skipped
    */
-  async survey(patients: BatchPatient[]): Promise<{ changed: BatchPatient[]; result: BatchResult }> {
+  async survey(patients: BatchPatient[]): Promise<{ changed: BatchPatient[]; result: BatchResult; present: Record<string, number> }> {
     const result: BatchResult = { rowsRead: 0, rowsWritten: 0, rowsUnchanged: 0, rowsSkipped: 0, bytesRead: 0, scrubberHashes: {}, skippedPatients: [] };
-    if (!this.canSurvey()) return { changed: patients, result };
+    // Per table (tableKey), how many destination rows were found for the surveyed source rows.
+    const present: Record<string, number> = {};
+    if (!this.canSurvey()) return { changed: patients, result, present };
     const pids = patients.map((p) => p.pid);
     const byPid = new Map(patients.map((p) => [String(p.pid), p]));
     // Every read is requested at once: the source database digests one table's text while
@@ -210,8 +220,8 @@ export class BatchProcessor {
         skipped.add(key);
         continue;
       }
-      // buildScrubber only assembles the expression's source here: it compiles on first use.
-      if (patient.previousScrubberHash === undefined || this.changeHasher.hash(buildScrubber(ids.patient, ids.thirdParty, this.settings.config.scrubber).digest) !== patient.previousScrubberHash) changed.add(key);
+      // The digest comes from the identifier values themselves: no expression is assembled.
+      if (patient.previousScrubberHash === undefined || this.scrubberHash(ids) !== patient.previousScrubberHash) changed.add(key);
     }
     // Tallies per patient, added to the result only for patients found unchanged throughout.
     const tally = new Map<string, { read: number; unchanged: number; skipped: number; bytes: number }>();
@@ -220,11 +230,17 @@ export class BatchProcessor {
       const { rows, fields, hashFields, longText, digested, filters } = await rowsPromise;
       const pidField = table.pid!.srcField;
       const singleKey = table.keys.length === 1 ? table.keys[0]! : undefined;
+      // Destination rows found for source rows of patients who stay (not skipped): the run
+      // compares their number with the table's to know that no destination row lost its source.
+      let found = 0;
       for (const row of rows) {
         const pid = String(row[pidField]);
-        if (changed.has(pid) || skipped.has(pid)) continue;
         const patient = byPid.get(pid);
-        if (!patient) continue;
+        if (!patient || skipped.has(pid)) continue;
+        const keyText = singleKey ? keyString([singleKey === table.pid ? patient.rid : row[singleKey.srcField]]) : keyString(table.keys.map((k) => (k === table.pid ? patient.rid : row[k.srcField])));
+        const stored = known.get(keyText);
+        if (stored !== undefined) found += 1;
+        if (changed.has(pid)) continue;
         let t = tally.get(pid);
         if (!t) tally.set(pid, (t = { read: 0, unchanged: 0, skipped: 0, bytes: 0 }));
         t.read += 1;
@@ -233,11 +249,10 @@ export class BatchProcessor {
           t.skipped += 1;
           continue;
         }
-        const keyText = singleKey ? keyString([singleKey === table.pid ? patient.rid : row[singleKey.srcField]]) : keyString(table.keys.map((k) => (k === table.pid ? patient.rid : row[k.srcField])));
-        const stored = known.get(keyText);
         if (stored !== undefined && (table.constant || stored === this.changeHasher.hash(serialiseRow(row, hashFields, longText, digested)))) t.unchanged += 1;
         else changed.add(pid);
       }
+      present[tableKey(table)] = (present[tableKey(table)] ?? 0) + found;
     }
     result.skippedPatients = [...skipped];
     for (const [pid, t] of tally) {
@@ -247,7 +262,7 @@ export class BatchProcessor {
       result.rowsSkipped += t.skipped;
       result.bytesRead += t.bytes;
     }
-    return { changed: patients.filter((p) => changed.has(String(p.pid))), result };
+    return { changed: patients.filter((p) => changed.has(String(p.pid))), result, present };
   }
 
   /**
@@ -272,6 +287,21 @@ export class BatchProcessor {
     // estimates each listed value at 0.5% of the rows and scans the whole table for a long
     // list; for a short one it uses the index on the patient ID.
     const chunks: Array<Promise<Array<Record<string, unknown>>>> = [];
+    // Integer patient IDs listed densely (as the sorted patient list gives them) are read as one
+    // range instead: a planner without statistics also takes the index for a range, and one
+    // statement costs both sides less than many. Rows of patients not in the batch (opted out,
+    // or absent from the patient table) are read too and ignored by the caller; the density
+    // test bounds them to about as many patients as the batch holds.
+    const integers = /^(?:TINY|SMALL|MEDIUM|BIG)?INT(?:EGER)?\b/i.test(table.pid!.srcDatatype.trim()) && pids.length > 1 && pids.every((p) => typeof p === 'number' && Number.isSafeInteger(p));
+    if (integers) {
+      const numbers = pids as readonly number[];
+      const lo = Math.min(...numbers);
+      const hi = Math.max(...numbers);
+      if (hi - lo < 2 * numbers.length) {
+        const rows = await db.sequelize.query<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${qs(table.srcTable)} WHERE ${qs(pidField)} >= :lo AND ${qs(pidField)} <= :hi`, { type: QueryTypes.SELECT, replacements: { lo, hi } });
+        return { rows, fields, hashFields, longText, digested, filters };
+      }
+    }
     for (let i = 0; i < pids.length; i += SURVEY_PIDS) {
       chunks.push(db.sequelize.query<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${qs(table.srcTable)} WHERE ${qs(pidField)} IN (:chunk)`, { type: QueryTypes.SELECT, replacements: { chunk: pids.slice(i, i + SURVEY_PIDS) } }));
     }

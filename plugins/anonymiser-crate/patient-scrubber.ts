@@ -47,6 +47,62 @@ export function defaultScrubberOptions(): ScrubberOptions {
   };
 }
 
+/**
+ * Version of the scrubbing code (patterns, word splitting, matching rules). It enters every
+ * patient's scrubber digest, so raising it when a change to this code would scrub differently
+ * makes the next incremental run redo every patient.
+ */
+export const SCRUBBER_VERSION = 1;
+
+/**
+ * A fingerprint of everything in `options` that shapes a scrubber (replacements, suffixes,
+ * minimum word length, allowlist, non-specific scrubbing, order), with SCRUBBER_VERSION;
+ * computed once per run and passed to {@link identifierDigest}.
+ */
+export function scrubberFingerprint(options: ScrubberOptions): string {
+  // Keys sorted and sets as sorted lists, so that equal settings always give equal text.
+  const canonical = (value: unknown): unknown => {
+    if (value instanceof Set) return [...value].map(String).sort();
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    return value === undefined ? null : value;
+  };
+  return createHash('sha256').update(JSON.stringify([SCRUBBER_VERSION, canonical(options)])).digest('hex');
+}
+
+/** One identifier value as typed text (tags as the row serialisation's: N, s, n, b, d, x). */
+function typedIdentifier(value: unknown): string {
+  let tag: string;
+  let payload: string;
+  if (value === null || value === undefined) [tag, payload] = ['N', ''];
+  else if (typeof value === 'string') [tag, payload] = ['s', value];
+  else if (typeof value === 'number' || typeof value === 'bigint') [tag, payload] = ['n', String(value)];
+  else if (typeof value === 'boolean') [tag, payload] = ['b', value ? '1' : '0'];
+  else if (value instanceof Date) [tag, payload] = ['d', Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()];
+  else if (Buffer.isBuffer(value)) [tag, payload] = ['x', value.toString('hex')];
+  else [tag, payload] = ['s', JSON.stringify(value)];
+  return `${tag}${payload.length}:${payload}`;
+}
+
+/**
+ * A patient's scrubber digest, from the identifier values themselves rather than the compiled
+ * expression: the sorted list of `group method typed-value` entries (group `patient` or
+ * `thirdparty`), with the run's {@link scrubberFingerprint}. It changes whenever an identifier
+ * value, its method or group, or the scrubbing settings or code version change, and not when
+ * the same values come in another order; building it needs no expression. (Changes that would
+ * leave the expression alike, such as a duplicate value, also change it: the patient is redone,
+ * which is safe.)
+ * @param fingerprint - scrubberFingerprint(options) of the run
+ * @returns lower-case hex SHA-256 (to be keyed with the change key before it is stored)
+ */
+export function identifierDigest(patient: readonly IdentifierValue[], thirdParty: readonly IdentifierValue[], fingerprint: string): string {
+  const entries: string[] = [];
+  for (const v of patient) entries.push(`patient ${v.method} ${typedIdentifier(v.value)}`);
+  for (const v of thirdParty) entries.push(`thirdparty ${v.method} ${typedIdentifier(v.value)}`);
+  entries.sort();
+  return createHash('sha256').update(JSON.stringify([fingerprint, entries])).digest('hex');
+}
+
 /** A compiled scrubber. */
 export interface Scrubber {
   /** Replaces every identifier in `text`. */

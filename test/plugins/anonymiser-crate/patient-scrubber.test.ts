@@ -3,7 +3,7 @@
 // order, all compiled into one expression.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildScrubber, defaultScrubberOptions, type IdentifierValue, type ScrubberOptions } from '../../../plugins/anonymiser-crate/patient-scrubber.js';
+import { buildScrubber, defaultScrubberOptions, identifierDigest, scrubberFingerprint, SCRUBBER_VERSION, type IdentifierValue, type ScrubberOptions } from '../../../plugins/anonymiser-crate/patient-scrubber.js';
 import { trieRegex } from '../../../plugins/anonymiser-crate/regex-trie.js';
 
 const scrub = (patient: IdentifierValue[], text: string, tune: (o: ScrubberOptions) => void = () => undefined, third: IdentifierValue[] = []): string => {
@@ -92,6 +92,78 @@ test('one combined expression, whose digest changes exactly when the identifiers
   assert.notEqual(a.digest, changed.digest);
   assert.equal(new RegExp(`${a.source}|`, 'u').exec('')!.length - 1, 2, 'one capturing group for the patient, one for third parties');
   assert.equal(buildScrubber([], [], o).empty, true);
+});
+
+test('the scrubber digest comes from the identifier values: any value, method or group changes it, order does not', () => {
+  const fp = scrubberFingerprint(defaultScrubberOptions());
+  const patient: IdentifierValue[] = [
+    { value: 'Ann Lee', method: 'words' }, { value: 4857773456, method: 'number' }, { value: new Date('1999-01-02T00:00:00Z'), method: 'date' },
+    { value: 'CB2 0QQ', method: 'code' }, { value: null, method: 'phrase' },
+  ];
+  const third: IdentifierValue[] = [{ value: 'Bo', method: 'words' }, { value: 'Smith', method: 'words' }];
+  const base = identifierDigest(patient, third, fp);
+  assert.match(base, /^[0-9a-f]{64}$/);
+  // Rows (and so values) in another order: the same digest.
+  assert.equal(identifierDigest([...patient].reverse(), [...third].reverse(), fp), base);
+  assert.equal(identifierDigest(patient.map((v) => ({ ...v })), third.map((v) => ({ ...v })), fp), base);
+  const variants: Array<[string, IdentifierValue[], IdentifierValue[]]> = [];
+  patient.forEach((v, i) => {
+    const changed = [...patient];
+    changed[i] = { ...v, value: v.value === null ? '' : v.value instanceof Date ? new Date(v.value.getTime() + 86_400_000) : typeof v.value === 'number' ? v.value + 1 : `${String(v.value)}x` };
+    variants.push([`patient value ${i}`, changed, third]);
+  });
+  third.forEach((v, i) => {
+    const changed = [...third];
+    changed[i] = { ...v, value: `${String(v.value)}y` };
+    variants.push([`third-party value ${i}`, patient, changed]);
+  });
+  variants.push(['a method', [{ ...patient[0]!, method: 'phrase' }, ...patient.slice(1)], third]);
+  variants.push(['a value moved from patient to third party', patient.slice(1), [patient[0]!, ...third]]);
+  variants.push(['a value added', [...patient, { value: 'Annie', method: 'words' }], third]);
+  variants.push(['a value removed', patient.slice(0, -1), third]);
+  variants.push(['a number as text', [{ value: '4857773456', method: 'number' }, ...patient.filter((v) => v.method !== 'number')], third]);
+  variants.push(['a duplicate value', [...patient, patient[0]!], third]);
+  const seen = new Map<string, string>([[base, 'base']]);
+  for (const [what, p, t] of variants) {
+    const digest = identifierDigest(p, t, fp);
+    assert.ok(!seen.has(digest), `${what} gives the same digest as ${seen.get(digest)}`);
+    seen.set(digest, what);
+  }
+});
+
+test('the scrubber digest changes with every scrubbing setting, not with equal settings built again', () => {
+  const ids: IdentifierValue[] = [{ value: 'Ann Lee', method: 'words' }];
+  const digestWith = (change: (o: ScrubberOptions) => void): string => {
+    const o = defaultScrubberOptions();
+    change(o);
+    return identifierDigest(ids, [], scrubberFingerprint(o));
+  };
+  const base = digestWith(() => undefined);
+  assert.equal(digestWith(() => undefined), base);
+  assert.equal(digestWith((o) => (o.allowlist = new Set(['b', 'a']))), digestWith((o) => (o.allowlist = new Set(['a', 'b']))), 'a set in another order is the same setting');
+  const changes: Array<[string, (o: ScrubberOptions) => void]> = [
+    ['replacePatient', (o) => (o.replacePatient = '[P]')],
+    ['replaceThirdParty', (o) => (o.replaceThirdParty = '[T]')],
+    ['replaceNonspecific', (o) => (o.replaceNonspecific = '[N]')],
+    ['suffixes', (o) => (o.suffixes = ['s'])],
+    ['minWordLength', (o) => (o.minWordLength = 3)],
+    ['allowlist', (o) => (o.allowlist = new Set(['lee']))],
+    ['allDates', (o) => (o.nonspecific.allDates = true)],
+    ['blurDatesFormat', (o) => (o.nonspecific.blurDatesFormat = '%Y')],
+    ['numbersOfDigits', (o) => (o.nonspecific.numbersOfDigits = 6)],
+    ['ukPostcodes', (o) => (o.nonspecific.ukPostcodes = true)],
+    ['emails', (o) => (o.nonspecific.emails = true)],
+    ['extraRegexes', (o) => (o.nonspecific.extraRegexes = ['abc'])],
+    ['denylist', (o) => (o.nonspecific.denylist = ['word'])],
+    ['order', (o) => (o.order = ['thirdparty', 'patient', 'nonspecific'])],
+  ];
+  const seen = new Map<string, string>([[base, 'defaults']]);
+  for (const [what, change] of changes) {
+    const digest = digestWith(change);
+    assert.ok(!seen.has(digest), `changing ${what} gives the same digest as ${seen.get(digest)}`);
+    seen.set(digest, what);
+  }
+  assert.equal(typeof SCRUBBER_VERSION, 'number');
 });
 
 test('trie regexes match exactly their words, longest first', () => {
