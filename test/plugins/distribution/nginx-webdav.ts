@@ -143,6 +143,15 @@ http {
     const pid = Number(readFileSync(join(this.dir, 'nginx.pid'), 'utf8'));
     process.kill(pid, 'SIGUSR1');
     for (let i = 0; i < 100 && !existsSync(this.accessLog); i++) await new Promise((r) => setTimeout(r, 20));
+    // The master makes the new file before its worker has reopened it: until a request shows
+    // up in the new file, requests may still land in the renamed one.
+    for (let i = 0; i < 100; i++) {
+      const probe = `reopen-probe-${process.pid}-${Date.now()}-${i}`;
+      await fetch(`${this.url}${probe}`).then((r) => r.arrayBuffer()).catch(() => undefined);
+      if (existsSync(this.accessLog) && readFileSync(this.accessLog, 'utf8').includes(probe)) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('nginx did not reopen its access log');
   }
 
   /** Stops nginx and removes its folder. */
