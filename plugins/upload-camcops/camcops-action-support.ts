@@ -1,7 +1,14 @@
-// What the plugin's actions share: a SQL runner on the action's transaction, and the
-// organisation an input names, checked against the caller's role in it.
+// What the plugin's actions share: input schema fragments, a SQL runner on the action's
+// transaction, and the organisation an input names, checked against the caller's role in it.
 import { DatabaseId, NotFoundError, OrganizationServiceId, PermissionServiceId, type ActionContext } from '../../core/api.js';
 import { SqlRunner } from './sql-runner.js';
+
+/** A short text input (names, organisation references). */
+export const shortText = { type: 'string', maxLength: 200 } as const;
+/** A longer text input (descriptions, free values). */
+export const longText = { type: 'string', maxLength: 2000 } as const;
+/** A row id, as JSON or as a query string. */
+export const rowId = { type: ['integer', 'string'], pattern: '^\\d+$' } as const;
 
 /** A SQL runner bound to the action's transaction. */
 export function sqlOf(ctx: ActionContext): SqlRunner {

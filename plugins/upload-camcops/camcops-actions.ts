@@ -13,11 +13,11 @@ import { VALIDATION_METHODS } from './nhs-number.js';
 import { ERA_NOW, RECORD_KEEPING_COLUMNS } from './record-keeping.js';
 import { quoteIdentifier, type SqlValue } from './sql-runner.js';
 import { findDevice } from './device-store.js';
-import { organizationOf, sqlOf } from './camcops-action-support.js';
+import { organizationOf, sqlOf, longText } from './camcops-action-support.js';
 import { moveNotesToEra, notesForRecords, noteKeyOf, type ShownNote } from './special-notes.js';
 import { reindexDeviceTasks } from './task-index.js';
 
-const str = { type: 'string', maxLength: 2000 } as const;
+const str = longText;
 
 /** The plugin's actions. */
 export function camcopsActions(tables: () => ClientTableRegistry): ActionDefinition[] {

@@ -16,6 +16,7 @@ import { proquintFromUuid, uuidFromProquint } from './proquint.js';
 import { SqlRunner } from './sql-runner.js';
 import { groupIpUse, ipUseInfo } from './ip-use.js';
 import { taskSchedulesJson } from './task-schedules.js';
+import { longText } from './camcops-action-support.js';
 
 /** A server patient row. */
 interface ServerPatientRow {
@@ -97,7 +98,7 @@ export const serverPatientOperations: Record<string, Operation> = {
   },
 };
 
-const str = { type: 'string', maxLength: 2000 } as const;
+const str = longText;
 
 /** camcops_server_patient_create: an organisation admin registers a patient and gets the access key. */
 export function serverPatientCreateAction(): ActionDefinition {

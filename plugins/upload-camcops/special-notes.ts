@@ -6,7 +6,7 @@ import { AuditLogId, AuthorizationError, NotFoundError, PermissionServiceId, Use
 import type { ClientTableDefinition } from './client-table-definition.js';
 import type { ClientTableRegistry } from './client-table-registry.js';
 import { storageTableName } from './client-table-registry.js';
-import { organizationRefOf, sqlOf } from './camcops-action-support.js';
+import { organizationRefOf, sqlOf, shortText, rowId } from './camcops-action-support.js';
 import { ERA_NOW } from './record-keeping.js';
 import { quoteIdentifier, type SqlRunner, type SqlValue } from './sql-runner.js';
 
@@ -101,8 +101,8 @@ export async function notesForExport(sql: SqlRunner, services: Services, organiz
   }));
 }
 
-const str = { type: 'string', maxLength: 200 } as const;
-const id = { type: ['integer', 'string'], pattern: '^\\d+$' } as const;
+const str = shortText;
+const id = rowId;
 
 /**
  * camcops_special_note_add and camcops_special_note_hide.

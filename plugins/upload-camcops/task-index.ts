@@ -7,7 +7,7 @@ import { DatabaseId, type ActionDefinition, type InspectCheck, type InspectFindi
 import type { ClientTableDefinition } from './client-table-definition.js';
 import type { ClientTableRegistry } from './client-table-registry.js';
 import { storageTableName } from './client-table-registry.js';
-import { organizationOf, sqlOf } from './camcops-action-support.js';
+import { organizationOf, sqlOf, shortText } from './camcops-action-support.js';
 import { findDevice } from './device-store.js';
 import { quoteIdentifier, SqlRunner, type SqlValue } from './sql-runner.js';
 
@@ -156,7 +156,7 @@ export function taskIndexCheck(tables: () => ClientTableRegistry): InspectCheck 
   };
 }
 
-const str = { type: 'string', maxLength: 200 } as const;
+const str = shortText;
 const count = { type: ['integer', 'string'], pattern: '^\\d+$' } as const;
 
 /** camcops_task_index_list. */

@@ -7,7 +7,7 @@ import { AuditLogId, NotFoundError, ValidationError, type ActionDefinition } fro
 import type { ClientTableDefinition } from './client-table-definition.js';
 import type { ClientTableRegistry } from './client-table-registry.js';
 import { storageTableName } from './client-table-registry.js';
-import { organizationOf, organizationRefOf, sqlOf } from './camcops-action-support.js';
+import { organizationOf, organizationRefOf, sqlOf, shortText, rowId } from './camcops-action-support.js';
 import { groupIpUse, prohibitedContexts, whyNotSchedulable } from './ip-use.js';
 import { quoteIdentifier, type SqlRunner, type SqlValue } from './sql-runner.js';
 
@@ -144,8 +144,8 @@ export async function taskSchedulesJson(sql: SqlRunner, tables: ClientTableRegis
   return JSON.stringify(schedules);
 }
 
-const str = { type: 'string', maxLength: 200 } as const;
-const id = { type: ['integer', 'string'], pattern: '^\\d+$' } as const;
+const str = shortText;
+const id = rowId;
 const duration = { type: 'string', maxLength: 64 } as const;
 
 /** Checks one item of camcops_task_schedule_create; returns it as stored. */
