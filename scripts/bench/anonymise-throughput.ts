@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Sequelize } from 'sequelize';
-import pg from 'pg';
 import { defaultPgUrl, describeMachine, flags, postgresProblem } from './bench-support.js';
 import { clinicalDataDictionary, generateClinicalDb, synthesise, type SyntheticPatient } from '../generate-clinical-db.js';
 import { runAnonymisation, type RunSummary } from '../../plugins/anonymiser-crate/anonymisation-run.js';
 import { buildScrubber, defaultScrubberOptions, type IdentifierValue, type Scrubber } from '../../plugins/anonymiser-crate/patient-scrubber.js';
 import { splitWords } from '../../plugins/anonymiser-crate/scrub-regex-elements.js';
 import { ThreadPool } from '../../core/jobs/thread-pool.js';
+import { createScratchPgDatabase } from '../scratch-pg-database.js';
 
 const usage = 'anonymise-throughput [--mb N] [--pg URL] [--notes-per-patient N] [--note-chars N] [--batch-patients N] [--core-mb N]';
 const options = flags({ mb: 20, pg: process.env.PLATFORM_BENCH_PG_URL ?? defaultPgUrl, notesPerPatient: 20, noteChars: 4000, batchPatients: 200, coreMb: 20 }, usage);
@@ -64,25 +64,6 @@ function scrubRate(texts: Map<number, string[]>, scrubOf: (pid: number) => (text
   return { mbPerS: bytes / 1e6 / seconds, mb: bytes / 1e6 };
 }
 
-async function scratch(admin: string, label: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `anon_bench_${label}_${randomBytes(3).toString('hex')}`;
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`CREATE DATABASE "${name}"`);
-  await c.end();
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const d = new pg.Client({ connectionString: admin });
-      await d.connect();
-      await d.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await d.end();
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const problem = await postgresProblem(options.pg);
   if (problem) throw new Error(`PostgreSQL is not reachable (${problem}); set PLATFORM_BENCH_PG_URL or --pg`);
@@ -116,9 +97,9 @@ async function main(): Promise<void> {
 
   // 2. End to end, PostgreSQL to PostgreSQL.
   const dir = mkdtempSync(join(tmpdir(), 'anon-bench-'));
-  const source = await scratch(options.pg, 'src');
-  const destination = await scratch(options.pg, 'dst');
-  const secret = await scratch(options.pg, 'secret');
+  const source = await createScratchPgDatabase(options.pg, 'anon_bench_src');
+  const destination = await createScratchPgDatabase(options.pg, 'anon_bench_dst');
+  const secret = await createScratchPgDatabase(options.pg, 'anon_bench_secret');
   const rows: Array<[string, string, string, string]> = [];
   try {
     const started = Date.now();

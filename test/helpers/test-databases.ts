@@ -3,8 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createScratchPgDatabase } from '../../scripts/scratch-pg-database.js';
 
 /** A fresh, empty database for one suite. */
 export interface TestDatabase {
@@ -35,23 +34,14 @@ export async function createTestDatabase(kind: 'sqlite' | 'postgres'): Promise<T
   if (!url) throw new Error('PostgreSQL is not available for tests');
   // A database of its own (not just a schema): PostgreSQL's catalogue is per database, so
   // parallel suites creating and dropping tables never see each other's.
-  const name = `platform_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const own = new URL(url);
-  own.pathname = `/${name}`;
+  const db = await createScratchPgDatabase(url, `platform_t_${process.pid}`);
   return {
     kind,
-    url: own.toString(),
+    url: db.url,
     schema: undefined,
     dir,
     cleanup: async () => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
+      await db.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Sequelize } from 'sequelize';
-import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { clinicalDataDictionary, generateClinicalDb, type ClinicalDataset, type GenerateOptions } from '../../../scripts/generate-clinical-db.js';
+import { createScratchPgDatabase } from '../../../scripts/scratch-pg-database.js';
 
 export type AnonDbKind = 'sqlite' | 'postgres' | 'mysql';
 
@@ -49,22 +49,8 @@ export async function scratchDb(kind: AnonDbKind, dir: string, label: string): P
   const name = `anon_t_${label}_${process.pid}_${randomBytes(3).toString('hex')}`;
   if (kind === 'sqlite') return { url: `sqlite:${join(dir, `${label}.sqlite`)}`, drop: async () => undefined };
   if (kind === 'postgres') {
-    const admin = process.env.PLATFORM_TEST_PG_URL!;
-    const c = new pg.Client({ connectionString: admin });
-    await c.connect();
-    await c.query(`CREATE DATABASE "${name}"`);
-    await c.end();
-    const u = new URL(admin);
-    u.pathname = `/${name}`;
-    return {
-      url: u.toString(),
-      drop: async () => {
-        const d = new pg.Client({ connectionString: admin });
-        await d.connect();
-        await d.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-        await d.end();
-      },
-    };
+    const db = await createScratchPgDatabase(process.env.PLATFORM_TEST_PG_URL!, `anon_t_${label}_${process.pid}`);
+    return { url: db.url, drop: db.drop };
   }
   const c = await mysql.createConnection({ uri: MYSQL_URL });
   await c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
