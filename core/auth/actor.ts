@@ -1,4 +1,5 @@
 // Who is acting: an anonymous caller or an authenticated user.
+import type { MemberRole } from '../db/core-models.js';
 
 /** The parts of a user that permission checks and actions need. */
 export interface UserIdentity {
@@ -10,7 +11,14 @@ export interface UserIdentity {
 /** The caller of an action, command or route. */
 export type Actor =
   | { kind: 'anonymous' }
-  | { kind: 'user'; user: UserIdentity; /** id of the API token used, if any */ tokenId?: string }
+  | {
+      kind: 'user';
+      user: UserIdentity;
+      /** id of the API token used, if any */
+      tokenId?: string;
+      /** The user's roles by organisation id, read with the token at the start of the request (reads may use them instead of asking again). */
+      memberships?: ReadonlyMap<string, MemberRole>;
+    }
   | { kind: 'system'; /** what acts, e.g. `cli` or `job:hash` */ name: string };
 
 /** The anonymous actor. */

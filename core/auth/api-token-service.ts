@@ -3,7 +3,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import type { Database } from '../db/database.js';
-import type { ApiTokenRow } from '../db/core-models.js';
+import type { ApiTokenRow, MemberRole } from '../db/core-models.js';
 import { AuthenticationError, NotFoundError, ValidationError } from '../errors.js';
 import { toDate, toOptionalDate } from '../db/row-values.js';
 import type { User, UserService } from './user-service.js';
@@ -39,12 +39,31 @@ type TokenWithUser = { [K in keyof ApiTokenRow]: K extends 'expiresAt' | 'lastUs
   userSysadmin: boolean | number | null;
   userLockedUntil: Date | string | null;
   userCreatedAt: Date | string | null;
+  userMemberships: string | null;
 };
 
-const TOKEN_WITH_USER_SQL = `SELECT t.id, t.user_id AS "userId", t.name, t.prefix, t.hash, t.expires_at AS "expiresAt", t.last_used_at AS "lastUsedAt",
+/**
+ * The token, its (active) user and the user's memberships as `orgId:role,...`, in one read:
+ * every authenticated request runs it, and searches need the memberships next.
+ */
+function tokenWithUserSql(dialect: Database['dialect']): string {
+  const roles = dialect === 'postgres' ? "string_agg(m.organization_id || ':' || m.role, ',')" : "group_concat(m.organization_id || ':' || m.role, ',')";
+  return `SELECT t.id, t.user_id AS "userId", t.name, t.prefix, t.hash, t.expires_at AS "expiresAt", t.last_used_at AS "lastUsedAt",
     t.revoked_at AS "revokedAt", t.created_at AS "createdAt", u.name AS "userName", u.email AS "userEmail", u.fullname AS "userFullname",
-    u.sysadmin AS "userSysadmin", u.locked_until AS "userLockedUntil", u.created_at AS "userCreatedAt"
+    u.sysadmin AS "userSysadmin", u.locked_until AS "userLockedUntil", u.created_at AS "userCreatedAt",
+    (SELECT ${roles} FROM memberships m WHERE m.user_id = u.id) AS "userMemberships"
   FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id AND u.state = 'active' WHERE t.prefix = $1`;
+}
+
+/** `orgId:role,...` as a map. */
+function parseMemberships(text: string | null): Map<string, MemberRole> {
+  const memberships = new Map<string, MemberRole>();
+  for (const pair of text ? text.split(',') : []) {
+    const colon = pair.lastIndexOf(':');
+    memberships.set(pair.slice(0, colon), pair.slice(colon + 1) as MemberRole);
+  }
+  return memberships;
+}
 
 function toToken(row: ApiTokenRow): ApiToken {
   return { id: row.id, userId: row.userId, name: row.name, prefix: row.prefix, expiresAt: row.expiresAt ?? undefined, lastUsedAt: row.lastUsedAt ?? undefined, revokedAt: row.revokedAt ?? undefined, createdAt: row.createdAt };
@@ -52,6 +71,8 @@ function toToken(row: ApiTokenRow): ApiToken {
 
 /** Creates, lists, revokes and checks API tokens. */
 export class ApiTokenService {
+  private tokenSql: string | undefined;
+
   constructor(
     private readonly db: Database,
     private readonly users: UserService,
@@ -112,11 +133,11 @@ export class ApiTokenService {
    * Resolves a presented token to its user.
    * @throws AuthenticationError for malformed, unknown, revoked or expired tokens, and for deleted users.
    */
-  async authenticate(presented: string): Promise<{ user: User; token: ApiToken }> {
+  async authenticate(presented: string): Promise<{ user: User; token: ApiToken; memberships: Map<string, MemberRole> }> {
     const match = TOKEN.exec(presented);
     if (!match) throw new AuthenticationError('API token is not valid');
-    // One prepared read for the token and its (active) user: every authenticated request runs it.
-    const [stored] = await this.db.preparedRead<TokenWithUser>(TOKEN_WITH_USER_SQL, [match[1]!]);
+    this.tokenSql ??= tokenWithUserSql(this.db.dialect);
+    const [stored] = await this.db.preparedRead<TokenWithUser>(this.tokenSql, [match[1]!]);
     const expected = Buffer.from(stored?.hash ?? '0'.repeat(64), 'hex');
     const actual = Buffer.from(this.hash(presented), 'hex');
     if (!stored || expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw new AuthenticationError('API token is not valid');
@@ -135,7 +156,7 @@ export class ApiTokenService {
     if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > LAST_USE_RESOLUTION_MS) {
       await this.db.models.ApiToken.update({ lastUsedAt: now }, { where: { id: token.id } });
     }
-    return { user, token };
+    return { user, token, memberships: parseMemberships(stored.userMemberships) };
   }
 
   private hash(token: string): string {

@@ -95,6 +95,8 @@ export class PermissionService {
     if (actor.kind === 'system') return 'admin';
     if (actor.kind !== 'user' || !organizationId) return undefined;
     if (actor.user.sysadmin) return 'admin';
+    // Outside a transaction the roles read with the token at the start of the request will do.
+    if (actor.memberships && !transaction) return actor.memberships.get(organizationId);
     return this.organizations.roleOf(actor.user.id, organizationId, transaction);
   }
 

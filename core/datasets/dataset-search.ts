@@ -238,7 +238,7 @@ export class DatasetSearch {
    */
   private async visibility(actor: Actor, states: string[], params: Record<string, unknown>): Promise<string> {
     const everything = actor.kind === 'system' || (actor.kind === 'user' && actor.user.sysadmin);
-    const memberships = actor.kind === 'user' && !everything ? await this.organizations.membershipsOf(actor.user.id) : new Map<string, string>();
+    const memberships: ReadonlyMap<string, string> = actor.kind === 'user' && !everything ? (actor.memberships ?? (await this.organizations.membershipsOf(actor.user.id))) : new Map<string, string>();
     params.publicFalse = false;
     const clauses = states.map((state, i) => {
       params[`state${i}`] = state;

@@ -124,8 +124,8 @@ async function authenticate(header: string, address: string, deps: AppDependenci
     }
   }
   const token = trimmed.replace(/^bearer\s+/i, '');
-  const { user, token: record } = await deps.tokens.authenticate(token);
-  return { kind: 'user', user: { id: user.id, name: user.name, sysadmin: user.sysadmin }, tokenId: record.id };
+  const { user, token: record, memberships } = await deps.tokens.authenticate(token);
+  return { kind: 'user', user: { id: user.id, name: user.name, sysadmin: user.sysadmin }, tokenId: record.id, memberships };
 }
 
 /** Keys of the error object that field messages may not replace. */

@@ -180,5 +180,20 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await all({ q: 'freshly' }, 'member'), ['blood-cells-b']);
       await t.call('package_patch', { id: 'blood-cells-b', private: false }, { token: f.tokens.editor });
     });
+
+    it('follows a membership change on the next request made with the same token', async () => {
+      // The roles come with the token's own read at the start of each request: nothing older.
+      const show = async (): Promise<number> => (await t.call('package_show', { id: 'secret-blood' }, { token: f.tokens.member })).status;
+      assert.deepEqual(await all({ q: 'private blood' }, 'member'), ['secret-blood']);
+      assert.equal(await show(), 200);
+      const removed = await t.call('organization_member_delete', { id: 'lab', username: f.users.member.name }, { token: f.tokens.admin });
+      assert.equal(removed.status, 200, JSON.stringify(removed.body));
+      assert.deepEqual(await all({ q: 'private blood' }, 'member'), [], 'no longer a member: the private dataset is gone from searches');
+      assert.equal(await show(), 404, 'and from package_show (hidden, as from any outsider)');
+      const added = await t.call('organization_member_create', { id: 'lab', username: f.users.member.name, role: 'member' }, { token: f.tokens.admin });
+      assert.equal(added.status, 200, JSON.stringify(added.body));
+      assert.deepEqual(await all({ q: 'private blood' }, 'member'), ['secret-blood']);
+      assert.equal(await show(), 200);
+    });
   });
 }
