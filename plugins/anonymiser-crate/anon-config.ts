@@ -68,6 +68,8 @@ export interface AnonConfig {
   commitRows: number;
   commitBytes: number;
   thirdpartyXrefMaxDepth: number;
+  /** How a PostgreSQL destination compresses long values: `lz4` when the server has it (the default), or the server's own default. */
+  destinationCompression: 'lz4' | 'default';
   scrubber: ScrubberOptions;
   optOutPids: string[];
   optOutMpids: string[];
@@ -108,7 +110,7 @@ export function parseAnonConfig(text: string, baseDir: string, env: NodeJS.Proce
     'min_string_length_to_scrub_with', 'allowlist_files', 'denylist_files', 'scrub_all_dates', 'blur_dates_format', 'scrub_all_numbers_of_n_digits', 'scrub_all_uk_postcodes',
     'scrub_all_email_addresses', 'extra_regexes_file', 'scrub_order', 'optout_pid_files', 'optout_mpid_files', 'optout_col_values', 'trid_fieldname', 'mrid_fieldname',
     'source_hash_fieldname', 'extraction_timeout_seconds', 'destination_dataset', 'destination_format', 'optout_table', 'optout_table_pid_column', 'optout_table_mpid_column',
-    'rows_per_table_task']);
+    'rows_per_table_task', 'destination_compression']);
   for (const key of Object.keys(main)) {
     if (!known.has(key)) problems.push(['patient_key', 'master_key', 'change_key'].includes(key) ? `[anonymise] ${key}: keys may not be written in the config; use ${key}_file or ${key}_env` : `[anonymise] unknown key "${key}"`);
   }
@@ -310,9 +312,18 @@ export function parseAnonConfig(text: string, baseDir: string, env: NodeJS.Proce
     commitBytes: integer('commit_mb', 16, 1) * 1024 * 1024, thirdpartyXrefMaxDepth: integer('thirdparty_xref_max_depth', 1, 0),
     scrubber, optOutPids: linesOf('optout_pid_files'), optOutMpids: linesOf('optout_mpid_files'), optOutValues, optOutTable,
     rowsPerTableTask: integer('rows_per_table_task', 50_000, 1),
+    destinationCompression: destinationCompression(str(main, 'destination_compression'), problems),
     tridField: field('trid_fieldname', 'trid'), mridField: field('mrid_fieldname', 'mrid'), sourceHashField: field('source_hash_fieldname', '_src_hash'),
     extractionTimeoutMs: integer('extraction_timeout_seconds', 60, 1) * 1000,
   };
   if (problems.length) throw new ValidationError(`the anonymiser config has ${problems.length} problem(s):\n${problems.join('\n')}`, { config: problems });
   return config;
+}
+
+/** `destination_compression`: `lz4` (the default) or `default` (the server's own setting). */
+function destinationCompression(value: string | undefined, problems: string[]): 'lz4' | 'default' {
+  if (value === undefined || value === 'lz4') return 'lz4';
+  if (value === 'default') return 'default';
+  problems.push(`[anonymise] destination_compression must be lz4 or default, not "${value}"`);
+  return 'lz4';
 }

@@ -122,7 +122,7 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
     const store = new SecretMapStore(secret.sequelize, secret.dialect);
     await store.ensureSchema();
 
-    const created = await prepareDestination(destination.sequelize, destination.dialect, plan.tables, added, !options.incremental);
+    const created = await prepareDestination(destination.sequelize, destination.dialect, plan.tables, added, !options.incremental, config.destinationCompression);
     if (!options.incremental) await store.clearScrubberHashes();
 
     reached('prepared');

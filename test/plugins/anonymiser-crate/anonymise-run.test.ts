@@ -83,6 +83,16 @@ for (const kind of await anonDbKinds()) {
       // Replacements are there, and third parties are marked as such.
       assert.ok(full.note!.some((n) => n.note_text!.includes('[__PPP__]')));
       assert.ok(full.note!.some((n) => n.note_text!.includes('[__TTT__]')));
+      if (kind === 'postgres') {
+        // Long columns of a PostgreSQL destination are compressed with lz4 (the server has it).
+        const dest = connect(f.destination.url);
+        const columns = await dest.query<{ attname: string; attcompression: string }>(
+          `SELECT attname, attcompression FROM pg_attribute WHERE attrelid = 'note'::regclass AND attnum > 0 AND NOT attisdropped`, { type: QueryTypes.SELECT });
+        await dest.close();
+        const compression = Object.fromEntries(columns.map((c) => [c.attname, c.attcompression]));
+        assert.equal(compression.note_text, 'l', 'note_text is compressed with lz4');
+        assert.equal(compression.trid, '', 'an integer column has no compression method');
+      }
     });
 
     test('omitted fields are absent, IDs are keyed hashes, dates truncated, opt-outs excluded', async () => {

@@ -38,7 +38,7 @@ test('a good config resolves secrets from files and the environment', () => {
 
 test('keys written in the config, passwords in URLs and other problems are all reported, without the secret', () => {
   withDir((dir) => {
-    const bad = ['[anonymise]', 'destination_url = postgresql://admin:hunter2@db/x', 'patient_key = plain-secret', 'change_key_env = NOPE', 'workers = zero', 'hash_method = SHA1', 'colour = blue', '[source:main]', 'url = sqlite:a', '[weird]'].join('\n');
+    const bad = ['[anonymise]', 'destination_url = postgresql://admin:hunter2@db/x', 'patient_key = plain-secret', 'change_key_env = NOPE', 'workers = zero', 'hash_method = SHA1', 'destination_compression = zstd', 'colour = blue', '[source:main]', 'url = sqlite:a', '[weird]'].join('\n');
     let error: ValidationError | undefined;
     try {
       parseAnonConfig(bad, dir, {});
@@ -47,7 +47,7 @@ test('keys written in the config, passwords in URLs and other problems are all r
     }
     assert.ok(error instanceof ValidationError);
     const message = error.message;
-    for (const expected of [/data_dictionary: missing/, /destination_url: the URL holds a password; move it to destination_url_file/, /patient_key: keys may not be written in the config/, /change_key_env: the environment variable NOPE is not set/, /workers must be a whole number/, /hash_method must be one of/, /unknown key "colour"/, /unknown section \[weird\]/, /secret_map_url: missing/, /master_key: missing/]) {
+    for (const expected of [/data_dictionary: missing/, /destination_url: the URL holds a password; move it to destination_url_file/, /patient_key: keys may not be written in the config/, /change_key_env: the environment variable NOPE is not set/, /workers must be a whole number/, /hash_method must be one of/, /destination_compression must be lz4 or default, not "zstd"/, /unknown key "colour"/, /unknown section \[weird\]/, /secret_map_url: missing/, /master_key: missing/]) {
       assert.match(message, expected);
     }
     assert.doesNotMatch(message, /hunter2|plain-secret/);
