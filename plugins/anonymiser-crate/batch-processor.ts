@@ -13,7 +13,7 @@ import { KeyedHasher } from './keyed-hasher.js';
 import { buildScrubber, identifierDigest, scrubberFingerprint, type IdentifierValue, type Scrubber } from './patient-scrubber.js';
 import { serialiseRow } from './row-serialisation.js';
 import { isLongText, pagedSelect, quoteIdentifier } from './sql-dialect.js';
-import { keyBound, keyMatch, keyString, type KeyTuple } from './row-keys.js';
+import { denseIntegerRange, keyBound, keyMatch, keyString, type KeyTuple } from './row-keys.js';
 import { alterValue, SKIP_ROW, type AlterContext } from './value-alterers.js';
 
 /** A patient handed to a batch, with the IDs the secret map holds. */
@@ -60,6 +60,8 @@ const IN_CHUNK = 500;
 /** Patients per statement in a survey's reads of source tables (see surveyRows). */
 const SURVEY_PIDS = 20;
 const PAGE_ROWS = 2000;
+/** Integer column types, whose dense key lists are read as ranges. */
+const INTEGER_TYPE = /^(?:TINY|SMALL|MEDIUM|BIG)?INT(?:EGER)?\b/i;
 
 function byteSize(value: unknown): number {
   if (typeof value === 'string') return value.length < 64 ? value.length : Buffer.byteLength(value, 'utf8');
@@ -292,15 +294,10 @@ export class BatchProcessor {
     // statement costs both sides less than many. Rows of patients not in the batch (opted out,
     // or absent from the patient table) are read too and ignored by the caller; the density
     // test bounds them to about as many patients as the batch holds.
-    const integers = /^(?:TINY|SMALL|MEDIUM|BIG)?INT(?:EGER)?\b/i.test(table.pid!.srcDatatype.trim()) && pids.length > 1 && pids.every((p) => typeof p === 'number' && Number.isSafeInteger(p));
-    if (integers) {
-      const numbers = pids as readonly number[];
-      const lo = Math.min(...numbers);
-      const hi = Math.max(...numbers);
-      if (hi - lo < 2 * numbers.length) {
-        const rows = await db.sequelize.query<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${qs(table.srcTable)} WHERE ${qs(pidField)} >= :lo AND ${qs(pidField)} <= :hi`, { type: QueryTypes.SELECT, replacements: { lo, hi } });
-        return { rows, fields, hashFields, longText, digested, filters };
-      }
+    const range = INTEGER_TYPE.test(table.pid!.srcDatatype.trim()) ? denseIntegerRange(pids) : undefined;
+    if (range) {
+      const rows = await db.sequelize.query<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${qs(table.srcTable)} WHERE ${qs(pidField)} >= :lo AND ${qs(pidField)} <= :hi`, { type: QueryTypes.SELECT, replacements: range });
+      return { rows, fields, hashFields, longText, digested, filters };
     }
     for (let i = 0; i < pids.length; i += SURVEY_PIDS) {
       chunks.push(db.sequelize.query<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${qs(table.srcTable)} WHERE ${qs(pidField)} IN (:chunk)`, { type: QueryTypes.SELECT, replacements: { chunk: pids.slice(i, i + SURVEY_PIDS) } }));
@@ -550,15 +547,23 @@ export class BatchProcessor {
     const destFields = table.keys.map((k) => k.destField);
     const hashField = this.settings.config.sourceHashField;
     const found = new Map<string, string>();
+    const columns = `${destFields.map((f, j) => `${q(f)} AS ${q(`k${j}`)}`).join(', ')}${table.hasSrcHash ? `, ${q(hashField)} AS h` : ''}`;
+    const keep = (r: Record<string, unknown>): void => {
+      found.set(keyString(destFields.map((_, j) => r[`k${j}`])), r.h === undefined || r.h === null ? '' : String(r.h));
+    };
+    // Dense integer keys (a batch's notes, say) are read as one range.
+    const range = destFields.length === 1 && table.keys[0] !== table.pid && INTEGER_TYPE.test(table.keys[0]!.srcDatatype.trim()) ? denseIntegerRange(keys.map((k) => k[0])) : undefined;
+    if (range) {
+      const rows = await dest.sequelize.query<Record<string, unknown>>(`SELECT ${columns} FROM ${q(table.destTable)} WHERE ${q(destFields[0]!)} >= :lo AND ${q(destFields[0]!)} <= :hi`, { type: QueryTypes.SELECT, replacements: range });
+      for (const r of rows) keep(r);
+      return found;
+    }
     // Composite keys match by an OR of ANDs: smaller chunks keep those statements short.
     const chunk = destFields.length === 1 ? IN_CHUNK : 100;
     for (let i = 0; i < keys.length; i += chunk) {
       const match = keyMatch(dest.dialect, destFields, keys.slice(i, i + chunk), 'keys');
-      const rows = await dest.sequelize.query<Record<string, unknown>>(
-        `SELECT ${destFields.map((f, j) => `${q(f)} AS ${q(`k${j}`)}`).join(', ')}${table.hasSrcHash ? `, ${q(hashField)} AS h` : ''} FROM ${q(table.destTable)} WHERE ${match.sql}`,
-        { type: QueryTypes.SELECT, replacements: match.replacements },
-      );
-      for (const r of rows) found.set(keyString(destFields.map((_, j) => r[`k${j}`])), r.h === undefined || r.h === null ? '' : String(r.h));
+      const rows = await dest.sequelize.query<Record<string, unknown>>(`SELECT ${columns} FROM ${q(table.destTable)} WHERE ${match.sql}`, { type: QueryTypes.SELECT, replacements: match.replacements });
+      for (const r of rows) keep(r);
     }
     return found;
   }
