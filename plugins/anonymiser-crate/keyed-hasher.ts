@@ -38,8 +38,10 @@ export class KeyedHasher {
     if (oneShot && !Buffer.isBuffer(value)) {
       const pads = (this.pads ??= this.makePads());
       if (pads) {
-        const inner = oneShot(this.algorithm, pads.inner + String(value), 'buffer') as Buffer;
-        inner.copy(pads.outer, pads.outer.length - inner.length);
+        // The inner digest comes out as hex and is decoded into the outer pad in place: a
+        // digest as a new Buffer costs twice as much as one as text.
+        const inner = oneShot(this.algorithm, pads.inner + String(value), 'hex') as string;
+        pads.outer.write(inner, pads.outer.length - inner.length / 2, 'hex');
         return oneShot(this.algorithm, pads.outer, 'hex') as string;
       }
     }
