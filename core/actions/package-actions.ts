@@ -55,8 +55,8 @@ export function packageActions(): ActionDefinition[] {
         const { dataset, resources, organization } = await ctx.services.get(DatasetServiceId).show(input.id as string, ctx);
         const dict = datasetDict(dataset, resources, organization);
         if (!dataset.private && dataset.state === 'active') {
-          cache.set(`show:${dataset.name}`, dict, generation);
-          cache.set(`show:${dataset.id}`, dict, generation);
+          cache.set(`show:${dataset.name}`, dict, generation, dataset.id);
+          cache.set(`show:${dataset.id}`, dict, generation, dataset.id);
         }
         return dict;
       },

@@ -29,6 +29,7 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
       port: { type: 'integer', minimum: 0, maximum: 65535, default: 5000 },
       max_body_bytes: { type: 'integer', minimum: 1024, default: 1048576, description: 'Largest JSON body an action accepts.' },
       trust_proxy: { type: 'boolean', default: false, description: 'Take the client address from X-Forwarded-For (behind nginx).' },
+      read_cache_mb: { type: 'integer', minimum: 0, default: 64, description: 'Memory for cached public reads (package_show, anonymous searches) per process; 0 turns the cache off.' },
     },
   },
   db: {

@@ -29,10 +29,10 @@ export class DatasetService {
     private readonly cache: ReadCache,
   ) {}
 
-  /** Empties the read cache once the change commits (at once without a transaction). */
-  private changed(ctx: ActionContext): void {
-    if (ctx.transaction) ctx.transaction.afterCommit(() => this.cache.invalidate());
-    else void this.cache.invalidate();
+  /** Drops the dataset's cached reads (and every cached search) once the change commits (at once without a transaction). */
+  private changed(ctx: ActionContext, datasetId: string): void {
+    if (ctx.transaction) ctx.transaction.afterCommit(() => this.cache.invalidate([datasetId]));
+    else void this.cache.invalidate([datasetId]);
   }
 
   /** Fields the schemas declare for a dataset type (beyond core's). */
@@ -108,7 +108,7 @@ export class DatasetService {
     await this.validateWithSchemas(normalised, undefined, [], ctx);
     await this.db.models.Dataset.create(this.toRow(normalised), { transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: normalised.id, address: ctx.address, details: { name: normalised.name } }, ctx.transaction);
-    this.changed(ctx);
+    this.changed(ctx, dataset.id);
     ctx.emit('dataset.created', { dataset: normalised, actor: ctx.actor });
     return normalised;
   }
@@ -158,7 +158,7 @@ export class DatasetService {
     await this.validateWithSchemas(dataset, previous, resources, ctx);
     await this.db.models.Dataset.update(this.toRow(dataset), { where: { id: dataset.id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: dataset.id, address: ctx.address, details: { changed: changedFields(previous, dataset) } }, ctx.transaction);
-    this.changed(ctx);
+    this.changed(ctx, dataset.id);
     ctx.emit('dataset.updated', { dataset, previous, actor: ctx.actor });
     return dataset;
   }
@@ -170,7 +170,7 @@ export class DatasetService {
     const dataset: DatasetRecord = { ...previous, state: 'deleted', modifiedAt: new Date() };
     await this.db.models.Dataset.update({ state: 'deleted', modifiedAt: dataset.modifiedAt }, { where: { id: dataset.id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: dataset.id, address: ctx.address, details: { name: dataset.name } }, ctx.transaction);
-    this.changed(ctx);
+    this.changed(ctx, dataset.id);
     ctx.emit('dataset.deleted', { dataset, actor: ctx.actor });
     return dataset;
   }
@@ -202,7 +202,7 @@ export class DatasetService {
     await this.db.models.Resource.create(this.toResourceRow(resource), { transaction: ctx.transaction });
     await this.db.models.Dataset.update({ modifiedAt: now }, { where: { id: dataset.id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'resource', objectId: resource.id, address: ctx.address, details: { dataset: dataset.name, name: resource.name } }, ctx.transaction);
-    this.changed(ctx);
+    this.changed(ctx, dataset.id);
     ctx.emit('resource.created', { resource, dataset, actor: ctx.actor });
     return resource;
   }
@@ -226,7 +226,7 @@ export class DatasetService {
     await this.validateWithSchemas({ ...dataset, modifiedAt: resource.modifiedAt }, dataset, others, ctx);
     await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id: resource.id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'resource', objectId: resource.id, address: ctx.address, details: { dataset: dataset.name } }, ctx.transaction);
-    this.changed(ctx);
+    this.changed(ctx, dataset.id);
     ctx.emit('resource.updated', { resource, previous, actor: ctx.actor });
     return resource;
   }
@@ -240,7 +240,7 @@ export class DatasetService {
     await this.validateWithSchemas({ ...dataset, modifiedAt: resource.modifiedAt }, dataset, remaining, ctx);
     await this.db.models.Resource.update({ state: 'deleted', modifiedAt: resource.modifiedAt }, { where: { id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'resource', objectId: id, address: ctx.address, details: { dataset: dataset.name, name: resource.name } }, ctx.transaction);
-    this.changed(ctx);
+    this.changed(ctx, dataset.id);
     ctx.emit('resource.deleted', { resource, actor: ctx.actor });
     return resource;
   }
@@ -255,7 +255,7 @@ export class DatasetService {
     const resource: ResourceRecord = { ...previous, depot: stored.depot, location: stored.location, size: stored.size, sha256: stored.sha256, state: stored.state ?? 'validating', modifiedAt: new Date() };
     await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: 'resource.stored', objectType: 'resource', objectId: id, address: ctx.address, details: { dataset: dataset.name, size: stored.size, sha256: stored.sha256 } }, ctx.transaction);
-    this.changed(ctx);
+    this.changed(ctx, dataset.id);
     ctx.emit('resource.stored', { resource, actor: ctx.actor });
     return resource;
   }
@@ -266,7 +266,7 @@ export class DatasetService {
     const resource: ResourceRecord = { ...previous, state, metadata: { ...previous.metadata, ...metadata }, modifiedAt: new Date() };
     await this.db.models.Resource.update({ state, metadata: resource.metadata, modifiedAt: resource.modifiedAt }, { where: { id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: 'resource.state', objectType: 'resource', objectId: id, address: ctx.address, details: { state } }, ctx.transaction);
-    this.changed(ctx);
+    this.changed(ctx, previous.datasetId);
     ctx.emit('resource.updated', { resource, previous, actor: ctx.actor });
     return resource;
   }
@@ -301,12 +301,13 @@ export class DatasetService {
       target: { organizationId: dataset.ownerOrgId, datasetId: dataset.id, datasetState: dataset.state, datasetPrivate: dataset.private, ...(resourceId ? { resourceId } : {}) },
       input,
     };
-    const notFound = new NotFoundError(`${resourceId ? 'resource' : 'dataset'} "${reference}" not found`);
+    // Built only when thrown: an error captures a stack trace, which every read would pay for.
+    const notFound = (): NotFoundError => new NotFoundError(`${resourceId ? 'resource' : 'dataset'} "${reference}" not found`);
     if (action === 'package_show' || action === 'resource_show') {
-      if (!(await this.permissions.allows(request, 'visible', ctx.transaction))) throw notFound;
+      if (!(await this.permissions.allows(request, 'visible', ctx.transaction))) throw notFound();
       return;
     }
-    if (!(await this.permissions.coreAllows(ctx.actor, 'visible', request.target, ctx.transaction))) throw notFound;
+    if (!(await this.permissions.coreAllows(ctx.actor, 'visible', request.target, ctx.transaction))) throw notFound();
     if (dataset.state === 'deleted' && action !== 'package_delete') throw new NotFoundError(`dataset "${dataset.name}" is deleted; deleted datasets and their resources cannot change`);
     await this.permissions.require(request, undefined, ctx.transaction);
   }

@@ -1,58 +1,108 @@
 // A cache of public read results (package_show of public active datasets, anonymous
-// package_search) so that hot reads skip the database. Correctness over hit rate: every
-// write to datasets, resources or organisations bumps a generation that empties the cache
-// at once in this process, and on PostgreSQL a NOTIFY empties it in every other process
-// (HTTP nodes, workers, the CLI). A result read while a write committed is never stored.
-// Entries also expire after a short time, which bounds staleness where no notification can
-// reach (other processes on SQLite). Concurrent misses of one key share a single load, so an
-// expiring entry costs one query, not one per waiting caller.
+// package_search, search counts) so that hot reads skip the database. Correctness over hit
+// rate: every write bumps a generation, and a result read while a write committed is never
+// stored. A write to known datasets drops their package_show entries and every search entry
+// (any search may change); package_show entries of other datasets stay, so a busy site keeps
+// its popular datasets cached while it takes uploads. A write of unknown scope empties it all.
+// On PostgreSQL a NOTIFY (with the dataset ids) does the same in every other process (HTTP
+// nodes, workers, the CLI). Entries also expire after a while, which bounds staleness where no
+// notification can reach (other processes on SQLite). The cache holds at most `maxBytes` of
+// results (measured as JSON), dropping the least recently used first. Concurrent misses of one
+// key share a single load, so an expiring entry costs one query, not one per waiting caller.
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type pg from 'pg';
 
 const CHANNEL = 'platform_read_cache';
+/** NOTIFY payloads are limited to 8000 bytes; longer id lists empty everything instead. */
+const MAX_PAYLOAD = 7900;
+/** What an entry costs beyond its JSON length (the key, the map slot, object overhead). */
+const ENTRY_OVERHEAD = 200;
 
 interface Entry {
   value: unknown;
   expires: number;
+  bytes: number;
+  /** The dataset a package_show entry belongs to; search entries have none. */
+  datasetId?: string;
+}
+
+/** Options of a read cache. */
+export interface ReadCacheOptions {
+  /** Entry lifetime in ms: long on PostgreSQL (NOTIFY invalidates), short on SQLite. */
+  ttlMs?: number;
+  /** Bytes of results kept at most (default 64 MiB). */
+  maxBytes?: number;
 }
 
 /** Bounded, generation-checked cache of read results. */
 export class ReadCache {
   private generation = 0;
+  /** In least-recently-used order (a hit moves its entry to the end). */
   private readonly entries = new Map<string, Entry>();
+  /** Keys of package_show entries by dataset id (a dataset is cached under its name and its id). */
+  private readonly keysOfDataset = new Map<string, Set<string>>();
+  /** Keys of the entries of no dataset (searches, counts), which any write drops. */
+  private readonly searchKeys = new Set<string>();
+  private bytes = 0;
   /** Loads under way, by generation and key (a load begun before a write is not shared after it). */
   private readonly loading = new Map<string, Promise<unknown>>();
   private listener: pg.Client | undefined;
+  private readonly ttlMs: number;
+  private readonly maxBytes: number;
 
   constructor(
     private readonly db: Database,
     private readonly logger: Logger,
-    /** Entry lifetime: long on PostgreSQL (NOTIFY invalidates), short on SQLite. */
-    private readonly ttlMs = db.dialect === 'postgres' ? 60_000 : 2_000,
-    private readonly maxEntries = 20_000,
-  ) {}
+    options: ReadCacheOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? (db.dialect === 'postgres' ? 60_000 : 2_000);
+    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  }
 
   /** The current generation; pass it to `set` so results read across a write are dropped. */
   current(): number {
     return this.generation;
   }
 
+  /** Bytes of results held now. */
+  size(): number {
+    return this.bytes;
+  }
+
   get<T>(key: string): T | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expires < Date.now()) {
-      this.entries.delete(key);
+      this.remove(key);
       return undefined;
     }
+    // Most recently used last: eviction takes from the front.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
     return entry.value as T;
   }
 
-  /** Stores a result read at `generation`, unless a write happened since. */
-  set(key: string, value: unknown, generation: number): void {
+  /**
+   * Stores a result read at `generation`, unless a write happened since.
+   * @param datasetId - for package_show results: the dataset, whose writes drop the entry
+   */
+  set(key: string, value: unknown, generation: number, datasetId?: string): void {
     if (generation !== this.generation) return;
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+    const bytes = (JSON.stringify(value)?.length ?? 0) + key.length + ENTRY_OVERHEAD;
+    if (bytes > this.maxBytes / 16) return;
+    this.remove(key);
+    this.entries.set(key, { value, expires: Date.now() + this.ttlMs, bytes, ...(datasetId ? { datasetId } : {}) });
+    this.bytes += bytes;
+    if (datasetId) {
+      let keys = this.keysOfDataset.get(datasetId);
+      if (!keys) this.keysOfDataset.set(datasetId, (keys = new Set()));
+      keys.add(key);
+    } else this.searchKeys.add(key);
+    for (const oldest of this.entries.keys()) {
+      if (this.bytes <= this.maxBytes) break;
+      this.remove(oldest);
+    }
   }
 
   /**
@@ -80,11 +130,18 @@ export class ReadCache {
     return pending;
   }
 
-  /** Empties the cache here, and in other processes on PostgreSQL. */
-  async invalidate(): Promise<void> {
-    this.bump();
+  /**
+   * Drops what a write made stale, here and in other processes on PostgreSQL: with
+   * `datasetIds`, those datasets' entries and every search; without, everything.
+   */
+  async invalidate(datasetIds?: readonly string[]): Promise<void> {
+    this.drop(datasetIds);
     if (this.db.dialect === 'postgres') {
-      await this.db.sequelize.query(`NOTIFY ${CHANNEL}`).catch((error: Error) => this.logger.warn('cache notification failed', { error: error.message }));
+      const payload = datasetIds ? datasetIds.join(',') : '*';
+      const message = payload.length > MAX_PAYLOAD ? '*' : payload;
+      await this.db.sequelize
+        .query(`SELECT pg_notify('${CHANNEL}', :message)`, { replacements: { message } })
+        .catch((error: Error) => this.logger.warn('cache notification failed', { error: error.message }));
     }
   }
 
@@ -94,7 +151,7 @@ export class ReadCache {
     if (this.db.dialect !== 'postgres' || this.listener || !connection) return;
     const { default: pgModule } = await import('pg');
     const client = new pgModule.Client({ connectionString: connection.url, ...(connection.password ? { password: connection.password } : {}) });
-    client.on('notification', () => this.bump());
+    client.on('notification', (message) => this.drop(!message.payload || message.payload === '*' ? undefined : message.payload.split(',')));
     client.on('error', (error) => {
       this.logger.warn('cache listener lost its connection; entries now only expire', { error: error.message });
       this.listener = undefined;
@@ -110,8 +167,29 @@ export class ReadCache {
     this.listener = undefined;
   }
 
-  private bump(): void {
+  /** Bumps the generation and drops the datasets' entries and every search entry (or everything). */
+  private drop(datasetIds: readonly string[] | undefined): void {
     this.generation++;
-    this.entries.clear();
+    if (!datasetIds) {
+      this.entries.clear();
+      this.keysOfDataset.clear();
+      this.searchKeys.clear();
+      this.bytes = 0;
+      return;
+    }
+    for (const id of datasetIds) for (const key of [...(this.keysOfDataset.get(id) ?? [])]) this.remove(key);
+    for (const key of [...this.searchKeys]) this.remove(key);
+  }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+    if (entry.datasetId) {
+      const keys = this.keysOfDataset.get(entry.datasetId);
+      keys?.delete(key);
+      if (keys && !keys.size) this.keysOfDataset.delete(entry.datasetId);
+    } else this.searchKeys.delete(key);
   }
 }

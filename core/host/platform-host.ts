@@ -283,7 +283,8 @@ function bindDatabaseServices(container: Container, config: PlatformConfig, db: 
   const jobs = config.section<{ max_attempts: number; pool_size: number; thread_memory_mb: number }>('jobs');
   container.bind(ids.JobQueueId).toDynamicValue(() => new JobQueue(db, { maxAttempts: jobs.max_attempts, maxAttemptsOf: (type) => registries.jobHandlers.get(type)?.maxAttempts }));
   container.bind(ids.ThreadPoolId).toDynamicValue(() => new ThreadPool({ size: jobs.pool_size, memoryLimitMb: jobs.thread_memory_mb }, loggers.get('platform:threads')));
-  container.bind(ids.ReadCacheId).toDynamicValue(() => new ReadCache(db, loggers.get('platform:cache')));
+  const readCacheMb = config.section<{ read_cache_mb: number }>('http').read_cache_mb;
+  container.bind(ids.ReadCacheId).toDynamicValue(() => new ReadCache(db, loggers.get('platform:cache'), { maxBytes: readCacheMb * 1024 * 1024 }));
   container.bind(ids.DatasetServiceId).toDynamicValue((ctx) => new DatasetService(db, ctx.get(ids.OrganizationServiceId), ctx.get(ids.PermissionServiceId), ctx.get(ids.AuditLogId), registries.schemas, ctx.get(ids.ReadCacheId)));
   container.bind(ids.ResourceIntakeId).toDynamicValue((ctx) => new ResourceIntake(registries, config.string('depot', 'active') ?? 'fs', ctx.get(ids.DatasetServiceId), ctx.get(ids.ActionRunnerId), ctx.get(ids.JobQueueId)));
   container.bind(ids.ActionRunnerId).toDynamicValue(() => new ActionRunner(registries, db, services, new JsonSchemaValidator(), loggers.get('platform:actions')));

@@ -35,6 +35,21 @@ for (const kind of databaseKinds()) {
       assert.equal((await t.call('package_show', { id: 'cached' }, { method: 'GET' })).status, 404, 'made private: no longer served from the cache');
     });
 
+    it('keeps other datasets cached across a write, and drops a dataset on a change to its resources', async () => {
+      const cache = t.host.services.get(ReadCacheId);
+      await t.call('package_create', { name: 'stays-cached', owner_org: 'lab', title: 'Stays' }, { token: f.tokens.editor });
+      await t.call('package_create', { name: 'gets-written', owner_org: 'lab', title: 'Written' }, { token: f.tokens.editor });
+      assert.equal(await title('stays-cached'), 'Stays');
+      assert.ok(cache.get('show:stays-cached'), 'cached after an anonymous read');
+      await t.call('package_patch', { id: 'gets-written', title: 'Written again' }, { token: f.tokens.editor });
+      assert.ok(cache.get('show:stays-cached'), 'a write to another dataset leaves it cached');
+      const show = async (): Promise<Array<{ name: string }>> => ((await t.call('package_show', { id: 'stays-cached' }, { method: 'GET' })).body.result as { resources: Array<{ name: string }> }).resources;
+      assert.deepEqual(await show(), []);
+      const created = await t.call('resource_create', { package_id: 'stays-cached', name: 'notes.txt', url: 'https://example.org/notes.txt' }, { token: f.tokens.editor });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      assert.deepEqual((await show()).map((r) => r.name), ['notes.txt'], 'the new resource shows at once');
+    });
+
     it('never caches private datasets for members', async () => {
       await t.call('package_create', { name: 'private-one', owner_org: 'lab', private: true, title: 'Secret' }, { token: f.tokens.editor });
       assert.equal(await title('private-one', f.tokens.member), 'Secret');
