@@ -69,19 +69,24 @@ export class ActionRunner {
     return action;
   }
 
+  /**
+   * A read action's result as JSON text from its cache (see ActionDefinition.readCached),
+   * or undefined when the action has none or its cache cannot answer.
+   * @throws as `run` does for invalid input and denied access
+   */
+  async runCached(name: string, input: Record<string, unknown>, call: ActionCall): Promise<string | undefined> {
+    const action = this.get(name);
+    if (action.kind !== 'read' || !action.readCached) return undefined;
+    if (action.inputSchema) this.validator.check(action.inputSchema, input, `${name} input`);
+    return action.readCached(input, { ...this.context(name, call, []), transaction: undefined });
+  }
+
   /** Runs an action; writes commit (or roll back) as one transaction. */
   async run(name: string, input: Record<string, unknown>, call: ActionCall): Promise<unknown> {
     const action = this.get(name);
     if (action.inputSchema) this.validator.check(action.inputSchema, input, `${name} input`);
     const events: QueuedEvent[] = [];
-    const base = {
-      action: name,
-      actor: call.actor,
-      address: call.address ?? '',
-      requestId: call.requestId ?? randomUUID(),
-      services: this.services,
-      emit: <K extends PlatformEventName>(event: K, payload: PlatformEvents[K]) => void events.push({ name: event, payload }),
-    };
+    const base = this.context(name, call, events);
     let result: unknown;
     if (action.kind === 'read') {
       result = await action.run(input, { ...base, transaction: undefined });
@@ -90,6 +95,18 @@ export class ActionRunner {
     }
     await this.deliver(events);
     return result;
+  }
+
+  /** An action context without its transaction; events go to `events`. */
+  private context(name: string, call: ActionCall, events: QueuedEvent[]): Omit<ActionContext, 'transaction'> {
+    return {
+      action: name,
+      actor: call.actor,
+      address: call.address ?? '',
+      requestId: call.requestId ?? randomUUID(),
+      services: this.services,
+      emit: <K extends PlatformEventName>(event: K, payload: PlatformEvents[K]) => void events.push({ name: event, payload }),
+    };
   }
 
   /**

@@ -38,25 +38,20 @@ export function packageActions(): ActionDefinition[] {
       kind: 'read',
       help: 'Returns a dataset with its resources. Parameters: id (name or id).',
       inputSchema: idInput,
+      // Public active datasets look the same to everyone: the HTTP API serves them from the
+      // read cache as JSON text (no object kept on the heap, nothing serialised again).
+      readCached: async (input, ctx) => (await cachedShow(input.id as string, ctx))?.text,
       run: async (input, ctx) => {
-        // Public active datasets look the same to everyone: serve them from the read cache.
+        const cached = await cachedShow(input.id as string, ctx);
+        if (cached) return JSON.parse(cached.text) as Record<string, unknown>;
         const cache = ctx.services.get(ReadCacheId);
-        const key = `show:${input.id as string}`;
-        const cached = cache.get<Record<string, unknown>>(key);
-        if (cached) {
-          // Only public active datasets are cached, so core's rule passes; policies still decide.
-          const target = { organizationId: cached.owner_org as string, datasetId: cached.id as string, datasetState: 'active', datasetPrivate: false };
-          if (!(await ctx.services.get(PermissionServiceId).allows({ actor: ctx.actor, action: ctx.action, target, input: {} }, 'visible'))) {
-            throw new NotFoundError(`dataset "${input.id as string}" not found`);
-          }
-          return cached;
-        }
         const generation = cache.current();
         const { dataset, resources, organization } = await ctx.services.get(DatasetServiceId).show(input.id as string, ctx);
         const dict = datasetDict(dataset, resources, organization);
         if (!dataset.private && dataset.state === 'active') {
-          cache.set(`show:${dataset.name}`, dict, generation, dataset.id);
-          cache.set(`show:${dataset.id}`, dict, generation, dataset.id);
+          const entry: CachedShow = { text: JSON.stringify(dict), id: dataset.id, ownerOrg: dataset.ownerOrgId };
+          // Under the name or id asked for: clients mostly use one of them, and each key costs its bytes.
+          cache.set(`show:${input.id as string}`, entry, generation, { datasetId: dataset.id, bytes: entry.text.length });
         }
         return dict;
       },
@@ -142,4 +137,26 @@ async function searchDatasets(query: SearchQuery, ctx: ActionContext): Promise<R
     sort: query.sort,
     results: datasets.map(({ dataset, resources, organization }) => datasetDict(dataset, resources, organization)),
   };
+}
+
+/** A public active dataset's package dict as JSON text, as the read cache keeps it. */
+interface CachedShow {
+  text: string;
+  id: string;
+  ownerOrg: string;
+}
+
+/**
+ * The cached package_show answer for a name or id, if any and if the caller may have it:
+ * only public active datasets are cached, so core's rule passes; policies still decide.
+ * @throws NotFoundError when a policy denies it (as for a dataset that does not exist)
+ */
+async function cachedShow(id: string, ctx: ActionContext): Promise<CachedShow | undefined> {
+  const cached = ctx.services.get(ReadCacheId).get<CachedShow>(`show:${id}`);
+  if (!cached) return undefined;
+  const target = { organizationId: cached.ownerOrg, datasetId: cached.id, datasetState: 'active', datasetPrivate: false };
+  if (!(await ctx.services.get(PermissionServiceId).allows({ actor: ctx.actor, action: ctx.action, target, input: {} }, 'visible'))) {
+    throw new NotFoundError(`dataset "${id}" not found`);
+  }
+  return cached;
 }

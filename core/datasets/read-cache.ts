@@ -7,8 +7,11 @@
 // On PostgreSQL a NOTIFY (with the dataset ids) does the same in every other process (HTTP
 // nodes, workers, the CLI). Entries also expire after a while, which bounds staleness where no
 // notification can reach (other processes on SQLite). The cache holds at most `maxBytes` of
-// results (measured as JSON), dropping the least recently used first. Concurrent misses of one
-// key share a single load, so an expiring entry costs one query, not one per waiting caller.
+// results (measured as JSON) as a segmented LRU: a new entry is on probation until it is read
+// again, then protected (up to 80% of the budget); eviction takes the least recently used
+// entry on probation first, so a crawler reading every dataset once cannot push out the
+// datasets people keep reading. Concurrent misses of one key share a single load, so an
+// expiring entry costs one query, not one per waiting caller.
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type pg from 'pg';
@@ -23,6 +26,8 @@ interface Entry {
   value: unknown;
   expires: number;
   bytes: number;
+  /** Read again since it was stored. */
+  protected: boolean;
   /** The dataset a package_show entry belongs to; search entries have none. */
   datasetId?: string;
 }
@@ -38,8 +43,11 @@ export interface ReadCacheOptions {
 /** Bounded, generation-checked cache of read results. */
 export class ReadCache {
   private generation = 0;
-  /** In least-recently-used order (a hit moves its entry to the end). */
-  private readonly entries = new Map<string, Entry>();
+  /** Entries read once, in least-recently-used order. */
+  private readonly probation = new Map<string, Entry>();
+  /** Entries read again, in least-recently-used order (a hit moves its entry to the end). */
+  private readonly protectedEntries = new Map<string, Entry>();
+  private protectedBytes = 0;
   /** Keys of package_show entries by dataset id (a dataset is cached under its name and its id). */
   private readonly keysOfDataset = new Map<string, Set<string>>();
   /** Keys of the entries of no dataset (searches, counts), which any write drops. */
@@ -71,37 +79,53 @@ export class ReadCache {
   }
 
   get<T>(key: string): T | undefined {
-    const entry = this.entries.get(key);
+    const entry = this.probation.get(key) ?? this.protectedEntries.get(key);
     if (!entry) return undefined;
     if (entry.expires < Date.now()) {
       this.remove(key);
       return undefined;
     }
-    // Most recently used last: eviction takes from the front.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    // Most recently used last; a second read protects the entry.
+    if (entry.protected) this.protectedEntries.delete(key);
+    else {
+      this.probation.delete(key);
+      entry.protected = true;
+      this.protectedBytes += entry.bytes;
+    }
+    this.protectedEntries.set(key, entry);
+    for (const [oldest, demoted] of this.protectedEntries) {
+      if (this.protectedBytes <= this.maxBytes * 0.8) break;
+      this.protectedEntries.delete(oldest);
+      demoted.protected = false;
+      this.protectedBytes -= demoted.bytes;
+      this.probation.set(oldest, demoted);
+    }
     return entry.value as T;
   }
 
   /**
    * Stores a result read at `generation`, unless a write happened since.
-   * @param datasetId - for package_show results: the dataset, whose writes drop the entry
+   * @param options.datasetId - for package_show results: the dataset, whose writes drop the entry
+   * @param options.bytes - the result's size, when the caller knows it (else measured as JSON)
    */
-  set(key: string, value: unknown, generation: number, datasetId?: string): void {
+  set(key: string, value: unknown, generation: number, options: { datasetId?: string; bytes?: number } = {}): void {
     if (generation !== this.generation) return;
-    const bytes = (JSON.stringify(value)?.length ?? 0) + key.length + ENTRY_OVERHEAD;
+    const { datasetId } = options;
+    const bytes = (options.bytes ?? JSON.stringify(value)?.length ?? 0) + key.length + ENTRY_OVERHEAD;
     if (bytes > this.maxBytes / 16) return;
     this.remove(key);
-    this.entries.set(key, { value, expires: Date.now() + this.ttlMs, bytes, ...(datasetId ? { datasetId } : {}) });
+    this.probation.set(key, { value, expires: Date.now() + this.ttlMs, bytes, protected: false, ...(datasetId ? { datasetId } : {}) });
     this.bytes += bytes;
     if (datasetId) {
       let keys = this.keysOfDataset.get(datasetId);
       if (!keys) this.keysOfDataset.set(datasetId, (keys = new Set()));
       keys.add(key);
     } else this.searchKeys.add(key);
-    for (const oldest of this.entries.keys()) {
-      if (this.bytes <= this.maxBytes) break;
-      this.remove(oldest);
+    for (const segment of [this.probation, this.protectedEntries]) {
+      for (const oldest of segment.keys()) {
+        if (this.bytes <= this.maxBytes) return;
+        this.remove(oldest);
+      }
     }
   }
 
@@ -171,7 +195,9 @@ export class ReadCache {
   private drop(datasetIds: readonly string[] | undefined): void {
     this.generation++;
     if (!datasetIds) {
-      this.entries.clear();
+      this.probation.clear();
+      this.protectedEntries.clear();
+      this.protectedBytes = 0;
       this.keysOfDataset.clear();
       this.searchKeys.clear();
       this.bytes = 0;
@@ -182,9 +208,12 @@ export class ReadCache {
   }
 
   private remove(key: string): void {
-    const entry = this.entries.get(key);
+    const entry = this.probation.get(key) ?? this.protectedEntries.get(key);
     if (!entry) return;
-    this.entries.delete(key);
+    if (entry.protected) {
+      this.protectedEntries.delete(key);
+      this.protectedBytes -= entry.bytes;
+    } else this.probation.delete(key);
     this.bytes -= entry.bytes;
     if (entry.datasetId) {
       const keys = this.keysOfDataset.get(entry.datasetId);

@@ -67,7 +67,13 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     } else {
       input = await readJsonBody(c.req.raw, deps.maxBodyBytes);
     }
-    const result = await deps.actions.run(name, input, { actor: c.get('actor'), address: c.get('address'), requestId: c.get('requestId') });
+    const call = { actor: c.get('actor'), address: c.get('address'), requestId: c.get('requestId') };
+    if (action.readCached) {
+      // A cached answer is already JSON text: it goes into the envelope as it is.
+      const cached = await deps.actions.runCached(name, input, call);
+      if (cached !== undefined) return c.body(`{"help":${JSON.stringify(helpUrl(deps.siteUrl, name))},"success":true,"result":${cached}}`, 200, { 'Content-Type': 'application/json' });
+    }
+    const result = await deps.actions.run(name, input, call);
     return c.json({ help: helpUrl(deps.siteUrl, name), success: true, result });
   };
   for (const prefix of ['/api/3/action', '/api/action']) {

@@ -21,7 +21,9 @@ import {
 } from './bench-support.js';
 
 /** Scenario ids for --only. */
-const SCENARIO_IDS = ['show', 'show-hot', 'search-q', 'search-q-auth', 'search-fq', 'search-fq-auth'];
+const SCENARIO_IDS = ['show', 'show-zipf', 'show-hot', 'search-q', 'search-q-auth', 'search-fq', 'search-fq-auth'];
+/** Exponent of the Zipf distribution of the catalogue-traffic package_show scenario. */
+const ZIPF_S = 1;
 /** Datasets in the "popular" set of the hot package_show scenario. */
 const HOT_SET = 1000;
 
@@ -125,7 +127,15 @@ async function benchDatabase(kind: Kind): Promise<Row[]> {
     const server = await startServer([platformBin, '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(port) }, profile);
     try {
       const random = prng(7);
-      const pickName = (): string => catalogue.publicNames[Math.floor(random() * catalogue.publicNames.length)]!;
+      // Every public name in a shuffled order: "show" walks it (each name read once, so every
+      // read misses the cache until the walk wraps, by when the first names are long evicted)
+      // and "show-zipf" draws from it by rank, as a catalogue's traffic goes (a few datasets
+      // read often, most rarely).
+      const shuffled = shuffle(catalogue.publicNames, random);
+      let walked = 0;
+      const nextName = (): string => shuffled[walked++ % shuffled.length]!;
+      const zipf = zipfSampler(shuffled.length, ZIPF_S);
+      const pickZipf = (): string => shuffled[zipf(random())]!;
       const pickOrg = (): string => catalogue.organizations[Math.floor(random() * catalogue.organizations.length)]!;
       const auth = { authorization: token };
       const hot = catalogue.publicNames.slice(0, HOT_SET);
@@ -133,7 +143,8 @@ async function benchDatabase(kind: Kind): Promise<Row[]> {
       const search = '/api/3/action/package_search';
       const every: Scenario[] = [
         { id: 'bare', label: 'bare hono route (ceiling)', kind: 'bare', server: () => bare, path: () => '/bare' },
-        { id: 'show', label: 'package_show, random public name', kind, server: () => server, path: () => `/api/3/action/package_show?id=${pickName()}` },
+        { id: 'show', label: 'package_show, each public name once (cache misses)', kind, server: () => server, path: () => `/api/3/action/package_show?id=${nextName()}` },
+        { id: 'show-zipf', label: `package_show, Zipf (s = ${ZIPF_S}) over all public names`, kind, server: () => server, path: () => `/api/3/action/package_show?id=${pickZipf()}` },
         { id: 'show-hot', label: `package_show, ${HOT_SET} popular names (read cache)`, kind, server: () => server, path: () => `/api/3/action/package_show?id=${pickHot()}` },
         { id: 'search-q', label: `package_search q=${COMMON_WORD} rows=10, anonymous (read cache)`, kind, server: () => server, path: () => `${search}?q=${COMMON_WORD}&rows=10` },
         { id: 'search-q-auth', label: `package_search q=${COMMON_WORD} rows=10, logged in (no cache)`, kind, server: () => server, path: () => `${search}?q=${COMMON_WORD}&rows=10`, headers: auth },
@@ -205,4 +216,32 @@ function printResults(all: Row[]): void {
   const failed = all.filter((r) => r.errors);
   if (failed.length) out.push('', 'Errors:', ...failed.map((r) => `- ${r.label}: ${r.errors} (first: ${r.firstError ?? '?'})`));
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** A copy of `items` in random order (Fisher-Yates). */
+function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** Maps a uniform number in [0, 1) to a rank in [0, n) with probability proportional to 1 / (rank + 1)^s. */
+function zipfSampler(n: number, s: number): (u: number) => number {
+  const cumulative = new Float64Array(n);
+  let sum = 0;
+  for (let rank = 0; rank < n; rank++) cumulative[rank] = sum += 1 / (rank + 1) ** s;
+  return (u) => {
+    const target = u * sum;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! < target) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
 }

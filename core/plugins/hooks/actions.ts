@@ -43,6 +43,13 @@ export interface ActionDefinition {
   /** Wraps an action of the same name registered earlier instead of clashing with it. */
   readonly chain?: boolean;
   run(input: Record<string, unknown>, ctx: ActionContext, next?: (input: Record<string, unknown>, ctx: ActionContext) => Promise<unknown>): Promise<unknown>;
+  /**
+   * A read action's result as JSON text when a cache holds it, else undefined (and `run`
+   * answers). The HTTP API asks it first, after the input checks, and sends the text as it
+   * is: no object is rebuilt or serialised again. It must apply the same permission checks
+   * as `run`. A wrapper (`chain`) does not inherit it.
+   */
+  readCached?(input: Record<string, unknown>, ctx: ActionContext): Promise<string | undefined>;
 }
 
 /** Service identifier of the {@link ActionDefinition} hook. */

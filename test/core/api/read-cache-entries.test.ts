@@ -18,8 +18,8 @@ describe('ReadCache entries', () => {
   it('drops the written datasets\' entries, under both keys, and every search; other datasets stay', async () => {
     const cache = new ReadCache(db, logger);
     for (const id of ['a', 'b']) {
-      cache.set(`show:${id}`, dict(id), cache.current(), id);
-      cache.set(`show:name-${id}`, dict(id), cache.current(), id);
+      cache.set(`show:${id}`, dict(id), cache.current(), { datasetId: id });
+      cache.set(`show:name-${id}`, dict(id), cache.current(), { datasetId: id });
     }
     cache.set('search:blood', { count: 2 }, cache.current());
     await cache.invalidate(['a']);
@@ -32,7 +32,7 @@ describe('ReadCache entries', () => {
 
   it('drops everything on a write of unknown scope', async () => {
     const cache = new ReadCache(db, logger);
-    cache.set('show:a', dict('a'), cache.current(), 'a');
+    cache.set('show:a', dict('a'), cache.current(), { datasetId: 'a' });
     await cache.invalidate();
     assert.equal(cache.get('show:a'), undefined);
     assert.equal(cache.size(), 0);
@@ -42,33 +42,46 @@ describe('ReadCache entries', () => {
     const cache = new ReadCache(db, logger);
     const generation = cache.current();
     await cache.invalidate(['b']);
-    cache.set('show:a', dict('a'), generation, 'a');
+    cache.set('show:a', dict('a'), generation, { datasetId: 'a' });
     assert.equal(cache.get('show:a'), undefined);
   });
 
   it('keeps within its byte budget, dropping the least recently used first', () => {
     const cache = new ReadCache(db, logger, { maxBytes: 16 * 1024 });
-    for (const id of ['a', 'b', 'c', 'd']) cache.set(`show:${id}`, dict(id, 600), cache.current(), id);
+    for (const id of ['a', 'b', 'c', 'd']) cache.set(`show:${id}`, dict(id, 600), cache.current(), { datasetId: id });
     assert.ok(cache.get('show:a'), 'a is used again, so b is now the oldest');
-    for (let i = 0; i < 20; i++) cache.set(`show:x${i}`, dict(`x${i}`, 600), cache.current(), `x${i}`);
+    for (let i = 0; i < 20; i++) cache.set(`show:x${i}`, dict(`x${i}`, 600), cache.current(), { datasetId: `x${i}` });
     assert.ok(cache.size() <= 16 * 1024, `holds ${cache.size()} bytes`);
     assert.equal(cache.get('show:b'), undefined, 'the least recently used entries went first');
     assert.ok(cache.get('show:x19'), 'the newest entry is there');
   });
 
+  it('keeps entries read twice through a scan of entries read once (a crawler)', () => {
+    const cache = new ReadCache(db, logger, { maxBytes: 64 * 1024 });
+    for (const id of ['p1', 'p2', 'p3']) {
+      cache.set(`show:${id}`, dict(id, 600), cache.current(), { datasetId: id });
+      assert.ok(cache.get(`show:${id}`), 'read again: protected');
+    }
+    for (let i = 0; i < 500; i++) cache.set(`show:crawl${i}`, dict(`crawl${i}`, 600), cache.current(), { datasetId: `crawl${i}` });
+    assert.ok(cache.size() <= 64 * 1024);
+    for (const id of ['p1', 'p2', 'p3']) assert.ok(cache.get(`show:${id}`), `${id} survived the scan`);
+    assert.equal(cache.get('show:crawl0'), undefined, 'the scan evicted its own entries');
+    assert.ok(cache.get('show:crawl499'));
+  });
+
   it('stores nothing with a budget of 0, and no single entry over a sixteenth of the budget', () => {
     const off = new ReadCache(db, logger, { maxBytes: 0 });
-    off.set('show:a', dict('a'), off.current(), 'a');
+    off.set('show:a', dict('a'), off.current(), { datasetId: 'a' });
     assert.equal(off.get('show:a'), undefined);
     const small = new ReadCache(db, logger, { maxBytes: 16 * 1024 });
-    small.set('show:big', dict('big', 2000), small.current(), 'big');
+    small.set('show:big', dict('big', 2000), small.current(), { datasetId: 'big' });
     assert.equal(small.get('show:big'), undefined);
     assert.equal(small.size(), 0);
   });
 
   it('lets entries expire', async () => {
     const cache = new ReadCache(db, logger, { ttlMs: 20 });
-    cache.set('show:a', dict('a'), cache.current(), 'a');
+    cache.set('show:a', dict('a'), cache.current(), { datasetId: 'a' });
     assert.ok(cache.get('show:a'));
     await new Promise((resolve) => setTimeout(resolve, 40));
     assert.equal(cache.get('show:a'), undefined);

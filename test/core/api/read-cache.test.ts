@@ -50,6 +50,22 @@ for (const kind of databaseKinds()) {
       assert.deepEqual((await show()).map((r) => r.name), ['notes.txt'], 'the new resource shows at once');
     });
 
+    it('answers from the cache exactly as from the database, over GET and POST', async () => {
+      await t.call('package_create', { name: 'same-answer', owner_org: 'lab', title: 'Ünïcode “title”', tags: ['a'] }, { token: f.tokens.editor });
+      await t.call('resource_create', { package_id: 'same-answer', name: 'r.csv', url: 'https://example.org/r.csv' }, { token: f.tokens.editor });
+      const cache = t.host.services.get(ReadCacheId);
+      assert.equal(cache.get('show:same-answer'), undefined);
+      const first = await t.call('package_show', { id: 'same-answer' }, { method: 'GET' });
+      assert.ok(cache.get('show:same-answer'), 'the first read filled the cache');
+      const cachedGet = await t.call('package_show', { id: 'same-answer' }, { method: 'GET' });
+      const cachedPost = await t.call('package_show', { id: 'same-answer' }, { method: 'POST' });
+      assert.equal(first.status, 200);
+      assert.equal(cachedGet.status, 200);
+      assert.deepEqual(cachedGet.body, first.body);
+      assert.deepEqual(cachedPost.body, first.body);
+      assert.equal((first.body.result as { title: string }).title, 'Ünïcode “title”');
+    });
+
     it('never caches private datasets for members', async () => {
       await t.call('package_create', { name: 'private-one', owner_org: 'lab', private: true, title: 'Secret' }, { token: f.tokens.editor });
       assert.equal(await title('private-one', f.tokens.member), 'Secret');
