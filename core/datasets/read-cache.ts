@@ -5,18 +5,27 @@
 // (any search may change); package_show entries of other datasets stay, so a busy site keeps
 // its popular datasets cached while it takes uploads. A write of unknown scope empties it all.
 // On PostgreSQL a NOTIFY (with the dataset ids) does the same in every other process (HTTP
-// nodes, workers, the CLI). Entries also expire after a while, which bounds staleness where no
-// notification can reach (other processes on SQLite). The cache holds at most `maxBytes` of
+// nodes, workers, the CLI). Entries also expire, which bounds staleness where no notification
+// can reach: after 2 s on SQLite (other processes cannot notify), after a minute on PostgreSQL
+// in a process that does not listen, and after 10 minutes in one that does (`serve`). A
+// listener that loses its connection empties the cache, caches for a minute at most until it
+// is back, and reconnects. The cache holds at most `maxBytes` of
 // results (measured as JSON) as a segmented LRU: a new entry is on probation until it is read
 // again, then protected (up to 80% of the budget); eviction takes the least recently used
 // entry on probation first, so a crawler reading every dataset once cannot push out the
 // datasets people keep reading. Concurrent misses of one key share a single load, so an
 // expiring entry costs one query, not one per waiting caller.
+import { createHash } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type pg from 'pg';
 
 const CHANNEL = 'platform_read_cache';
+
+/** The notification channel of an installation: one per PostgreSQL schema, so installations sharing a database do not empty each other's caches. */
+export function readCacheChannel(schema: string | undefined): string {
+  return schema && schema !== 'public' ? `${CHANNEL}_${createHash('sha1').update(schema).digest('hex').slice(0, 16)}` : CHANNEL;
+}
 /** NOTIFY payloads are limited to 8000 bytes; longer id lists empty everything instead. */
 const MAX_PAYLOAD = 7900;
 /** What an entry costs beyond its JSON length (the key, the map slot, object overhead). */
@@ -34,8 +43,12 @@ interface Entry {
 
 /** Options of a read cache. */
 export interface ReadCacheOptions {
-  /** Entry lifetime in ms: long on PostgreSQL (NOTIFY invalidates), short on SQLite. */
+  /** Entry lifetime in ms: short on SQLite, longer on PostgreSQL (NOTIFY invalidates). */
   ttlMs?: number;
+  /** Entry lifetime in ms while this process listens for notifications (PostgreSQL). */
+  listeningTtlMs?: number;
+  /** Wait before a lost listener reconnects, in ms. */
+  reconnectMs?: number;
   /** Bytes of results kept at most (default 64 MiB). */
   maxBytes?: number;
 }
@@ -57,6 +70,11 @@ export class ReadCache {
   private readonly loading = new Map<string, Promise<unknown>>();
   private listener: pg.Client | undefined;
   private readonly ttlMs: number;
+  private readonly listeningTtlMs: number;
+  private readonly reconnectMs: number;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly channel: string;
   private readonly maxBytes: number;
 
   constructor(
@@ -65,6 +83,9 @@ export class ReadCache {
     options: ReadCacheOptions = {},
   ) {
     this.ttlMs = options.ttlMs ?? (db.dialect === 'postgres' ? 60_000 : 2_000);
+    this.listeningTtlMs = options.listeningTtlMs ?? 600_000;
+    this.reconnectMs = options.reconnectMs ?? 5_000;
+    this.channel = readCacheChannel(db.schema);
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   }
 
@@ -114,7 +135,7 @@ export class ReadCache {
     const bytes = (options.bytes ?? JSON.stringify(value)?.length ?? 0) + key.length + ENTRY_OVERHEAD;
     if (bytes > this.maxBytes / 16) return;
     this.remove(key);
-    this.probation.set(key, { value, expires: Date.now() + this.ttlMs, bytes, protected: false, ...(datasetId ? { datasetId } : {}) });
+    this.probation.set(key, { value, expires: Date.now() + (this.listener ? this.listeningTtlMs : this.ttlMs), bytes, protected: false, ...(datasetId ? { datasetId } : {}) });
     this.bytes += bytes;
     if (datasetId) {
       let keys = this.keysOfDataset.get(datasetId);
@@ -164,7 +185,7 @@ export class ReadCache {
       const payload = datasetIds ? datasetIds.join(',') : '*';
       const message = payload.length > MAX_PAYLOAD ? '*' : payload;
       await this.db.sequelize
-        .query(`SELECT pg_notify('${CHANNEL}', :message)`, { replacements: { message } })
+        .query(`SELECT pg_notify(:channel, :message)`, { replacements: { channel: this.channel, message } })
         .catch((error: Error) => this.logger.warn('cache notification failed', { error: error.message }));
     }
   }
@@ -173,22 +194,59 @@ export class ReadCache {
   async listen(): Promise<void> {
     const connection = this.db.connection;
     if (this.db.dialect !== 'postgres' || this.listener || !connection) return;
+    this.closed = false;
     const { default: pgModule } = await import('pg');
     const client = new pgModule.Client({ connectionString: connection.url, ...(connection.password ? { password: connection.password } : {}) });
     client.on('notification', (message) => this.drop(!message.payload || message.payload === '*' ? undefined : message.payload.split(',')));
     client.on('error', (error) => {
-      this.logger.warn('cache listener lost its connection; entries now only expire', { error: error.message });
+      if (this.listener !== client) return;
+      // Notifications may be missed from now on: nothing cached so far can be trusted.
+      this.logger.warn('cache listener lost its connection; emptied the cache, reconnecting', { error: error.message });
       this.listener = undefined;
+      this.drop(undefined);
+      void client.end().catch(() => undefined);
+      this.scheduleReconnect();
     });
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${this.channel}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    // Whatever was stored while nobody listened may have missed a notification.
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.drop(undefined);
     this.listener = client;
+  }
+
+  /** The database backend's process id of the listening connection, if listening (for checks and tests). */
+  listenerProcessId(): number | undefined {
+    return (this.listener as (pg.Client & { processID?: number }) | undefined)?.processID;
   }
 
   /** Stops listening. */
   async close(): Promise<void> {
-    await this.listener?.end().catch(() => undefined);
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const listener = this.listener;
     this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.listen().catch((error: Error) => {
+        this.logger.warn('cache listener could not reconnect; trying again', { error: error.message });
+        this.scheduleReconnect();
+      });
+    }, this.reconnectMs);
+    this.reconnectTimer.unref();
   }
 
   /** Bumps the generation and drops the datasets' entries and every search entry (or everything). */

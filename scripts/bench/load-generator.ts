@@ -60,10 +60,19 @@ export async function runLoad(origin: string, path: () => string, options: LoadO
           const start = performance.now();
           try {
             const response = await pool.request({ path: path(), method: 'GET', headers });
-            const body = await response.body.text();
             if (response.statusCode < 200 || response.statusCode >= 300) {
+              const body = await response.body.text();
               errors++;
               firstError ??= `HTTP ${response.statusCode}: ${body.slice(0, 200)}`;
+              continue;
+            }
+            // Read to the end without decoding, as wrk and autocannon do: decoding every body
+            // made this generator, not the server, the limit for answers of a few kilobytes.
+            let received = 0;
+            for await (const chunk of response.body) received += (chunk as Buffer).length;
+            if (received === 0) {
+              errors++;
+              firstError ??= `HTTP ${response.statusCode} with an empty body`;
               continue;
             }
           } catch (error) {

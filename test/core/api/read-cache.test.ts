@@ -7,7 +7,9 @@ import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
 import { PlatformHost } from '../../../core/host/platform-host.js';
-import { ReadCacheId } from '../../../core/services/service-ids.js';
+import { DatabaseId, ReadCacheId } from '../../../core/services/service-ids.js';
+import { ReadCache, readCacheChannel } from '../../../core/datasets/read-cache.js';
+import { LoggerFactory } from '../../../core/logger.js';
 
 for (const kind of databaseKinds()) {
   describe(`read cache (${kind})`, () => {
@@ -105,6 +107,29 @@ for (const kind of databaseKinds()) {
         if (seen !== 'After') await new Promise((resolve) => setTimeout(resolve, 20));
       }
       assert.equal(seen, 'After');
+    });
+
+    it('empties itself when its listener is cut off, then reconnects and hears writes again (PostgreSQL)', { skip: kind !== 'postgres' && 'notifications need PostgreSQL' }, async () => {
+      const db = t.host.services.get(DatabaseId);
+      const cache = new ReadCache(db, new LoggerFactory('silent', () => undefined).get('test'), { reconnectMs: 50 });
+      try {
+        await cache.listen();
+        const first = cache.listenerProcessId();
+        assert.ok(first, 'listening');
+        cache.set('show:x', { text: '{}' }, cache.current(), { datasetId: 'x' });
+        await db.sequelize.query(`SELECT pg_terminate_backend(${Number(first)})`);
+        const waitFor = async (what: string, done: () => boolean): Promise<void> => {
+          for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+          assert.ok(done(), what);
+        };
+        await waitFor('the cache was emptied', () => cache.get('show:x') === undefined);
+        await waitFor('the listener reconnected', () => cache.listenerProcessId() !== undefined && cache.listenerProcessId() !== first);
+        cache.set('show:y', { text: '{}' }, cache.current(), { datasetId: 'y' });
+        await db.sequelize.query(`SELECT pg_notify(:channel, 'y')`, { replacements: { channel: readCacheChannel(db.schema) } });
+        await waitFor('a notification after the reconnection dropped the entry', () => cache.get('show:y') === undefined);
+      } finally {
+        await cache.close();
+      }
     });
 
     it('updates a logged-in search count on another process\'s write (PostgreSQL NOTIFY)', { skip: kind !== 'postgres' && 'notifications need PostgreSQL' }, async () => {
