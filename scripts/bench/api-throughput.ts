@@ -36,12 +36,13 @@ const usage = `usage: node dist/scripts/bench/api-throughput.js [options]
   --warmup S          unmeasured seconds before each measurement (default 2)
   --reuse             keep the seeded databases and reuse them next time
   --databases LIST    sqlite,postgres (default both)
+  --node-options "F"  Node.js flags for platform serve (as a deployment would set them)
   --only LIST         scenarios to run (the bare route always runs): ${SCENARIO_IDS.join(',')}
   --pg URL            PostgreSQL server (default $PLATFORM_BENCH_PG_URL or ${defaultPgUrl})
   --cpu-prof DIR      write a CPU profile of each platform serve process into DIR`;
 
 const options = flags(
-  { datasets: 100_000, duration: 8, requests: 0, runs: 3, connections: 50, warmup: 2, reuse: false, databases: 'sqlite,postgres', only: SCENARIO_IDS.join(','), pg: process.env.PLATFORM_BENCH_PG_URL ?? defaultPgUrl, cpuProf: '' },
+  { datasets: 100_000, duration: 8, requests: 0, runs: 3, connections: 50, warmup: 2, reuse: false, databases: 'sqlite,postgres', only: SCENARIO_IDS.join(','), pg: process.env.PLATFORM_BENCH_PG_URL ?? defaultPgUrl, cpuProf: '', nodeOptions: '' },
   usage,
 );
 
@@ -123,7 +124,7 @@ async function benchDatabase(kind: Kind): Promise<Row[]> {
     }
 
     const port = await freePort();
-    const profile = options.cpuProf ? [`--cpu-prof`, `--cpu-prof-dir=${resolve(options.cpuProf)}`, `--cpu-prof-name=serve-${kind}.cpuprofile`] : [];
+    const profile = [...(options.cpuProf ? [`--cpu-prof`, `--cpu-prof-dir=${resolve(options.cpuProf)}`, `--cpu-prof-name=serve-${kind}.cpuprofile`] : []), ...options.nodeOptions.split(/\s+/).filter(Boolean)];
     const server = await startServer([platformBin, '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(port) }, profile);
     try {
       const random = prng(7);

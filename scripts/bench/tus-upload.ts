@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { PlatformHost } from '../../core/host/platform-host.js';
@@ -19,8 +19,10 @@ import { createInstallation, describeMachine, flags, freePort, median, platformB
 
 const usage = `usage: node dist/scripts/bench/tus-upload.js [--gib G] [--runs R]
   --gib G    size of the file in GiB (default 2)
-  --runs R   timed runs of each; figures are medians (default 3)`;
-const options = flags({ gib: 2, runs: 3 }, usage);
+  --runs R   timed runs of each; figures are medians (default 3)
+  --cpu-prof DIR  write a CPU profile of platform serve into DIR
+  --node-options "FLAGS"  Node.js flags for platform serve (as a deployment would set them)`;
+const options = flags({ gib: 2, runs: 3, cpuProf: '', nodeOptions: '' }, usage);
 const size = Math.round(options.gib * 2 ** 30);
 const MiB = 2 ** 20;
 
@@ -87,7 +89,8 @@ try {
   } finally {
     await host.stop();
   }
-  const platform = await startServer([platformBin, '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(await freePort()), PLATFORM__JOBS__WORKER: 'external' });
+  const profile = [...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProf)}`, '--cpu-prof-name=serve-tus.cpuprofile'] : []), ...options.nodeOptions.split(/\s+/).filter(Boolean)];
+  const platform = await startServer([platformBin, '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(await freePort()), PLATFORM__JOBS__WORKER: 'external' }, profile);
   servers.push(platform);
   const peerDir = join(work, 'peer');
   mkdirSync(peerDir);
