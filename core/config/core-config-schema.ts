@@ -29,6 +29,8 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
       port: { type: 'integer', minimum: 0, maximum: 65535, default: 5000 },
       max_body_bytes: { type: 'integer', minimum: 1024, default: 1048576, description: 'Largest JSON body an action accepts.' },
       trust_proxy: { type: 'boolean', default: false, description: 'Take the client address from X-Forwarded-For (behind nginx).' },
+      x_accel_redirect: { type: 'string', default: '', pattern: '^(/[A-Za-z0-9._~-]+)*/$|^$', description: 'Behind nginx: the internal location (e.g. /_depot/) that serves x_accel_root; downloads of local depot files are then handed to nginx (X-Accel-Redirect) when the request carries X-Sendfile-Type: X-Accel-Redirect.' },
+      x_accel_root: { type: 'string', default: './data/depot', 'x-path': true, description: 'The directory the x_accel_redirect location maps (its nginx alias).' },
       read_cache_mb: { type: 'integer', minimum: 0, default: 64, description: 'Memory for cached public reads (package_show, anonymous searches) per process; 0 turns the cache off.' },
     },
   },

@@ -210,7 +210,7 @@ export class PlatformHost {
   /** The HTTP app (requires the database). */
   app(): Hono<AppEnv> {
     if (!this.db) throw new ConfigError('the HTTP app needs the database; start the host with level "database"');
-    const http = this.config.section<{ max_body_bytes: number; trust_proxy: boolean }>('http');
+    const http = this.config.section<{ max_body_bytes: number; trust_proxy: boolean; x_accel_redirect: string }>('http');
     return createApp({
       services: this.services,
       registries: this.registries,
@@ -220,6 +220,7 @@ export class PlatformHost {
       logger: this.loggers.get('platform:http'),
       maxBodyBytes: http.max_body_bytes,
       trustProxy: http.trust_proxy,
+      ...(http.x_accel_redirect ? { accel: { prefix: http.x_accel_redirect, root: this.config.path('http', 'x_accel_root')! } } : {}),
       siteUrl: this.config.string('platform', 'site_url') ?? '',
     });
   }

@@ -16,7 +16,7 @@ import { AuthenticationError, ValidationError, isPlatformError } from '../errors
 import { AccountLockedError } from '../auth/user-service.js';
 import { AuditLogId } from '../services/service-ids.js';
 import { readJsonBody } from './read-json-body.js';
-import { mountDownloads } from './download-route.js';
+import { mountDownloads, type AccelRedirect } from './download-route.js';
 
 /** What the app needs from the host. */
 export interface AppDependencies {
@@ -28,6 +28,8 @@ export interface AppDependencies {
   logger: Logger;
   maxBodyBytes: number;
   trustProxy: boolean;
+  /** Hand downloads of local depot files to nginx (see download-route). */
+  accel?: AccelRedirect;
   siteUrl: string;
 }
 
@@ -81,7 +83,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     app.post(`${prefix}/:name`, actionRoute);
   }
 
-  mountDownloads(app);
+  mountDownloads(app, deps.accel);
 
   for (const { value: protocol } of deps.registries.uploadProtocols.contributions()) {
     const sub = new Hono<AppEnv>({ strict: false });

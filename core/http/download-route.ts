@@ -1,7 +1,12 @@
 // Downloads: GET /dataset/<id>/resource/<rid>/download/<name> streams a stored file from
 // its depot with Range (single ranges), ETag (the sha256), If-None-Match, If-Range,
 // Content-Length and Content-Disposition. Visibility follows the dataset; every download
-// (a request that starts at byte 0) writes an audit event.
+// (a request that starts at byte 0) writes an audit event. Behind nginx, with
+// `[http] x_accel_redirect` set and the request marked `X-Sendfile-Type: X-Accel-Redirect`
+// (nginx sets it; see nginx/platform.conf), a file the depot keeps on the local disk is
+// handed to nginx after these checks, which sends it with sendfile (and answers Range itself).
+import { realpathSync } from 'node:fs';
+import { isAbsolute, relative, sep } from 'node:path';
 import type { Hono } from 'hono';
 import type { AppEnv } from './app-env.js';
 import { contentDisposition } from './content-disposition.js';
@@ -10,8 +15,25 @@ import { AuditLogId, DatasetServiceId, ResourceIntakeId } from '../services/serv
 import { NotFoundError } from '../errors.js';
 import type { ActionContext } from '../plugins/hooks/actions.js';
 
+/** Where nginx serves depot files from: its internal location and the directory it maps. */
+export interface AccelRedirect {
+  /** URL prefix of the internal location, ending in `/`. */
+  prefix: string;
+  /** The directory that location aliases. */
+  root: string;
+}
+
 /** Adds the download route. */
-export function mountDownloads(app: Hono<AppEnv>): void {
+export function mountDownloads(app: Hono<AppEnv>, accel?: AccelRedirect): void {
+  // Depots report real paths (symbolic links resolved): compare with the real root.
+  let accelRoot: string | undefined;
+  const realRoot = (root: string): string => {
+    try {
+      return (accelRoot ??= realpathSync(root));
+    } catch {
+      return root;
+    }
+  };
   app.get('/dataset/:id/resource/:rid/download/:name', async (c) => {
     const services = c.get('services');
     const ctx: ActionContext = {
@@ -39,6 +61,14 @@ export function mountDownloads(app: Hono<AppEnv>): void {
     const range = requestedRange({ range: c.req.header('range'), ifRange: c.req.header('if-range') }, size, etag);
     if (range !== 'unsatisfiable' && (!range || range.start === 0)) {
       await services.get(AuditLogId).record({ actor: c.get('actor'), action: 'resource.download', objectType: 'resource', objectId: resource.id, address: c.get('address'), details: { dataset: dataset.name, name: resource.name, ...(range ? { range: `${range.start}-${range.end}` } : {}) } });
+    }
+    // nginx compares If-Range with its own validators, not the sha256: such requests stay here.
+    if (accel && range !== 'unsatisfiable' && c.req.header('x-sendfile-type') === 'X-Accel-Redirect' && !c.req.header('if-range') && depot.localPath) {
+      const file = await depot.localPath(location);
+      const inside = file === undefined ? undefined : relative(realRoot(accel.root), file);
+      if (inside && !inside.startsWith('..') && !isAbsolute(inside)) {
+        return c.body(null, 200, { ...headers, 'X-Accel-Redirect': accel.prefix + inside.split(sep).map(encodeURIComponent).join('/') });
+      }
     }
     return sendByteRange(c, { size, range, headers, open: (r) => depot.open(location, r) });
   });

@@ -6,8 +6,8 @@
 // Both servers get the same client: a tus creation POST and one streamed PATCH (what a stock
 // client sends for a file with an unlimited chunk size). Medians of --runs.
 // Usage: node dist/scripts/bench/tus-upload.js [--gib 2] [--runs 3]
-import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, closeSync, writeSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -97,7 +97,12 @@ try {
   const peer = await startServer([join(repoRoot, 'dist', 'scripts', 'bench', 'tus-peer-server.js')], { PORT: String(await freePort()), TUS_DIR: peerDir });
   servers.push(peer);
 
+  // nginx serving the depot with sendfile (Debian's nginx-light, when installed): what a
+  // download over loopback HTTP can reach on this machine, with the same client.
+  const nginx = await startNginx(join(install.dir, 'data', 'depot'), work);
+
   const cp: number[] = [];
+  const nginxDownloads: number[] = [];
   const ours: number[] = [];
   const theirs: number[] = [];
   const downloads: number[] = [];
@@ -127,14 +132,17 @@ try {
     const downloaded = performance.now() - started;
     if (download.statusCode !== 200 || received !== size) throw new Error(`download: ${download.statusCode}, ${received} bytes`);
     const catted = timedShell(`cat '${stored}' > /dev/null`);
-    process.stderr.write(`${warmUp ? 'warm-up' : `run ${run}`}: cp ${copied.toFixed(0)} ms, platform ${mine.ms.toFixed(0)} ms, @tus/server ${peers.ms.toFixed(0)} ms, download ${downloaded.toFixed(0)} ms, cat ${catted.toFixed(0)} ms\n`);
+    const fromNginx = nginx ? await timedDownload(`${nginx.url}/resources/${resource.id.slice(0, 3)}/${resource.id.slice(3, 6)}/${resource.id.slice(6)}`) : NaN;
+    process.stderr.write(`${warmUp ? 'warm-up' : `run ${run}`}: cp ${copied.toFixed(0)} ms, platform ${mine.ms.toFixed(0)} ms, @tus/server ${peers.ms.toFixed(0)} ms, download ${downloaded.toFixed(0)} ms, cat ${catted.toFixed(0)} ms${nginx ? `, nginx ${fromNginx.toFixed(0)} ms` : ''}\n`);
     if (warmUp) continue;
     cp.push(copied);
     ours.push(mine.ms);
     theirs.push(peers.ms);
     downloads.push(downloaded);
     cats.push(catted);
+    nginxDownloads.push(fromNginx);
   }
+  nginx?.stop();
   const rate = (ms: number): number => size / MiB / (ms / 1000);
   const [rcp, rours, rpeer, rdown, rcat] = [cp, ours, theirs, downloads, cats].map((xs) => rate(median(xs)));
   const [rssOurs, rssPeer] = [peakRssMb(platform.child.pid!), peakRssMb(peer.child.pid!)];
@@ -149,6 +157,7 @@ try {
       `| @tus/server + FileStore | ${rpeer!.toFixed(0)} | ${((rpeer! / rcp!) * 100).toFixed(0)}% of cp | ${rssPeer.toFixed(0)} |`,
       `| cat FILE > /dev/null | ${rcat!.toFixed(0)} | 100% | |`,
       `| platform download | ${rdown!.toFixed(0)} | ${((rdown! / rcat!) * 100).toFixed(0)}% of cat (aim >= 80%) | |`,
+      nginx ? `| nginx sendfile, same client | ${rate(median(nginxDownloads)).toFixed(0)} | ${((rate(median(nginxDownloads)) / rcat!) * 100).toFixed(0)}% of cat; the platform ${((rdown! / rate(median(nginxDownloads))) * 100).toFixed(0)}% of it | |` : '| nginx sendfile | (nginx not installed) | | |',
       '',
     ].join('\n'),
   );
@@ -156,4 +165,38 @@ try {
 } finally {
   for (const server of servers) await server.stop();
   rmSync(work, { recursive: true, force: true });
+}
+
+/** Downloads `url` to nowhere, as the platform download is read; @returns ms. */
+async function timedDownload(url: string): Promise<number> {
+  const started = performance.now();
+  const response = await request(url, { bodyTimeout: 0, reset: true });
+  let received = 0;
+  for await (const chunk of response.body) received += (chunk as Buffer).length;
+  if (response.statusCode !== 200 || received !== size) throw new Error(`${url}: ${response.statusCode}, ${received} bytes`);
+  return performance.now() - started;
+}
+
+/** nginx in the foreground serving `root` with sendfile on a free port, or undefined without nginx. */
+async function startNginx(root: string, work: string): Promise<{ url: string; stop: () => void } | undefined> {
+  if (spawnSync('sh', ['-c', 'command -v nginx']).status !== 0) return undefined;
+  const port = await freePort();
+  const dir = join(work, 'nginx');
+  mkdirSync(dir, { recursive: true });
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${join(dir, t)};`).join(' ');
+  // Started as root, nginx's workers would drop to nobody, who may not read depot-fs's 0640 files.
+  const user = process.getuid?.() === 0 ? 'user root;' : '';
+  writeFileSync(join(dir, 'nginx.conf'), `${user} worker_processes 1; pid ${join(dir, 'nginx.pid')}; error_log ${join(dir, 'error.log')};
+events { worker_connections 64; }
+http { access_log off; sendfile on; tcp_nopush on; ${temp} server { listen 127.0.0.1:${port}; root ${root}; } }
+`);
+  const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const up = await request(`${url}/`, { reset: true }).then((r) => r.body.dump().then(() => true), () => false);
+    if (up) return { url, stop: () => child.kill('SIGQUIT') };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error('nginx did not start');
 }
