@@ -75,7 +75,7 @@ try {
   process.stderr.write(`machine: ${describeMachine()}\nfile: ${(size / 2 ** 30).toFixed(2)} GiB\n`);
 
   // The platform: depot-fs + upload-tus on SQLite, a user with a token and a draft dataset.
-  const install = await createInstallation('sqlite', { plugins: ['depot-fs', 'upload-tus'], extraConfig: '[upload]\nmax_size = 1099511627776\nquota_bytes = 1099511627776\n' });
+  const install = await createInstallation('sqlite', { plugins: ['depot-fs', 'upload-tus'], extraConfig: '[upload]\nmax_size = 1099511627776\nquota_bytes = 1099511627776\n[http]\nx_accel_redirect = /_depot/\n' });
   const host = await PlatformHost.start({ configFile: install.configFile, env: {}, logLevel: 'warn' });
   let token: string;
   try {
@@ -99,10 +99,11 @@ try {
 
   // nginx serving the depot with sendfile (Debian's nginx-light, when installed): what a
   // download over loopback HTTP can reach on this machine, with the same client.
-  const nginx = await startNginx(join(install.dir, 'data', 'depot'), work);
+  const nginx = await startNginx(join(install.dir, 'data', 'depot'), work, platform.url);
 
   const cp: number[] = [];
   const nginxDownloads: number[] = [];
+  const accelDownloads: number[] = [];
   const ours: number[] = [];
   const theirs: number[] = [];
   const downloads: number[] = [];
@@ -133,7 +134,8 @@ try {
     if (download.statusCode !== 200 || received !== size) throw new Error(`download: ${download.statusCode}, ${received} bytes`);
     const catted = timedShell(`cat '${stored}' > /dev/null`);
     const fromNginx = nginx ? await timedDownload(`${nginx.url}/resources/${resource.id.slice(0, 3)}/${resource.id.slice(3, 6)}/${resource.id.slice(6)}`) : NaN;
-    process.stderr.write(`${warmUp ? 'warm-up' : `run ${run}`}: cp ${copied.toFixed(0)} ms, platform ${mine.ms.toFixed(0)} ms, @tus/server ${peers.ms.toFixed(0)} ms, download ${downloaded.toFixed(0)} ms, cat ${catted.toFixed(0)} ms${nginx ? `, nginx ${fromNginx.toFixed(0)} ms` : ''}\n`);
+    const throughNginx = nginx ? await timedDownload(`${nginx.url}/dataset/${dataset.result.id}/resource/${resource.id}/download/${resource.name}`, { authorization: token }) : NaN;
+    process.stderr.write(`${warmUp ? 'warm-up' : `run ${run}`}: cp ${copied.toFixed(0)} ms, platform ${mine.ms.toFixed(0)} ms, @tus/server ${peers.ms.toFixed(0)} ms, download ${downloaded.toFixed(0)} ms, cat ${catted.toFixed(0)} ms${nginx ? `, nginx ${fromNginx.toFixed(0)} ms, platform behind nginx ${throughNginx.toFixed(0)} ms` : ''}\n`);
     if (warmUp) continue;
     cp.push(copied);
     ours.push(mine.ms);
@@ -141,6 +143,7 @@ try {
     downloads.push(downloaded);
     cats.push(catted);
     nginxDownloads.push(fromNginx);
+    accelDownloads.push(throughNginx);
   }
   nginx?.stop();
   const rate = (ms: number): number => size / MiB / (ms / 1000);
@@ -157,6 +160,7 @@ try {
       `| @tus/server + FileStore | ${rpeer!.toFixed(0)} | ${((rpeer! / rcp!) * 100).toFixed(0)}% of cp | ${rssPeer.toFixed(0)} |`,
       `| cat FILE > /dev/null | ${rcat!.toFixed(0)} | 100% | |`,
       `| platform download | ${rdown!.toFixed(0)} | ${((rdown! / rcat!) * 100).toFixed(0)}% of cat (aim >= 80%) | |`,
+      ...(nginx ? [`| platform download behind nginx (X-Accel-Redirect) | ${rate(median(accelDownloads)).toFixed(0)} | ${((rate(median(accelDownloads)) / rcat!) * 100).toFixed(0)}% of cat | |`] : []),
       nginx ? `| nginx sendfile, same client | ${rate(median(nginxDownloads)).toFixed(0)} | ${((rate(median(nginxDownloads)) / rcat!) * 100).toFixed(0)}% of cat; the platform ${((rdown! / rate(median(nginxDownloads))) * 100).toFixed(0)}% of it | |` : '| nginx sendfile | (nginx not installed) | | |',
       '',
     ].join('\n'),
@@ -168,17 +172,20 @@ try {
 }
 
 /** Downloads `url` to nowhere, as the platform download is read; @returns ms. */
-async function timedDownload(url: string): Promise<number> {
+async function timedDownload(url: string, headers: Record<string, string> = {}): Promise<number> {
   const started = performance.now();
-  const response = await request(url, { bodyTimeout: 0, reset: true });
+  const response = await request(url, { headers, bodyTimeout: 0, reset: true });
   let received = 0;
   for await (const chunk of response.body) received += (chunk as Buffer).length;
   if (response.statusCode !== 200 || received !== size) throw new Error(`${url}: ${response.statusCode}, ${received} bytes`);
   return performance.now() - started;
 }
 
-/** nginx in the foreground serving `root` with sendfile on a free port, or undefined without nginx. */
-async function startNginx(root: string, work: string): Promise<{ url: string; stop: () => void } | undefined> {
+/**
+ * nginx in the foreground on a free port, or undefined without nginx: it serves `root` with
+ * sendfile, and proxies /dataset/ to the platform with X-Accel-Redirect as nginx/platform.conf does.
+ */
+async function startNginx(root: string, work: string, platformUrl: string): Promise<{ url: string; stop: () => void } | undefined> {
   if (spawnSync('sh', ['-c', 'command -v nginx']).status !== 0) return undefined;
   const port = await freePort();
   const dir = join(work, 'nginx');
@@ -188,7 +195,9 @@ async function startNginx(root: string, work: string): Promise<{ url: string; st
   const user = process.getuid?.() === 0 ? 'user root;' : '';
   writeFileSync(join(dir, 'nginx.conf'), `${user} worker_processes 1; pid ${join(dir, 'nginx.pid')}; error_log ${join(dir, 'error.log')};
 events { worker_connections 64; }
-http { access_log off; sendfile on; tcp_nopush on; ${temp} server { listen 127.0.0.1:${port}; root ${root}; } }
+http { access_log off; sendfile on; tcp_nopush on; ${temp} server { listen 127.0.0.1:${port}; root ${root};
+  location /dataset/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header X-Sendfile-Type X-Accel-Redirect; proxy_max_temp_file_size 0; proxy_pass ${platformUrl}; }
+  location /_depot/ { internal; alias ${root}/; etag off; add_header ETag $upstream_http_etag; } } }
 `);
   const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
