@@ -3,6 +3,7 @@ import type { Migration } from '../../plugins/hooks/migrations.js';
 import { coreTables } from './0001-core-tables.js';
 import { jobsTables } from './0002-jobs.js';
 import { jobProgress } from './0003-job-progress.js';
+import { datasetsByOrganisation } from './0004-datasets-by-organisation.js';
 
 /** Core's migrations, oldest first. */
-export const coreMigrations: readonly Migration[] = [coreTables, jobsTables, jobProgress];
+export const coreMigrations: readonly Migration[] = [coreTables, jobsTables, jobProgress, datasetsByOrganisation];
