@@ -70,15 +70,15 @@ export class ActionRunner {
   }
 
   /**
-   * A read action's result as JSON text from its cache (see ActionDefinition.readCached),
-   * or undefined when the action has none or its cache cannot answer.
+   * A read action's result as JSON text (see ActionDefinition.readJson), or undefined when
+   * the action gives none.
    * @throws as `run` does for invalid input and denied access
    */
-  async runCached(name: string, input: Record<string, unknown>, call: ActionCall): Promise<string | undefined> {
+  async runJson(name: string, input: Record<string, unknown>, call: ActionCall): Promise<string | undefined> {
     const action = this.get(name);
-    if (action.kind !== 'read' || !action.readCached) return undefined;
+    if (action.kind !== 'read' || !action.readJson) return undefined;
     if (action.inputSchema) this.validator.check(action.inputSchema, input, `${name} input`);
-    return action.readCached(input, { ...this.context(name, call, []), transaction: undefined });
+    return action.readJson(input, { ...this.context(name, call, []), transaction: undefined });
   }
 
   /** Runs an action; writes commit (or roll back) as one transaction. */

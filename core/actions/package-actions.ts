@@ -38,22 +38,13 @@ export function packageActions(): ActionDefinition[] {
       kind: 'read',
       help: 'Returns a dataset with its resources. Parameters: id (name or id).',
       inputSchema: idInput,
-      // Public active datasets look the same to everyone: the HTTP API serves them from the
-      // read cache as JSON text (no object kept on the heap, nothing serialised again).
-      readCached: async (input, ctx) => (await cachedShow(input.id as string, ctx))?.text,
+      // Public active datasets look the same to everyone: they are kept in the read cache as
+      // JSON text, which the HTTP API sends as it is (no object kept on the heap, nothing
+      // serialised twice).
+      readJson: async (input, ctx) => (await showDataset(input.id as string, ctx)).text,
       run: async (input, ctx) => {
-        const cached = await cachedShow(input.id as string, ctx);
-        if (cached) return JSON.parse(cached.text) as Record<string, unknown>;
-        const cache = ctx.services.get(ReadCacheId);
-        const generation = cache.current();
-        const { dataset, resources, organization } = await ctx.services.get(DatasetServiceId).show(input.id as string, ctx);
-        const dict = datasetDict(dataset, resources, organization);
-        if (!dataset.private && dataset.state === 'active') {
-          const entry: CachedShow = { text: JSON.stringify(dict), id: dataset.id, ownerOrg: dataset.ownerOrgId };
-          // Under the name or id asked for: clients mostly use one of them, and each key costs its bytes.
-          cache.set(`show:${input.id as string}`, entry, generation, { datasetId: dataset.id, bytes: entry.text.length });
-        }
-        return dict;
+        const shown = await showDataset(input.id as string, ctx);
+        return shown.dict ?? (JSON.parse(shown.text) as Record<string, unknown>);
       },
     },
     {
@@ -144,6 +135,26 @@ interface CachedShow {
   text: string;
   id: string;
   ownerOrg: string;
+}
+
+/**
+ * package_show's answer as JSON text, from the read cache or else from the database (and then
+ * with the dict it was made from); public active datasets are stored in the cache, under the
+ * name or id asked for (clients mostly use one of them, and each key costs its bytes).
+ */
+async function showDataset(id: string, ctx: ActionContext): Promise<{ text: string; dict?: Record<string, unknown> }> {
+  const cached = await cachedShow(id, ctx);
+  if (cached) return { text: cached.text };
+  const cache = ctx.services.get(ReadCacheId);
+  const generation = cache.current();
+  const { dataset, resources, organization } = await ctx.services.get(DatasetServiceId).show(id, ctx);
+  const dict = datasetDict(dataset, resources, organization);
+  const text = JSON.stringify(dict);
+  if (!dataset.private && dataset.state === 'active') {
+    const entry: CachedShow = { text, id: dataset.id, ownerOrg: dataset.ownerOrgId };
+    cache.set(`show:${id}`, entry, generation, { datasetId: dataset.id, bytes: text.length });
+  }
+  return { text, dict };
 }
 
 /**

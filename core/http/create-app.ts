@@ -70,10 +70,10 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
       input = await readJsonBody(c.req.raw, deps.maxBodyBytes);
     }
     const call = { actor: c.get('actor'), address: c.get('address'), requestId: c.get('requestId') };
-    if (action.readCached) {
-      // A cached answer is already JSON text: it goes into the envelope as it is.
-      const cached = await deps.actions.runCached(name, input, call);
-      if (cached !== undefined) return c.body(`{"help":${JSON.stringify(helpUrl(deps.siteUrl, name))},"success":true,"result":${cached}}`, 200, { 'Content-Type': 'application/json' });
+    if (action.readJson) {
+      // An answer kept as JSON text goes into the envelope as it is.
+      const text = await deps.actions.runJson(name, input, call);
+      if (text !== undefined) return c.body(`{"help":${JSON.stringify(helpUrl(deps.siteUrl, name))},"success":true,"result":${text}}`, 200, { 'Content-Type': 'application/json' });
     }
     const result = await deps.actions.run(name, input, call);
     return c.json({ help: helpUrl(deps.siteUrl, name), success: true, result });

@@ -44,12 +44,13 @@ export interface ActionDefinition {
   readonly chain?: boolean;
   run(input: Record<string, unknown>, ctx: ActionContext, next?: (input: Record<string, unknown>, ctx: ActionContext) => Promise<unknown>): Promise<unknown>;
   /**
-   * A read action's result as JSON text when a cache holds it, else undefined (and `run`
-   * answers). The HTTP API asks it first, after the input checks, and sends the text as it
-   * is: no object is rebuilt or serialised again. It must apply the same permission checks
-   * as `run`. A wrapper (`chain`) does not inherit it.
+   * A read action's result as JSON text, for actions that keep their answers as text (in a
+   * cache), or undefined to have `run` answer. The HTTP API asks it first, after the input
+   * checks, and sends the text as it is: no object is rebuilt or serialised again. It must
+   * apply the same permission checks as `run` and give the same result. A wrapper (`chain`)
+   * does not inherit it.
    */
-  readCached?(input: Record<string, unknown>, ctx: ActionContext): Promise<string | undefined>;
+  readJson?(input: Record<string, unknown>, ctx: ActionContext): Promise<string | undefined>;
 }
 
 /** Service identifier of the {@link ActionDefinition} hook. */
