@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { ScrubMethod } from './data-dictionary.js';
 import { codeElement, dateElement, DIGIT_END, DIGIT_START, escapeRegex, looksNumeric, numberElement, phraseElement, scanningTwin, splitWords, WORD_END, WORD_START } from './scrub-regex-elements.js';
 import { trieRegex } from './regex-trie.js';
+import { typedValue } from './row-serialisation.js';
 import { ANY_DATE, formatBlurredDate, nonspecificElements, parseLooseDate, type NonspecificOptions } from './nonspecific-patterns.js';
 
 /** One value that identifies, and how to look for it. */
@@ -72,15 +73,7 @@ export function scrubberFingerprint(options: ScrubberOptions): string {
 
 /** One identifier value as typed text (tags as the row serialisation's: N, s, n, b, d, x). */
 function typedIdentifier(value: unknown): string {
-  let tag: string;
-  let payload: string;
-  if (value === null || value === undefined) [tag, payload] = ['N', ''];
-  else if (typeof value === 'string') [tag, payload] = ['s', value];
-  else if (typeof value === 'number' || typeof value === 'bigint') [tag, payload] = ['n', String(value)];
-  else if (typeof value === 'boolean') [tag, payload] = ['b', value ? '1' : '0'];
-  else if (value instanceof Date) [tag, payload] = ['d', Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()];
-  else if (Buffer.isBuffer(value)) [tag, payload] = ['x', value.toString('hex')];
-  else [tag, payload] = ['s', JSON.stringify(value)];
+  const [tag, payload] = typedValue(value);
   return `${tag}${payload.length}:${payload}`;
 }
 

@@ -27,17 +27,25 @@ export function serialiseRow(row: Record<string, unknown>, fields: readonly stri
   let out = '';
   for (const field of fields) {
     const value = row[field];
-    let tag: string;
-    let payload: string;
-    if (value === null || value === undefined) [tag, payload] = ['N', ''];
-    else if (longText.has(field)) [tag, payload] = ['h', digested ? String(value).toLowerCase() : createHash('md5').update(typeof value === 'string' ? value : String(value), 'utf8').digest('hex')];
-    else if (typeof value === 'string') [tag, payload] = ['s', value];
-    else if (typeof value === 'number' || typeof value === 'bigint') [tag, payload] = ['n', String(value)];
-    else if (typeof value === 'boolean') [tag, payload] = ['b', value ? '1' : '0'];
-    else if (value instanceof Date) [tag, payload] = ['d', Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()];
-    else if (Buffer.isBuffer(value)) [tag, payload] = ['x', value.toString('hex')];
-    else [tag, payload] = ['s', JSON.stringify(value)];
+    const [tag, payload] = value !== null && value !== undefined && longText.has(field)
+      ? ['h', digested ? String(value).toLowerCase() : createHash('md5').update(typeof value === 'string' ? value : String(value), 'utf8').digest('hex')]
+      : typedValue(value);
     out += `${field}:${tag}${Buffer.byteLength(payload, 'utf8')}:${payload};`;
   }
   return out;
+}
+
+/**
+ * A value's tag and payload (see the format above, except `h`): N, s, n, b, d, x, and other
+ * objects as their JSON under s. Shared with the scrubber digest, whose identifier values
+ * are typed the same way.
+ */
+export function typedValue(value: unknown): [tag: string, payload: string] {
+  if (value === null || value === undefined) return ['N', ''];
+  if (typeof value === 'string') return ['s', value];
+  if (typeof value === 'number' || typeof value === 'bigint') return ['n', String(value)];
+  if (typeof value === 'boolean') return ['b', value ? '1' : '0'];
+  if (value instanceof Date) return ['d', Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()];
+  if (Buffer.isBuffer(value)) return ['x', value.toString('hex')];
+  return ['s', JSON.stringify(value)];
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import type { TestHost } from '../../helpers/test-host.js';
 import type { ApiFixtures } from '../../helpers/api-fixtures.js';
-import { startRemotePlatform } from './remote-platform.js';
+import { startDistributionToPeer, startRemotePlatform } from './remote-platform.js';
 import { startDistributionHost, type DistributionHost } from './distribution-fixture.js';
 import { makePdf } from './test-pdf.js';
 import { writeAccessTokenFile } from '../../../core/auth/access-token-file.js';
@@ -27,17 +27,7 @@ for (const kind of databaseKinds()) {
     before(async () => {
       peer = await startRemotePlatform(['inbox', 'other-inbox']);
       ({ remote, f } = peer);
-      const { port } = peer;
-      d = await startDistributionHost(kind, {
-        rules: ({ dir }) => {
-          mkdirSync(join(dir, 'secrets'), { recursive: true });
-          writeFileSync(join(dir, 'secrets', 'token'), `${f.tokens.editor}\n`);
-          return { destinations: { peer: { kind: 'platform', url: `http://127.0.0.1:${port}/`, dataset: 'inbox', token_file: 'secrets/token' } }, rules: [{ label: 'peer', router: 'by-mime', base: 'peer', folder: '' }, { label: 'x', pattern: '^(X)', capture: 1 }] };
-        },
-        settings: { max_attempts: 1 },
-      });
-      await d.t.host.startPlugins();
-      await d.startWorker();
+      d = await startDistributionToPeer(kind, { url: `http://127.0.0.1:${peer.port}/`, token: f.tokens.editor, maxAttempts: 1, rules: [{ label: 'x', pattern: '^(X)', capture: 1 }] });
     });
     after(async () => {
       await d?.close();

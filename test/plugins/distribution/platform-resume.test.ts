@@ -6,11 +6,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { databaseKinds } from '../../helpers/test-databases.js';
-import { startDistributionHost, type DistributionHost } from './distribution-fixture.js';
-import { startFaultyProxy, startRemotePlatform, type FaultyProxy, type RemotePlatform, type TusRequest } from './remote-platform.js';
+import type { DistributionHost } from './distribution-fixture.js';
+import { startDistributionToPeer, startFaultyProxy, startRemotePlatform, type FaultyProxy, type RemotePlatform, type TusRequest } from './remote-platform.js';
 import { makePdf } from './test-pdf.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -25,16 +25,7 @@ for (const kind of databaseKinds()) {
     before(async () => {
       peer = await startRemotePlatform(['inbox']);
       proxy = await startFaultyProxy(peer.port);
-      d = await startDistributionHost(kind, {
-        rules: ({ dir }) => {
-          mkdirSync(join(dir, 'secrets'), { recursive: true });
-          writeFileSync(join(dir, 'secrets', 'token'), `${peer.f.tokens.editor}\n`);
-          return { destinations: { peer: { kind: 'platform', url: `http://127.0.0.1:${proxy.port}/`, dataset: 'inbox', token_file: 'secrets/token', chunk_bytes: CHUNK } }, rules: [{ label: 'peer', router: 'by-mime', base: 'peer', folder: '' }] };
-        },
-        settings: { max_attempts: 4 },
-      });
-      await d.t.host.startPlugins();
-      await d.startWorker();
+      d = await startDistributionToPeer(kind, { url: `http://127.0.0.1:${proxy.port}/`, token: peer.f.tokens.editor, maxAttempts: 4, destination: { chunk_bytes: CHUNK } });
     });
     after(async () => {
       await d?.close();

@@ -7,6 +7,9 @@ import { createServer, connect, type Server, type Socket, type AddressInfo } fro
 import { serve, type ServerType } from '@hono/node-server';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDistributionHost, type DistributionHost } from './distribution-fixture.js';
 
 /** One tus request as the other platform received it. */
 export interface TusRequest {
@@ -124,4 +127,29 @@ export async function startFaultyProxy(targetPort: number): Promise<FaultyProxy>
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A distribution host (worker started) whose destination `peer` uploads into dataset `inbox`
+ * of the platform at `url` with `token` in a token file, and whose first rule sends every
+ * file there by MIME type; `extra` adds to that destination and to the rules.
+ */
+export async function startDistributionToPeer(
+  kind: 'sqlite' | 'postgres',
+  options: { url: string; token: string; maxAttempts: number; destination?: Record<string, unknown>; rules?: object[] },
+): Promise<DistributionHost> {
+  const d = await startDistributionHost(kind, {
+    rules: ({ dir }) => {
+      mkdirSync(join(dir, 'secrets'), { recursive: true });
+      writeFileSync(join(dir, 'secrets', 'token'), `${options.token}\n`);
+      return {
+        destinations: { peer: { kind: 'platform', url: options.url, dataset: 'inbox', token_file: 'secrets/token', ...options.destination } },
+        rules: [{ label: 'peer', router: 'by-mime', base: 'peer', folder: '' }, ...(options.rules ?? [])],
+      };
+    },
+    settings: { max_attempts: options.maxAttempts },
+  });
+  await d.t.host.startPlugins();
+  await d.startWorker();
+  return d;
 }
