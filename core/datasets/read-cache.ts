@@ -9,11 +9,10 @@
 // can reach: after 2 s on SQLite (other processes cannot notify), after a minute on PostgreSQL
 // in a process that does not listen, and after 10 minutes in one that does (`serve`). A
 // listener that loses its connection empties the cache, caches for a minute at most until it
-// is back, and reconnects. The cache holds at most `maxBytes` of
-// results (measured as JSON) as a segmented LRU: a new entry is on probation until it is read
-// again, then protected (up to 80% of the budget); eviction takes the least recently used
-// entry on probation first, so a crawler reading every dataset once cannot push out the
-// datasets people keep reading. Concurrent misses of one key share a single load, so an
+// is back, and reconnects. The cache holds at most `maxBytes` of results (measured as JSON)
+// as a segmented LRU: a new entry is on probation until it is read again, then protected (up
+// to 80% of the budget); eviction takes the least recently used entry on probation first, so
+// a crawler reading every dataset once cannot push out the datasets people keep reading. Concurrent misses of one key share a single load, so an
 // expiring entry costs one query, not one per waiting caller.
 import { createHash } from 'node:crypto';
 import type { Database } from '../db/database.js';

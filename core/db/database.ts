@@ -163,7 +163,8 @@ export class Database {
       getConnection(options: { type: 'read' }): Promise<pg.Client>;
       releaseConnection(connection: pg.Client): Promise<void>;
     };
-    const name = `platform_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+    let name = this.statementNames.get(sql);
+    if (!name) this.statementNames.set(sql, (name = `platform_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`));
     const connection = await manager.getConnection({ type: 'read' });
     try {
       const result = await connection.query<T>({ name, text: sql, values: [...values] });
@@ -172,6 +173,9 @@ export class Database {
       await manager.releaseConnection(connection);
     }
   }
+
+  /** Prepared statement names by SQL text (named once, not hashed on every read). */
+  private readonly statementNames = new Map<string, string>();
 
   /** Closes every connection. */
   async close(): Promise<void> {

@@ -6,9 +6,10 @@
 // surveys the patients on this thread by digests alone, so that patients with nothing to do
 // cost two small queries per batch and no pool thread starts when nothing changed; when it
 // finds nothing to do and every destination table holds only the rows it found, no keys are
-// read to look for vanished rows. Dataset sources and a
-// dataset destination are staged in scratch SQLite databases first (dataset-staging.ts). A patient's scrubber digest is recorded only after
-// all its rows are written, so a crash leaves it to be redone by the next --incremental run.
+// read to look for vanished rows. Dataset sources and a dataset destination are staged in
+// scratch SQLite databases first (dataset-staging.ts). A patient's scrubber digest is recorded
+// only after all its rows are written, so a crash leaves it to be redone by the next
+// --incremental run.
 import { readFileSync } from 'node:fs';
 import { QueryTypes } from 'sequelize';
 import { ValidationError, type Logger, type Services, type ThreadPool } from '../../core/api.js';
@@ -310,8 +311,8 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
         if (!table.included.length) continue;
         if (table.pid && gonePatients.length) summary.rowsDeleted += await deleteKeys(destination, table.destTable, table.pid.destField, gonePatients);
         if (!keepsRows(table)) continue;
-        let gone = vanished.get(table);
-        if (!gone && !(await holdsOnly(destination, table.destTable, present!.get(tableKey(table)) ?? 0))) gone = findVanished(sources.get(table.srcDb)!, destination, table, (key) => table.keys.map((k, i) => (k === table.pid ? patientHasher.hash(String(key[i])) : key[i])));
+        if (!vanished.has(table) && !(await holdsOnly(destination, table.destTable, present!.get(tableKey(table)) ?? 0))) findGone(table);
+        const gone = vanished.get(table);
         const keys = gone ? await gone : [];
         if (keys.length) summary.rowsDeleted += await deleteTuples(destination, table.destTable, table.keys.map((k) => k.destField), keys);
       }

@@ -70,6 +70,31 @@ function byteSize(value: unknown): number {
 }
 
 /** Runs tasks against the databases of one run. */
+/** What a table's source hash covers, and whether the source database can digest its long text. */
+interface HashPlan {
+  /** Fields the source hash covers (included or feeding a scrubber), in dictionary order. */
+  hashFields: string[];
+  /** Those of them that are long text, serialised by their MD5 digest. */
+  longText: Set<string>;
+  /** Fields with inclusion or exclusion values. */
+  filters: DdRow[];
+  /**
+   * The source database's MD5 function when it can digest the long text in place of sending
+   * it (PostgreSQL and MySQL hash UTF-8 bytes, as the row serialisation does): there is long
+   * text, and no filter or key needs its full value. Else undefined.
+   */
+  digestFunction: 'md5' | 'MD5' | undefined;
+}
+
+function hashPlan(table: TablePlan, dialect: SqlDialect): HashPlan {
+  const hashFields = table.rows.filter((r) => r.include || r.scrubSrc).map((r) => r.srcField);
+  const longText = new Set(table.rows.filter((r) => (r.include || r.scrubSrc) && isLongText(r.srcDatatype)).map((r) => r.srcField));
+  const filters = table.rows.filter((r) => r.inclusionValues || r.exclusionValues);
+  const digest = dialect === 'postgres' ? 'md5' : dialect === 'mysql' ? 'MD5' : undefined;
+  const needsWhole = filters.some((f) => longText.has(f.srcField)) || table.keys.some((k) => longText.has(k.srcField));
+  return { hashFields, longText, filters, digestFunction: longText.size > 0 && !needsWhole ? digest : undefined };
+}
+
 export class BatchProcessor {
   private readonly patientHasher: KeyedHasher;
   private readonly changeHasher: KeyedHasher;
@@ -181,9 +206,10 @@ export class BatchProcessor {
    * patient, the keyed scrubber digest and every row's source hash with what the secret map and
    * the destination hold, without compiling a scrubber or reading long text (the source database
    * digests it), with every read of the batch issued at once and the destination's hashes asked
-   * by primary key, 500 rows a statement. The scrubber digest is computed from the identifier
-   * values (identifierDigest), so no expression is assembled. Patients with nothing to do are tallied here and need no further work; the others are
-   * returned, to be run as usual (which decides row by row again).
+   * by primary key (as a range where the keys are dense integers, else 500 a statement). The
+   * scrubber digest is computed from the identifier values (identifierDigest), so no expression
+   * is assembled. Patients with nothing to do are tallied here and need no further work; the
+   * others are returned, to be run as usual (which decides row by row again).
    * @returns the patients with a changed scrubber or a new or changed row, the tallies of the rest, and per table (tableKey) how many destination rows were found for source rows of patients not skipped
    */
   async survey(patients: BatchPatient[]): Promise<{ changed: BatchPatient[]; result: BatchResult; present: Record<string, number> }> {
@@ -277,18 +303,11 @@ export class BatchProcessor {
     const qs = (n: string): string => quoteIdentifier(db.dialect, n);
     const pidField = table.pid!.srcField;
     const keyFields = table.keys.map((k) => k.srcField);
-    const filters = table.rows.filter((r) => r.inclusionValues || r.exclusionValues);
-    const hashFields = table.rows.filter((r) => r.include || r.scrubSrc).map((r) => r.srcField);
-    const longText = new Set(table.rows.filter((r) => (r.include || r.scrubSrc) && isLongText(r.srcDatatype)).map((r) => r.srcField));
-    const digestExpression = db.dialect === 'postgres' ? 'md5' : db.dialect === 'mysql' ? 'MD5' : undefined;
-    const digested = digestExpression !== undefined && longText.size > 0 && !filters.some((f) => longText.has(f.srcField)) && !keyFields.some((f) => longText.has(f));
+    const { hashFields, longText, filters, digestFunction } = hashPlan(table, db.dialect);
+    const digested = digestFunction !== undefined;
     // A C table's rows are unchanged once present: only keys (and filter fields) are read.
     const fields = [...new Set([pidField, ...keyFields, ...filters.map((f) => f.srcField), ...(table.constant ? [] : hashFields)])];
-    const columns = fields.map((f) => (digested && longText.has(f) ? `${digestExpression}(${qs(f)}) AS ${qs(f)}` : qs(f)));
-    // Few patients per statement: a planner without statistics on the table (one just loaded)
-    // estimates each listed value at 0.5% of the rows and scans the whole table for a long
-    // list; for a short one it uses the index on the patient ID.
-    const chunks: Array<Promise<Array<Record<string, unknown>>>> = [];
+    const columns = fields.map((f) => (digested && longText.has(f) ? `${digestFunction}(${qs(f)}) AS ${qs(f)}` : qs(f)));
     // Integer patient IDs listed densely (as the sorted patient list gives them) are read as one
     // range instead: a planner without statistics also takes the index for a range, and one
     // statement costs both sides less than many. Rows of patients not in the batch (opted out,
@@ -299,6 +318,10 @@ export class BatchProcessor {
       const rows = await db.sequelize.query<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${qs(table.srcTable)} WHERE ${qs(pidField)} >= :lo AND ${qs(pidField)} <= :hi`, { type: QueryTypes.SELECT, replacements: range });
       return { rows, fields, hashFields, longText, digested, filters };
     }
+    // Otherwise few patients per statement: a planner without statistics on the table (one just
+    // loaded) estimates each listed value at 0.5% of the rows and scans the whole table for a
+    // long list; for a short one it uses the index on the patient ID.
+    const chunks: Array<Promise<Array<Record<string, unknown>>>> = [];
     for (let i = 0; i < pids.length; i += SURVEY_PIDS) {
       chunks.push(db.sequelize.query<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${qs(table.srcTable)} WHERE ${qs(pidField)} IN (:chunk)`, { type: QueryTypes.SELECT, replacements: { chunk: pids.slice(i, i + SURVEY_PIDS) } }));
     }
@@ -394,21 +417,17 @@ export class BatchProcessor {
     const keyFields = keys.map((k) => k.srcField);
     const sourceKey = (row: Record<string, unknown>): KeyTuple => keyFields.map((f) => row[f]);
     const { config, incremental } = this.settings;
-    const hashFields = table.rows.filter((r) => r.include || r.scrubSrc).map((r) => r.srcField);
+    const { hashFields, longText, filters, digestFunction } = hashPlan(table, db.dialect);
     // Tables without patients are scrubbed by the non-specific scrubber: its digest is part of
     // what their source hash covers, so that changing its settings redoes their rows.
     const scrubs = table.included.some((r) => r.alterMethods.some((m) => m.kind === 'scrub'));
     const salt = !patients && scrubs ? `scrubber:${this.nonspecific.digest};` : '';
     const readFields = [...new Set([...table.rows.filter((r) => r.include || r.scrubSrc || r.inclusionValues || r.exclusionValues).map((r) => r.srcField),
       ...table.included.flatMap((r) => r.alterMethods.flatMap((m) => (m.kind === 'binary_to_text' ? [m.extensionField] : [])))])];
-    const filters = table.rows.filter((r) => r.inclusionValues || r.exclusionValues);
-    const longText = new Set(table.rows.filter((r) => (r.include || r.scrubSrc) && isLongText(r.srcDatatype)).map((r) => r.srcField));
     // Incremental runs over H tables first read only digests of long text, computed by the
-    // source database (PostgreSQL and MySQL hash UTF-8 bytes, as the row serialisation does),
-    // and fetch whole rows only for the rows that changed.
-    const digestExpression = db.dialect === 'postgres' ? 'md5' : db.dialect === 'mysql' ? 'MD5' : undefined;
-    const lightFirst = incremental && table.hasSrcHash && digestExpression !== undefined && longText.size > 0 && !filters.some((f) => longText.has(f.srcField)) && !keyFields.some((f) => longText.has(f));
-    const pageColumns = readFields.map((f) => (lightFirst && longText.has(f) ? `${digestExpression}(${qs(f)}) AS ${qs(f)}` : qs(f)));
+    // source database, and fetch whole rows only for the rows that changed.
+    const lightFirst = incremental && table.hasSrcHash && digestFunction !== undefined;
+    const pageColumns = readFields.map((f) => (lightFirst && longText.has(f) ? `${digestFunction}(${qs(f)}) AS ${qs(f)}` : qs(f)));
     const pending: Array<Record<string, unknown>> = [];
     const replaced: KeyTuple[] = [];
     let pendingBytes = 0;

@@ -210,14 +210,17 @@ export function buildScrubber(patient: readonly IdentifierValue[], thirdParty: r
   }
   const source = groups.map((g) => `(${g.source})`).join('|');
   const extras = options.nonspecific.extraRegexes;
-  const digest = createHash('sha256')
+  // Hashed on first use only: patients' digests come from their identifier values
+  // (identifierDigest), so most scrubbers never need this one.
+  let digest: string | undefined;
+  const digestOf = (): string => (digest ??= createHash('sha256')
     .update(JSON.stringify([source, extras, options.replacePatient, options.replaceThirdParty, options.replaceNonspecific, options.nonspecific.blurDatesFormat ?? '']))
-    .digest('hex');
+    .digest('hex'));
   const empty = sets.patient.size === 0;
   const extraRegex = extras.length ? new RegExp(extras.map((e) => `(?:${e})`).join('|'), 'giu') : undefined;
   const applyExtras = (text: string): string => (extraRegex ? text.replace(extraRegex, options.replaceNonspecific) : text);
-  if (!groups.length) return { scrub: applyExtras, source, digest, empty };
-  // Compiled on first use: an incremental run that finds nothing changed needs only the digest.
+  if (!groups.length) return { scrub: applyExtras, source, get digest() { return digestOf(); }, empty };
+  // Compiled on first use: a scrubber whose patient has no text to scrub is never compiled.
   let regex: RegExp | undefined;
   let exact: RegExp | undefined;
   let caseless: RegExp | undefined;
@@ -281,7 +284,9 @@ export function buildScrubber(patient: readonly IdentifierValue[], thirdParty: r
       return applyExtras(last === 0 ? text : out + text.slice(last));
     },
     source,
-    digest,
+    get digest() {
+      return digestOf();
+    },
     empty,
   };
 }
