@@ -13,6 +13,9 @@ import type { Worker } from 'node:worker_threads';
 import Pool from 'worker-threads-pool';
 import type { Logger } from '../logger.js';
 
+/** How long a thread that answered may take to end by itself before it is terminated. */
+const EXIT_GRACE_MS = 1000;
+
 /** One unit of work for a thread: a function exported by an ES module. */
 export interface ThreadTask {
   /** The module: an absolute path or a `file:` URL (`new URL('./my-task.js', import.meta.url)`). */
@@ -217,8 +220,16 @@ export class ThreadPool {
         this.stats.succeeded += 1;
         pending.resolve(result);
       }
-      // A thread that answered ends by itself; terminating it frees its slot at once.
-      void worker.terminate().catch(() => undefined);
+      if (error) {
+        void worker.terminate().catch(() => undefined);
+        return;
+      }
+      // A thread that answered ends by itself once its event loop drains. It is terminated only
+      // if it has not ended shortly after: terminating it at once could cut off native work
+      // still finishing (sqlite3 closing a connection aborted the whole process that way).
+      const grace = setTimeout(() => void worker.terminate().catch(() => undefined), EXIT_GRACE_MS);
+      grace.unref();
+      worker.once('exit', () => clearTimeout(grace));
     };
     this.running.add(running);
     worker.on('message', (message: { ok: boolean; result?: unknown; error?: { name: string; message: string; stack?: string; code?: string } }) => {

@@ -48,6 +48,13 @@ describe('thread pool', () => {
     assert.deepEqual(await pool.run({ module: tasks, export: 'later', args: [{ nested: [1, 2] }, 10] }), { nested: [1, 2] }, 'async functions too');
   });
 
+  it('lets a thread that answered finish what it still had under way before it ends', async () => {
+    const file = join(dir, 'finished-after-answer');
+    assert.equal(await pool.run({ module: tasks, export: 'answerThenFinish', args: [{ file, ms: 150 }] }), 'answered');
+    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(existsSync(file), 'the thread was not cut off right after answering');
+  });
+
   it('runs at most `size` threads; the rest wait in order', async () => {
     const runs = ['p1', 'p2', 'p3'].map((name) => spin(name));
     await until(() => started('p1') && started('p2'), 'two threads to start');
