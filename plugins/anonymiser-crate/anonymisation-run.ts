@@ -254,10 +254,13 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
     for (const table of plan.tables) if (keepsRows(table) && table.pid && !settled) findGone(table);
     // Work, coarse: batches of patients, then key ranges of other tables.
     // On the pool a task is a whole fresh thread: loading sequelize and the drivers and
-    // connecting cost most of a second there, so a task gets many batches: one task per worker,
-    // at most patients_per_task patients each.
+    // connecting cost most of a second there, so a task gets many batches: at most
+    // patients_per_task patients each, in rounds of one task per worker, all tasks the same
+    // size so that the threads finish together (a last, smaller task would run on one thread
+    // while the others sit idle).
     const pooled = Boolean(options.pool && workers > 0);
-    const perTask = pooled ? Math.min(config.patientsPerTask, Math.max(config.batchPatients, Math.ceil(toRun.length / workers))) : config.batchPatients;
+    const rounds = Math.max(1, Math.ceil(toRun.length / (workers * config.patientsPerTask)));
+    const perTask = pooled ? Math.max(config.batchPatients, Math.ceil(toRun.length / (workers * rounds))) : config.batchPatients;
     const tasks: BatchTask[] = [];
     for (let i = 0; i < toRun.length; i += perTask) tasks.push({ kind: 'patients', patients: toRun.slice(i, i + perTask) });
     for (const table of plan.tables) {
