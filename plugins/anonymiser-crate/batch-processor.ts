@@ -15,6 +15,8 @@ import { serialiseRow } from './row-serialisation.js';
 import { isLongText, pagedSelect, quoteIdentifier } from './sql-dialect.js';
 import { denseIntegerRange, keyBound, keyMatch, keyString, type KeyTuple } from './row-keys.js';
 import { alterValue, SKIP_ROW, type AlterContext } from './value-alterers.js';
+import { copyRowsIn } from './pg-copy-in.js';
+import type pg from 'pg';
 
 /** A patient handed to a batch, with the IDs the secret map holds. */
 export interface BatchPatient {
@@ -599,6 +601,10 @@ export class BatchProcessor {
       }
       if (!rows.length) return;
       const columns = Object.keys(rows[0]!);
+      if (dialect === 'postgres') {
+        await copyRowsIn(pgClientOf(transaction), q(table.destTable), columns, rows);
+        return;
+      }
       if (dialect === 'mssql') {
         // SQL Server allows 2100 parameters; sequelize's own bulk insert stays within them.
         const perStatement = Math.max(1, Math.floor(2000 / columns.length));
@@ -619,6 +625,16 @@ export class BatchProcessor {
       }
     });
   }
+}
+
+/**
+ * The pg client a sequelize transaction on PostgreSQL runs on. Sequelize 6 keeps it on the
+ * transaction without declaring it in its types.
+ */
+function pgClientOf(transaction: Transaction): pg.Client {
+  const client = (transaction as unknown as { connection?: pg.Client }).connection;
+  if (!client || typeof client.query !== 'function') throw new Error('the destination transaction has no PostgreSQL connection');
+  return client;
 }
 
 /** A value as the driver should bind it: SQLite's driver would store a Date as a number. */
