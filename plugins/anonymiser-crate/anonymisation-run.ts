@@ -124,7 +124,7 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
     await store.ensureSchema();
 
     const created = await prepareDestination(destination.sequelize, destination.dialect, plan.tables, added, !options.incremental, config.destinationCompression);
-    if (!options.incremental) await store.clearScrubberHashes();
+    if (!options.incremental) await store.clearDigests();
 
     reached('prepared');
     // Patients and opt-outs.
@@ -189,9 +189,15 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
     reached('mappings');
     const progress: RunProgress = { phase: 'patients', patientsDone: 0, patientsTotal: included.length, rowsWritten: 0, bytesRead: 0 };
     const skipped = new Set<string>();
+    // Row-version digests (PostgreSQL sources) of patients written completely or found
+    // unchanged, recorded only after their rows are committed.
+    const storeRowsVersions = async (versions: Record<string, string>): Promise<void> => {
+      const changedVersions = new Map(Object.entries(versions).filter(([pid, version]) => mappings.get(pid)?.rowsVersion !== version));
+      if (changedVersions.size) await store.setRowsVersions(changedVersions);
+    };
     const batchPatient = (p: { pid: string | number }): BatchPatient => {
       const m = mappings.get(String(p.pid))!;
-      return { pid: p.pid, rid: m.rid, trid: m.trid, mrid: m.mrid, previousScrubberHash: m.scrubberHash };
+      return { pid: p.pid, rid: m.rid, trid: m.trid, mrid: m.mrid, previousScrubberHash: m.scrubberHash, previousRowsVersion: m.rowsVersion };
     };
     let toRun: BatchPatient[] = included.map(batchPatient);
     // Rows whose source is gone: for tables without patients (and for patient tables the survey
@@ -235,6 +241,7 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
             summary.rowsSkipped += result.rowsSkipped;
             summary.bytesRead += result.bytesRead;
             for (const pid of result.skippedPatients) skipped.add(pid);
+            await storeRowsVersions(result.rowsVersions);
             progress.patientsDone += batches[i]!.length - c.length;
             progress.bytesRead = summary.bytesRead;
             options.onProgress?.({ ...progress });
@@ -276,6 +283,7 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
       for (const pid of r.skippedPatients) skipped.add(pid);
       const changedHashes = new Map(Object.entries(r.scrubberHashes).filter(([pid, hash]) => mappings.get(pid)?.scrubberHash !== hash));
       if (changedHashes.size) await store.setScrubberHashes(changedHashes);
+      await storeRowsVersions(r.rowsVersions);
       if (task.kind === 'patients') progress.patientsDone += task.patients.length;
       else progress.phase = 'tables';
       progress.rowsWritten = summary.rowsWritten;

@@ -27,6 +27,8 @@ export interface BatchPatient {
   mrid: string | undefined;
   /** The keyed scrubber digest recorded when the patient was last written completely. */
   previousScrubberHash: string | undefined;
+  /** The keyed digest of the patient's source row versions recorded then (PostgreSQL sources). */
+  previousRowsVersion: string | undefined;
 }
 
 /** A unit of work. */
@@ -53,6 +55,15 @@ export interface BatchResult {
   scrubberHashes: Record<string, string>;
   /** Patients skipped because a required scrubber field (R) was empty. */
   skippedPatients: string[];
+  /**
+   * Keyed digests of the source row versions of patients written completely or found unchanged,
+   * where their tables keep row versions (see {@link BatchProcessor.survey}).
+   */
+  rowsVersions: Record<string, string>;
+}
+
+function emptyResult(): BatchResult {
+  return { rowsRead: 0, rowsWritten: 0, rowsUnchanged: 0, rowsSkipped: 0, bytesRead: 0, scrubberHashes: {}, skippedPatients: [], rowsVersions: {} };
 }
 
 /** A table's identity in tasks: `db.table`. */
@@ -64,6 +75,33 @@ const SURVEY_PIDS = 20;
 const PAGE_ROWS = 2000;
 /** Integer column types, whose dense key lists are read as ranges. */
 const INTEGER_TYPE = /^(?:TINY|SMALL|MEDIUM|BIG)?INT(?:EGER)?\b/i;
+/**
+ * A PostgreSQL row version: the table (a partition's own), the transaction that wrote the
+ * row version and its place. Any UPDATE, DELETE and INSERT, VACUUM FULL, CLUSTER or reload
+ * changes it; reading it costs no detoasting.
+ */
+const ROW_VERSION_SQL = `(tableoid::text || ':' || xmin::text || ':' || ctid::text)`;
+/** The name reads give the row version (no dictionary field may have it, or versions are not kept). */
+const ROW_VERSION = 'anon__row_version';
+
+/** Where copyTable collects a batch's row versions, for tables that keep them. */
+interface VersionCollector {
+  /** Per patient, one line per source row: table, key, version. */
+  lines: Map<string, string[]>;
+  /** Patients with a row that was not written (a failed extraction): no digest is recorded for them. */
+  incomplete: Set<string>;
+}
+
+/** A row's line in its patient's row-version digest. */
+function versionLine(table: TablePlan, row: Record<string, unknown>): string {
+  return `${tableKey(table)}\u001f${keyString(table.keys.map((k) => row[k.srcField]))}\u001f${String(row[ROW_VERSION])}`;
+}
+
+function pushLine(lines: Map<string, string[]>, pid: string, line: string): void {
+  const list = lines.get(pid);
+  if (list) list.push(line);
+  else lines.set(pid, [line]);
+}
 
 function byteSize(value: unknown): number {
   if (typeof value === 'string') return value.length < 64 ? value.length : Buffer.byteLength(value, 'utf8');
@@ -104,6 +142,10 @@ export class BatchProcessor {
   private readonly nonspecific: Scrubber;
   /** The scrubbing settings' fingerprint, part of every patient's scrubber digest. */
   private readonly fingerprint: string;
+  /** What a row-version digest's meaning depends on: the patient tables, their keys and hashed fields. */
+  private readonly versionFingerprint: string;
+  /** Per table (tableKey): whether its source keeps row versions. */
+  private readonly versioned = new Map<string, Promise<boolean>>();
 
   private constructor(
     private readonly settings: BatchSettings,
@@ -116,6 +158,37 @@ export class BatchProcessor {
     for (const [name, section] of Object.entries(config.hashSections)) this.hashers.set(name, new KeyedHasher(section.method, section.key));
     this.nonspecific = buildScrubber([], [], config.scrubber);
     this.fingerprint = scrubberFingerprint(config.scrubber);
+    this.versionFingerprint = JSON.stringify(settings.plan.tables.filter((t) => t.pid && t.included.length)
+      .map((t) => [tableKey(t), t.destTable, t.keys.map((k) => k.srcField), t.rows.filter((r) => r.include || r.scrubSrc).map((r) => r.srcField)]));
+  }
+
+  /** The keyed digest of a patient's row-version lines (in any order). */
+  private rowsVersion(lines: readonly string[] | undefined): string {
+    return this.changeHasher.hash(`rows-v1\n${this.versionFingerprint}\n${[...(lines ?? [])].sort().join('\n')}`);
+  }
+
+  /**
+   * Whether a patient table's source keeps row versions: an ordinary or partitioned table on
+   * PostgreSQL (a view has none), with no field named like the version's alias.
+   */
+  private keepsVersions(table: TablePlan): Promise<boolean> {
+    const key = tableKey(table);
+    let known = this.versioned.get(key);
+    if (!known) {
+      const db = this.sources.get(table.srcDb)!;
+      known = db.dialect !== 'postgres' || !table.pid || table.rows.some((r) => r.srcField === ROW_VERSION)
+        ? Promise.resolve(false)
+        : db.sequelize.query<{ relkind: string }>('SELECT relkind FROM pg_class WHERE oid = to_regclass(:name)', { type: QueryTypes.SELECT, replacements: { name: quoteIdentifier('postgres', table.srcTable) } })
+          .then((rows) => rows[0]?.relkind === 'r' || rows[0]?.relkind === 'p');
+      this.versioned.set(key, known);
+    }
+    return known;
+  }
+
+  /** The patient tables among `tables` whose sources keep row versions. */
+  private async versionedTables(tables: readonly TablePlan[]): Promise<Set<TablePlan>> {
+    const keeps = await Promise.all(tables.map((t) => this.keepsVersions(t)));
+    return new Set(tables.filter((_, i) => keeps[i]));
   }
 
   /** The keyed scrubber digest of a patient with these identifiers, as the secret map stores it. */
@@ -148,7 +221,7 @@ export class BatchProcessor {
 
   /** Runs one task. */
   async run(task: BatchTask): Promise<BatchResult> {
-    const result: BatchResult = { rowsRead: 0, rowsWritten: 0, rowsUnchanged: 0, rowsSkipped: 0, bytesRead: 0, scrubberHashes: {}, skippedPatients: [] };
+    const result = emptyResult();
     if (task.kind === 'table') {
       const table = this.settings.plan.tables.find((t) => tableKey(t) === task.table);
       if (!table) throw new Error(`no table ${task.table} in the dictionary`);
@@ -187,11 +260,16 @@ export class BatchProcessor {
     }
     if (!keep.length) return;
     const byPid = new Map(keep.map((p) => [String(p.pid), p]));
-    for (const table of this.settings.plan.tables) {
-      if (!table.pid || !table.included.length) continue;
+    const tables = this.settings.plan.tables.filter((t) => t.pid && t.included.length);
+    const versioned = await this.versionedTables(tables);
+    const versions: VersionCollector = { lines: new Map(), incomplete: new Set() };
+    for (const table of tables) {
       const pidValues = keep.map((p) => p.pid);
-      await this.copyTable(table, { pids: pidValues }, byPid, (row) => scrubbers.get(String(row[table.pid!.srcField]))!, (row) => redo.has(String(row[table.pid!.srcField])), result);
+      await this.copyTable(table, { pids: pidValues }, byPid, (row) => scrubbers.get(String(row[table.pid!.srcField]))!, (row) => redo.has(String(row[table.pid!.srcField])), result, versioned.has(table) ? versions : undefined);
     }
+    // Every row of these patients was read, and written or found unchanged: their row versions
+    // now stand for what the destination holds.
+    if (versioned.size) for (const p of keep) if (!versions.incomplete.has(String(p.pid))) result.rowsVersions[String(p.pid)] = this.rowsVersion(versions.lines.get(String(p.pid)));
   }
 
   /**
@@ -205,24 +283,35 @@ export class BatchProcessor {
 
   /**
    * The cheap first pass of an incremental run over a batch of patients: compares, for each
-   * patient, the keyed scrubber digest and every row's source hash with what the secret map and
-   * the destination hold, without compiling a scrubber or reading long text (the source database
-   * digests it), with every read of the batch issued at once and the destination's hashes asked
-   * by primary key (as a range where the keys are dense integers, else 500 a statement). The
-   * scrubber digest is computed from the identifier values (identifierDigest), so no expression
-   * is assembled. Patients with nothing to do are tallied here and need no further work; the
-   * others are returned, to be run as usual (which decides row by row again).
-   * @returns the patients with a changed scrubber or a new or changed row, the tallies of the rest, and per table (tableKey) how many destination rows were found for source rows of patients not skipped
+   * patient, the keyed scrubber digest and every row with what the secret map and the
+   * destination hold, without compiling a scrubber or reading long text, with every read of the
+   * batch issued at once and the destination's hashes asked by primary key (as a range where the
+   * keys are dense integers, else 500 a statement). The scrubber digest is computed from the
+   * identifier values (identifierDigest), so no expression is assembled.
+   *
+   * Rows are compared in one of two ways. Where the source keeps row versions (a PostgreSQL
+   * table), only keys and versions are read: a patient whose rows' versions digest to what the
+   * secret map recorded when the patient was last written, and whose every row has its
+   * destination row, is unchanged. Patients whose versions differ (or were never recorded) are
+   * read again with their source hashes, the source database digesting long text; those found
+   * unchanged after all get their new digest recorded. Elsewhere every row's source hash is
+   * compared at once.
+   *
+   * Patients with nothing to do are tallied here and need no further work; the others are
+   * returned, to be run as usual (which decides row by row again).
+   * @returns the patients with a changed scrubber or a new or changed row, the tallies of the rest, per table (tableKey) how many destination rows were found for source rows of patients not skipped, and new row-version digests of patients found unchanged
    */
   async survey(patients: BatchPatient[]): Promise<{ changed: BatchPatient[]; result: BatchResult; present: Record<string, number> }> {
-    const result: BatchResult = { rowsRead: 0, rowsWritten: 0, rowsUnchanged: 0, rowsSkipped: 0, bytesRead: 0, scrubberHashes: {}, skippedPatients: [] };
+    const result = emptyResult();
     // Per table (tableKey), how many destination rows were found for the surveyed source rows.
     const present: Record<string, number> = {};
     if (!this.canSurvey()) return { changed: patients, result, present };
     const pids = patients.map((p) => p.pid);
     const byPid = new Map(patients.map((p) => [String(p.pid), p]));
-    // Every read is requested at once: the source database digests one table's text while
-    // the destination answers and this thread compares.
+    const tables = this.settings.plan.tables.filter((t) => t.pid && t.included.length);
+    const versioned = await this.versionedTables(tables);
+    // Every read is requested at once: the source database reads one table while the
+    // destination answers and this thread compares.
     const settle = <T>(promise: Promise<T>): Promise<T> => {
       promise.catch(() => undefined);
       return promise;
@@ -230,16 +319,14 @@ export class BatchProcessor {
     // The destination is asked by primary key, which it always has indexed (an index on the
     // research ID comes only at the end of a full run, and a fresh table has no statistics
     // that would make the planner use one).
-    const reads = this.settings.plan.tables
-      .filter((t) => t.pid && t.included.length)
-      .map((table) => {
-        const rows = settle(this.surveyRows(table, pids));
-        const known = settle(rows.then(({ rows: list }) => this.existingHashes(table, list.flatMap((row) => {
-          const patient = byPid.get(String(row[table.pid!.srcField]));
-          return patient ? [table.keys.map((k) => (k === table.pid ? patient.rid : row[k.srcField]))] : [];
-        }))));
-        return { table, known, rows };
-      });
+    const reads = tables.map((table) => {
+      const rows = settle(this.surveyRows(table, pids, versioned.has(table) ? 'versions' : 'hashes'));
+      const known = settle(rows.then(({ rows: list }) => this.existingHashes(table, list.flatMap((row) => {
+        const patient = byPid.get(String(row[table.pid!.srcField]));
+        return patient ? [this.destinationKey(table, row, patient)] : [];
+      }))));
+      return { table, known, rows };
+    });
     const identifiers = await this.gatherIdentifiers(pids);
     const changed = new Set<string>();
     const skipped = new Set<string>();
@@ -255,11 +342,14 @@ export class BatchProcessor {
     }
     // Tallies per patient, added to the result only for patients found unchanged throughout.
     const tally = new Map<string, { read: number; unchanged: number; skipped: number; bytes: number }>();
+    const versionLines = new Map<string, string[]>();
+    const knownOf = new Map<TablePlan, Map<string, string>>();
     for (const { table, known: knownPromise, rows: rowsPromise } of reads) {
       const known = await knownPromise;
+      knownOf.set(table, known);
       const { rows, fields, hashFields, longText, digested, filters } = await rowsPromise;
       const pidField = table.pid!.srcField;
-      const singleKey = table.keys.length === 1 ? table.keys[0]! : undefined;
+      const byVersion = versioned.has(table);
       // Destination rows found for source rows of patients who stay (not skipped): the run
       // compares their number with the table's to know that no destination row lost its source.
       let found = 0;
@@ -267,22 +357,38 @@ export class BatchProcessor {
         const pid = String(row[pidField]);
         const patient = byPid.get(pid);
         if (!patient || skipped.has(pid)) continue;
-        const keyText = singleKey ? keyString([singleKey === table.pid ? patient.rid : row[singleKey.srcField]]) : keyString(table.keys.map((k) => (k === table.pid ? patient.rid : row[k.srcField])));
-        const stored = known.get(keyText);
+        const stored = known.get(keyString(this.destinationKey(table, row, patient)));
         if (stored !== undefined) found += 1;
         if (changed.has(pid)) continue;
         let t = tally.get(pid);
         if (!t) tally.set(pid, (t = { read: 0, unchanged: 0, skipped: 0, bytes: 0 }));
         t.read += 1;
         for (const f of fields) t.bytes += byteSize(row[f]);
+        if (byVersion) pushLine(versionLines, pid, versionLine(table, row));
         if (!passesFilters(row, filters)) {
           t.skipped += 1;
           continue;
         }
-        if (stored !== undefined && (table.constant || stored === this.changeHasher.hash(serialiseRow(row, hashFields, longText, digested)))) t.unchanged += 1;
+        // By version, a row counts as unchanged here when its destination row exists; the
+        // patient's version digest decides below.
+        if (stored !== undefined && (table.constant || byVersion || stored === this.changeHasher.hash(serialiseRow(row, hashFields, longText, digested)))) t.unchanged += 1;
         else changed.add(pid);
       }
       present[tableKey(table)] = (present[tableKey(table)] ?? 0) + found;
+    }
+    if (versioned.size) {
+      const recheck = patients.filter((p) => {
+        const pid = String(p.pid);
+        return !changed.has(pid) && !skipped.has(pid) && p.previousRowsVersion !== this.rowsVersion(versionLines.get(pid));
+      });
+      if (recheck.length) {
+        const { unchanged, versions } = await this.recheck(recheck, [...versioned], knownOf);
+        for (const p of recheck) {
+          const pid = String(p.pid);
+          if (unchanged.has(pid)) result.rowsVersions[pid] = this.rowsVersion(versions.get(pid));
+          else changed.add(pid);
+        }
+      }
     }
     result.skippedPatients = [...skipped];
     for (const [pid, t] of tally) {
@@ -295,12 +401,50 @@ export class BatchProcessor {
     return { changed: patients.filter((p) => changed.has(String(p.pid))), result, present };
   }
 
+  /** A source row's key in the destination: the research ID where a key field is the patient ID. */
+  private destinationKey(table: TablePlan, row: Record<string, unknown>, patient: BatchPatient): KeyTuple {
+    return table.keys.map((k) => (k === table.pid ? patient.rid : row[k.srcField]));
+  }
+
+  /**
+   * The survey's second look at patients whose row versions changed or were never recorded: their
+   * rows in the tables that keep versions, read with source hashes (and versions, in the same
+   * statement) and compared with the destination's hashes found by the first look.
+   * @returns the patients whose every row is unchanged, and every patient's version lines
+   */
+  private async recheck(patients: readonly BatchPatient[], tables: readonly TablePlan[], knownOf: ReadonlyMap<TablePlan, Map<string, string>>): Promise<{ unchanged: Set<string>; versions: Map<string, string[]> }> {
+    const byPid = new Map(patients.map((p) => [String(p.pid), p]));
+    const pids = patients.map((p) => p.pid);
+    const changed = new Set<string>();
+    const versions = new Map<string, string[]>();
+    const reads = tables.map((table) => {
+      const rows = this.surveyRows(table, pids, 'hashes and versions');
+      rows.catch(() => undefined);
+      return { table, rows };
+    });
+    for (const { table, rows: rowsPromise } of reads) {
+      const { rows, hashFields, longText, digested, filters } = await rowsPromise;
+      const known = knownOf.get(table)!;
+      for (const row of rows) {
+        const pid = String(row[table.pid!.srcField]);
+        const patient = byPid.get(pid);
+        if (!patient) continue;
+        pushLine(versions, pid, versionLine(table, row));
+        if (changed.has(pid) || !passesFilters(row, filters)) continue;
+        const stored = known.get(keyString(this.destinationKey(table, row, patient)));
+        if (stored === undefined || !(table.constant || stored === this.changeHasher.hash(serialiseRow(row, hashFields, longText, digested)))) changed.add(pid);
+      }
+    }
+    return { unchanged: new Set([...byPid.keys()].filter((pid) => !changed.has(pid))), versions };
+  }
+
   /**
    * The rows of `table` a survey compares, for the given patients: keys, patient ID, filter
-   * fields and (unless the table is C) the fields its source hash covers, long text digested by
-   * the source database where it can (as copyTable's incremental path does).
+   * fields, and then by `what`: the fields its source hash covers (unless the table is C), long
+   * text digested by the source database where it can (as copyTable's incremental path does);
+   * the row version; or both.
    */
-  private async surveyRows(table: TablePlan, pids: ReadonlyArray<string | number>): Promise<{ rows: Array<Record<string, unknown>>; fields: string[]; hashFields: string[]; longText: Set<string>; digested: boolean; filters: DdRow[] }> {
+  private async surveyRows(table: TablePlan, pids: ReadonlyArray<string | number>, what: 'hashes' | 'versions' | 'hashes and versions'): Promise<{ rows: Array<Record<string, unknown>>; fields: string[]; hashFields: string[]; longText: Set<string>; digested: boolean; filters: DdRow[] }> {
     const db = this.sources.get(table.srcDb)!;
     const qs = (n: string): string => quoteIdentifier(db.dialect, n);
     const pidField = table.pid!.srcField;
@@ -308,8 +452,10 @@ export class BatchProcessor {
     const { hashFields, longText, filters, digestFunction } = hashPlan(table, db.dialect);
     const digested = digestFunction !== undefined;
     // A C table's rows are unchanged once present: only keys (and filter fields) are read.
-    const fields = [...new Set([pidField, ...keyFields, ...filters.map((f) => f.srcField), ...(table.constant ? [] : hashFields)])];
+    const hashed = what !== 'versions' && !table.constant;
+    const fields = [...new Set([pidField, ...keyFields, ...filters.map((f) => f.srcField), ...(hashed ? hashFields : [])])];
     const columns = fields.map((f) => (digested && longText.has(f) ? `${digestFunction}(${qs(f)}) AS ${qs(f)}` : qs(f)));
+    if (what !== 'hashes') columns.push(`${ROW_VERSION_SQL} AS ${qs(ROW_VERSION)}`);
     // Integer patient IDs listed densely (as the sorted patient list gives them) are read as one
     // range instead: a planner without statistics also takes the index for a range, and one
     // statement costs both sides less than many. Rows of patients not in the batch (opted out,
@@ -411,6 +557,7 @@ export class BatchProcessor {
     scrubberOf: (row: Record<string, unknown>) => Scrubber,
     shouldRedo: (row: Record<string, unknown>) => boolean,
     result: BatchResult,
+    versions?: VersionCollector,
   ): Promise<void> {
     const db = this.sources.get(table.srcDb)!;
     const dest = this.destination;
@@ -430,6 +577,9 @@ export class BatchProcessor {
     // source database, and fetch whole rows only for the rows that changed.
     const lightFirst = incremental && table.hasSrcHash && digestFunction !== undefined;
     const pageColumns = readFields.map((f) => (lightFirst && longText.has(f) ? `${digestFunction}(${qs(f)}) AS ${qs(f)}` : qs(f)));
+    // Row versions are read with the contents they stand for, in the same statement.
+    if (versions) pageColumns.push(`${ROW_VERSION_SQL} AS ${qs(ROW_VERSION)}`);
+    const pidOf = (row: Record<string, unknown>): string => String(row[table.pid!.srcField]);
     const pending: Array<Record<string, unknown>> = [];
     const replaced: KeyTuple[] = [];
     let pendingBytes = 0;
@@ -473,7 +623,7 @@ export class BatchProcessor {
         if (!page.length) break;
         next = page.length < PAGE_ROWS ? Promise.resolve([]) : fetchPage(sourceKey(page[page.length - 1]!));
         // The destination's key: the research ID where a key field is the patient ID.
-        const destKey = (row: Record<string, unknown>): KeyTuple => keys.map((k) => (k === table.pid ? patients!.get(String(row[k.srcField]))!.rid : row[k.srcField]));
+        const destKey = (row: Record<string, unknown>): KeyTuple => (table.pid ? this.destinationKey(table, row, patients!.get(pidOf(row))!) : sourceKey(row));
         const existing = incremental ? await this.existingHashes(table, page.map(destKey)) : undefined;
         let rows = page;
         if (lightFirst) {
@@ -482,6 +632,7 @@ export class BatchProcessor {
           for (const row of page) {
             result.rowsRead += 1;
             for (const f of readFields) result.bytesRead += byteSize(row[f]);
+            if (versions) pushLine(versions.lines, pidOf(row), versionLine(table, row));
             const known = existing!.get(keyString(destKey(row)));
             if (!passesFilters(row, filters)) result.rowsSkipped += 1;
             else if (known !== undefined && known === this.changeHasher.hash(serialiseRow(row, hashFields, longText, true) + salt) && !shouldRedo(row)) result.rowsUnchanged += 1;
@@ -497,6 +648,7 @@ export class BatchProcessor {
           if (!lightFirst) {
             result.rowsRead += 1;
             for (const f of readFields) result.bytesRead += byteSize(row[f]);
+            if (versions) pushLine(versions.lines, pidOf(row), versionLine(table, row));
           }
           if (!passesFilters(row, filters)) {
             result.rowsSkipped += 1;
@@ -518,6 +670,7 @@ export class BatchProcessor {
           const out = await this.destinationRow(table, row, patients, scrubberOf, srcHash);
           if (out === undefined) {
             result.rowsSkipped += 1;
+            versions?.incomplete.add(pidOf(row));
             continue;
           }
           pending.push(out);
