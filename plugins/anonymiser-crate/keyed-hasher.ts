@@ -2,7 +2,6 @@
 // of rows and scrubbers, and hash= alter methods. HMAC-SHA256 by default; HMAC-MD5 and
 // HMAC-SHA512 for compatibility with existing CRATE outputs.
 import * as crypto from 'node:crypto';
-import { createHmac } from 'node:crypto';
 
 /** Node's one-shot digest (20.12 and later); older versions take createHmac. */
 const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: Buffer | string, encoding: string) => Buffer | string }).hash;
@@ -45,7 +44,7 @@ export class KeyedHasher {
         return oneShot(this.algorithm, pads.outer, 'hex') as string;
       }
     }
-    const hmac = createHmac(this.algorithm, this.key);
+    const hmac = crypto.createHmac(this.algorithm, this.key);
     if (Buffer.isBuffer(value)) hmac.update(value);
     else hmac.update(String(value), 'utf8');
     return hmac.digest('hex');
