@@ -20,6 +20,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Datasets and their resources. */
 export class DatasetService {
+  /** package_show's statements by id and by name (see showSql). */
+  private readonly showStatements: Partial<Record<'id' | 'name', string>> = {};
+
   constructor(
     private readonly db: Database,
     private readonly organizations: OrganizationService,
@@ -67,12 +70,16 @@ export class DatasetService {
     // One round trip: the dataset, its organisation and its resources (as a JSON list) come
     // back in one row. package_show runs this on every uncached read; three queries cost
     // the database three times the work (benchmarks: docs/benchmarks.md).
-    const inner = `SELECT d.* FROM datasets d WHERE d.${UUID.test(nameOrId) ? 'id' : 'name'} = $1`;
-    const [row] = await this.db.preparedRead<DatasetReadRow>(datasetReadSql(this.db.dialect, inner), [nameOrId], ctx.transaction);
+    const [row] = await this.db.preparedRead<DatasetReadRow>(this.showSql(UUID.test(nameOrId) ? 'id' : 'name'), [nameOrId], ctx.transaction);
     if (!row) throw new NotFoundError(`dataset "${nameOrId}" not found`);
     const read = toDatasetRead(row);
     await this.requireOnDataset('package_show', read.dataset, ctx, {}, nameOrId);
     return read;
+  }
+
+  /** The show statement by id or by name, built once: the same text each time is hashed and looked up once. */
+  private showSql(by: 'id' | 'name'): string {
+    return (this.showStatements[by] ??= datasetReadSql(this.db.dialect, `SELECT d.* FROM datasets d WHERE d.${by} = $1`));
   }
 
   /** Resources of a dataset in position order (deleted ones left out). */
