@@ -113,12 +113,15 @@ export class ReadCache {
       this.protectedBytes += entry.bytes;
     }
     this.protectedEntries.set(key, entry);
-    for (const [oldest, demoted] of this.protectedEntries) {
-      if (this.protectedBytes <= this.maxBytes * 0.8) break;
-      this.protectedEntries.delete(oldest);
-      demoted.protected = false;
-      this.protectedBytes -= demoted.bytes;
-      this.probation.set(oldest, demoted);
+    // Only a promotion can overfill the protected segment; a hit on a protected entry cannot.
+    if (this.protectedBytes > this.maxBytes * 0.8) {
+      for (const [oldest, demoted] of this.protectedEntries) {
+        if (this.protectedBytes <= this.maxBytes * 0.8) break;
+        this.protectedEntries.delete(oldest);
+        demoted.protected = false;
+        this.protectedBytes -= demoted.bytes;
+        this.probation.set(oldest, demoted);
+      }
     }
     return entry.value as T;
   }
