@@ -36,14 +36,37 @@ export function copyField(value: unknown): string {
   return escapeCopyText(prepared);
 }
 
-/** Rows as COPY's text format: fields separated by tabs, rows ended by newlines. */
+/** One row as a line of COPY's text format: fields separated by tabs, ended by a newline. */
+function copyLine(columns: readonly string[], row: Record<string, unknown>): string {
+  let line = '';
+  for (let i = 0; i < columns.length; i++) line += (i ? '\t' : '') + copyField(row[columns[i]!]);
+  return `${line}\n`;
+}
+
+/** Rows as COPY's text format, in one text (for tests and small batches). */
 export function copyLines(columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): string {
+  return rows.map((row) => copyLine(columns, row)).join('');
+}
+
+/** Bytes of COPY data per CopyData message (and per piece the rows are encoded in). */
+const PIECE_BYTES = 1 << 20;
+
+/**
+ * Rows as COPY's text format in UTF-8 pieces of about PIECE_BYTES: no text of the whole batch is
+ * built, so a batch may exceed the longest string JavaScript allows.
+ */
+function copyPieces(columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): Buffer[] {
+  const pieces: Buffer[] = [];
   let text = '';
   for (const row of rows) {
-    for (let i = 0; i < columns.length; i++) text += (i ? '\t' : '') + copyField(row[columns[i]!]);
-    text += '\n';
+    text += copyLine(columns, row);
+    if (text.length >= PIECE_BYTES) {
+      pieces.push(Buffer.from(text, 'utf8'));
+      text = '';
+    }
   }
-  return text;
+  if (text) pieces.push(Buffer.from(text, 'utf8'));
+  return pieces;
 }
 
 /** A `COPY ... FROM STDIN` sending one prepared body, as a pg submittable. */
@@ -53,7 +76,7 @@ class CopyIn implements pg.Submittable {
   readonly done: Promise<number>;
   private settle!: { resolve(n: number): void; reject(e: Error): void };
 
-  constructor(private readonly statement: string, private readonly body: Buffer) {
+  constructor(private readonly statement: string, private readonly pieces: readonly Buffer[]) {
     this.done = new Promise<number>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -64,9 +87,9 @@ class CopyIn implements pg.Submittable {
   }
 
   handleCopyInResponse(connection: CopyConnection): void {
-    // Sent in pieces of at most 1 MiB: a CopyData message's length is a 32-bit count, and
-    // smaller messages let the server start on the first rows while the rest arrive.
-    for (let at = 0; at < this.body.length; at += 1 << 20) connection.sendCopyFromChunk(this.body.subarray(at, at + (1 << 20)));
+    // One CopyData message per piece (its length is a 32-bit count); the server starts on the
+    // first rows while the rest arrive.
+    for (const piece of this.pieces) connection.sendCopyFromChunk(piece);
     connection.endCopyFrom();
   }
 
@@ -102,7 +125,7 @@ class CopyIn implements pg.Submittable {
  */
 export async function copyRowsIn(client: pg.Client, table: string, columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): Promise<number> {
   const quoted = columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
-  const copy = new CopyIn(`COPY ${table} (${quoted}) FROM STDIN`, Buffer.from(copyLines(columns, rows), 'utf8'));
+  const copy = new CopyIn(`COPY ${table} (${quoted}) FROM STDIN`, copyPieces(columns, rows));
   client.query(copy);
   return copy.done;
 }

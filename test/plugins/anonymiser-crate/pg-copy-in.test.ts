@@ -52,6 +52,24 @@ test('COPY stores what a bound INSERT stores, for every kind of value', { skip: 
   }
 });
 
+test('a batch of several megabytes goes in pieces, row boundaries and multi-byte text intact', { skip: url ? false : 'PostgreSQL not reachable' }, async () => {
+  const db = await createScratchPgDatabase(url!, 'anon_t_copy_big');
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await client.query('CREATE TABLE t (id integer PRIMARY KEY, v text NOT NULL)');
+    // About 5 MB of text with tabs, newlines and characters of 2 to 4 UTF-8 bytes.
+    const rows = Array.from({ length: 2500 }, (_, i) => ({ id: i, v: `${i}\t${'é☃𝄞\n'.repeat(200)}${'x'.repeat(i % 97)}` }));
+    assert.equal(await copyRowsIn(client, 't', ['id', 'v'], rows), rows.length);
+    const stored = await client.query<{ id: number; v: string }>('SELECT id, v FROM t ORDER BY id');
+    assert.equal(stored.rows.length, rows.length);
+    stored.rows.forEach((r, i) => assert.equal(r.v, rows[i]!.v, `row ${i}`));
+  } finally {
+    await client.end();
+    await db.drop();
+  }
+});
+
 test('a failing COPY rejects with the server error, writes nothing, and the connection goes on', { skip: url ? false : 'PostgreSQL not reachable' }, async () => {
   const db = await createScratchPgDatabase(url!, 'anon_t_copy_fail');
   const client = new pg.Client({ connectionString: db.url });
