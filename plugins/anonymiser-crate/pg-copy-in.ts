@@ -19,12 +19,15 @@ interface CopyConnection {
 }
 
 const SPECIAL = /[\\\n\r\t]/;
-const SPECIAL_ALL = /[\\\n\r\t]/g;
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-/** A text with COPY's text-format escapes: backslash, newline, carriage return and tab. */
+/**
+ * A text with COPY's text-format escapes: backslash (first, so that the escapes added after it
+ * are not doubled), newline, carriage return and tab. Four native passes run about twice as
+ * fast as one expression with a replacement callback on note text.
+ */
 function escapeCopyText(text: string): string {
-  return SPECIAL.test(text) ? text.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : text;
+  if (!SPECIAL.test(text)) return text;
+  return text.replaceAll('\\', '\\\\').replaceAll('\n', '\\n').replaceAll('\r', '\\r').replaceAll('\t', '\\t');
 }
 
 /** One value as a field of COPY's text format (`\N` for null). */
