@@ -18,7 +18,7 @@ import { formatProblems, parseDataDictionary } from './data-dictionary.js';
 import { planDictionary, type DictionaryPlan, type TablePlan } from './dictionary-plan.js';
 import { openDatabase, type OpenDatabase } from './database-connection.js';
 import { KeyedHasher } from './keyed-hasher.js';
-import { SecretMapStore } from './secret-map-store.js';
+import { SecretMapStore, type PatientMapping } from './secret-map-store.js';
 import { indexStatements, prepareDestination, type AddedColumns } from './destination-schema.js';
 import { BatchProcessor, tableKey, type BatchPatient, type BatchResult, type BatchSettings, type BatchTask } from './batch-processor.js';
 import { quoteIdentifier } from './sql-dialect.js';
@@ -189,11 +189,19 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
     reached('mappings');
     const progress: RunProgress = { phase: 'patients', patientsDone: 0, patientsTotal: included.length, rowsWritten: 0, bytesRead: 0 };
     const skipped = new Set<string>();
-    // Row-version digests (PostgreSQL sources) of patients written completely or found
-    // unchanged, recorded only after their rows are committed.
-    const storeRowsVersions = async (versions: Record<string, string>): Promise<void> => {
-      const changedVersions = new Map(Object.entries(versions).filter(([pid, version]) => mappings.get(pid)?.rowsVersion !== version));
-      if (changedVersions.size) await store.setRowsVersions(changedVersions);
+    // Scrubber and row-version digests of patients written completely (or, for row versions,
+    // found unchanged), recorded only after their rows are committed, and only where they differ
+    // from what the secret map held at the start.
+    const storeDigests = async (result: Pick<BatchResult, 'scrubberHashes' | 'rowsVersions'>): Promise<void> => {
+      const changed = (digests: Record<string, string>, recorded: (m: PatientMapping) => string | undefined): Map<string, string> =>
+        new Map(Object.entries(digests).filter(([pid, digest]) => {
+          const mapping = mappings.get(pid);
+          return !mapping || recorded(mapping) !== digest;
+        }));
+      const hashes = changed(result.scrubberHashes, (m) => m.scrubberHash);
+      if (hashes.size) await store.setScrubberHashes(hashes);
+      const versions = changed(result.rowsVersions, (m) => m.rowsVersion);
+      if (versions.size) await store.setRowsVersions(versions);
     };
     const batchPatient = (p: { pid: string | number }): BatchPatient => {
       const m = mappings.get(String(p.pid))!;
@@ -241,7 +249,7 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
             summary.rowsSkipped += result.rowsSkipped;
             summary.bytesRead += result.bytesRead;
             for (const pid of result.skippedPatients) skipped.add(pid);
-            await storeRowsVersions(result.rowsVersions);
+            await storeDigests(result);
             progress.patientsDone += batches[i]!.length - c.length;
             progress.bytesRead = summary.bytesRead;
             options.onProgress?.({ ...progress });
@@ -281,9 +289,7 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
       summary.rowsSkipped += r.rowsSkipped;
       summary.bytesRead += r.bytesRead;
       for (const pid of r.skippedPatients) skipped.add(pid);
-      const changedHashes = new Map(Object.entries(r.scrubberHashes).filter(([pid, hash]) => mappings.get(pid)?.scrubberHash !== hash));
-      if (changedHashes.size) await store.setScrubberHashes(changedHashes);
-      await storeRowsVersions(r.rowsVersions);
+      await storeDigests(r);
       if (task.kind === 'patients') progress.patientsDone += task.patients.length;
       else progress.phase = 'tables';
       progress.rowsWritten = summary.rowsWritten;

@@ -103,6 +103,22 @@ function pushLine(lines: Map<string, string[]>, pid: string, line: string): void
   else lines.set(pid, [line]);
 }
 
+/** The promise itself, with a rejection marked handled: it is awaited later, after other work. */
+function settled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/** What surveyRows returns. */
+interface SurveyRead {
+  rows: Array<Record<string, unknown>>;
+  fields: string[];
+  hashFields: string[];
+  longText: Set<string>;
+  digested: boolean;
+  filters: DdRow[];
+}
+
 function byteSize(value: unknown): number {
   if (typeof value === 'string') return value.length < 64 ? value.length : Buffer.byteLength(value, 'utf8');
   if (Buffer.isBuffer(value)) return value.length;
@@ -146,6 +162,8 @@ export class BatchProcessor {
   private readonly versionFingerprint: string;
   /** Per table (tableKey): whether its source keeps row versions. */
   private readonly versioned = new Map<string, Promise<boolean>>();
+  /** The tables copied per patient: with a patient ID and included fields. */
+  private readonly patientTables: readonly TablePlan[];
 
   private constructor(
     private readonly settings: BatchSettings,
@@ -158,7 +176,8 @@ export class BatchProcessor {
     for (const [name, section] of Object.entries(config.hashSections)) this.hashers.set(name, new KeyedHasher(section.method, section.key));
     this.nonspecific = buildScrubber([], [], config.scrubber);
     this.fingerprint = scrubberFingerprint(config.scrubber);
-    this.versionFingerprint = JSON.stringify(settings.plan.tables.filter((t) => t.pid && t.included.length)
+    this.patientTables = settings.plan.tables.filter((t) => t.pid && t.included.length);
+    this.versionFingerprint = JSON.stringify(this.patientTables
       .map((t) => [tableKey(t), t.destTable, t.keys.map((k) => k.srcField), t.rows.filter((r) => r.include || r.scrubSrc).map((r) => r.srcField)]));
   }
 
@@ -260,7 +279,7 @@ export class BatchProcessor {
     }
     if (!keep.length) return;
     const byPid = new Map(keep.map((p) => [String(p.pid), p]));
-    const tables = this.settings.plan.tables.filter((t) => t.pid && t.included.length);
+    const tables = this.patientTables;
     const versioned = await this.versionedTables(tables);
     const versions: VersionCollector = { lines: new Map(), incomplete: new Set() };
     for (const table of tables) {
@@ -278,7 +297,7 @@ export class BatchProcessor {
    * every incremental run, so a survey could skip nobody.
    */
   canSurvey(): boolean {
-    return this.settings.incremental && this.settings.plan.tables.every((t) => !t.pid || !t.included.length || t.hasSrcHash || t.constant);
+    return this.settings.incremental && this.patientTables.every((t) => t.hasSrcHash || t.constant);
   }
 
   /**
@@ -308,20 +327,16 @@ export class BatchProcessor {
     if (!this.canSurvey()) return { changed: patients, result, present };
     const pids = patients.map((p) => p.pid);
     const byPid = new Map(patients.map((p) => [String(p.pid), p]));
-    const tables = this.settings.plan.tables.filter((t) => t.pid && t.included.length);
+    const tables = this.patientTables;
     const versioned = await this.versionedTables(tables);
     // Every read is requested at once: the source database reads one table while the
     // destination answers and this thread compares.
-    const settle = <T>(promise: Promise<T>): Promise<T> => {
-      promise.catch(() => undefined);
-      return promise;
-    };
     // The destination is asked by primary key, which it always has indexed (an index on the
     // research ID comes only at the end of a full run, and a fresh table has no statistics
     // that would make the planner use one).
     const reads = tables.map((table) => {
-      const rows = settle(this.surveyRows(table, pids, versioned.has(table) ? 'versions' : 'hashes'));
-      const known = settle(rows.then(({ rows: list }) => this.existingHashes(table, list.flatMap((row) => {
+      const rows = settled(this.surveyRows(table, pids, versioned.has(table) ? 'versions' : 'hashes'));
+      const known = settled(rows.then(({ rows: list }) => this.existingHashes(table, list.flatMap((row) => {
         const patient = byPid.get(String(row[table.pid!.srcField]));
         return patient ? [this.destinationKey(table, row, patient)] : [];
       }))));
@@ -347,7 +362,8 @@ export class BatchProcessor {
     for (const { table, known: knownPromise, rows: rowsPromise } of reads) {
       const known = await knownPromise;
       knownOf.set(table, known);
-      const { rows, fields, hashFields, longText, digested, filters } = await rowsPromise;
+      const read = await rowsPromise;
+      const { rows, fields, filters } = read;
       const pidField = table.pid!.srcField;
       const byVersion = versioned.has(table);
       // Destination rows found for source rows of patients who stay (not skipped): the run
@@ -371,7 +387,7 @@ export class BatchProcessor {
         }
         // By version, a row counts as unchanged here when its destination row exists; the
         // patient's version digest decides below.
-        if (stored !== undefined && (table.constant || byVersion || stored === this.changeHasher.hash(serialiseRow(row, hashFields, longText, digested)))) t.unchanged += 1;
+        if (stored !== undefined && (byVersion || this.matchesStored(table, row, stored, read))) t.unchanged += 1;
         else changed.add(pid);
       }
       present[tableKey(table)] = (present[tableKey(table)] ?? 0) + found;
@@ -401,6 +417,11 @@ export class BatchProcessor {
     return { changed: patients.filter((p) => changed.has(String(p.pid))), result, present };
   }
 
+  /** Whether a source row is what the destination's stored source hash says (a C table's row always is). */
+  private matchesStored(table: TablePlan, row: Record<string, unknown>, stored: string, read: SurveyRead): boolean {
+    return table.constant || stored === this.changeHasher.hash(serialiseRow(row, read.hashFields, read.longText, read.digested));
+  }
+
   /** A source row's key in the destination: the research ID where a key field is the patient ID. */
   private destinationKey(table: TablePlan, row: Record<string, unknown>, patient: BatchPatient): KeyTuple {
     return table.keys.map((k) => (k === table.pid ? patient.rid : row[k.srcField]));
@@ -418,12 +439,12 @@ export class BatchProcessor {
     const changed = new Set<string>();
     const versions = new Map<string, string[]>();
     const reads = tables.map((table) => {
-      const rows = this.surveyRows(table, pids, 'hashes and versions');
-      rows.catch(() => undefined);
+      const rows = settled(this.surveyRows(table, pids, 'hashes and versions'));
       return { table, rows };
     });
     for (const { table, rows: rowsPromise } of reads) {
-      const { rows, hashFields, longText, digested, filters } = await rowsPromise;
+      const read = await rowsPromise;
+      const { rows, filters } = read;
       const known = knownOf.get(table)!;
       for (const row of rows) {
         const pid = String(row[table.pid!.srcField]);
@@ -432,7 +453,7 @@ export class BatchProcessor {
         pushLine(versions, pid, versionLine(table, row));
         if (changed.has(pid) || !passesFilters(row, filters)) continue;
         const stored = known.get(keyString(this.destinationKey(table, row, patient)));
-        if (stored === undefined || !(table.constant || stored === this.changeHasher.hash(serialiseRow(row, hashFields, longText, digested)))) changed.add(pid);
+        if (stored === undefined || !this.matchesStored(table, row, stored, read)) changed.add(pid);
       }
     }
     return { unchanged: new Set([...byPid.keys()].filter((pid) => !changed.has(pid))), versions };
@@ -444,7 +465,7 @@ export class BatchProcessor {
    * text digested by the source database where it can (as copyTable's incremental path does);
    * the row version; or both.
    */
-  private async surveyRows(table: TablePlan, pids: ReadonlyArray<string | number>, what: 'hashes' | 'versions' | 'hashes and versions'): Promise<{ rows: Array<Record<string, unknown>>; fields: string[]; hashFields: string[]; longText: Set<string>; digested: boolean; filters: DdRow[] }> {
+  private async surveyRows(table: TablePlan, pids: ReadonlyArray<string | number>, what: 'hashes' | 'versions' | 'hashes and versions'): Promise<SurveyRead> {
     const db = this.sources.get(table.srcDb)!;
     const qs = (n: string): string => quoteIdentifier(db.dialect, n);
     const pidField = table.pid!.srcField;
