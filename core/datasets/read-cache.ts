@@ -75,6 +75,8 @@ export class ReadCache {
   private closed = false;
   private readonly channel: string;
   private readonly maxBytes: number;
+  /** The protected segment's share of maxBytes (80%). */
+  private readonly maxProtectedBytes: number;
 
   constructor(
     private readonly db: Database,
@@ -86,6 +88,7 @@ export class ReadCache {
     this.reconnectMs = options.reconnectMs ?? 5_000;
     this.channel = readCacheChannel(db.schema);
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.maxProtectedBytes = this.maxBytes * 0.8;
   }
 
   /** The current generation; pass it to `set` so results read across a write are dropped. */
@@ -114,9 +117,9 @@ export class ReadCache {
     }
     this.protectedEntries.set(key, entry);
     // Only a promotion can overfill the protected segment; a hit on a protected entry cannot.
-    if (this.protectedBytes > this.maxBytes * 0.8) {
+    if (this.protectedBytes > this.maxProtectedBytes) {
       for (const [oldest, demoted] of this.protectedEntries) {
-        if (this.protectedBytes <= this.maxBytes * 0.8) break;
+        if (this.protectedBytes <= this.maxProtectedBytes) break;
         this.protectedEntries.delete(oldest);
         demoted.protected = false;
         this.protectedBytes -= demoted.bytes;

@@ -24,11 +24,11 @@ const TABLE = 'platform_migrations';
 /** Runs and reports migrations over one database. */
 export class Migrator {
   private umzugLoaded: Promise<Umzug<MigrationContext>> | undefined;
-  /** Every migration's recorded name, in order. */
-  private readonly names: string[];
+  /** Every migration under its recorded name (`<owner>:<name>`), in order. */
+  private readonly named: ReadonlyArray<{ name: string; migration: Migration }>;
 
-  constructor(private readonly db: Database, private readonly sets: readonly OwnedMigrations[]) {
-    this.names = sets.flatMap(({ owner, migrations }) => migrations.map((m) => `${owner}:${m.name}`));
+  constructor(private readonly db: Database, sets: readonly OwnedMigrations[]) {
+    this.named = sets.flatMap(({ owner, migrations }) => migrations.map((migration) => ({ name: `${owner}:${migration.name}`, migration })));
   }
 
   private get umzug(): Promise<Umzug<MigrationContext>> {
@@ -37,19 +37,17 @@ export class Migrator {
 
   private async loadUmzug(): Promise<Umzug<MigrationContext>> {
     const { Umzug, SequelizeStorage } = await import('umzug');
-    const { db, sets } = this;
+    const { db } = this;
     const context: MigrationContext = { queryInterface: db.sequelize.getQueryInterface(), sequelize: db.sequelize, dialect: db.dialect };
     return new Umzug<MigrationContext>({
-      migrations: sets.flatMap(({ owner, migrations }) =>
-        migrations.map((migration) => ({
-          name: `${owner}:${migration.name}`,
-          up: async ({ context: ctx }: { context: MigrationContext }) => migration.up(ctx),
-          down: async ({ context: ctx }: { context: MigrationContext }) => {
-            if (!migration.down) throw new Error(`migration ${owner}:${migration.name} cannot be reverted`);
-            await migration.down(ctx);
-          },
-        })),
-      ),
+      migrations: this.named.map(({ name, migration }) => ({
+        name,
+        up: async ({ context: ctx }: { context: MigrationContext }) => migration.up(ctx),
+        down: async ({ context: ctx }: { context: MigrationContext }) => {
+          if (!migration.down) throw new Error(`migration ${name} cannot be reverted`);
+          await migration.down(ctx);
+        },
+      })),
       context,
       storage: new SequelizeStorage({ sequelize: db.sequelize, tableName: TABLE, ...(db.schema ? { schema: db.schema } : {}) }),
       logger: undefined,
@@ -65,7 +63,7 @@ export class Migrator {
     try {
       const rows = await this.db.sequelize.query<{ name: string }>(`SELECT name FROM ${table}`, { type: QueryTypes.SELECT, logging: false });
       const recorded = new Set(rows.map((r) => r.name));
-      return this.names.every((name) => recorded.has(name));
+      return this.named.every(({ name }) => recorded.has(name));
     } catch {
       return false;
     }
