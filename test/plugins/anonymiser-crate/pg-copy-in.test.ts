@@ -20,12 +20,23 @@ test('COPY text fields: null, escapes, bytes, booleans and numbers', () => {
 });
 
 const url = process.env.PLATFORM_TEST_PG_URL;
+const pgSkip = url ? false : 'PostgreSQL not reachable';
 
-test('COPY stores what a bound INSERT stores, for every kind of value', { skip: url ? false : 'PostgreSQL not reachable' }, async () => {
-  const db = await createScratchPgDatabase(url!, 'anon_t_copy');
+/** Runs `body` with a client on a scratch database of its own, dropped afterwards. */
+async function withScratchClient(prefix: string, body: (client: pg.Client) => Promise<void>): Promise<void> {
+  const db = await createScratchPgDatabase(url!, prefix);
   const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
   try {
+    await client.connect();
+    await body(client);
+  } finally {
+    await client.end().catch(() => undefined);
+    await db.drop();
+  }
+}
+
+test('COPY stores what a bound INSERT stores, for every kind of value', { skip: pgSkip }, () =>
+  withScratchClient('anon_t_copy', async (client) => {
     const columns = ['id', 'txt', 'vc', 'num', 'big', 'flag', 'day', 'stamp', 'stamp_tz', 'bytes', 'doc'];
     const ddl = 'id integer PRIMARY KEY, txt text, vc varchar(20), num double precision, big bigint, flag boolean, day date, stamp timestamp, stamp_tz timestamptz, bytes bytea, doc jsonb';
     await client.query(`CREATE TABLE by_insert (${ddl})`);
@@ -46,17 +57,10 @@ test('COPY stores what a bound INSERT stores, for every kind of value', { skip: 
     const first = (await client.query<{ txt: string; bytes: Buffer }>('SELECT txt, bytes FROM by_copy WHERE id = 1')).rows[0]!;
     assert.equal(first.txt, rows[0]!.txt);
     assert.deepEqual(first.bytes, rows[0]!.bytes);
-  } finally {
-    await client.end();
-    await db.drop();
-  }
-});
+  }));
 
-test('a batch of several megabytes goes in pieces, row boundaries and multi-byte text intact', { skip: url ? false : 'PostgreSQL not reachable' }, async () => {
-  const db = await createScratchPgDatabase(url!, 'anon_t_copy_big');
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
+test('a batch of several megabytes goes in pieces, row boundaries and multi-byte text intact', { skip: pgSkip }, () =>
+  withScratchClient('anon_t_copy_big', async (client) => {
     await client.query('CREATE TABLE t (id integer PRIMARY KEY, v text NOT NULL)');
     // About 5 MB of text with tabs, newlines and characters of 2 to 4 UTF-8 bytes.
     const rows = Array.from({ length: 2500 }, (_, i) => ({ id: i, v: `${i}\t${'é☃𝄞\n'.repeat(200)}${'x'.repeat(i % 97)}` }));
@@ -64,17 +68,10 @@ test('a batch of several megabytes goes in pieces, row boundaries and multi-byte
     const stored = await client.query<{ id: number; v: string }>('SELECT id, v FROM t ORDER BY id');
     assert.equal(stored.rows.length, rows.length);
     stored.rows.forEach((r, i) => assert.equal(r.v, rows[i]!.v, `row ${i}`));
-  } finally {
-    await client.end();
-    await db.drop();
-  }
-});
+  }));
 
-test('a failing COPY rejects with the server error, writes nothing, and the connection goes on', { skip: url ? false : 'PostgreSQL not reachable' }, async () => {
-  const db = await createScratchPgDatabase(url!, 'anon_t_copy_fail');
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
+test('a failing COPY rejects with the server error, writes nothing, and the connection goes on', { skip: pgSkip }, () =>
+  withScratchClient('anon_t_copy_fail', async (client) => {
     await client.query('CREATE TABLE t (id integer PRIMARY KEY, v text NOT NULL)');
     await client.query('BEGIN');
     await assert.rejects(copyRowsIn(client, 't', ['id', 'v'], [{ id: 1, v: 'a' }, { id: 1, v: 'b' }]), /duplicate key value violates unique constraint/);
@@ -84,8 +81,4 @@ test('a failing COPY rejects with the server error, writes nothing, and the conn
     assert.equal((await client.query('SELECT count(*)::int AS n FROM t')).rows[0].n, 0);
     assert.equal(await copyRowsIn(client, 't', ['id', 'v'], [{ id: 3, v: 'c' }]), 1);
     assert.equal((await client.query('SELECT v FROM t')).rows[0].v, 'c');
-  } finally {
-    await client.end();
-    await db.drop();
-  }
-});
+  }));
