@@ -125,16 +125,14 @@ try {
     const dataset = (await show.body.json()) as { result: { id: string; resources: Array<{ id: string; name: string; size: number }> } };
     const resource = dataset.result.resources[0]!;
     if (resource.size !== size) throw new Error(`the platform stored ${resource.size} bytes, not ${size}`);
-    stored = join(install.dir, 'data', 'depot', 'resources', resource.id.slice(0, 3), resource.id.slice(3, 6), resource.id.slice(6));
-    const started = performance.now();
-    const download = await request(`${platform.url}/dataset/${dataset.result.id}/resource/${resource.id}/download/${resource.name}`, { headers: { authorization: token }, bodyTimeout: 0, reset: true });
-    let received = 0;
-    for await (const chunk of download.body) received += (chunk as Buffer).length;
-    const downloaded = performance.now() - started;
-    if (download.statusCode !== 200 || received !== size) throw new Error(`download: ${download.statusCode}, ${received} bytes`);
+    // depot-fs's layout (DCOR's): resources/<3>/<3>/<rest of the id>.
+    const inDepot = ['resources', resource.id.slice(0, 3), resource.id.slice(3, 6), resource.id.slice(6)];
+    stored = join(install.dir, 'data', 'depot', ...inDepot);
+    const downloadPath = `/dataset/${dataset.result.id}/resource/${resource.id}/download/${resource.name}`;
+    const downloaded = await timedDownload(platform.url + downloadPath, { authorization: token });
     const catted = timedShell(`cat '${stored}' > /dev/null`);
-    const fromNginx = nginx ? await timedDownload(`${nginx.url}/resources/${resource.id.slice(0, 3)}/${resource.id.slice(3, 6)}/${resource.id.slice(6)}`) : NaN;
-    const throughNginx = nginx ? await timedDownload(`${nginx.url}/dataset/${dataset.result.id}/resource/${resource.id}/download/${resource.name}`, { authorization: token }) : NaN;
+    const fromNginx = nginx ? await timedDownload(`${nginx.url}/${inDepot.join('/')}`) : NaN;
+    const throughNginx = nginx ? await timedDownload(nginx.url + downloadPath, { authorization: token }) : NaN;
     process.stderr.write(`${warmUp ? 'warm-up' : `run ${run}`}: cp ${copied.toFixed(0)} ms, platform ${mine.ms.toFixed(0)} ms, @tus/server ${peers.ms.toFixed(0)} ms, download ${downloaded.toFixed(0)} ms, cat ${catted.toFixed(0)} ms${nginx ? `, nginx ${fromNginx.toFixed(0)} ms, platform behind nginx ${throughNginx.toFixed(0)} ms` : ''}\n`);
     if (warmUp) continue;
     cp.push(copied);
