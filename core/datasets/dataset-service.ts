@@ -14,13 +14,19 @@ import type { ReadCache } from './read-cache.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../errors.js';
 import type { DatasetRecord, ResourceRecord } from './dataset-types.js';
 import { DATASET_COLUMNS, RESOURCE_COLUMNS, datasetReadSql, toDatasetRead, toDatasetRecord, toResourceRecord, type DatasetRead, type DatasetReadRow } from './dataset-read.js';
+import { BatchedLookup } from '../util/batched-lookup.js';
 import { parseDatasetInput, parseResourceInput, searchText, type DatasetInput, type ResourceInput } from './dataset-input.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Datasets and their resources. */
 export class DatasetService {
-  /** package_show's statements by id and by name (see showSql). */
+  /** package_show's reads outside transactions, batched by id and by name (see showMany). */
+  private readonly showLookups = {
+    id: new BatchedLookup<DatasetReadRow>((ids) => this.showMany('id', ids)),
+    name: new BatchedLookup<DatasetReadRow>((names) => this.showMany('name', names)),
+  };
+  /** showMany's statements by id and by name, built once: the same text each time is hashed and looked up once. */
   private readonly showStatements: Partial<Record<'id' | 'name', string>> = {};
 
   constructor(
@@ -69,17 +75,32 @@ export class DatasetService {
   async show(nameOrId: string, ctx: ActionContext): Promise<DatasetRead> {
     // One round trip: the dataset, its organisation and its resources (as a JSON list) come
     // back in one row. package_show runs this on every uncached read; three queries cost
-    // the database three times the work (benchmarks: docs/benchmarks.md).
-    const [row] = await this.db.preparedRead<DatasetReadRow>(this.showSql(UUID.test(nameOrId) ? 'id' : 'name'), [nameOrId], ctx.transaction);
+    // the database three times the work (benchmarks: docs/benchmarks.md). Outside a
+    // transaction, reads that arrive together share one statement (BatchedLookup).
+    const by = UUID.test(nameOrId) ? 'id' : 'name';
+    const key = by === 'id' ? nameOrId.toLowerCase() : nameOrId;
+    const row = ctx.transaction ? (await this.showMany(by, [key], ctx.transaction)).get(key) : await this.showLookups[by].get(key);
     if (!row) throw new NotFoundError(`dataset "${nameOrId}" not found`);
     const read = toDatasetRead(row);
     await this.requireOnDataset('package_show', read.dataset, ctx, {}, nameOrId);
     return read;
   }
 
-  /** The show statement by id or by name, built once: the same text each time is hashed and looked up once. */
-  private showSql(by: 'id' | 'name'): string {
-    return (this.showStatements[by] ??= datasetReadSql(this.db.dialect, `SELECT d.* FROM datasets d WHERE d.${by} = $1`));
+  /**
+   * Reads datasets by id (lower case) or by name, whatever their state, with their
+   * organisation and resources: one statement for all of them.
+   * @returns the rows found, by the key they were asked by
+   */
+  private async showMany(by: 'id' | 'name', keys: string[], transaction?: Transaction): Promise<Map<string, DatasetReadRow>> {
+    const postgres = this.db.dialect === 'postgres';
+    // One statement text whatever the number of keys: an array on PostgreSQL, a JSON list on
+    // SQLite (json_each), so each is prepared once.
+    const sql = (this.showStatements[by] ??= datasetReadSql(
+      this.db.dialect,
+      postgres ? `SELECT d.* FROM datasets d WHERE d.${by} = ANY($1::${by === 'id' ? 'uuid' : 'text'}[])` : `SELECT d.* FROM datasets d WHERE d.${by} IN (SELECT value FROM json_each($1))`,
+    ));
+    const rows = await this.db.preparedRead<DatasetReadRow>(sql, [postgres ? keys : JSON.stringify(keys)], transaction);
+    return new Map(rows.map((row) => [by === 'id' ? row.id.toLowerCase() : row.name, row]));
   }
 
   /** Resources of a dataset in position order (deleted ones left out). */

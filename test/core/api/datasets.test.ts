@@ -295,6 +295,38 @@ for (const kind of databaseKinds()) {
       assert.equal(((await t.call('package_list', {}, { method: 'GET' })).body.result as string[]).includes('to-delete'), false);
     });
 
+    it('answers package_show reads that arrive together with one statement, each with its own dataset and permissions', async () => {
+      const made = await Promise.all(Array.from({ length: 5 }, (_, i) => create({ name: `together-${i}`, title: `Together ${i}` })));
+      await addResource({ package_id: 'together-1', name: 'one.csv', url: 'https://example.org/one.csv' });
+      await create({ name: 'together-private', private: true });
+      const db = t.host.services.get(DatabaseId);
+      const statements: string[] = [];
+      const preparedRead = db.preparedRead.bind(db);
+      db.preparedRead = (sql, values, transaction) => {
+        if (/FROM datasets d WHERE/.test(sql)) statements.push(sql);
+        return preparedRead(sql, values, transaction);
+      };
+      try {
+        // Anonymous reads of names nobody read before: all of them cache misses.
+        const anonymous = ['together-0', 'together-1', 'together-2', 'together-1', 'no-such-dataset', 'together-private', made[3]!.id.toUpperCase()];
+        const answers = await Promise.all(anonymous.map((id) => t.call('package_show', { id }, { method: 'GET' })));
+        assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 404, 404, 200]);
+        assert.deepEqual(answers.map((a) => (a.body.result as Dict | undefined)?.title), ['Together 0', 'Together 1', 'Together 2', 'Together 1', undefined, undefined, 'Together 3']);
+        assert.deepEqual((answers[1]!.body.result as Dict).resources.map((r) => r.name), ['one.csv']);
+        assert.deepEqual((answers[0]!.body.result as Dict).resources, []);
+        assert.match(answers[5]!.body.error!.message, /"together-private" not found/);
+        assert.equal(statements.length, 2, 'seven reads, one statement by name and one by id');
+        assert.notEqual(statements[0], statements[1]);
+        // Logged in, together: the private dataset for its organisation only.
+        const roles: Role[] = ['member', 'other', 'sysadmin', 'anonymous', 'editor'];
+        const privateReads = await Promise.all(roles.map((role) => t.call('package_show', { id: 'together-private' }, { method: 'GET', token: f.tokens[role] })));
+        assert.deepEqual(privateReads.map((a) => a.status), [200, 404, 200, 404, 200]);
+        assert.ok(statements.length < 2 + roles.length, `${statements.length} statements for ${roles.length} reads`);
+      } finally {
+        db.preparedRead = preparedRead;
+      }
+    });
+
     it('creates one dataset when the same name is sent many times at once', async () => {
       const answers = await Promise.all(Array.from({ length: 6 }, () => post('package_create', { name: 'raced', owner_org: 'lab' })));
       const statuses = answers.map((a) => a.status).sort();
