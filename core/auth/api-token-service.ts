@@ -7,6 +7,7 @@ import type { ApiTokenRow, MemberRole } from '../db/core-models.js';
 import { AuthenticationError, NotFoundError, ValidationError } from '../errors.js';
 import { toDate, toOptionalDate } from '../db/row-values.js';
 import type { User, UserService } from './user-service.js';
+import { BatchedLookup } from '../util/batched-lookup.js';
 
 /** A token as listed (never with its secret or hash). */
 export interface ApiToken {
@@ -43,16 +44,19 @@ type TokenWithUser = { [K in keyof ApiTokenRow]: K extends 'expiresAt' | 'lastUs
 };
 
 /**
- * The token, its (active) user and the user's memberships as `orgId:role,...`, in one read:
- * every authenticated request runs it, and searches need the memberships next.
+ * Tokens by prefix with their (active) users and the users' memberships as `orgId:role,...`,
+ * in one read: every authenticated request needs it, and searches need the memberships next.
+ * The prefixes come as one array (PostgreSQL) or JSON list (SQLite), so that requests arriving
+ * together share one statement (BatchedLookup).
  */
-function tokenWithUserSql(dialect: Database['dialect']): string {
+function tokensWithUsersSql(dialect: Database['dialect']): string {
   const roles = dialect === 'postgres' ? "string_agg(m.organization_id || ':' || m.role, ',')" : "group_concat(m.organization_id || ':' || m.role, ',')";
   return `SELECT t.id, t.user_id AS "userId", t.name, t.prefix, t.hash, t.expires_at AS "expiresAt", t.last_used_at AS "lastUsedAt",
     t.revoked_at AS "revokedAt", t.created_at AS "createdAt", u.name AS "userName", u.email AS "userEmail", u.fullname AS "userFullname",
     u.sysadmin AS "userSysadmin", u.locked_until AS "userLockedUntil", u.created_at AS "userCreatedAt",
     (SELECT ${roles} FROM memberships m WHERE m.user_id = u.id) AS "userMemberships"
-  FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id AND u.state = 'active' WHERE t.prefix = $1`;
+  FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id AND u.state = 'active'
+  WHERE ${dialect === 'postgres' ? 't.prefix = ANY($1::text[])' : 't.prefix IN (SELECT value FROM json_each($1))'}`;
 }
 
 /** `orgId:role,...` as a map. */
@@ -71,7 +75,13 @@ function toToken(row: ApiTokenRow): ApiToken {
 
 /** Creates, lists, revokes and checks API tokens. */
 export class ApiTokenService {
-  private tokenSql: string | undefined;
+  private tokensSql: string | undefined;
+  /** Token reads by prefix; reads that arrive in one turn of the event loop share a statement. */
+  private readonly tokenLookup = new BatchedLookup<TokenWithUser>(async (prefixes) => {
+    this.tokensSql ??= tokensWithUsersSql(this.db.dialect);
+    const rows = await this.db.preparedRead<TokenWithUser>(this.tokensSql, [this.db.dialect === 'postgres' ? prefixes : JSON.stringify(prefixes)]);
+    return new Map(rows.map((row) => [row.prefix, row]));
+  });
 
   constructor(
     private readonly db: Database,
@@ -136,8 +146,7 @@ export class ApiTokenService {
   async authenticate(presented: string): Promise<{ user: User; token: ApiToken; memberships: Map<string, MemberRole> }> {
     const match = TOKEN.exec(presented);
     if (!match) throw new AuthenticationError('API token is not valid');
-    this.tokenSql ??= tokenWithUserSql(this.db.dialect);
-    const [stored] = await this.db.preparedRead<TokenWithUser>(this.tokenSql, [match[1]!]);
+    const stored = await this.tokenLookup.get(match[1]!);
     const expected = Buffer.from(stored?.hash ?? '0'.repeat(64), 'hex');
     const actual = Buffer.from(this.hash(presented), 'hex');
     if (!stored || expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw new AuthenticationError('API token is not valid');

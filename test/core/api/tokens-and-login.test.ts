@@ -134,6 +134,39 @@ for (const kind of databaseKinds()) {
       assert.match(next.body.error!.message, /expired on \d{4}-/);
     });
 
+    it('tells apart tokens presented together: each request gets its own user or its own refusal', async () => {
+      const carol = await newToken('together');
+      const revoked = await newToken('together-revoked');
+      await call('api_token_revoke', { id: revoked.id }, basicAuth('carol', CAROL));
+      const expired = await newToken('together-expired', { expires_days: 1 });
+      await expireToken(t, expired.id);
+      const daveAnswer = await call('api_token_create', { user: 'dave', name: 'together' }, basicAuth('dave', DAVE));
+      const dave = daveAnswer.body.result as TokenDict & { token: string };
+      secrets.push(dave.token);
+      const tampered = `${carol.token.slice(0, -1)}${carol.token.endsWith('A') ? 'B' : 'A'}`;
+      const db = t.host.services.get(DatabaseId);
+      let tokenStatements = 0;
+      const preparedRead = db.preparedRead.bind(db);
+      db.preparedRead = (sql, values, transaction) => {
+        if (/FROM api_tokens t/.test(sql)) tokenStatements += 1;
+        return preparedRead(sql, values, transaction);
+      };
+      try {
+        const requests: Array<[string, string]> = [
+          [carol.token, 'carol'], [dave.token, 'dave'], [revoked.token, 'carol'], [expired.token, 'carol'], [tampered, 'carol'], [carol.token, 'carol'], [dave.token, 'dave'],
+        ];
+        const answers = await Promise.all(requests.map(([auth, name]) => call('user_show', { id: name }, auth, 'GET')));
+        assert.deepEqual(answers.map((a) => a.status), [200, 200, 403, 403, 403, 200, 200]);
+        assert.deepEqual(answers.map((a) => (a.body.result as { email?: string } | undefined)?.email), ['c@example.org', 'd@example.org', undefined, undefined, undefined, 'c@example.org', 'd@example.org']);
+        assert.match(answers[2]!.body.error!.message, /revoked/);
+        assert.match(answers[3]!.body.error!.message, /expired on/);
+        assert.equal(answers[4]!.body.error!.message, 'API token is not valid');
+        assert.ok(tokenStatements < requests.length, `${tokenStatements} token reads for ${requests.length} requests`);
+      } finally {
+        db.preparedRead = preparedRead;
+      }
+    });
+
     it('tokens and logins of a deleted user fail', async () => {
       const users = t.host.services.get(UserServiceId);
       const erin = await users.create({ name: 'erin', email: 'e@example.org' });
