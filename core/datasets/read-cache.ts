@@ -29,6 +29,8 @@ export function readCacheChannel(schema: string | undefined): string {
 const MAX_PAYLOAD = 7900;
 /** What an entry costs beyond its JSON length (the key, the map slot, object overhead). */
 const ENTRY_OVERHEAD = 200;
+/** Eviction frees the cache, and demotion the protected segment, down to this share of their bounds (see evict). */
+const EVICT_TO = 0.97;
 
 interface Entry {
   value: unknown;
@@ -117,9 +119,11 @@ export class ReadCache {
     }
     this.protectedEntries.set(key, entry);
     // Only a promotion can overfill the protected segment; a hit on a protected entry cannot.
+    // Demoted down to a few percent below the bound, for the reason evict gives.
     if (this.protectedBytes > this.maxProtectedBytes) {
+      const target = this.maxProtectedBytes * EVICT_TO;
       for (const [oldest, demoted] of this.protectedEntries) {
-        if (this.protectedBytes <= this.maxProtectedBytes) break;
+        if (this.protectedBytes <= target) break;
         this.protectedEntries.delete(oldest);
         demoted.protected = false;
         this.protectedBytes -= demoted.bytes;
@@ -147,9 +151,20 @@ export class ReadCache {
       if (!keys) this.keysOfDataset.set(datasetId, (keys = new Set()));
       keys.add(key);
     } else this.searchKeys.add(key);
+    if (this.bytes > this.maxBytes) this.evict();
+  }
+
+  /**
+   * Removes least recently used entries, probation first, until a few percent of maxBytes
+   * are free. Freeing more than the one entry that overfilled it matters: a Map keeps removed
+   * entries as holes until it rehashes, and iterating from the oldest skips every hole at the
+   * front, so evicting one entry per insertion cost more than the rest of a cache miss.
+   */
+  private evict(): void {
+    const target = this.maxBytes * EVICT_TO;
     for (const segment of [this.probation, this.protectedEntries]) {
       for (const oldest of segment.keys()) {
-        if (this.bytes <= this.maxBytes) return;
+        if (this.bytes <= target) return;
         this.remove(oldest);
       }
     }

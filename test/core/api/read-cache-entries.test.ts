@@ -56,6 +56,20 @@ describe('ReadCache entries', () => {
     assert.ok(cache.get('show:x19'), 'the newest entry is there');
   });
 
+  it('frees a margin when it overfills, not one entry per insertion, and keeps the newest', () => {
+    const budget = 256 * 1024;
+    const cache = new ReadCache(db, logger, { maxBytes: budget });
+    let i = 0;
+    while (cache.size() + 1000 <= budget) cache.set(`show:f${i}`, dict(`f${i}`, 600), cache.current(), { datasetId: `f${i++}` });
+    const before = cache.size();
+    cache.set(`show:f${i}`, dict(`f${i}`, 600), cache.current(), { datasetId: `f${i++}` });
+    cache.set(`show:f${i}`, dict(`f${i}`, 600), cache.current(), { datasetId: `f${i}` });
+    assert.ok(cache.size() <= budget * 0.97 + 1000, `overfilling by one entry leaves ${cache.size()} of ${budget} bytes`);
+    assert.ok(cache.size() >= budget * 0.9, `and keeps most of it: ${cache.size()} bytes (${before} before)`);
+    assert.equal(cache.get('show:f0'), undefined, 'the oldest went');
+    for (let k = i - 20; k <= i; k++) assert.ok(cache.get(`show:f${k}`), `recent entry f${k} stayed`);
+  });
+
   it('keeps entries read twice through a scan of entries read once (a crawler)', () => {
     const cache = new ReadCache(db, logger, { maxBytes: 64 * 1024 });
     for (const id of ['p1', 'p2', 'p3']) {
