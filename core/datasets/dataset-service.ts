@@ -15,6 +15,7 @@ import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from 
 import type { DatasetRecord, ResourceRecord } from './dataset-types.js';
 import { DATASET_COLUMNS, RESOURCE_COLUMNS, datasetReadSql, toDatasetRead, toDatasetRecord, toResourceRecord, type DatasetRead, type DatasetReadRow } from './dataset-read.js';
 import { BatchedLookup } from '../util/batched-lookup.js';
+import { slugProblem } from '../util/names.js';
 import { parseDatasetInput, parseResourceInput, searchText, type DatasetInput, type ResourceInput } from './dataset-input.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -79,7 +80,10 @@ export class DatasetService {
     // transaction, reads that arrive together share one statement (BatchedLookup).
     const by = UUID.test(nameOrId) ? 'id' : 'name';
     const key = by === 'id' ? nameOrId.toLowerCase() : nameOrId;
-    const row = ctx.transaction ? (await this.showMany(by, [key], ctx.transaction)).get(key) : await this.showLookups[by].get(key);
+    // Only slugs are dataset names: anything else is not looked up, so no key a database
+    // might refuse (a NUL byte, say) ever fails the reads batched with it.
+    let row: DatasetReadRow | undefined;
+    if (by === 'id' || !slugProblem(key)) row = ctx.transaction ? (await this.showMany(by, [key], ctx.transaction)).get(key) : await this.showLookups[by].get(key);
     if (!row) throw new NotFoundError(`dataset "${nameOrId}" not found`);
     const read = toDatasetRead(row);
     await this.requireOnDataset('package_show', read.dataset, ctx, {}, nameOrId);
