@@ -65,6 +65,8 @@ interface Row {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** The server process's CPU time per request (Linux): what the machine's noise moves least. */
+  serverCpuUs: number;
   requests: number;
   errors: number;
   firstError?: string;
@@ -169,9 +171,10 @@ async function benchDatabase(kind: Kind): Promise<Row[]> {
             warmupSeconds: options.warmup,
             ...(options.requests ? { requests: options.requests } : {}),
             ...(s.headers ? { headers: s.headers } : {}),
+            ...(s.server().child.pid !== undefined ? { serverPid: s.server().child.pid } : {}),
           });
           results.get(s)!.push(result);
-          log(`${kind} round ${round}/${options.runs}: ${s.label}: ${result.perSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms${result.errors ? `, ${result.errors} errors (${result.firstError ?? ''})` : ''}`);
+          log(`${kind} round ${round}/${options.runs}: ${s.label}: ${result.perSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, server CPU ${result.serverCpuUsPerRequest?.toFixed(0) ?? '?'} µs/request${result.errors ? `, ${result.errors} errors (${result.firstError ?? ''})` : ''}`);
         }
       }
       return scenarios.map((s) => {
@@ -184,6 +187,7 @@ async function benchDatabase(kind: Kind): Promise<Row[]> {
           perSecond: median(runs.map((r) => r.perSecond)),
           p50Ms: median(runs.map((r) => r.p50Ms)),
           p99Ms: median(runs.map((r) => r.p99Ms)),
+          serverCpuUs: median(runs.map((r) => r.serverCpuUsPerRequest ?? NaN)),
           requests: runs.reduce((a, r) => a + r.requests, 0),
           errors,
           ...(firstError ? { firstError } : {}),
@@ -203,13 +207,13 @@ function printResults(all: Row[]): void {
   const measure = options.requests ? `${options.requests} requests` : `${options.duration} s`;
   out.push('', `${options.datasets} datasets, ${options.connections} connections, ${options.runs} rounds of ${measure} per scenario (after ${options.warmup} s warm-up), median of rounds; ${((performance.now() - started) / 60_000).toFixed(1)} min in all`);
   out.push(`machine: ${describeMachine(host)}`, '');
-  out.push('| database | scenario | req/s | p50 ms | p99 ms | vs bare route | errors |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  out.push('| database | scenario | req/s | p50 ms | p99 ms | vs bare route | server CPU µs/request | errors |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   const aims: string[] = [];
   let ceiling = NaN;
   for (const r of all) {
     if (r.kind === 'bare') ceiling = r.perSecond;
     const ratio = (100 * r.perSecond) / ceiling;
-    out.push(`| ${r.kind === 'bare' ? '-' : r.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${r.label} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${ratio.toFixed(1)}% | ${r.errors} |`);
+    out.push(`| ${r.kind === 'bare' ? '-' : r.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${r.label} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${ratio.toFixed(1)}% | ${Number.isNaN(r.serverCpuUs) ? '-' : r.serverCpuUs.toFixed(0)} | ${r.errors} |`);
     if (r.label.startsWith('package_show')) aims.push(`${r.label} on ${r.kind}, >= 30% of the bare route: ${ratio.toFixed(1)}% -> ${ratio >= 30 ? 'met' : 'MISSED'}`);
     if (r.kind === 'postgres' && r.label.startsWith('package_search')) aims.push(`${r.label} on PostgreSQL, p50 < 50 ms: ${r.p50Ms.toFixed(1)} ms -> ${r.p50Ms < 50 ? 'met' : 'MISSED'}`);
   }

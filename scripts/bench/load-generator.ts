@@ -2,6 +2,7 @@
 // connection's loop sending requests back to back for a fixed time or until a fixed number
 // of requests is done, after a warm-up. Every latency is recorded; percentiles come from
 // the sorted array (exact, where HdrHistogram would bucket).
+import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 
 /** What one measurement found. */
@@ -16,6 +17,8 @@ export interface LoadResult {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time the server process spent per answered request while measured (Linux, with serverPid). */
+  serverCpuUsPerRequest?: number;
 }
 
 /** How to drive a server. */
@@ -29,7 +32,23 @@ export interface LoadOptions {
   /** Unmeasured time first, so connections, JIT and caches are warm. */
   warmupSeconds?: number;
   headers?: Record<string, string>;
+  /** The server's process id: its CPU time per request is measured from /proc (Linux only). */
+  serverPid?: number;
 }
+
+/** CPU time (user and system) of a process so far in microseconds, from /proc; undefined where there is none. */
+export function processCpuUs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces), 1-based from "state": utime is 12th, stime 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+/** Clock ticks per second of /proc's times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
 
 /** The value at percentile `p` (0-100) of ascending numbers (nearest rank). */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
@@ -97,8 +116,10 @@ export async function runLoad(origin: string, path: () => string, options: LoadO
   try {
     if (options.warmupSeconds) await drive({ end: performance.now() + options.warmupSeconds * 1000 }, false);
     const started = performance.now();
+    const cpuBefore = options.serverPid === undefined ? undefined : processCpuUs(options.serverPid);
     const { latencies, done, errors } = await drive(options.requests ? { count: options.requests } : { end: started + options.seconds * 1000 }, true);
     const seconds = (performance.now() - started) / 1000;
+    const cpuAfter = options.serverPid === undefined ? undefined : processCpuUs(options.serverPid);
     latencies.sort();
     return {
       requests: done,
@@ -108,6 +129,7 @@ export async function runLoad(origin: string, path: () => string, options: LoadO
       perSecond: done / seconds,
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
+      ...(cpuBefore !== undefined && cpuAfter !== undefined && done ? { serverCpuUsPerRequest: (cpuAfter - cpuBefore) / done } : {}),
     };
   } finally {
     await pool.close();
