@@ -121,7 +121,8 @@ function withoutName(rest: Record<string, unknown>, input: Record<string, unknow
 
 /** Runs a search and builds the CKAN answer (count, sort, results with resources and organisations). */
 async function searchDatasets(query: SearchQuery, ctx: ActionContext): Promise<Record<string, unknown>> {
-  const search = new DatasetSearch(ctx.services.get(DatabaseId), ctx.services.get(OrganizationServiceId), ctx.services.get(ReadCacheId));
+  const service = ctx.services.get(DatasetServiceId);
+  const search = new DatasetSearch(ctx.services.get(DatabaseId), ctx.services.get(OrganizationServiceId), ctx.services.get(ReadCacheId), (id) => service.readRowById(id));
   const { count, datasets } = await search.search(query, ctx.actor, ctx.transaction);
   return {
     count,

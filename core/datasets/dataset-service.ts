@@ -91,6 +91,15 @@ export class DatasetService {
   }
 
   /**
+   * A dataset row by id with its organisation and resources, whatever its state and without
+   * a permission check (searches check visibility themselves); reads that arrive together
+   * share one statement with package_show's.
+   */
+  readRowById(id: string): Promise<DatasetReadRow | undefined> {
+    return this.showLookups.id.get(id.toLowerCase());
+  }
+
+  /**
    * Reads datasets by id (lower case) or by name, whatever their state, with their
    * organisation and resources: one statement for all of them.
    * @returns the rows found, by the key they were asked by

@@ -7,6 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { createApiFixtures, type ApiFixtures, type Role } from '../../helpers/api-fixtures.js';
+import { DatasetSearch, parseSearchQuery } from '../../../core/datasets/dataset-search.js';
+import { anonymous, type Actor } from '../../../core/auth/actor.js';
+import { ApiTokenServiceId, DatabaseId, DatasetServiceId, OrganizationServiceId } from '../../../core/services/service-ids.js';
 
 interface Found {
   name: string;
@@ -169,6 +172,27 @@ for (const kind of databaseKinds()) {
       const viaPost = await search({ q: 'blood', rows: 2, start: 1, sort: 'name asc' }, 'member', 'POST');
       const viaGet = await search({ q: 'blood', rows: '2', start: '1', sort: 'name asc' }, 'member', 'GET');
       assert.deepEqual(viaPost, viaGet);
+    });
+
+    // On PostgreSQL a search reads the page's ids and then its rows (see DatasetSearch.search);
+    // a dataset hidden or deleted between the two reads must not slip through.
+    it('leaves out a dataset hidden or deleted between reading the page and reading its rows', { skip: kind !== 'postgres' && 'the page is read in two steps on PostgreSQL only' }, async () => {
+      const service = t.host.services.get(DatasetServiceId);
+      const search = new DatasetSearch(t.host.services.get(DatabaseId), t.host.services.get(OrganizationServiceId), undefined, async (id) => {
+        const row = await service.readRowById(id);
+        if (row?.name === 'blood-cells-a') return { ...row, private: true };
+        if (row?.name === 'blood-cells-b') return undefined;
+        return row;
+      });
+      const query = parseSearchQuery({ q: 'blood', rows: '1000', sort: 'name asc' });
+      const member = await t.host.services.get(ApiTokenServiceId).authenticate(f.tokens.member);
+      const memberActor: Actor = { kind: 'user', user: member.user, memberships: member.memberships };
+      const seen = async (actor: Actor): Promise<string[]> => (await search.search(query, actor)).datasets.map((d) => d.dataset.name);
+      const before = await all({ q: 'blood' });
+      assert.ok(before.includes('blood-cells-a') && before.includes('blood-cells-b'), 'both public when the page is read');
+      assert.deepEqual(await seen(anonymous), before.filter((n) => n !== 'blood-cells-a' && n !== 'blood-cells-b'), 'hidden and deleted ones are left out');
+      assert.ok((await seen(memberActor)).includes('blood-cells-a'), 'a member still sees the dataset made private in its organisation');
+      assert.equal((await seen(memberActor)).includes('blood-cells-b'), false);
     });
 
     it('sees a change at once, for anonymous callers too', async () => {
