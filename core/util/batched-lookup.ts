@@ -16,8 +16,8 @@ interface Waiting<V> {
 
 /** Gathers lookups by key and answers them with batched fetches. */
 export class BatchedLookup<V> {
+  /** Keys asked for since the last flush; a flush is scheduled whenever this is not empty. */
   private pending = new Map<string, Waiting<V>[]>();
-  private scheduled = false;
 
   /**
    * @param fetchMany answers a batch of distinct keys
@@ -33,36 +33,26 @@ export class BatchedLookup<V> {
   /** The value for a key, or undefined when there is none; rejects when its batch's fetch fails. */
   get(key: string): Promise<V | undefined> {
     return new Promise<V | undefined>((resolve, reject) => {
+      if (!this.pending.size) setImmediate(() => this.flush());
       const waiting = this.pending.get(key);
       if (waiting) waiting.push({ resolve, reject });
       else this.pending.set(key, [{ resolve, reject }]);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
     });
   }
 
   private flush(): void {
     const batch = this.pending;
     this.pending = new Map();
-    this.scheduled = false;
     const keys = [...batch.keys()];
     for (let start = 0; start < keys.length; start += this.maxBatch) {
       const part = keys.slice(start, start + this.maxBatch);
-      let fetched: Promise<Map<string, V>>;
-      try {
-        fetched = this.fetchMany(part);
-      } catch (error) {
-        fetched = Promise.reject(error);
-      }
-      fetched.then(
-        (found) => {
-          for (const key of part) for (const waiting of batch.get(key)!) waiting.resolve(found.get(key));
-        },
-        (error: unknown) => {
-          for (const key of part) for (const waiting of batch.get(key)!) waiting.reject(error);
-        },
+      const settle = (answer: (waiting: Waiting<V>, key: string) => void): void => {
+        for (const key of part) for (const waiting of batch.get(key)!) answer(waiting, key);
+      };
+      // Through a promise's executor, so a fetch that throws at once rejects its batch too.
+      new Promise<Map<string, V>>((resolve) => resolve(this.fetchMany(part))).then(
+        (found) => settle((waiting, key) => waiting.resolve(found.get(key))),
+        (error: unknown) => settle((waiting) => waiting.reject(error)),
       );
     }
   }

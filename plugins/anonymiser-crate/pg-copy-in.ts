@@ -6,6 +6,7 @@
 // same either way; byte buffers go as bytea's hex text.
 import { createRequire } from 'node:module';
 import type pg from 'pg';
+import { quoteIdentifier } from './sql-dialect.js';
 
 /** pg's conversion of a JavaScript value to a parameter's text (or a Buffer, sent as bytes). */
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): string | Buffer | null };
@@ -15,7 +16,6 @@ interface CopyConnection {
   query(text: string): void;
   sendCopyFromChunk(chunk: Buffer): void;
   endCopyFrom(): void;
-  sendCopyFail(message: string): void;
 }
 
 const SPECIAL = /[\\\n\r\t]/;
@@ -123,11 +123,11 @@ class CopyIn implements pg.Submittable {
 /**
  * Copies rows into a table on `client` (inside the caller's transaction, if one is open).
  * @param table - the table's name, already quoted
- * @param columns - the columns' names, unquoted; every row supplies them
+ * @param columns - the columns' names, unquoted (plain identifiers, as the data dictionary requires); every row supplies them
  * @returns the number of rows the server reports copied
  */
 export async function copyRowsIn(client: pg.Client, table: string, columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): Promise<number> {
-  const quoted = columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
+  const quoted = columns.map((c) => quoteIdentifier('postgres', c)).join(', ');
   const copy = new CopyIn(`COPY ${table} (${quoted}) FROM STDIN`, copyPieces(columns, rows));
   client.query(copy);
   return copy.done;

@@ -37,7 +37,7 @@ export interface LoadOptions {
 }
 
 /** CPU time (user and system) of a process so far in microseconds, from /proc; undefined where there is none. */
-export function processCpuUs(pid: number): number | undefined {
+function processCpuUs(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces), 1-based from "state": utime is 12th, stime 13th.
