@@ -5,9 +5,9 @@
 // source hash is unchanged unless the patient's scrubber changed. survey() is an incremental
 // run's first pass, by digests only, that finds the patients with anything to do.
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
-import type { AnonConfig } from './anon-config.js';
+import { effectiveScrubMethod, type AnonConfig } from './anon-config.js';
 import type { DictionaryPlan, TablePlan } from './dictionary-plan.js';
-import type { DdRow } from './data-dictionary.js';
+import type { DdRow, ScrubMethod } from './data-dictionary.js';
 import { openDatabase, type OpenDatabase, type SqlDialect } from './database-connection.js';
 import { KeyedHasher } from './keyed-hasher.js';
 import { buildScrubber, identifierDigest, scrubberFingerprint, type IdentifierValue, type Scrubber } from './patient-scrubber.js';
@@ -208,6 +208,11 @@ export class BatchProcessor {
   private async versionedTables(tables: readonly TablePlan[]): Promise<Set<TablePlan>> {
     const keeps = await Promise.all(tables.map((t) => this.keepsVersions(t)));
     return new Set(tables.filter((_, i) => keeps[i]));
+  }
+
+  /** The scrub method of a scrubber-source field, address components applied (see effectiveScrubMethod). */
+  private methodOf(row: DdRow): ScrubMethod {
+    return effectiveScrubMethod(row, this.settings.config.addressComponentFields)!;
   }
 
   /** The keyed scrubber digest of a patient with these identifiers, as the secret map stores it. */
@@ -511,9 +516,9 @@ export class BatchProcessor {
     for (const { pid, row, value } of own) {
       const e = entry(pid);
       if (row.scrubSrc === 'patient') {
-        e.patient.push({ value, method: row.scrubMethod! });
+        e.patient.push({ value, method: this.methodOf(row) });
         if (row.flags.has('R') && value !== null && value !== undefined && String(value).trim() !== '') e.required.add(row);
-      } else if (row.scrubSrc === 'thirdparty') e.thirdParty.push({ value, method: row.scrubMethod! });
+      } else if (row.scrubSrc === 'thirdparty') e.thirdParty.push({ value, method: this.methodOf(row) });
       else if (value !== null && value !== undefined && String(value) !== '') {
         let set = xrefs.get(pid);
         if (!set) xrefs.set(pid, (set = new Set()));
@@ -532,7 +537,7 @@ export class BatchProcessor {
       for (const [pid, others] of frontier) {
         for (const other of others) {
           for (const { row, value } of byOther.get(other) ?? []) {
-            if (row.scrubSrc === 'patient') entry(pid).thirdParty.push({ value, method: row.scrubMethod! });
+            if (row.scrubSrc === 'patient') entry(pid).thirdParty.push({ value, method: this.methodOf(row) });
             else if (value !== null && value !== undefined) {
               let set = next.get(pid);
               if (!set) next.set(pid, (set = new Set()));
