@@ -248,6 +248,9 @@ export async function openDatabase(url: string, role: string, options: OpenDatab
     if (dialect === 'sqlite') {
       await sequelize.query('PRAGMA journal_mode = WAL');
       await sequelize.query('PRAGMA busy_timeout = 30000');
+      // As asyncCommit on PostgreSQL: in WAL mode a commit then needs no fsync; a crash of the
+      // machine may lose the last commits, which the next incremental run finds missing.
+      if (options.asyncCommit) await sequelize.query('PRAGMA synchronous = NORMAL');
     }
   } catch (error) {
     await sequelize.close().catch(() => undefined);

@@ -214,7 +214,10 @@ const BREAK_LETTER = 'A-Za-z\\u00c0-\\u024f\\u0370-\\u04ff';
  * or zero-width character (with or without a line break after it), or a hyphen between letters
  * with or without a line break ("Kata-\nrzyna", "Kata-rzyna").
  */
-const SOFT_BREAK = new RegExp(`[\\u00ad\\u200b-\\u200d\\u2060\\ufeff]+(?:\\r?\\n)?|(?<=[${BREAK_LETTER}])[-\\u2010\\u2011][ \\t]*(?:\\r?\\n[ \\t]*)?(?=[${BREAK_LETTER}])`, 'g');
+// Each alternative starts with its break character (the letter before a hyphen is a lookbehind
+// after it): V8 then skips along the text looking for those few characters, ten times faster
+// than testing a lookbehind at every position.
+const SOFT_BREAK = new RegExp(`[\\u00ad\\u200b-\\u200d\\u2060\\ufeff]+(?:\\r?\\n)?|[-\\u2010\\u2011](?<=[${BREAK_LETTER}].)[ \\t]*(?:\\r?\\n[ \\t]*)?(?=[${BREAK_LETTER}])`, 'g');
 /** How far around a soft break the text is scanned again with the break removed (then widened to white space). */
 const BREAK_WINDOW = 120;
 
@@ -345,23 +348,28 @@ export function buildScrubber(patient: readonly IdentifierValue[], thirdParty: r
       } else windows.push([from, to, [b]]);
     }
     for (const [from, to, inside] of windows) {
-      // The window without its breaks, and where each folded character came from.
+      // The window without its breaks; a folded index k lies `removed` characters (those of
+      // the breaks before it) further on in the text.
       let folded = '';
-      const origin: number[] = [];
       const foldedAt: number[] = [];
+      const removed: number[] = [];
       let at = from;
       for (const [b0, b1] of inside) {
         folded += text.slice(at, b0);
-        for (let i = at; i < b0; i++) origin.push(i);
         foldedAt.push(folded.length);
+        removed.push(b1 - b0);
         at = b1;
       }
       folded += text.slice(at, to);
-      for (let i = at; i < to; i++) origin.push(i);
+      const origin = (k: number): number => {
+        let o = from + k;
+        for (let j = 0; j < foldedAt.length && foldedAt[j]! <= k; j++) o += removed[j]!;
+        return o;
+      };
       const lower = folded.toLowerCase();
       const sameLength = lower.length === folded.length;
       scan(sameLength ? lower : folded, folded, !sameLength, (start, end, group) => {
-        if (foldedAt.some((f) => start < f && f < end)) spans.push({ start: origin[start]!, end: origin[end - 1]! + 1, group });
+        if (foldedAt.some((f) => start < f && f < end)) spans.push({ start: origin(start), end: origin(end - 1) + 1, group });
       });
     }
   };

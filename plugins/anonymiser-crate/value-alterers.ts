@@ -23,6 +23,7 @@ const NAMED_ENTITIES: Record<string, string> = {
 
 /** Decodes HTML character references (named, decimal and hex; a named one without its ";" too where HTML allows it). */
 export function htmlUnescape(text: string): string {
+  if (!text.includes('&')) return text;
   return text.replace(/&(#[xX][0-9a-fA-F]+|#\d+|[A-Za-z][A-Za-z0-9]*);?/g, (whole, ref: string) => {
     if (ref[0] === '#') {
       const code = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
@@ -48,8 +49,11 @@ const BLOCK_ELEMENTS = new Set(['address', 'article', 'aside', 'blockquote', 'bo
   'listing', 'main', 'menu', 'nav', 'ol', 'optgroup', 'option', 'p', 'plaintext', 'pre', 'section', 'summary', 'table', 'tbody', 'tfoot', 'thead', 'title', 'tr', 'ul', 'xmp']);
 /** Table cells: a browser's text puts a tab after each, so a label cell and its value cell stay apart. */
 const CELL_ELEMENTS = new Set(['td', 'th']);
-/** A start or end tag (attributes may hold quoted ">"), a comment, a doctype or a processing instruction. */
-const TAG = /<(\/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^>"']|"[^"]*"|'[^']*')*>|<!--[\s\S]*?(?:-->|$)|<![^>]*>|<\?[^>]*>/g;
+/**
+ * In one pass: a script, style or template element with its content, a start or end tag
+ * (attributes may hold quoted ">"), a comment, a doctype or a processing instruction.
+ */
+const TAG = /<(script|style|template)\b[\s\S]*?<\/\1\s*>|<(\/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^>"']|"[^"]*"|'[^']*')*>|<!--[\s\S]*?(?:-->|$)|<![^>]*>|<\?[^>]*>/gi;
 
 /**
  * HTML to the text a browser shows: scripts, styles and comments removed, block and table
@@ -58,14 +62,13 @@ const TAG = /<(\/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^>"']|"[^"]*"|'[^']*')*>|<!--[\s\
  * character references decoded (`Now&#97;k` is "Nowak" on screen).
  */
 export function htmlUntag(text: string): string {
-  const untagged = text
-    .replace(/<(script|style|template)\b[\s\S]*?<\/\1\s*>/gi, '')
-    .replace(TAG, (_tag, closing: string | undefined, name: string | undefined) => {
-      if (name === undefined) return '';
-      const lower = name.toLowerCase();
-      if (CELL_ELEMENTS.has(lower)) return closing ? '\t' : '';
-      return BLOCK_ELEMENTS.has(lower) ? '\n' : '';
-    });
+  if (!text.includes('<')) return htmlUnescape(text);
+  const untagged = text.replace(TAG, (_tag, hidden: string | undefined, closing: string | undefined, name: string | undefined) => {
+    if (hidden !== undefined || name === undefined) return '';
+    const lower = name.toLowerCase();
+    if (CELL_ELEMENTS.has(lower)) return closing ? '\t' : '';
+    return BLOCK_ELEMENTS.has(lower) ? '\n' : '';
+  });
   return htmlUnescape(untagged);
 }
 
