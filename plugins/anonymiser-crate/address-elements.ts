@@ -46,8 +46,9 @@ function wordPattern(word: string, isLast: boolean): string {
   const lower = word.toLowerCase();
   const kind = isLast ? (STREET_KINDS[lower] ? lower : KIND_ABBREVIATIONS.get(lower.replace(/\.$/, ''))) : undefined;
   if (!kind) return escapeRegex(lower);
-  const forms = [kind, ...STREET_KINDS[kind]!].sort((a, b) => b.length - a.length);
-  return `(?:${forms.map(escapeRegex).join('|')})\\.?`;
+  // An abbreviation may end with a full stop; the full word's stop ends the sentence.
+  const forms = [kind, ...STREET_KINDS[kind]!.map((short) => `${escapeRegex(short)}\\.?`)].sort((a, b) => b.length - a.length);
+  return `(?:${forms.join('|')})`;
 }
 
 function isKind(word: string): boolean {
