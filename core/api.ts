@@ -11,7 +11,7 @@ export type { ConfigSectionSchema, ConfigPropertySchema } from './config/config-
 export { Depot, type StoredObject, type ByteRange, type DepotEntry, type PartialUploads, type PartialEntry } from './plugins/hooks/depot.js';
 export { UploadProtocol } from './plugins/hooks/upload-protocol.js';
 export { Schema, type ResourceInspection, type DatasetValidationInput, type StoredFile } from './plugins/hooks/schema.js';
-export { Anonymiser, type RecordSource, type RecordDestination, type AnonymisationResult } from './plugins/hooks/anonymiser.js';
+export { Anonymiser, type RecordSource, type RecordDestination, type FileRecordSource, type FileRecordDestination, type AnonymisationResult } from './plugins/hooks/anonymiser.js';
 export { Distribution, type Delivery, type DeliveryState } from './plugins/hooks/distribution.js';
 export { FileCheck, type CheckedFile, type FileCheckResult } from './plugins/hooks/file-check.js';
 export { Actions, type ActionDefinition, type ActionContext } from './plugins/hooks/actions.js';

@@ -98,6 +98,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       stdout: io.stdout,
       stderr: io.stderr,
       interactive: Boolean(io.stdin.isTTY),
+      stdin: io.stdin,
       promptSecret: (question) => promptSecretOnTerminal(question, io),
       confirm: (question) => confirmOnTerminal(question, io),
     };

@@ -8,6 +8,7 @@ import ini from 'ini';
 import { ValidationError } from '../../core/api.js';
 import { HASH_METHODS, type HashMethod } from './keyed-hasher.js';
 import { defaultScrubberOptions, type ScrubKind, type ScrubberOptions } from './patient-scrubber.js';
+import type { ScrubMethod } from './data-dictionary.js';
 
 /** A hash section (`[hash:NAME]`) for hash= alter methods. */
 export interface HashSection {
@@ -83,6 +84,20 @@ export interface AnonConfig {
   mridField: string;
   sourceHashField: string;
   extractionTimeoutMs: number;
+  /**
+   * Glob patterns (`*` any run) of scrubber-source field names scrubbed by address components
+   * (scrub method `address`) when their method is `phrase`, `words` or the default: CRATE
+   * dictionaries give addresses `phrase`, which matches only the whole address.
+   */
+  addressComponentFields: string[];
+}
+
+/** The method a scrubber-source field is scrubbed with: `address` for address-like fields written `phrase` or `words` (see addressComponentFields). */
+export function effectiveScrubMethod(field: { srcField: string; scrubMethod: ScrubMethod | undefined }, addressFields: readonly string[]): ScrubMethod | undefined {
+  const method = field.scrubMethod;
+  if (method !== 'phrase' && method !== 'words') return method;
+  const name = field.srcField.toLowerCase();
+  return addressFields.some((glob) => new RegExp(`^${glob.toLowerCase().split('*').map((p) => p.replace(/[\\^$.+?()[\]{}|]/g, '\\$&')).join('.*')}$`).test(name)) ? 'address' : method;
 }
 
 type Section = Record<string, unknown>;
@@ -110,7 +125,7 @@ export function parseAnonConfig(text: string, baseDir: string, env: NodeJS.Proce
     'min_string_length_to_scrub_with', 'allowlist_files', 'denylist_files', 'scrub_all_dates', 'blur_dates_format', 'scrub_all_numbers_of_n_digits', 'scrub_all_uk_postcodes',
     'scrub_all_email_addresses', 'extra_regexes_file', 'scrub_order', 'optout_pid_files', 'optout_mpid_files', 'optout_col_values', 'trid_fieldname', 'mrid_fieldname',
     'source_hash_fieldname', 'extraction_timeout_seconds', 'destination_dataset', 'destination_format', 'optout_table', 'optout_table_pid_column', 'optout_table_mpid_column',
-    'rows_per_table_task', 'destination_compression']);
+    'rows_per_table_task', 'destination_compression', 'address_component_fields']);
   for (const key of Object.keys(main)) {
     if (!known.has(key)) problems.push(['patient_key', 'master_key', 'change_key'].includes(key) ? `[anonymise] ${key}: keys may not be written in the config; use ${key}_file or ${key}_env` : `[anonymise] unknown key "${key}"`);
   }
@@ -315,6 +330,7 @@ export function parseAnonConfig(text: string, baseDir: string, env: NodeJS.Proce
     destinationCompression: destinationCompression(str(main, 'destination_compression'), problems),
     tridField: field('trid_fieldname', 'trid'), mridField: field('mrid_fieldname', 'mrid'), sourceHashField: field('source_hash_fieldname', '_src_hash'),
     extractionTimeoutMs: integer('extraction_timeout_seconds', 60, 1) * 1000,
+    addressComponentFields: main.address_component_fields === undefined ? ['*address*'] : list('address_component_fields'),
   };
   if (problems.length) throw new ValidationError(`the anonymiser config has ${problems.length} problem(s):\n${problems.join('\n')}`, { config: problems });
   return config;

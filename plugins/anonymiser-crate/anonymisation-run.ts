@@ -24,6 +24,7 @@ import { BatchProcessor, tableKey, type BatchPatient, type BatchResult, type Bat
 import { quoteIdentifier } from './sql-dialect.js';
 import { keyMatch, keyOrder, keyString, type KeyTuple } from './row-keys.js';
 import { datasetFilesOf, stageDatasets, type DatasetFiles } from './dataset-staging.js';
+import { listPatients } from './patient-list.js';
 
 /** How far a run is. */
 export interface RunProgress {
@@ -87,8 +88,6 @@ export function loadDictionary(config: AnonConfig): DictionaryPlan {
   return plan;
 }
 
-const TRUE_LIKE = (values: readonly string[], v: unknown): boolean => v !== null && v !== undefined && values.includes(String(v).trim().toLowerCase());
-
 /** Runs an anonymisation. @throws ValidationError for a bad config or dictionary, before anything is written */
 export async function runAnonymisation(options: RunOptions): Promise<RunSummary> {
   const started = Date.now();
@@ -128,58 +127,7 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
 
     reached('prepared');
     // Patients and opt-outs.
-    const patientTable = plan.patientTable;
-    const patients: Array<{ pid: string | number; mpid: string | undefined }> = [];
-    const optedOut = new Set<string>();
-    if (patientTable) {
-      const db = sources.get(patientTable.srcDb)!;
-      const q = (n: string): string => quoteIdentifier(db.dialect, n);
-      const fields = [patientTable.pid!.srcField, ...(patientTable.mpid ? [patientTable.mpid.srcField] : [])];
-      const rows = await db.sequelize.query<Record<string, unknown>>(`SELECT ${fields.map(q).join(', ')} FROM ${q(patientTable.srcTable)} WHERE ${q(patientTable.pid!.srcField)} IS NOT NULL ORDER BY ${q(patientTable.pid!.srcField)}`, { type: QueryTypes.SELECT });
-      const seen = new Set<string>();
-      for (const r of rows) {
-        const pid = r[patientTable.pid!.srcField] as string | number;
-        if (seen.has(String(pid))) continue;
-        seen.add(String(pid));
-        const mpidValue = patientTable.mpid ? r[patientTable.mpid.srcField] : undefined;
-        patients.push({ pid, mpid: mpidValue === null || mpidValue === undefined ? undefined : String(mpidValue) });
-      }
-      if (config.optOutTable) {
-        const spec = config.optOutTable;
-        const sourceName = spec.source ?? patientTable.srcDb;
-        const odb = sources.get(sourceName) ?? (await open(config.sources[sourceName]!, `source ${sourceName}`));
-        sources.set(sourceName, odb);
-        const oq = (n: string): string => quoteIdentifier(odb.dialect, n);
-        const columns = [spec.pidField, spec.mpidField].filter((c): c is string => c !== undefined);
-        let listed: Array<Record<string, unknown>>;
-        try {
-          listed = await odb.sequelize.query<Record<string, unknown>>(`SELECT ${columns.map((c, i) => `${oq(c)} AS ${oq(`c${i}`)}`).join(', ')} FROM ${oq(spec.table)}`, { type: QueryTypes.SELECT });
-        } catch {
-          throw new ValidationError(`cannot read the opt-out table ${spec.table} (columns ${columns.join(', ')}) in source ${sourceName}; check optout_table and its columns`);
-        }
-        const pidsOut = new Set<string>();
-        const mpidsOut = new Set<string>();
-        for (const r of listed) {
-          columns.forEach((c, i) => {
-            const v = r[`c${i}`];
-            if (v === null || v === undefined || String(v).trim() === '') return;
-            (c === spec.pidField ? pidsOut : mpidsOut).add(String(v).trim());
-          });
-        }
-        for (const p of patients) if (pidsOut.has(String(p.pid)) || (p.mpid !== undefined && mpidsOut.has(p.mpid.trim()))) optedOut.add(String(p.pid));
-      }
-      for (const table of plan.tables) {
-        if (!table.optOutFields.length) continue;
-        const tdb = sources.get(table.srcDb)!;
-        const tq = (n: string): string => quoteIdentifier(tdb.dialect, n);
-        const fieldsOut = [table.pid!.srcField, ...table.optOutFields.map((f) => f.srcField)];
-        const optRows = await tdb.sequelize.query<Record<string, unknown>>(`SELECT ${fieldsOut.map(tq).join(', ')} FROM ${tq(table.srcTable)}`, { type: QueryTypes.SELECT });
-        for (const r of optRows) if (table.optOutFields.some((f) => TRUE_LIKE(config.optOutValues, r[f.srcField]))) optedOut.add(String(r[table.pid!.srcField]));
-      }
-      const optPids = new Set(config.optOutPids);
-      const optMpids = new Set(config.optOutMpids);
-      for (const p of patients) if (optPids.has(String(p.pid)) || (p.mpid !== undefined && optMpids.has(p.mpid))) optedOut.add(String(p.pid));
-    }
+    const { patients, optedOut } = await listPatients(config, plan, sources, open);
     reached('patients listed');
     const included = patients.filter((p) => !optedOut.has(String(p.pid)));
     summary.patients = included.length;

@@ -1,5 +1,5 @@
 // The `platform anonymise ...` commands: run (in this process on core's thread pool, or as a
-// job), validate, draft-dd and reidentify. Secrets come only from files or the environment:
+// job), validate, draft-dd, scrub (stdin to stdout) and reidentify. Secrets come only from files or the environment:
 // a URL with a password is refused on the command line. `--config` after the command names
 // the anonymiser's config (anon.ini); platform.ini is named before it, or by PLATFORM_INI.
 import { userInfo } from 'node:os';
@@ -11,6 +11,10 @@ import { loadDictionary, runAnonymisation, type RunProgress } from './anonymisat
 import { openDatabase, dialectOf } from './database-connection.js';
 import { draftDictionary } from './draft-dictionary.js';
 import { SecretMapStore } from './secret-map-store.js';
+import { scrubOnDemand, validateScrubRequest } from './scrub-on-demand.js';
+
+/** Text the scrub command reads from stdin at most. */
+const MAX_STDIN_BYTES = 64 * 1024 * 1024;
 
 /** The job type of anonymisation runs. */
 export const ANONYMISE_JOB = 'anonymise.run';
@@ -114,6 +118,37 @@ export function anonymiseCommands(): CommandDefinition[] {
         } finally {
           await db.close();
         }
+        return 0;
+      },
+    },
+    {
+      name: 'anonymise scrub',
+      summary: 'scrub the text on stdin of the identifiers in a JSON file, as anonymise_scrub does, and print it',
+      needs: 'none',
+      options: {
+        identifiers: { type: 'string', value: 'FILE', description: 'JSON: {"patient": {"words": [...], "dates": ["YYYY-MM-DD"], ...}, "third_party": {...}, and any other anonymise_scrub setting}' },
+      },
+      async run(args, ctx) {
+        const file = required(args.options.identifiers, 'identifiers', 'ids.json');
+        let request: Record<string, unknown>;
+        try {
+          request = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+        } catch (error) {
+          throw new UsageError(`--identifiers ${file}: cannot read it as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0]})`);
+        }
+        if (request === null || typeof request !== 'object' || Array.isArray(request) || 'text' in request) throw new UsageError('--identifiers must hold a JSON object of identifiers and settings; the text comes on stdin');
+        if (!ctx.stdin || ctx.interactive) throw new UsageError('give the text on stdin: platform anonymise scrub --identifiers ids.json < note.txt');
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of ctx.stdin) {
+          const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+          size += bytes.length;
+          if (size > MAX_STDIN_BYTES) throw new UsageError(`the text on stdin is larger than ${MAX_STDIN_BYTES / 1048576} MB; split it`);
+          chunks.push(bytes);
+        }
+        const text = Buffer.concat(chunks).toString('utf8');
+        const validated = validateScrubRequest({ ...request, text: { stdin: text.slice(0, 1) || ' ' } });
+        ctx.stdout.write(scrubOnDemand({ ...validated, text: { stdin: text } }).anonymised.stdin!);
         return 0;
       },
     },

@@ -5,9 +5,9 @@
 // source hash is unchanged unless the patient's scrubber changed. survey() is an incremental
 // run's first pass, by digests only, that finds the patients with anything to do.
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
-import type { AnonConfig } from './anon-config.js';
+import { effectiveScrubMethod, type AnonConfig } from './anon-config.js';
 import type { DictionaryPlan, TablePlan } from './dictionary-plan.js';
-import type { DdRow } from './data-dictionary.js';
+import type { DdRow, ScrubMethod } from './data-dictionary.js';
 import { openDatabase, type OpenDatabase, type SqlDialect } from './database-connection.js';
 import { KeyedHasher } from './keyed-hasher.js';
 import { buildScrubber, identifierDigest, scrubberFingerprint, type IdentifierValue, type Scrubber } from './patient-scrubber.js';
@@ -168,7 +168,7 @@ export class BatchProcessor {
   private constructor(
     private readonly settings: BatchSettings,
     private readonly sources: Map<string, OpenDatabase>,
-    private readonly destination: OpenDatabase,
+    private readonly destinationDb: OpenDatabase | undefined,
   ) {
     const { config } = settings;
     this.patientHasher = new KeyedHasher(config.hashMethod, config.patientKey);
@@ -210,22 +210,34 @@ export class BatchProcessor {
     return new Set(tables.filter((_, i) => keeps[i]));
   }
 
+  /** The scrub method of a scrubber-source field, address components applied (see effectiveScrubMethod). */
+  private methodOf(row: DdRow): ScrubMethod {
+    return effectiveScrubMethod(row, this.settings.config.addressComponentFields)!;
+  }
+
   /** The keyed scrubber digest of a patient with these identifiers, as the secret map stores it. */
   private scrubberHash(ids: { patient: IdentifierValue[]; thirdParty: IdentifierValue[] }): string {
     return this.changeHasher.hash(identifierDigest(ids.patient, ids.thirdParty, this.fingerprint));
   }
 
+  /** The destination database (not opened by processors that only build scrubbers). */
+  private get destination(): OpenDatabase {
+    if (!this.destinationDb) throw new Error('this batch processor was opened without its destination');
+    return this.destinationDb;
+  }
+
   /**
    * Opens the run's source and destination databases.
    * @param connections - connections each database may hold (SQLite always 1); default 2
+   * @param withDestination - false to open the sources only (to build scrubbers, as for single files)
    */
-  static async open(settings: BatchSettings, connections?: number): Promise<BatchProcessor> {
+  static async open(settings: BatchSettings, connections?: number, withDestination = true): Promise<BatchProcessor> {
     const sources = new Map<string, OpenDatabase>();
     const used = new Set(settings.plan.tables.map((t) => t.srcDb));
     const pool = connections === undefined ? {} : { poolMax: connections };
     try {
       for (const name of used) sources.set(name, await openDatabase(settings.config.sources[name]!, `source ${name}`, pool));
-      const destination = await openDatabase(settings.config.destinationUrl, 'destination', { asyncCommit: true, ...pool });
+      const destination = withDestination ? await openDatabase(settings.config.destinationUrl, 'destination', { asyncCommit: true, ...pool }) : undefined;
       return new BatchProcessor(settings, sources, destination);
     } catch (error) {
       for (const db of sources.values()) await db.close().catch(() => undefined);
@@ -235,7 +247,29 @@ export class BatchProcessor {
 
   async close(): Promise<void> {
     for (const db of this.sources.values()) await db.close().catch(() => undefined);
-    await this.destination.close().catch(() => undefined);
+    await this.destinationDb?.close().catch(() => undefined);
+  }
+
+  /** The open source databases, by name (shared, not to be closed by the caller). */
+  sourceDatabases(): Map<string, OpenDatabase> {
+    return this.sources;
+  }
+
+  /**
+   * The scrubbers of the given patients, built from every identifier the dictionary names (their
+   * third parties' too), as a run builds them.
+   * @returns per patient ID (as text): the scrubber, or undefined when a required scrubber field (R) is empty
+   */
+  async scrubbersFor(pids: ReadonlyArray<string | number>): Promise<Map<string, Scrubber | undefined>> {
+    const identifiers = await this.gatherIdentifiers(pids);
+    const out = new Map<string, Scrubber | undefined>();
+    for (const pid of pids) {
+      const key = String(pid);
+      const ids = identifiers.get(key) ?? { patient: [], thirdParty: [], required: new Set<DdRow>() };
+      const missing = this.settings.plan.tables.flatMap((t) => t.requiredScrubbers).some((r) => !ids.required.has(r));
+      out.set(key, missing ? undefined : buildScrubber(ids.patient, ids.thirdParty, this.settings.config.scrubber));
+    }
+    return out;
   }
 
   /** Runs one task. */
@@ -511,9 +545,9 @@ export class BatchProcessor {
     for (const { pid, row, value } of own) {
       const e = entry(pid);
       if (row.scrubSrc === 'patient') {
-        e.patient.push({ value, method: row.scrubMethod! });
+        e.patient.push({ value, method: this.methodOf(row) });
         if (row.flags.has('R') && value !== null && value !== undefined && String(value).trim() !== '') e.required.add(row);
-      } else if (row.scrubSrc === 'thirdparty') e.thirdParty.push({ value, method: row.scrubMethod! });
+      } else if (row.scrubSrc === 'thirdparty') e.thirdParty.push({ value, method: this.methodOf(row) });
       else if (value !== null && value !== undefined && String(value) !== '') {
         let set = xrefs.get(pid);
         if (!set) xrefs.set(pid, (set = new Set()));
@@ -532,7 +566,7 @@ export class BatchProcessor {
       for (const [pid, others] of frontier) {
         for (const other of others) {
           for (const { row, value } of byOther.get(other) ?? []) {
-            if (row.scrubSrc === 'patient') entry(pid).thirdParty.push({ value, method: row.scrubMethod! });
+            if (row.scrubSrc === 'patient') entry(pid).thirdParty.push({ value, method: this.methodOf(row) });
             else if (value !== null && value !== undefined) {
               let set = next.get(pid);
               if (!set) next.set(pid, (set = new Set()));

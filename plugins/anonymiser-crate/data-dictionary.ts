@@ -15,8 +15,8 @@ export type SrcFlag = 'K' | 'N' | 'H' | 'C' | 'A' | 'P' | '*' | 'M' | '!' | 'R';
 export const SRC_FLAGS: readonly SrcFlag[] = ['K', 'N', 'H', 'C', 'A', 'P', '*', 'M', '!', 'R'];
 export type ScrubSrc = 'patient' | 'thirdparty' | 'thirdparty_xref_pid';
 export const SCRUB_SRCS: readonly ScrubSrc[] = ['patient', 'thirdparty', 'thirdparty_xref_pid'];
-export type ScrubMethod = 'words' | 'phrase' | 'phrase_unless_numeric' | 'number' | 'code' | 'date';
-export const SCRUB_METHODS: readonly ScrubMethod[] = ['words', 'phrase', 'phrase_unless_numeric', 'number', 'code', 'date'];
+export type ScrubMethod = 'words' | 'phrase' | 'phrase_unless_numeric' | 'number' | 'code' | 'date' | 'address';
+export const SCRUB_METHODS: readonly ScrubMethod[] = ['words', 'phrase', 'phrase_unless_numeric', 'number', 'code', 'date', 'address'];
 export type IndexKind = 'I' | 'U' | 'F';
 
 /** One field of the dictionary. */

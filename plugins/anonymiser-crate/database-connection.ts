@@ -5,6 +5,7 @@
 // still starting, a failover, a container coming up) is tried again a few times with growing
 // waits; a login failure is not, since it will not change by waiting.
 // Errors name the database's role, host and user, never the URL's password.
+import { existsSync } from 'node:fs';
 import { Sequelize, type Options } from 'sequelize';
 
 /** The dialects a run can read and write. */
@@ -214,6 +215,11 @@ function sequelizeFor(url: string, dialect: SqlDialect, role: string, options: O
 export async function openDatabase(url: string, role: string, options: OpenDatabaseOptions = {}): Promise<OpenDatabase> {
   const dialect = dialectOf(url);
   if (!dialect) throw new Error(`the ${role} URL must start with sqlite:, postgresql://, mysql://, mariadb:// or mssql://`);
+  // SQLite creates a missing file (and its folder) on connecting: a source named wrongly, or not
+  // there yet, would read as an empty database. A source must exist.
+  if (dialect === 'sqlite' && role.startsWith('source') && !existsSync(url.replace(/^sqlite:(\/\/)?/i, ''))) {
+    throw new Error(`cannot connect to the ${role} database (sqlite database): its file does not exist; check the source's url`);
+  }
   const sequelize = sequelizeFor(url, dialect, role, options);
   const { user, password } = credentialsOf(url);
   const reasonOf = (error: unknown): string => {
@@ -248,6 +254,9 @@ export async function openDatabase(url: string, role: string, options: OpenDatab
     if (dialect === 'sqlite') {
       await sequelize.query('PRAGMA journal_mode = WAL');
       await sequelize.query('PRAGMA busy_timeout = 30000');
+      // As asyncCommit on PostgreSQL: in WAL mode a commit then needs no fsync; a crash of the
+      // machine may lose the last commits, which the next incremental run finds missing.
+      if (options.asyncCommit) await sequelize.query('PRAGMA synchronous = NORMAL');
     }
   } catch (error) {
     await sequelize.close().catch(() => undefined);

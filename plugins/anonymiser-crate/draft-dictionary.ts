@@ -80,7 +80,7 @@ export async function draftDictionary(sequelize: Sequelize, dialect: SqlDialect,
         Object.assign(cell, { scrub_src: 'patient', scrub_method: 'number', decision: 'OMIT' });
         why.push('phone number: scrubs, omitted');
       } else if (pid && (NAME.test(c.name) || ADDRESS.test(c.name) || EMAIL.test(c.name))) {
-        Object.assign(cell, { scrub_src: 'patient', scrub_method: ADDRESS.test(c.name) ? 'phrase' : 'words', decision: 'OMIT' });
+        Object.assign(cell, { scrub_src: 'patient', scrub_method: ADDRESS.test(c.name) ? 'address' : 'words', decision: 'OMIT' });
         why.push('identifier guessed from the name: scrubs, omitted');
       } else if (!c.primaryKey && (isTextType(c.type) || (FREE_TEXT.test(c.name) && /CHAR|TEXT/i.test(c.type)))) {
         cell.alter_method = 'scrub';

@@ -1,10 +1,13 @@
 // anonymiser-crate: de-identifies clinical databases as CRATE does, from a CRATE-format data
 // dictionary: keyed research IDs, per-patient scrubbers compiled to one expression, non-specific
-// scrubbing, a secret map in its own database, incremental and parallel runs.
-import { Anonymiser, Commands, JobHandlers, definePlugin } from '../../core/api.js';
+// scrubbing, a secret map in its own database, incremental and parallel runs; single CSV, JSON
+// and text files through the Anonymiser hook (as distribution hands them); and scrubbing on
+// demand (the anonymise_scrub action, the `anonymise scrub` command).
+import { Actions, Anonymiser, Commands, JobHandlers, definePlugin } from '../../core/api.js';
 import { anonymiseCommands } from './anonymise-commands.js';
 import { anonymiseJobHandler } from './anonymise-job-handler.js';
 import { CrateAnonymiser } from './crate-anonymiser.js';
+import { anonymiseScrubAction } from './scrub-action.js';
 
 export default definePlugin({
   name: 'anonymiser-crate',
@@ -16,5 +19,6 @@ export default definePlugin({
     ctx.contribute(Anonymiser, new CrateAnonymiser(ctx.services));
     for (const command of anonymiseCommands()) ctx.contribute(Commands, command);
     ctx.contribute(JobHandlers, anonymiseJobHandler());
+    ctx.contribute(Actions, anonymiseScrubAction());
   },
 });

@@ -26,10 +26,27 @@ const MONTH_ANY = `(?:${MONTH_NAMES.map((name) => {
   for (let i = name.length - 1; i >= 3; i--) tail = `(?:${name[i]}${tail})?`;
   return name.slice(0, 3) + tail;
 }).join('|')})\\.?`;
-const DAY = '\\d{1,2}(?:st|nd|rd|th)?';
+/** A day of the month, 1 to 31, with an optional ordinal suffix (as CRATE's generic date). */
+const DAY = '(?:0?[1-9]|[12]\\d|3[01])(?:st|nd|rd|th)?';
+/** A month as a number, 1 to 12, or a name. */
+const MONTH = `(?:0?[1-9]|1[0-2]|${MONTH_ANY})`;
+/** A two- or four-digit year. */
+const YEAR = '(?:\\d{4}|\\d{2})';
+/** One separator: anything but a letter, digit, line end or colon (CRATE's "active separator"; a colon would make times dates). */
+const SEP = '[^\\w\\r\\n:]';
 
-/** Any date in the forms people write: 07/03/1985, 1985-03-07, 7th March 1985, March 7, 1985, March 1985. */
-export const ANY_DATE = `${WORD_START}(?:\\d{1,2}[/.\\-]\\d{1,2}[/.\\-](?:\\d{4}|\\d{2})|\\d{4}[/.\\-]\\d{1,2}[/.\\-]\\d{1,2}|${DAY}\\s+(?:of\\s+)?${MONTH_ANY},?\\s+\\d{2,4}|${MONTH_ANY}\\s+${DAY},?\\s+\\d{2,4}|${MONTH_ANY}\\s+\\d{4})${WORD_END}`;
+/**
+ * Any date, as CRATE's generic date expression (anonregex.get_generic_date_regex_elements):
+ * day-month-year, month-day-year and year-month-day with one separator between parts (07/03/1985,
+ * 03.31.1991, 1976/2/13, 13 11 2001, 2-Sep-90), and YYYYMMDD; besides those, as people also
+ * write them: "7th of March 1985", "March 7, 1985" and a month with its year ("March 1985").
+ * Bounded by digits, not words, where the date starts or ends with a digit, so that a label
+ * glued to it ("DOB23.07.48") does not hide it; a month name that starts a date still needs a
+ * word boundary before it ("Omar 2021" is no date).
+ */
+export const ANY_DATE = `(?:${DIGIT_START}(?:${DAY}${SEP}${MONTH}${SEP}${YEAR}|${MONTH}${SEP}${DAY}${SEP}${YEAR}|${YEAR}${SEP}${MONTH}${SEP}${DAY}` +
+  `|\\d{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])|${DAY}\\s+(?:of\\s+)?${MONTH_ANY},?\\s+${YEAR})` +
+  `|${WORD_START}(?:${MONTH_ANY}\\s+${DAY},?\\s+${YEAR}|${MONTH_ANY}\\s+\\d{4}))${DIGIT_END}`;
 /** UK postcodes, with or without the space (lower case: scrubbers match lower-cased text). */
 const UK_POSTCODE_BODY = '[a-z]{1,2}\\d[a-z\\d]?\\s*\\d[a-z]{2}';
 /** E-mail addresses. */
@@ -52,13 +69,16 @@ export function nonspecificElements(options: NonspecificOptions): string[] {
   return elements;
 }
 
-/** Parses a date matched by {@link ANY_DATE} (numeric dates are read day first, as in the UK). */
+/** Parses a date matched by {@link ANY_DATE} (numeric dates are read day first, as in the UK, unless the day-first month would not exist). */
 export function parseLooseDate(text: string): { year: number; month: number; day: number | undefined } | undefined {
   const t = text.toLowerCase();
-  let m = /^(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})$/.exec(t);
+  let m = /^(\d{4})(\d{2})(\d{2})$/.exec(t) ?? /^(\d{4})[^\w:](\d{1,2})[^\w:](\d{1,2})(?:st|nd|rd|th)?$/.exec(t);
   if (m) return { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
-  m = /^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$/.exec(t);
-  if (m) return { year: fullYear(m[3]!), month: Number(m[2]), day: Number(m[1]) };
+  m = /^(\d{1,2})(?:st|nd|rd|th)?[^\w:](\d{1,2})(?:st|nd|rd|th)?[^\w:](\d{2,4})$/.exec(t);
+  if (m) {
+    const [a, b] = [Number(m[1]), Number(m[2])];
+    return b > 12 ? { year: fullYear(m[3]!), month: a, day: b } : { year: fullYear(m[3]!), month: b, day: a };
+  }
   const monthIndex = MONTH_NAMES.findIndex((name) => new RegExp(`(?:^|[^a-z])${name.slice(0, 3)}`).test(t));
   if (monthIndex < 0) return undefined;
   const numbers = (t.match(/\d+/g) ?? []).map((n) => n);

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { ScrubMethod } from './data-dictionary.js';
 import { codeElement, dateElement, DIGIT_END, DIGIT_START, escapeRegex, looksNumeric, numberElement, phraseElement, scanningTwin, splitWords, WORD_END, WORD_START } from './scrub-regex-elements.js';
 import { trieRegex } from './regex-trie.js';
+import { addressElements, writtenAsName } from './address-elements.js';
 import { typedValue } from './row-serialisation.js';
 import { ANY_DATE, formatBlurredDate, nonspecificElements, parseLooseDate, type NonspecificOptions } from './nonspecific-patterns.js';
 
@@ -53,7 +54,7 @@ export function defaultScrubberOptions(): ScrubberOptions {
  * patient's scrubber digest, so raising it when a change to this code would scrub differently
  * makes the next incremental run redo every patient.
  */
-export const SCRUBBER_VERSION = 1;
+export const SCRUBBER_VERSION = 2;
 
 /**
  * A fingerprint of everything in `options` that shapes a scrubber (replacements, suffixes,
@@ -108,17 +109,20 @@ export interface Scrubber {
   readonly empty: boolean;
 }
 
-/** Regex elements of one kind: words go into a trie; phrases, codes and dates are word-bounded bodies; numbers digit-bounded ones. */
+/** Regex elements of one kind: words go into a trie; phrases and codes are word-bounded bodies; numbers and dates digit-bounded ones; ordinary-word address components guarded ones. */
 class ElementSet {
   readonly words = new Set<string>();
   readonly wordBounded = new Set<string>();
   readonly digitBounded = new Set<string>();
+  readonly guarded = new Set<string>();
 
   add(value: unknown, method: ScrubMethod, options: ScrubberOptions): void {
     if (value === null || value === undefined) return;
     if (method === 'date') {
+      // Digit-bounded, not word-bounded: "DOB08/01/1945" (a label glued to the date, as
+      // untagged tables and copied forms give it) is still the date.
       const element = dateElement(value);
-      if (element) this.wordBounded.add(element);
+      if (element) this.digitBounded.add(element);
       return;
     }
     const text = value instanceof Date ? value.toISOString().slice(0, 10) : Buffer.isBuffer(value) ? '' : String(value);
@@ -157,16 +161,21 @@ class ElementSet {
         if (element) this.wordBounded.add(element);
         break;
       }
+      case 'address': {
+        const { plain, guarded } = addressElements(text, options);
+        for (const body of plain) this.wordBounded.add(body);
+        for (const body of guarded) this.guarded.add(body);
+        break;
+      }
     }
   }
 
   get size(): number {
-    return this.words.size + this.wordBounded.size + this.digitBounded.size;
+    return this.words.size + this.wordBounded.size + this.digitBounded.size + this.guarded.size;
   }
 
-  /** One group-free alternation: one pair of word boundaries around all word-like bodies, one pair of digit boundaries around all numbers. */
+  /** One group-free alternation: one pair of word boundaries around all word-like bodies, one pair of digit boundaries around all numbers and dates. */
   pattern(suffixes: readonly string[]): string | undefined {
-    const byLength = (set: Set<string>): string[] => [...set].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
     const bodies = byLength(this.wordBounded);
     const trie = trieRegex(this.words);
     if (trie) {
@@ -179,6 +188,16 @@ class ElementSet {
     if (this.digitBounded.size) parts.push(`${DIGIT_START}(?:${byLength(this.digitBounded).join('|')})${DIGIT_END}`);
     return parts.length ? parts.join('|') : undefined;
   }
+
+  /** The guarded bodies, word-bounded, or undefined. */
+  guardedPattern(): string | undefined {
+    return this.guarded.size ? `${WORD_START}(?:${byLength(this.guarded).join('|')})${WORD_END}` : undefined;
+  }
+}
+
+/** Longest first (then alphabetical, so that equal sets give equal expressions). */
+function byLength(set: ReadonlySet<string>): string[] {
+  return [...set].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
 }
 
 const UNICODE_WORD_CHAR = /[\p{L}\p{M}\p{N}_]/u;
@@ -186,6 +205,31 @@ const UNICODE_WORD_CHAR = /[\p{L}\p{M}\p{N}_]/u;
 /** True when the character at `index` is outside ASCII and a letter, mark or digit. */
 function nonAsciiWordChar(text: string, index: number): boolean {
   return text.charCodeAt(index) > 127 && UNICODE_WORD_CHAR.test(text[index]!);
+}
+
+/** Letters a soft break can sit between (Latin, Greek, Cyrillic). */
+const BREAK_LETTER = 'A-Za-z\\u00c0-\\u024f\\u0370-\\u04ff';
+/**
+ * Soft breaks inside a word, as hard-wrapped, scanned and pasted text has them: a soft hyphen
+ * or zero-width character (with or without a line break after it), or a hyphen between letters
+ * with or without a line break ("Kata-\nrzyna", "Kata-rzyna").
+ */
+// Each alternative starts with its break character (the letter before a hyphen is a lookbehind
+// after it): V8 then skips along the text looking for those few characters, ten times faster
+// than testing a lookbehind at every position.
+const SOFT_BREAK = new RegExp(`[\\u00ad\\u200b-\\u200d\\u2060\\ufeff]+(?:\\r?\\n)?|[-\\u2010\\u2011](?<=[${BREAK_LETTER}].)[ \\t]*(?:\\r?\\n[ \\t]*)?(?=[${BREAK_LETTER}])`, 'g');
+/** How far around a soft break the text is scanned again with the break removed (then widened to white space). */
+const BREAK_WINDOW = 120;
+
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13) || code === 0xa0;
+}
+
+/** One replacement: [start, end) of the original text and the group that matched. */
+interface Span {
+  start: number;
+  end: number;
+  group: number;
 }
 
 /**
@@ -197,16 +241,23 @@ export function buildScrubber(patient: readonly IdentifierValue[], thirdParty: r
   const sets: Record<'patient' | 'thirdparty', ElementSet> = { patient: new ElementSet(), thirdparty: new ElementSet() };
   for (const v of patient) sets.patient.add(v.value, v.method, options);
   for (const v of thirdParty) sets.thirdparty.add(v.value, v.method, options);
-  const groups: Array<{ kind: ScrubKind | 'date'; source: string }> = [];
+  const groups: Array<{ kind: ScrubKind | 'date'; source: string; guarded: boolean }> = [];
   const nonspecific = nonspecificElements(options.nonspecific);
   for (const kind of options.order) {
     if (kind === 'nonspecific') {
-      if (options.nonspecific.allDates) groups.push({ kind: 'date', source: ANY_DATE });
-      if (nonspecific.length) groups.push({ kind, source: nonspecific.join('|') });
+      if (options.nonspecific.allDates) groups.push({ kind: 'date', source: ANY_DATE, guarded: false });
+      if (nonspecific.length) groups.push({ kind, source: nonspecific.join('|'), guarded: false });
     } else {
       const source = sets[kind].pattern(options.suffixes);
-      if (source) groups.push({ kind, source });
+      if (source) groups.push({ kind, source, guarded: false });
     }
+  }
+  // Guarded components come after every other group: when one matches, nothing else matched at
+  // that place, so a guarded match refused for its case loses nothing.
+  for (const kind of options.order) {
+    if (kind === 'nonspecific') continue;
+    const source = sets[kind].guardedPattern();
+    if (source) groups.push({ kind, source, guarded: true });
   }
   const source = groups.map((g) => `(${g.source})`).join('|');
   const extras = options.nonspecific.extraRegexes;
@@ -224,16 +275,18 @@ export function buildScrubber(patient: readonly IdentifierValue[], thirdParty: r
   let regex: RegExp | undefined;
   let exact: RegExp | undefined;
   let caseless: RegExp | undefined;
+  let exactCaseless: RegExp | undefined;
   const kinds = groups.map((g) => g.kind);
-  const replacementOf = (match: RegExpExecArray, original: string): string => {
-    let kind: ScrubKind | 'date' = 'nonspecific';
-    for (let i = 0; i < kinds.length; i++) {
-      if (match[i + 1] !== undefined) {
-        kind = kinds[i]!;
-        break;
-      }
-    }
-    switch (kind) {
+  const guarded = groups.map((g) => g.guarded);
+  // Where spans of two groups overlap (only after a soft break was folded), the kind first in
+  // scrub_order wins.
+  const rank = kinds.map((k) => options.order.indexOf(k === 'date' ? 'nonspecific' : k));
+  const groupOf = (match: RegExpExecArray): number => {
+    for (let i = 0; i < groups.length; i++) if (match[i + 1] !== undefined) return i;
+    return groups.length - 1;
+  };
+  const replacementOf = (group: number, original: string): string => {
+    switch (kinds[group]!) {
       case 'patient': return options.replacePatient;
       case 'thirdparty': return options.replaceThirdParty;
       case 'nonspecific': return options.replaceNonspecific;
@@ -244,42 +297,116 @@ export function buildScrubber(patient: readonly IdentifierValue[], thirdParty: r
       }
     }
   };
-  return {
-    scrub(text: string): string {
-      let haystack = text.toLowerCase();
-      let re = (regex ??= new RegExp(scanningTwin(source), 'g'));
-      let anchored: RegExp | undefined;
-      if (haystack.length !== text.length) {
-        haystack = text;
-        re = caseless ??= new RegExp(scanningTwin(source), 'gi');
-        anchored = new RegExp(source, 'iuy');
-      }
-      re.lastIndex = 0;
-      let out = '';
-      let last = 0;
-      for (let m = re.exec(haystack); m; m = re.exec(haystack)) {
-        const start = m.index;
-        let end = start + m[0].length;
-        if ((start > 0 && nonAsciiWordChar(haystack, start - 1)) || (end < haystack.length && nonAsciiWordChar(haystack, end))) {
-          // A non-ASCII letter or digit next to the match: decide with the exact expression at
-          // this position (a shorter or longer alternative may be the right one).
-          const check = anchored ?? (exact ??= new RegExp(source, 'uy'));
-          check.lastIndex = start;
-          const confirmed = check.exec(haystack);
-          if (!confirmed) {
-            re.lastIndex = start + 1;
-            continue;
-          }
-          m = confirmed;
-          end = start + m[0].length;
-          re.lastIndex = end;
-        }
-        if (end === start) {
+  /**
+   * Finds the matches in `haystack` (the lower-cased `original`, in the same places; or
+   * `original` itself when `caseInsensitive`), and hands each accepted one to `emit`.
+   */
+  const scan = (haystack: string, original: string, caseInsensitive: boolean, emit: (start: number, end: number, group: number) => void): void => {
+    const re = caseInsensitive ? (caseless ??= new RegExp(scanningTwin(source), 'gi')) : (regex ??= new RegExp(scanningTwin(source), 'g'));
+    re.lastIndex = 0;
+    for (let m = re.exec(haystack); m; m = re.exec(haystack)) {
+      const start = m.index;
+      let end = start + m[0].length;
+      if ((start > 0 && nonAsciiWordChar(haystack, start - 1)) || (end < haystack.length && nonAsciiWordChar(haystack, end))) {
+        // A non-ASCII letter or digit next to the match: decide with the exact expression at
+        // this position (a shorter or longer alternative may be the right one).
+        const check = caseInsensitive ? (exactCaseless ??= new RegExp(source, 'iuy')) : (exact ??= new RegExp(source, 'uy'));
+        check.lastIndex = start;
+        const confirmed = check.exec(haystack);
+        if (!confirmed) {
           re.lastIndex = start + 1;
           continue;
         }
-        out += text.slice(last, start) + replacementOf(m, text.slice(start, end));
-        last = end;
+        m = confirmed;
+        end = start + m[0].length;
+        re.lastIndex = end;
+      }
+      if (end === start) {
+        re.lastIndex = start + 1;
+        continue;
+      }
+      const group = groupOf(m);
+      if (guarded[group] && !writtenAsName(original.slice(start, end), options)) {
+        re.lastIndex = start + 1;
+        continue;
+      }
+      emit(start, end, group);
+    }
+  };
+  /** Matches that cross a soft break: each window around breaks is scanned with the breaks removed. */
+  const acrossBreaks = (text: string, breaks: ReadonlyArray<readonly [number, number]>, spans: Span[]): void => {
+    const windows: Array<[number, number, Array<readonly [number, number]>]> = [];
+    for (const b of breaks) {
+      let from = Math.max(0, b[0] - BREAK_WINDOW);
+      while (from > 0 && !isSpace(text.charCodeAt(from - 1))) from--;
+      let to = Math.min(text.length, b[1] + BREAK_WINDOW);
+      while (to < text.length && !isSpace(text.charCodeAt(to))) to++;
+      const last = windows[windows.length - 1];
+      if (last && from <= last[1]) {
+        last[1] = Math.max(last[1], to);
+        last[2].push(b);
+      } else windows.push([from, to, [b]]);
+    }
+    for (const [from, to, inside] of windows) {
+      // The window without its breaks; a folded index k lies `removed` characters (those of
+      // the breaks before it) further on in the text.
+      let folded = '';
+      const foldedAt: number[] = [];
+      const removed: number[] = [];
+      let at = from;
+      for (const [b0, b1] of inside) {
+        folded += text.slice(at, b0);
+        foldedAt.push(folded.length);
+        removed.push(b1 - b0);
+        at = b1;
+      }
+      folded += text.slice(at, to);
+      const origin = (k: number): number => {
+        let o = from + k;
+        for (let j = 0; j < foldedAt.length && foldedAt[j]! <= k; j++) o += removed[j]!;
+        return o;
+      };
+      const lower = folded.toLowerCase();
+      const sameLength = lower.length === folded.length;
+      scan(sameLength ? lower : folded, folded, !sameLength, (start, end, group) => {
+        if (foldedAt.some((f) => start < f && f < end)) spans.push({ start: origin(start), end: origin(end - 1) + 1, group });
+      });
+    }
+  };
+  return {
+    scrub(text: string): string {
+      const lower = text.toLowerCase();
+      // Text whose lower-case form has another length (a few characters such as "İ") is
+      // scanned case-insensitively instead, so that places stay the same.
+      const sameLength = lower.length === text.length;
+      const haystack = sameLength ? lower : text;
+      SOFT_BREAK.lastIndex = 0;
+      const firstBreak = SOFT_BREAK.exec(text);
+      if (!firstBreak) {
+        let out = '';
+        let last = 0;
+        scan(haystack, text, !sameLength, (start, end, group) => {
+          out += text.slice(last, start) + replacementOf(group, text.slice(start, end));
+          last = end;
+        });
+        return applyExtras(last === 0 ? text : out + text.slice(last));
+      }
+      const breaks: Array<readonly [number, number]> = [];
+      for (let b: RegExpExecArray | null = firstBreak; b; b = SOFT_BREAK.exec(text)) breaks.push([b.index, b.index + b[0].length]);
+      const spans: Span[] = [];
+      scan(haystack, text, !sameLength, (start, end, group) => spans.push({ start, end, group }));
+      acrossBreaks(text, breaks, spans);
+      spans.sort((a, b) => a.start - b.start || b.end - a.end);
+      let out = '';
+      let last = 0;
+      for (let i = 0; i < spans.length;) {
+        const merged = { ...spans[i]! };
+        for (i++; i < spans.length && spans[i]!.start < merged.end; i++) {
+          merged.end = Math.max(merged.end, spans[i]!.end);
+          if (rank[spans[i]!.group]! < rank[merged.group]!) merged.group = spans[i]!.group;
+        }
+        out += text.slice(last, merged.start) + replacementOf(merged.group, text.slice(merged.start, merged.end));
+        last = merged.end;
       }
       return applyExtras(last === 0 ? text : out + text.slice(last));
     },

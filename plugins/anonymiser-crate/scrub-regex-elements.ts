@@ -43,8 +43,8 @@ export function scanningTwin(exact: string): string {
 
 /** Separators between the words of a phrase: any run of them, line breaks included. */
 export const PHRASE_SEPARATOR = `${SEPARATOR}+`;
-/** Separators allowed between the digits of a number: at most a few. */
-export const DIGIT_SEPARATOR = `${SEPARATOR}{0,3}`;
+/** Separators allowed between the digits of a number: at most a few (" - " and a line break, say). */
+export const DIGIT_SEPARATOR = `${SEPARATOR}{0,4}`;
 /** Separators inside a date. */
 export const DATE_SEPARATOR = `${SEPARATOR}*`;
 
@@ -82,11 +82,49 @@ export function phraseElement(value: string): string | undefined {
   return words.map((w) => escapeRegex(w.toLowerCase())).join(PHRASE_SEPARATOR);
 }
 
-/** A number: its digits with up to three separators between each. Digit-bounded (not touching other digits). */
+/** Digits a number keeps after a trunk 0 or country code for those to be optional: shorter ones would match too much. */
+const MIN_SUBSCRIBER_DIGITS = 6;
+/** An international prefix as written: `+44`, `+ 44`, `0044`, `+353`. */
+const INTERNATIONAL_PREFIX = `(?:\\+|00)${SEPARATOR}{0,2}[1-9]\\d{0,2}`;
+/** A trunk prefix as written after a country code or alone: `0`, `(0)`. */
+const TRUNK_PREFIX = '\\(?0\\)?';
+
+function joinDigits(digits: string): string {
+  return [...digits].join(DIGIT_SEPARATOR);
+}
+
+/**
+ * The subscriber part of a phone number, with whatever may stand before it: a trunk 0 (`0114
+ * 496 0158`), a country code with or without the trunk 0 (`+44 114 496 0158`, `0044 (0)114 496
+ * 0158`, `+44 0114...`), or nothing.
+ */
+function subscriberNumber(rest: string): string {
+  return `(?:${INTERNATIONAL_PREFIX}${DIGIT_SEPARATOR}(?:${TRUNK_PREFIX}${DIGIT_SEPARATOR})?|${TRUNK_PREFIX}${DIGIT_SEPARATOR})?${joinDigits(rest)}`;
+}
+
+/**
+ * A number: its digits with up to four separators between each. Digit-bounded (not touching
+ * other digits). A number written nationally with one trunk 0 (`0114 496 0158`) also matches
+ * its international forms (`+44 114 496 0158`, `+44 (0)114...`, `0044 114...`); one stored
+ * internationally (`+44 114 496 0158`) also matches its national forms, whatever the length of
+ * the country code (1 to 3 digits).
+ */
 export function numberElement(value: string, minDigits = 1): string | undefined {
   const digits = digitsOf(value);
   if (digits.length < minDigits) return undefined;
-  return [...digits].join(DIGIT_SEPARATOR);
+  const trimmed = value.trim();
+  if (/^(?:\+|00)/.test(trimmed)) {
+    const national = digits.replace(/^00/, '');
+    const alternatives = [joinDigits(national)];
+    for (let cc = 1; cc <= 3; cc++) {
+      // "+44 (0)114 ..." stored with its trunk 0: the subscriber part starts after it.
+      const rest = national.slice(cc).replace(/^0/, '');
+      if (rest.length >= MIN_SUBSCRIBER_DIGITS) alternatives.push(subscriberNumber(rest));
+    }
+    return `(?:${alternatives.join('|')})`;
+  }
+  if (digits[0] === '0' && digits[1] !== '0' && digits.length - 1 >= MIN_SUBSCRIBER_DIGITS) return subscriberNumber(digits.slice(1));
+  return joinDigits(digits);
 }
 
 /** A code (postcode, hospital number): letters and digits in order, spaces ignored. Word-bounded. */

@@ -2,34 +2,18 @@
 // the received original into the copy that is sent. The Anonymiser hook speaks of record
 // sources and destinations of a kind; distribution hands it kind "file" (a local path in, a
 // local path to write out), so only anonymisers that accept files apply to distributed files.
+// An anonymiser that refuses a file (a ValidationError: a format it cannot rewrite) fails the
+// delivery for good; any other failure is retried.
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HookRegistriesId, type Anonymiser, type RecordDestination, type RecordSource, type Services } from '../../core/api.js';
+import { HookRegistriesId, isPlatformError, type Anonymiser, type FileRecordDestination, type FileRecordSource, type Services } from '../../core/api.js';
 import { DeliveryError } from './delivery-target.js';
 import type { DistributedFile } from './distribution-store.js';
 import { hashFile } from './file-hash.js';
 import type { RoutingRule } from './routing-rules.js';
 
-/** The source distribution hands an anonymiser: a received file (never to be changed). */
-export interface FileRecordSource extends RecordSource {
-  readonly kind: 'file';
-  /** Local path of the received original; read it, never write it. */
-  readonly path: string;
-  /** The file's name as received, e.g. `ABC123_results.pdf`. */
-  readonly name: string;
-  /** Sniffed from the bytes, e.g. `application/pdf`. */
-  readonly mimeType: string;
-  readonly size: number;
-  readonly sha256: string;
-}
-
-/** Where an anonymiser writes the copy to send: one file at `path` (its folder exists). */
-export interface FileRecordDestination extends RecordDestination {
-  readonly kind: 'file';
-  readonly path: string;
-  /** The name it will be sent under (the received name). */
-  readonly name: string;
-}
+/** The file source and destination of the Anonymiser hook (defined by core, for every anonymiser that takes files). */
+export type { FileRecordDestination, FileRecordSource };
 
 /** The copy to send, made by an anonymiser. */
 export interface AnonymisedCopy {
@@ -95,7 +79,9 @@ export class AnonymisationStep {
       await anonymiser.anonymise(source, rule.anonymiserPolicy, destination);
     } catch (error) {
       await rm(partial, { force: true });
-      throw new DeliveryError(`anonymiser "${name}" (rule "${rule.label}") failed: ${(error as Error).message}`, true);
+      // A refusal (the file's format, the policy) would be refused again: not retried.
+      const refused = isPlatformError(error) && error.status >= 400 && error.status < 500;
+      throw new DeliveryError(`anonymiser "${name}" (rule "${rule.label}") ${refused ? 'refused the file' : 'failed'}: ${(error as Error).message}`, !refused);
     }
     if (signal.aborted) throw signal.reason;
     const written = await stat(partial).catch(() => undefined);

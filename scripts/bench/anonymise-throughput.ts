@@ -1,5 +1,6 @@
 // Throughput of the anonymiser on a synthetic, mostly free-text clinical database, PostgreSQL
-// to PostgreSQL: end to end with 1 and 2 pool threads, an incremental run with nothing to do
+// to PostgreSQL (then, unless --dense-patients 0, the identifier-dense corpus beside it: see
+// anonymise-dense.ts): end to end with 1 and 2 pool threads, an incremental run with nothing to do
 // (as a fraction of a full run), and the scrubbing core alone on one thread, side by side with
 // a naive scrubber (one regular expression per identifier, applied in turn) on the same text.
 //
@@ -18,9 +19,10 @@ import { buildScrubber, defaultScrubberOptions, type IdentifierValue, type Scrub
 import { splitWords } from '../../plugins/anonymiser-crate/scrub-regex-elements.js';
 import { ThreadPool } from '../../core/jobs/thread-pool.js';
 import { createScratchPgDatabase } from '../scratch-pg-database.js';
+import { denseBench, denseDefaults } from './anonymise-dense.js';
 
-const usage = 'anonymise-throughput [--mb N] [--pg URL] [--notes-per-patient N] [--note-chars N] [--batch-patients N] [--core-mb N]';
-const options = flags({ mb: 20, pg: process.env.PLATFORM_BENCH_PG_URL ?? defaultPgUrl, notesPerPatient: 20, noteChars: 4000, batchPatients: 200, coreMb: 20 }, usage);
+const usage = 'anonymise-throughput [--mb N] [--pg URL] [--notes-per-patient N] [--note-chars N] [--batch-patients N] [--core-mb N] [--dense-patients N (0: skip the dense corpus)] [--dense-rounds N]';
+const options = flags({ mb: 20, pg: process.env.PLATFORM_BENCH_PG_URL ?? defaultPgUrl, notesPerPatient: 20, noteChars: 4000, batchPatients: 200, coreMb: 20, densePatients: denseDefaults.patients, denseRounds: denseDefaults.rounds }, usage);
 
 /** The identifiers the generator's dictionary gives a patient's scrubber. */
 function identifiersOf(p: SyntheticPatient, all: Map<number, SyntheticPatient>): { patient: IdentifierValue[]; third: IdentifierValue[] } {
@@ -140,6 +142,8 @@ async function main(): Promise<void> {
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['measure', 'size', 'time', 'rate'][i]!.length));
   const line = (r: readonly string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   process.stdout.write(`\nAnonymiser throughput, source ${options.mb} MB of note text (PostgreSQL to PostgreSQL)\n${line(['measure', 'size', 'time', 'rate'])}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
+  // The identifier-dense corpus beside the sparse one, interleaved (anonymise-dense.ts).
+  if (options.densePatients > 0) await denseBench({ ...denseDefaults, patients: options.densePatients, rounds: options.denseRounds, pg: options.pg });
 }
 
 main().catch((error: unknown) => {

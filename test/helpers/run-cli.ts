@@ -15,12 +15,12 @@ function collector(): { stream: Writable; text: () => string } {
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-/** Runs `platform ...args` with no terminal attached. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/** Runs `platform ...args` with no terminal attached; `input` is what stdin gives (default nothing). */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input = ''): Promise<CliRun> {
   const out = collector();
   const err = collector();
   const stdin = new PassThrough() as PassThrough & { isTTY?: boolean };
-  stdin.end();
+  stdin.end(input);
   const status = await main(args, { stdout: out.stream, stderr: err.stream, stdin, env });
   return { status, stdout: out.text(), stderr: err.text() };
 }

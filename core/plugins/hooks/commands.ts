@@ -34,6 +34,8 @@ export interface CommandContext {
   readonly stderr: NodeJS.WritableStream;
   /** True when stdin is a terminal (prompts allowed). */
   readonly interactive: boolean;
+  /** Standard input, for commands that read data from it (`platform anonymise scrub < note.txt`). */
+  readonly stdin?: NodeJS.ReadableStream;
   /** Asks for a secret on the terminal without echo. @throws UsageError when not interactive. */
   promptSecret(question: string): Promise<string>;
   /** Asks a yes/no question on the terminal; false when not interactive. */

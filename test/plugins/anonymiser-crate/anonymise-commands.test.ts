@@ -123,6 +123,7 @@ describe('anonymiser-crate in a host', () => {
     const db = { kind: 'database', description: 'from anon.ini' };
     const result = await anonymiser.anonymise(db, { config: f.configFile, incremental: true }, db);
     assert.ok(result.recordsRead > 0);
-    await assert.rejects(anonymiser.anonymise({ kind: 'csv', description: 'x' }, { config: f.configFile }, db), /reads and writes databases/);
+    await assert.rejects(anonymiser.anonymise({ kind: 'csv', description: 'x' }, { config: f.configFile }, db), /reads databases \(kind "database"\) and files \(kind "file"\), not "csv" to "database"/);
+    await assert.rejects(anonymiser.anonymise({ kind: 'file', description: 'x' }, { config: f.configFile }, db), /turns a file into a file, not "file" into "database"/);
   });
 });

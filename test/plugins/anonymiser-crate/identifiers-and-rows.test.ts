@@ -65,7 +65,7 @@ test('truncate_date, html_unescape and html_untag', () => {
   assert.deepEqual(truncateDate(new Date('1985-03-17T10:00:00Z')), new Date('1985-03-01T00:00:00Z'));
   assert.equal(truncateDate('not a date'), 'not a date');
   assert.equal(htmlUnescape('a &amp; b &lt;c&gt; &#233;&#x41; &unknown;'), 'a & b <c> éA &unknown;');
-  assert.equal(htmlUntag('<p>Hi <b>Ann</b></p><script>x()</script><br/>bye'), 'Hi Ann\n\nbye');
+  assert.equal(htmlUntag('<p>Hi <b>Ann</b></p><script>x()</script><br/>bye'), '\nHi Ann\n\nbye');
 });
 
 test('alter methods run in order; hash uses its section; failed extraction skips the row only when asked', async () => {

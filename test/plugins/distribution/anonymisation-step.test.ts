@@ -1,80 +1,68 @@
-// The per-rule anonymisation step on a real host: a rule names an Anonymiser (contributed here
-// by a small test plugin, since the shipped crate anonymiser reads databases, not files); what
-// is sent and archived is its output, the received original is kept unchanged beside it, and
-// the trail says which anonymiser made it, with both sha256s. An anonymiser that fails fails
-// the attempt with its reason (and the retry succeeds); an unknown one stops start-up, naming
-// the rule.
+// The per-rule anonymisation step on a real host with the real crate anonymiser (the
+// anonymiser-crate plugin, scrubbing each file with its patient's scrubber from a clinical
+// source database): what is sent and archived is its output, the received original is kept
+// unchanged beside it, and the trail says which anonymiser made it, with both sha256s. A
+// failure of the anonymiser (its source database not there yet) fails the attempt with its
+// reason and the retry sends; a file it refuses (a PDF) fails for good, without retries; an
+// unknown anonymiser stops start-up, naming the rule.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { Sequelize } from 'sequelize';
 import { databaseKinds } from '../../helpers/test-databases.js';
-import { Anonymiser, definePlugin, type RecordDestination, type RecordSource } from '../../../core/api.js';
-import type { FileRecordDestination, FileRecordSource } from '../../../plugins/distribution/anonymisation-step.js';
+import crate from '../../../plugins/anonymiser-crate/index.js';
+import { clinicalDataDictionary, generateClinicalDb, type ClinicalDataset, type SyntheticPatient } from '../../../scripts/generate-clinical-db.js';
 import { parseRules } from '../../../plugins/distribution/rules-file.js';
 import { startDistributionHost, type DistributionHost } from './distribution-fixture.js';
 import { makePdf } from './test-pdf.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** A test plugin with two file anonymisers: `redact` (replaces a policy's text, same length) and `flaky` (fails its first call per file). */
-function testAnonymisers(calls: Array<{ anonymiser: string; source: RecordSource; policy: Record<string, unknown>; destination: RecordDestination }>) {
-  const failedOnce = new Set<string>();
-  const fileOf = (source: RecordSource, destination: RecordDestination): { source: FileRecordSource; destination: FileRecordDestination } => {
-    if (source.kind !== 'file' || destination.kind !== 'file') throw new Error(`reads and writes files, not ${source.kind}`);
-    return { source: source as FileRecordSource, destination: destination as FileRecordDestination };
-  };
-  return definePlugin({
-    name: 'test-anonymisers',
-    version: '0.1.0',
-    register(ctx) {
-      ctx.contribute(Anonymiser, {
-        name: 'redact',
-        async anonymise(source, policy, destination) {
-          calls.push({ anonymiser: 'redact', source, policy, destination });
-          const f = fileOf(source, destination);
-          const text = (await readFile(f.source.path)).toString('latin1');
-          await writeFile(f.destination.path, Buffer.from(text.replaceAll(String(policy.replace), String(policy.with)), 'latin1'));
-          return { recordsRead: 1, recordsWritten: 1, destination };
-        },
-      });
-      ctx.contribute(Anonymiser, {
-        name: 'flaky',
-        async anonymise(source, policy, destination) {
-          calls.push({ anonymiser: 'flaky', source, policy, destination });
-          const f = fileOf(source, destination);
-          if (!failedOnce.has(f.source.name)) {
-            failedOnce.add(f.source.name);
-            throw new Error('the data dictionary is locked by another run');
-          }
-          await writeFile(f.destination.path, await readFile(f.source.path));
-          return { recordsRead: 1, recordsWritten: 1, destination };
-        },
-      });
-    },
-  });
+/** A clinical source, a dictionary and two anon.ini: one whose source is there, one whose source arrives late. */
+async function clinic(dir: string): Promise<{ dataset: ClinicalDataset; config: string; lateConfig: string; source: string; lateDir: string }> {
+  mkdirSync(join(dir, 'clinic'), { recursive: true });
+  const source = join(dir, 'clinic', 'source.sqlite');
+  const sequelize = new Sequelize({ dialect: 'sqlite', storage: source, logging: false });
+  let dataset: ClinicalDataset;
+  try {
+    dataset = await generateClinicalDb(sequelize, { patients: 4, notesPerPatient: 1, noteChars: 100, seed: 5, optOutEvery: 0 });
+  } finally {
+    await sequelize.close();
+  }
+  writeFileSync(join(dir, 'clinic', 'dd.tsv'), clinicalDataDictionary());
+  for (const k of ['patient', 'master', 'change']) writeFileSync(join(dir, 'clinic', `${k}.key`), `${k}-key-for-distribution-tests`);
+  const ini = (sourceFile: string): string => ['[anonymise]', 'data_dictionary = dd.tsv', `destination_url = sqlite:${join(dir, 'clinic', 'unused.sqlite')}`, `secret_map_url = sqlite:${join(dir, 'clinic', 'secret.sqlite')}`,
+    'patient_key_file = patient.key', 'master_key_file = master.key', 'change_key_file = change.key', '[source:main]', `url = sqlite:${sourceFile}`].join('\n');
+  const lateDir = join(dir, 'clinic', 'late');
+  writeFileSync(join(dir, 'clinic', 'anon.ini'), ini(source));
+  writeFileSync(join(dir, 'clinic', 'late.ini'), ini(join(lateDir, 'source.sqlite')));
+  return { dataset, config: join(dir, 'clinic', 'anon.ini'), lateConfig: join(dir, 'clinic', 'late.ini'), source, lateDir };
 }
 
+const letter = (p: SyntheticPatient): string => `Result for ${p.forename} ${p.surname.toUpperCase()} (NHS ${p.nhsNumber}), tel. ${p.phone}: within normal limits.\n`;
+
 for (const kind of databaseKinds()) {
-  describe(`anonymisation before sending (${kind})`, () => {
+  describe(`anonymisation before sending, with the crate anonymiser (${kind})`, () => {
     let d: DistributionHost;
-    const calls: Parameters<typeof testAnonymisers>[0] = [];
+    let c: Awaited<ReturnType<typeof clinic>>;
 
     before(async () => {
       d = await startDistributionHost(kind, {
-        rules: () => ({
+        rules: ({ dir }) => ({
           destinations: { local: { kind: 'folder', path: 'remote-local' } },
           rules: [
-            { label: 'anon', router: 'by-mime', pattern: '^ANON', base: 'local', folder: 'anon', anonymiser: 'redact', anonymiser_policy: { replace: 'Jane Doe', with: '########' } },
-            { label: 'flaky', router: 'by-mime', pattern: '^FLAKY', base: 'local', folder: 'flaky', anonymiser: 'flaky' },
+            { label: 'anon', router: 'by-mime', pattern: '^ANON', base: 'local', folder: 'anon', anonymiser: 'crate', anonymiser_policy: { config: join(dir, 'clinic', 'anon.ini'), patient_from_name: '^ANON(?<pid>\\d+)_' } },
+            { label: 'late', router: 'by-mime', pattern: '^LATE', base: 'local', folder: 'late', anonymiser: 'crate', anonymiser_policy: { config: join(dir, 'clinic', 'late.ini'), patient_from_name: '^LATE(?<pid>\\d+)_' } },
+            { label: 'pdf', router: 'by-mime', pattern: '^PDF', base: 'local', folder: 'pdf', anonymiser: 'crate', anonymiser_policy: { config: join(dir, 'clinic', 'anon.ini'), patient_from_name: '^PDF(?<pid>\\d+)_' } },
             { label: 'plain', router: 'by-mime', base: 'local', folder: 'plain' },
           ],
         }),
-        settings: { max_attempts: 3 },
-        extraPlugins: [testAnonymisers(calls)],
+        settings: { max_attempts: 3, mime_types: 'application/pdf text/plain' },
+        extraPlugins: [crate],
       });
+      c = await clinic(d.dir);
       await d.t.host.startPlugins();
       await d.startWorker();
     });
@@ -83,38 +71,33 @@ for (const kind of databaseKinds()) {
     });
 
     it('sends and archives the anonymiser\'s output, keeps the received original, and records both sha256s', async () => {
-      const original = makePdf(['ANON1 result', 'Patient Jane Doe']);
-      const redacted = Buffer.from(original.toString('latin1').replaceAll('Jane Doe', '########'), 'latin1');
-      writeFileSync(join(d.drop, 'ANON1_result.pdf'), original);
-      const file = await d.waitForState('ANON1_result.pdf', 'archived');
+      const p = c.dataset.patients[0]!;
+      const original = Buffer.from(letter(p));
+      writeFileSync(join(d.drop, `ANON${p.pid}_result.txt`), original);
+      const file = await d.waitForState(`ANON${p.pid}_result.txt`, 'archived');
 
       // What the recipient got, and what the archive keeps, is the anonymised copy.
-      const delivered = readFileSync(join(d.localDestination, 'anon', 'ANON1_result.pdf'));
-      assert.deepEqual(delivered, redacted);
-      assert.ok(!delivered.includes('Jane Doe'));
-      assert.match(relative(d.root, file.localPath!), /^archive\/\d{4}\/\d{2}\/\d{2}\/ANON1_result\.pdf$/);
-      assert.deepEqual(readFileSync(file.localPath!), redacted);
+      const delivered = readFileSync(join(d.localDestination, 'anon', `ANON${p.pid}_result.txt`));
+      const text = delivered.toString('utf8');
+      for (const identifier of [p.forename, p.surname, p.nhsNumber, p.phone]) assert.ok(!text.toLowerCase().includes(identifier.toLowerCase()), `${identifier} was sent`);
+      assert.match(text, /^Result for \[__PPP__\] \[__PPP__\] \(NHS \[__PPP__\]\), tel\. \[__PPP__\]: within normal limits\.\n$/);
+      assert.match(relative(d.root, file.localPath!), new RegExp(`^archive/\\d{4}/\\d{2}/\\d{2}/ANON${p.pid}_result\\.txt$`));
+      assert.deepEqual(readFileSync(file.localPath!), delivered);
       assert.equal(file.sha256, sha(original));
-      assert.equal(file.sentSha256, sha(redacted));
-      assert.equal(file.sentSize, redacted.length);
+      assert.equal(file.sentSha256, sha(delivered));
+      assert.equal(file.sentSize, delivered.length);
 
       // The received original is kept, unchanged, outside the archive; no working copy is left.
       const day = relative(join(d.root, 'archive'), file.localPath!).split('/').slice(0, 3).join('/');
-      assert.deepEqual(readFileSync(join(d.root, 'originals', day, 'ANON1_result.pdf')), original);
+      assert.deepEqual(readFileSync(join(d.root, 'originals', day, `ANON${p.pid}_result.txt`)), original);
       assert.deepEqual(readdirSync(join(d.root, 'anonymised')), []);
-
-      // The anonymiser was handed the received file and the policy of the rule.
-      const call = calls.find((c) => c.anonymiser === 'redact' && (c.source as FileRecordSource).name === 'ANON1_result.pdf')!;
-      assert.equal(call.source.kind, 'file');
-      assert.equal((call.source as FileRecordSource).sha256, sha(original));
-      assert.deepEqual(call.policy, { replace: 'Jane Doe', with: '########' });
 
       const events = await d.store.events({ fileIds: [file.id] });
       const kinds = events.map((e) => e.kind);
       assert.deepEqual(kinds.slice(kinds.indexOf('checked')), ['checked', 'anonymised', 'sending', 'sent', 'archived']);
       const anonymised = events.find((e) => e.kind === 'anonymised')!;
-      assert.match(anonymised.detail!, /anonymiser "redact"/);
-      assert.ok(anonymised.detail!.includes(sha(original)) && anonymised.detail!.includes(sha(redacted)), anonymised.detail);
+      assert.match(anonymised.detail!, /anonymiser "crate"/);
+      assert.ok(anonymised.detail!.includes(sha(original)) && anonymised.detail!.includes(sha(delivered)), anonymised.detail);
       assert.match(events.find((e) => e.kind === 'archived')!.detail!, /\(the anonymised copy that was sent\); the received original: originals\//);
     });
 
@@ -128,16 +111,39 @@ for (const kind of databaseKinds()) {
     });
 
     it('fails the attempt when the anonymiser fails, with its reason in the trail, and the retry sends', async () => {
-      const bytes = makePdf(['FLAKY1 result']);
-      writeFileSync(join(d.drop, 'FLAKY1_result.pdf'), bytes);
-      const file = await d.waitForState('FLAKY1_result.pdf', 'archived');
+      const p = c.dataset.patients[1]!;
+      const name = `LATE${p.pid}_result.txt`;
+      writeFileSync(join(d.drop, name), letter(p));
+      // The anonymiser's source database is not there yet: the first attempt fails.
+      let failed: Awaited<ReturnType<DistributionHost['file']>>;
+      for (const until = Date.now() + 20_000; Date.now() < until && !failed; await new Promise((r) => setTimeout(r, 50))) {
+        const f = await d.file(name);
+        if (f && (await d.store.events({ fileIds: [f.id] })).some((e) => e.kind === 'failed')) failed = f;
+      }
+      assert.ok(failed, 'the first attempt failed');
+      mkdirSync(c.lateDir, { recursive: true });
+      copyFileSync(c.source, join(c.lateDir, 'source.sqlite'));
+      const file = await d.waitForState(name, 'archived');
+      assert.equal(file.id, failed!.id);
       const events = await d.store.events({ fileIds: [file.id] });
-      const failed = events.find((e) => e.kind === 'failed');
-      assert.match(failed?.detail ?? '', /^anonymiser "flaky" \(rule "flaky"\) failed: the data dictionary is locked by another run$/);
-      assert.ok(events.findIndex((e) => e.kind === 'anonymised') > events.indexOf(failed!), 'anonymised on the retry');
-      assert.equal(calls.filter((c) => c.anonymiser === 'flaky').length, 2);
-      assert.deepEqual(readFileSync(join(d.localDestination, 'flaky', 'FLAKY1_result.pdf')), bytes);
+      const failure = events.find((e) => e.kind === 'failed');
+      assert.match(failure?.detail ?? '', /^anonymiser "crate" \(rule "late"\) failed: cannot connect to the source main database/);
+      assert.ok(events.findIndex((e) => e.kind === 'anonymised') > events.indexOf(failure!), 'anonymised on the retry');
+      const delivered = readFileSync(join(d.localDestination, 'late', name), 'utf8');
+      assert.ok(!delivered.includes(p.surname.toUpperCase()));
       assert.equal(existsSync(join(d.root, 'anonymised', file.id)), false);
+    });
+
+    it('fails a file the anonymiser refuses for good, with its reason, without retrying', async () => {
+      const p = c.dataset.patients[2]!;
+      const name = `PDF${p.pid}_report.pdf`;
+      writeFileSync(join(d.drop, name), makePdf(['Report', `${p.forename} ${p.surname}`]));
+      const file = await d.waitForState(name, 'failed');
+      const events = await d.store.events({ fileIds: [file.id] });
+      const failures = events.filter((e) => e.kind === 'failed');
+      assert.equal(failures.length, 1, 'one attempt only');
+      assert.match(failures[0]!.detail!, /^anonymiser "crate" \(rule "pdf"\) refused the file: ".*" is a PDF: the crate anonymiser rewrites CSV, JSON and plain-text files, and does not rewrite a PDF's text layer/);
+      assert.equal(existsSync(join(d.localDestination, 'pdf', name)), false, 'nothing was sent');
     });
   });
 }
