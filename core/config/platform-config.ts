@@ -2,16 +2,14 @@
 // schemas (core's and each enabled plugin's), and typed access to the validated values.
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import { ConfigError } from '../errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import type { ConfigSectionSchema } from './config-schema-types.js';
+import { sectionValidator } from './config-schema-compiler.js';
 
 type ConfigValue = string | number | boolean;
 export type RawSections = Record<string, Record<string, string>>;
-
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /** Where configuration came from, for messages. */
 export interface ConfigSource {
@@ -129,7 +127,6 @@ export class PlatformConfig {
    * @throws ConfigError listing each problem with file, section and key.
    */
   static validate(raw: RawSections, schemas: Record<string, ConfigSectionSchema>, source: ConfigSource, extraProblems: string[] = []): PlatformConfig {
-    const ajv = addFormats(new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false }));
     const problems = [...extraProblems];
     const values: Record<string, Record<string, ConfigValue>> = {};
     const ignored: string[] = [];
@@ -157,7 +154,7 @@ export class PlatformConfig {
           delete data[key];
         }
       }
-      const validate = ajv.compile({ ...schema, additionalProperties: true });
+      const validate = sectionValidator(schema);
       if (!validate(data)) {
         for (const error of validate.errors ?? []) problems.push(`${where(section, keyOf(error))}: ${messageOf(error)}`);
       }

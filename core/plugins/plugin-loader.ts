@@ -3,10 +3,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { PluginError } from '../errors.js';
 import { PLATFORM_VERSION } from '../version.js';
+import { sectionValidator } from '../config/config-schema-compiler.js';
 import type { PluginDefinition } from './define-plugin.js';
 import { satisfiesRange } from './version-range.js';
 
@@ -124,7 +123,6 @@ function exportTarget(exports: unknown): string | undefined {
 
 /** Config keys become `PLATFORM__PLUGIN_<NAME>__<KEY>` variables, which are matched in lower case. */
 const CONFIG_KEY = /^[a-z][a-z0-9_]*$/;
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 function check(name: string, value: unknown): PluginDefinition {
   const definition = value as Partial<PluginDefinition> | undefined;
@@ -139,7 +137,7 @@ function check(name: string, value: unknown): PluginDefinition {
     const badKeys = Object.keys(definition.config.properties).filter((key) => !CONFIG_KEY.test(key));
     if (badKeys.length) throw new PluginError(name, `config keys ${badKeys.map((k) => `"${k}"`).join(', ')} must be lowercase letters, digits and _ (e.g. "api_url"), so that PLATFORM__ variables can override them`);
     try {
-      addFormats(new Ajv({ strict: false })).compile(definition.config);
+      sectionValidator(definition.config);
     } catch (error) {
       throw new PluginError(name, `its config schema is not a valid JSON schema: ${(error as Error).message}`, error);
     }

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../core/api.js';
 import { dcDatasetSchema } from './dc-dataset-schema.js';
+import { validatorOf } from './dataset-type-validators.js';
 
 /** Dataset type name -> JSON Schema of its fields. */
 export function loadDatasetTypeSchemas(dir: string | undefined): Map<string, object> {
@@ -26,6 +27,11 @@ export function loadDatasetTypeSchemas(dir: string | undefined): Map<string, obj
     }
     const object = schema as { type?: unknown; properties?: unknown };
     if (!object || object.type !== 'object' || typeof object.properties !== 'object') throw new ConfigError(`[plugin:schema-json] ${join(dir, file)} must be a JSON Schema of type "object" with properties`);
+    try {
+      validatorOf(object);
+    } catch (error) {
+      throw new ConfigError(`[plugin:schema-json] ${join(dir, file)} is not a valid JSON Schema: ${(error as Error).message}`);
+    }
     types.set(type, object as object);
   }
   return types;

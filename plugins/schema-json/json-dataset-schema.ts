@@ -3,12 +3,11 @@
 // resource names, activation), and the lifecycle rules of DCOR: resources only on drafts;
 // once active only the licence (to a less restrictive one), private-to-public and the
 // description may change; never back to draft.
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { DatasetRecord, DatasetValidationInput, FieldErrors, ResourceRecord, Schema } from '../../core/api.js';
 import { normaliseDoi, normaliseReference } from './doi-normaliser.js';
+import { validatorOf } from './dataset-type-validators.js';
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const RESOURCE_NAME = /^[A-Za-z0-9.,\-_+()[\]]+$/;
 
 /** Rules that can be configured. */
@@ -37,15 +36,10 @@ function ajvMessage(error: ErrorObject): { field: string; message: string } {
 /** Validates typed datasets. */
 export class JsonDatasetSchema implements Schema {
   readonly name = 'json';
-  private readonly validators = new Map<string, ValidateFunction>();
-
   constructor(
     private readonly types: ReadonlyMap<string, object>,
     private readonly rules: SchemaRules,
-  ) {
-    const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
-    for (const [type, schema] of types) this.validators.set(type, ajv.compile(schema));
-  }
+  ) {}
 
   jsonSchema(datasetType: string): object | undefined {
     return this.types.get(datasetType);
@@ -66,8 +60,9 @@ export class JsonDatasetSchema implements Schema {
   }
 
   validateDataset({ dataset, previous, resources, action }: DatasetValidationInput): FieldErrors {
-    const validate = this.validators.get(dataset.type);
-    if (!validate) return {};
+    const schema = this.types.get(dataset.type);
+    if (!schema) return {};
+    const validate = validatorOf(schema);
     const errors: FieldErrors = {};
     if (!validate(dataset.extras)) for (const e of validate.errors ?? []) {
       const { field, message } = ajvMessage(e);
