@@ -27,8 +27,8 @@ export class CrateAnonymiser implements Anonymiser {
     if (policy === null || typeof policy !== 'object' || Array.isArray(policy)) throw new ValidationError('the policy must be an object such as { "config": "/etc/anon/anon.ini" }', { policy: ['must be an object'] });
     if (source.kind === 'file' || destination.kind === 'file') {
       if (!isFileSource(source) || !isFileDestination(destination)) throw new ValidationError(`the crate anonymiser turns a file into a file, not "${source.kind}" into "${destination.kind}"`);
-      const outcome = await anonymiseFile(source, destination, policy, process.env);
-      return { ...outcome, destination };
+      const { name, ...outcome } = await anonymiseFile(source, destination, policy, process.env);
+      return { ...outcome, destination, ...(name === undefined ? {} : { name }) };
     }
     if (source.kind !== 'database' || destination.kind !== 'database') throw new ValidationError(`the crate anonymiser reads databases (kind "database") and files (kind "file"), not "${source.kind}" to "${destination.kind}"`);
     if (typeof policy.config !== 'string' || !policy.config) throw new ValidationError('the policy needs "config": the path of an anon.ini', { config: ['required'] });

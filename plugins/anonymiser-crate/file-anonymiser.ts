@@ -34,6 +34,8 @@ export interface FilePolicy {
 export interface FileOutcome {
   recordsRead: number;
   recordsWritten: number;
+  /** The name to send the copy under, when scrubbing changed the received name. */
+  name?: string;
 }
 
 const DEFAULT_MAX_MB = 256;
@@ -94,6 +96,26 @@ function patientFromName(policy: FilePolicy, name: string): string | undefined {
   const pid = m.groups?.pid ?? m[1];
   if (!pid) throw new ValidationError(`patient_from_name (${policy.patientFromName.source}) matched the file name but captured no patient ID`);
   return pid;
+}
+
+/**
+ * The name an anonymised copy is sent under. The patient ID the name gave becomes the research
+ * ID; then the stem is scrubbed by each patient's scrubber (a name can hold a surname or an
+ * NHS number too), read with `_`, `-` and `.` as the spaces they stand for (a scrubber finds
+ * words, and `_` is no word boundary). A stem the scrubbers leave alone keeps its form; a
+ * scrubbed one has `_` between its words, and characters of a scrubber's replacement that do
+ * not belong in a file name become `_`. The extension is kept.
+ */
+export function scrubbedFileName(name: string, fromName: { pid: string; rid: string } | undefined, scrubbers: readonly Scrubber[]): string {
+  const ext = extname(name);
+  let stem = name.slice(0, name.length - ext.length);
+  if (fromName) stem = stem.split(fromName.pid).join(fromName.rid);
+  const spaced = stem.replace(/[_.-]+/g, ' ');
+  let scrubbed = spaced;
+  for (const scrubber of scrubbers) scrubbed = scrubber.scrub(scrubbed);
+  if (scrubbed === spaced) return `${stem}${ext}`;
+  const clean = scrubbed.replace(/[^A-Za-z0-9.-]+/g, '_').replace(/^[._-]+|_+$/g, '') || 'anonymised';
+  return `${clean}${ext}`.slice(0, 255);
 }
 
 /** Every string (and number that scrubs differently) of a JSON value, scrubbed; the patient key replaced by the research ID. */
@@ -231,7 +253,8 @@ export async function anonymiseFile(source: FileRecordSource, destination: FileR
       written = 1;
     }
     await writeFile(destination.path, output, { encoding: 'utf8', mode: 0o640 });
-    return { recordsRead: pids.length, recordsWritten: written };
+    const name = scrubbedFileName(source.name, namePid === undefined ? undefined : { pid: namePid, rid: ridOf(namePid) }, included.map(scrubberOf));
+    return { recordsRead: pids.length, recordsWritten: written, ...(name === source.name ? {} : { name }) };
   } finally {
     for (const db of opened) await db.close().catch(() => undefined);
     await processor.close();

@@ -10,7 +10,7 @@ import { createGunzip } from 'node:zlib';
 import { basename, dirname, join } from 'node:path';
 import { posix } from 'node:path';
 import type { Logger } from '../../core/api.js';
-import type { Cursor, DistributedFile, DistributionStore } from './distribution-store.js';
+import { remoteName, type Cursor, type DistributedFile, type DistributionStore } from './distribution-store.js';
 import type { LogRequest } from './access-log-format.js';
 import { USER_AGENT } from './webdav-target.js';
 
@@ -213,7 +213,7 @@ export class AccessLogReader {
     const names = [...new Set(requests.map((r) => posix.basename(r.path!)))];
     const sent = await this.store.sentByName(names);
     const byName = new Map<string, DistributedFile[]>();
-    for (const file of sent) byName.set(file.name, [...(byName.get(file.name) ?? []), file]);
+    for (const file of sent) byName.set(remoteName(file), [...(byName.get(remoteName(file)) ?? []), file]);
     await this.store.database().transaction(async (transaction) => {
       for (const request of requests) {
         const candidates = byName.get(posix.basename(request.path!)) ?? [];

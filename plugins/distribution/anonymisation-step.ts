@@ -8,7 +8,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HookRegistriesId, isPlatformError, type Anonymiser, type FileRecordDestination, type FileRecordSource, type Services } from '../../core/api.js';
 import { DeliveryError } from './delivery-target.js';
-import type { DistributedFile } from './distribution-store.js';
+import { remoteName, type DistributedFile } from './distribution-store.js';
 import { hashFile } from './file-hash.js';
 import type { RoutingRule } from './routing-rules.js';
 
@@ -21,6 +21,8 @@ export interface AnonymisedCopy {
   path: string;
   size: number;
   sha256: string;
+  /** The name it is sent under: the anonymiser's (a received name can carry identifiers), else the received name. */
+  name: string;
   /** Made by an earlier attempt and unchanged since (the anonymiser did not run again). */
   reused: boolean;
 }
@@ -65,7 +67,7 @@ export class AnonymisationStep {
     const path = this.pathOf(file);
     if (file.sentSha256) {
       const earlier = await hashFile(path, signal).catch(() => undefined);
-      if (earlier && earlier.sha256 === file.sentSha256) return { anonymiser: name, path, size: earlier.size, sha256: earlier.sha256, reused: true };
+      if (earlier && earlier.sha256 === file.sentSha256) return { anonymiser: name, path, size: earlier.size, sha256: earlier.sha256, name: remoteName(file), reused: true };
     }
     const anonymiser: Anonymiser | undefined = this.services().get(HookRegistriesId).anonymisers.get(name);
     if (!anonymiser) throw new DeliveryError(`rule "${rule.label}" names anonymiser "${name}", which no enabled plugin contributes`, false);
@@ -75,9 +77,16 @@ export class AnonymisationStep {
     await rm(partial, { force: true });
     const source: FileRecordSource = { kind: 'file', description: `distributed file "${file.name}"`, path: file.localPath!, name: file.name, mimeType: file.mimeType ?? 'application/octet-stream', size: file.size!, sha256: file.sha256! };
     const destination: FileRecordDestination = { kind: 'file', description: `anonymised copy of "${file.name}"`, path: partial, name: file.name };
+    let sentName: string;
     try {
-      await anonymiser.anonymise(source, rule.anonymiserPolicy, destination);
+      const result = await anonymiser.anonymise(source, rule.anonymiserPolicy, destination);
+      sentName = result.name ?? file.name;
+      if (!isPlainFileName(sentName)) throw new DeliveryError(`anonymiser "${name}" (rule "${rule.label}") named the copy of "${file.name}" with something that is not a plain file name`, false);
     } catch (error) {
+      if (error instanceof DeliveryError) {
+        await rm(partial, { force: true });
+        throw error;
+      }
       await rm(partial, { force: true });
       // A refusal (the file's format, the policy) would be refused again: not retried.
       const refused = isPlatformError(error) && error.status >= 400 && error.status < 500;
@@ -88,6 +97,11 @@ export class AnonymisationStep {
     if (!written?.isFile()) throw new DeliveryError(`anonymiser "${name}" (rule "${rule.label}") wrote no file for "${file.name}"`, true);
     await rename(partial, path);
     const hashed = await hashFile(path, signal);
-    return { anonymiser: name, path, size: hashed.size, sha256: hashed.sha256, reused: false };
+    return { anonymiser: name, path, size: hashed.size, sha256: hashed.sha256, name: sentName, reused: false };
   }
+}
+
+/** A name that can be sent as one file: no folder separator, not `.` or `..`, no control character, at most 255 bytes. */
+function isPlainFileName(name: string): boolean {
+  return name.length > 0 && name !== '.' && name !== '..' && !/[/\\\x00-\x1f\x7f]/.test(name) && Buffer.byteLength(name) <= 255;
 }

@@ -8,7 +8,7 @@ import { historyFilterSchema, parseDate, parseHistoryFilter } from './history-fi
 /** A file with its events, as the actions answer. */
 export function fileView(file: DistributedFile, events: FileEvent[] | undefined): Record<string, unknown> {
   return {
-    id: file.id, name: file.name, state: file.state, reason: file.reason ?? null, sha256: file.sha256 ?? null, size: file.size ?? null, sent_sha256: file.sentSha256 ?? null, mime_type: file.mimeType ?? null,
+    id: file.id, name: file.name, state: file.state, reason: file.reason ?? null, sha256: file.sha256 ?? null, size: file.size ?? null, sent_sha256: file.sentSha256 ?? null, sent_name: file.sentName ?? null, mime_type: file.mimeType ?? null,
     source: file.source, label: file.label ?? null, tag: file.tag ?? null, destination: file.destination ?? null, folder: file.folder ?? null,
     remote_location: file.remoteLocation ?? null, received_at: file.receivedAt.toISOString(), sent_at: file.sentAt?.toISOString() ?? null,
     archived_at: file.archivedAt?.toISOString() ?? null, acknowledged_at: file.acknowledgedAt?.toISOString() ?? null,

@@ -33,6 +33,8 @@ export interface DistributedFile {
   /** What is sent, when it differs from what was received (an anonymised copy): its sha256 and size. */
   sentSha256: string | undefined;
   sentSize: number | undefined;
+  /** The name the anonymised copy is sent under, when the anonymiser changed it. */
+  sentName: string | undefined;
   receivedAt: Date;
   sentAt: Date | undefined;
   archivedAt: Date | undefined;
@@ -114,13 +116,13 @@ type Row = Record<string, unknown>;
 const EVENT_COLUMNS: Record<string, string> = { fileId: 'file_id', fileName: 'file_name', kind: 'kind', at: 'at', actor: 'actor', address: 'address', detail: 'detail' };
 
 /** Fields that usually differ from file to file within a batch (set through CASE). */
-const PER_FILE = new Set(['localPath', 'remoteLocation', 'reason', 'sentSha256', 'sentSize']);
+const PER_FILE = new Set(['localPath', 'remoteLocation', 'reason', 'sentSha256', 'sentSize', 'sentName']);
 
 /** Column names of `distribution_files` by field name. */
 const COLUMNS: Record<string, string> = {
   name: 'name', sha256: 'sha256', size: 'size', mimeType: 'mime_type', source: 'source', sourceRef: 'source_ref', state: 'state', reason: 'reason',
   label: 'label', tag: 'tag', destination: 'destination', folder: 'folder', remoteLocation: 'remote_location', localPath: 'local_path',
-  sentSha256: 'sent_sha256', sentSize: 'sent_size',
+  sentSha256: 'sent_sha256', sentSize: 'sent_size', sentName: 'sent_name',
   receivedAt: 'received_at', sentAt: 'sent_at', archivedAt: 'archived_at', acknowledgedAt: 'acknowledged_at', acknowledgedBy: 'acknowledged_by',
   acknowledgedFrom: 'acknowledged_from', updatedAt: 'updated_at',
 };
@@ -136,6 +138,7 @@ function toFile(r: Row): DistributedFile {
     reason: opt(r.reason as string | null), label: opt(r.label as string | null), tag: opt(r.tag as string | null), destination: opt(r.destination as string | null),
     folder: opt(r.folder as string | null), remoteLocation: opt(r.remoteLocation as string | null), localPath: opt(r.localPath as string | null),
     sentSha256: opt(r.sentSha256 as string | null), sentSize: r.sentSize === null || r.sentSize === undefined ? undefined : Number(r.sentSize),
+    sentName: opt(r.sentName as string | null),
     receivedAt: date(r.receivedAt)!, sentAt: date(r.sentAt), archivedAt: date(r.archivedAt), acknowledgedAt: date(r.acknowledgedAt),
     acknowledgedBy: opt(r.acknowledgedBy as string | null), acknowledgedFrom: opt(r.acknowledgedFrom as string | null), updatedAt: date(r.updatedAt)!,
   };
@@ -147,6 +150,11 @@ function toEvent(r: Row): FileEvent {
 
 /** The result of recording a new file: its record, or the file it duplicates. */
 export type ReceiveOutcome = { file: DistributedFile } | { duplicateOf: DistributedFile; by: 'name' | 'sha256' };
+
+/** The name a file has at its destination: its anonymised copy's, when the anonymiser renamed it. */
+export function remoteName(file: Pick<DistributedFile, 'name' | 'sentName'>): string {
+  return file.sentName ?? file.name;
+}
 
 /** Access to the distribution tables. */
 export class DistributionStore {
@@ -167,7 +175,7 @@ export class DistributionStore {
       files: s.define('distribution_files', {
         id: { type: DataTypes.UUID, primaryKey: true }, name: DataTypes.STRING, sha256: DataTypes.STRING, size: DataTypes.BIGINT, mimeType: DataTypes.STRING,
         source: DataTypes.STRING, sourceRef: DataTypes.STRING, state: DataTypes.STRING, reason: DataTypes.TEXT, label: DataTypes.STRING, tag: DataTypes.STRING,
-        destination: DataTypes.STRING, folder: DataTypes.STRING, remoteLocation: DataTypes.STRING, localPath: DataTypes.STRING, sentSha256: DataTypes.STRING, sentSize: DataTypes.BIGINT, receivedAt: DataTypes.DATE,
+        destination: DataTypes.STRING, folder: DataTypes.STRING, remoteLocation: DataTypes.STRING, localPath: DataTypes.STRING, sentSha256: DataTypes.STRING, sentSize: DataTypes.BIGINT, sentName: DataTypes.STRING, receivedAt: DataTypes.DATE,
         sentAt: DataTypes.DATE, archivedAt: DataTypes.DATE, acknowledgedAt: DataTypes.DATE, acknowledgedBy: DataTypes.STRING, acknowledgedFrom: DataTypes.STRING, updatedAt: DataTypes.DATE,
       }, { ...common, tableName: 'distribution_files' }) as unknown as AnyModel,
       events: s.define('distribution_events', {
@@ -398,7 +406,12 @@ export class DistributionStore {
   /** Sent (or archived) files with this name, newest first. */
   async sentByName(names: readonly string[]): Promise<DistributedFile[]> {
     if (!names.length) return [];
-    const rows = await this.m().files.findAll({ where: { name: { [Op.in]: [...names] }, state: { [Op.in]: ['sent', 'archived'] } }, order: [['sentAt', 'DESC']] });
+    // The name the recipient sees: the sent name of an anonymised copy that was renamed, else the received name.
+    const list = [...names];
+    const rows = await this.m().files.findAll({
+      where: { state: { [Op.in]: ['sent', 'archived'] }, [Op.or]: [{ sentName: { [Op.in]: list } }, { sentName: null, name: { [Op.in]: list } }] },
+      order: [['sentAt', 'DESC']],
+    });
     return rows.map((r) => toFile(r.get({ plain: true })));
   }
 

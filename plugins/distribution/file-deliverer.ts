@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { forEachLimited, type Logger } from '../../core/api.js';
 import type { DistributionSettings } from './distribution-settings.js';
-import type { DistributedFile, DistributionStore, EventInput } from './distribution-store.js';
+import { remoteName, type DistributedFile, type DistributionStore, type EventInput } from './distribution-store.js';
 import type { FileCheckRunner } from './file-check-runner.js';
 import type { DeliveryTarget, RemoteCopy, TransferProgress } from './delivery-target.js';
 import type { AnonymisationStep, AnonymisedCopy } from './anonymisation-step.js';
@@ -72,8 +72,8 @@ export class FileDeliverer {
       ready.map(({ file, target, checked, anonymised: a }) => {
         const events: EventInput[] = [{ kind: 'checked', detail: checked }];
         if (a && !a.reused) events.push({ kind: 'anonymised', detail: `by anonymiser "${a.anonymiser}": received sha256 ${file.sha256} (${file.size} bytes), sent sha256 ${a.sha256} (${a.size} bytes)` });
-        events.push({ kind: 'sending', detail: `to ${target.name}:${file.folder || '/'}${a ? ' (the anonymised copy)' : ''}` });
-        const fields: Partial<DistributedFile> = a ? { state: 'sending', sentSha256: a.sha256, sentSize: a.size } : { state: 'sending' };
+        events.push({ kind: 'sending', detail: `to ${target.name}:${file.folder || '/'}${a ? ` (the anonymised copy${a.name === file.name ? '' : `, as ${a.name}`})` : ''}` });
+        const fields: Partial<DistributedFile> = a ? { state: 'sending', sentSha256: a.sha256, sentSize: a.size, sentName: a.name === file.name ? undefined : a.name } : { state: 'sending' };
         return { file, fields, events, from: ['routed', 'failed', 'sending'] as const };
       }),
     );
@@ -81,11 +81,11 @@ export class FileDeliverer {
     await forEachLimited(ready.filter((r) => sending.has(r.file.id)), limit, async ({ file, target, anonymised: a }) => {
       if (signal.aborted) return;
       try {
-        const sent = await this.send(a ? { ...file, sentSha256: a.sha256, sentSize: a.size } : file, target, signal);
+        const sent = await this.send(a ? withCopy(file, a) : file, target, signal);
         if ('rejected' in sent) {
           await this.reject(file, sent.rejected);
           outcome.rejected++;
-        } else done.push({ file: { ...file, state: 'sending', ...(a ? { sentSha256: a.sha256, sentSize: a.size } : {}) }, copy: sent.copy, detail: `verified size ${sent.copy.size}${sent.copy.sha256 ? ' and sha256' : ''}${sent.resumed ? `; resumed from byte ${sent.resumed.offset} of an upload an earlier attempt left unfinished` : ''}` });
+        } else done.push({ file: { ...(a ? withCopy(file, a) : file), state: 'sending' }, copy: sent.copy, detail: `verified size ${sent.copy.size}${sent.copy.sha256 ? ' and sha256' : ''}${sent.resumed ? `; resumed from byte ${sent.resumed.offset} of an upload an earlier attempt left unfinished` : ''}` });
       } catch (error) {
         if (!signal.aborted) failures.push({ file, error });
       }
@@ -130,7 +130,7 @@ export class FileDeliverer {
     if (!target) throw new DeliveryError(`destination "${file.destination}" is not declared in the rules file`, false);
     if (file.state === 'sending') {
       // The last attempt was cut off after it started sending: the destination may hold it all.
-      const there = await target.stat(file.folder, file.name, signal);
+      const there = await target.stat(file.folder, remoteName(file), signal);
       if (there && matches(there, file)) return { kind: 'done', copy: there, detail: 'found complete at the destination after an interrupted attempt; not sent again' };
     }
     const checked = await this.checks.run({ name: file.name, path: file.localPath, mimeType: file.mimeType ?? 'application/octet-stream', size: file.size, sha256: file.sha256 }, signal);
@@ -158,7 +158,7 @@ export class FileDeliverer {
     const localPath = file.sentSha256 ? this.anonymisation.pathOf(file) : file.localPath!;
     const copy = await target.send(
       {
-        name: file.name,
+        name: remoteName(file),
         size,
         sha256,
         open: (start = 0) => {
@@ -189,12 +189,12 @@ export class FileDeliverer {
     // Not opened: the destination found the whole file there already (an upload whose answer was lost).
     const sentSha = opened ? hash.digest('hex') : sha256;
     if (sentSha !== sha256 || (opened && bytes !== size)) {
-      await target.remove(file.folder!, file.name, signal).catch(() => undefined);
+      await target.remove(file.folder!, remoteName(file), signal).catch(() => undefined);
       const what = file.sentSha256 ? 'the anonymised copy changed after it was made' : 'the file changed after it was received';
       return { rejected: `${what}, or while it was being sent (the bytes sent hash to ${sentSha.slice(0, 12)}…, not ${sha256.slice(0, 12)}…); the remote copy was removed; drop the corrected file again` };
     }
     if (!matches(copy, file)) {
-      await target.remove(file.folder!, file.name, signal).catch(() => undefined);
+      await target.remove(file.folder!, remoteName(file), signal).catch(() => undefined);
       throw new DeliveryError(`verification failed at ${target.name}: it holds ${copy.size} bytes${copy.sha256 ? ` with sha256 ${copy.sha256.slice(0, 12)}…` : ''}, expected ${size}${copy.sha256 ? ` with ${sha256.slice(0, 12)}…` : ''}; the remote copy was removed`, true);
     }
     return { copy, resumed };
@@ -224,7 +224,7 @@ export class FileDeliverer {
       const original = outgoing ? await moveIntoFolder(outgoing, dayFolder(this.settings.originalsDir, sentAt), file.name) : undefined;
       const copy = this.anonymisation.pathOf(file);
       if (await exists(copy)) {
-        const path = await moveIntoFolder(copy, day, file.name);
+        const path = await moveIntoFolder(copy, day, remoteName(file));
         await rm(dirname(copy), { recursive: true, force: true });
         return { path, original };
       }
@@ -238,8 +238,8 @@ export class FileDeliverer {
 
   private async findArchived(folder: string, file: DistributedFile): Promise<string | undefined> {
     const names = new Set(await readdir(folder).catch(() => [] as string[]));
-    for (let n = 1; names.has(numberedName(file.name, n)); n++) {
-      const path = join(folder, numberedName(file.name, n));
+    for (let n = 1; names.has(numberedName(remoteName(file), n)); n++) {
+      const path = join(folder, numberedName(remoteName(file), n));
       if ((await hashFile(path)).sha256 === expected(file).sha256) return path;
     }
     return undefined;
@@ -253,6 +253,11 @@ export class FileDeliverer {
     await this.store.update(file.id, { state: 'rejected', reason, localPath: path }, { kind: 'rejected', detail: reason });
     this.logger.warn('refused a file before sending', { file: file.name, reason });
   }
+}
+
+/** The file as it is sent: its anonymised copy's hash, size and name. */
+function withCopy(file: DistributedFile, copy: AnonymisedCopy): DistributedFile {
+  return { ...file, sentSha256: copy.sha256, sentSize: copy.size, sentName: copy.name === file.name ? undefined : copy.name };
 }
 
 /** What the destination should hold: the anonymised copy when one was made, else the file as received. */

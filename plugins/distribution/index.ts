@@ -8,6 +8,7 @@ import { archiveRoute } from './archive-route.js';
 import { distributionConfigSchema, readDistributionSettings } from './distribution-settings.js';
 import { createDistributionTables } from './distribution-tables-migration.js';
 import { addDistributionTransfers } from './distribution-transfers-migration.js';
+import { addDistributionSentName } from './distribution-sent-name-migration.js';
 import { DistributionRuntime, type RuntimeOptions } from './distribution-runtime.js';
 import { deliveryJobHandler } from './delivery-job.js';
 import { readLogsJobHandler } from './read-logs-job.js';
@@ -29,7 +30,7 @@ export function createDistributionPlugin(options: RuntimeOptions = {}): PluginDe
       const settings = readDistributionSettings(ctx);
       const runtime = new DistributionRuntime(settings, ctx.services, ctx.logger, options);
       const store = () => runtime.store;
-      ctx.contribute(Migrations, { migrations: [createDistributionTables, addDistributionTransfers] });
+      ctx.contribute(Migrations, { migrations: [createDistributionTables, addDistributionTransfers, addDistributionSentName] });
       ctx.contribute(Distribution, runtime.distribution());
       ctx.contribute(JobHandlers, deliveryJobHandler(() => runtime.deliverer, settings.maxAttempts));
       ctx.contribute(JobHandlers, readLogsJobHandler(() => runtime));

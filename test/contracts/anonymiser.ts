@@ -94,9 +94,13 @@ export function runAnonymiserContract(options: AnonymiserContractOptions): void 
     it('leaves none of the identifiers a sample names in what it writes', async () => {
       for (const sample of subject.accepted) {
         const { source, destination } = handOver(sample);
-        await subject.anonymiser.anonymise(source, sample.policy, destination);
+        const result = await subject.anonymiser.anonymise(source, sample.policy, destination);
         const written = readFileSync(destination.path, 'utf8').toLowerCase();
         for (const identifier of sample.mustNotContain) assert.ok(!written.includes(identifier.toLowerCase()), `${sample.name}: "${identifier}" survived`);
+        // The name it is sent under leaves too: the anonymiser's, or the received one.
+        const sentName = (result.name ?? sample.name).toLowerCase();
+        for (const identifier of sample.mustNotContain) assert.ok(!sentName.includes(identifier.toLowerCase()), `${sample.name}: "${identifier}" survived in the name it is sent under ("${result.name ?? sample.name}")`);
+        if (result.name !== undefined) assert.ok(result.name.length > 0 && !/[/\\\x00-\x1f]/.test(result.name) && result.name !== '.' && result.name !== '..', `${sample.name}: "${result.name}" is a plain file name`);
       }
     });
 

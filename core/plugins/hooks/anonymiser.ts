@@ -42,6 +42,13 @@ export interface AnonymisationResult {
   recordsRead: number;
   recordsWritten: number;
   destination: RecordDestination;
+  /**
+   * For a file: the name its anonymised copy is to be sent under, when that differs from the
+   * received name. A received name can carry identifiers (`NHS9434765919_Smith.csv`); an
+   * anonymiser that scrubs file contents scrubs the name as well. A plain file name: no `/`, not
+   * `.` or `..`, at most 255 bytes.
+   */
+  name?: string;
 }
 
 /**

@@ -62,7 +62,7 @@ runAnonymiserContract({
   make: async () => ({
     anonymiser: new CrateAnonymiser({ get: () => { throw new Error('file anonymisation needs no core service'); } }),
     accepted: [
-      { name: `P${a.pid}_letter.txt`, mimeType: 'text/plain', content: text(letter(a)), policy: byName(), mustNotContain: [...identifiers(a), a.relatives[0]!.surname] },
+      { name: `P${a.pid}_${a.surname}_letter.txt`, mimeType: 'text/plain', content: text(letter(a)), policy: byName(), mustNotContain: [...identifiers(a), a.relatives[0]!.surname] },
       {
         name: 'clinic_list.csv', mimeType: 'text/plain', policy: byColumn('patient_id'), mustNotContain: [...identifiers(a), ...identifiers(b)],
         content: text(`patient_id,seen,comment\r\n${a.pid},2024-01-02,"${a.surname}, ${a.forename} seen; phone ${a.phone}"\r\n${b.pid},2024-01-03,"${b.forename} ${b.surname.toUpperCase()} <${b.email}>"\r\n`),

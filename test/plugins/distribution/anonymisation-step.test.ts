@@ -70,27 +70,41 @@ for (const kind of databaseKinds()) {
       await d?.close();
     });
 
-    it('sends and archives the anonymiser\'s output, keeps the received original, and records both sha256s', async () => {
+    it('sends and archives the anonymiser\'s output under a scrubbed name, keeps the received original, and records both sha256s', async () => {
       const p = c.dataset.patients[0]!;
+      assert.match(p.surname, /^[A-Za-z]+$/, 'the test names the file with the surname');
       const original = Buffer.from(letter(p));
-      writeFileSync(join(d.drop, `ANON${p.pid}_result.txt`), original);
-      const file = await d.waitForState(`ANON${p.pid}_result.txt`, 'archived');
+      // The received name carries the patient ID and the surname: neither may leave.
+      const received = `ANON${p.pid}_${p.surname}_result.txt`;
+      writeFileSync(join(d.drop, received), original);
+      const file = await d.waitForState(received, 'archived');
+
+      // The name it was sent under: the patient ID became the research ID, the surname was scrubbed.
+      const sentName = file.sentName!;
+      assert.ok(sentName, 'an anonymised copy whose name held identifiers is sent under another name');
+      assert.ok(!sentName.includes(String(p.pid)) && !sentName.toLowerCase().includes(p.surname.toLowerCase()), `identifiers left in "${sentName}"`);
+      assert.match(sentName, /^ANON[A-Za-z0-9]+_.*result\.txt$/);
+      assert.deepEqual(readdirSync(join(d.localDestination, 'anon')), [sentName]);
 
       // What the recipient got, and what the archive keeps, is the anonymised copy.
-      const delivered = readFileSync(join(d.localDestination, 'anon', `ANON${p.pid}_result.txt`));
+      const delivered = readFileSync(join(d.localDestination, 'anon', sentName));
       const text = delivered.toString('utf8');
       for (const identifier of [p.forename, p.surname, p.nhsNumber, p.phone]) assert.ok(!text.toLowerCase().includes(identifier.toLowerCase()), `${identifier} was sent`);
       assert.match(text, /^Result for \[__PPP__\] \[__PPP__\] \(NHS \[__PPP__\]\), tel\. \[__PPP__\]: within normal limits\.\n$/);
-      assert.match(relative(d.root, file.localPath!), new RegExp(`^archive/\\d{4}/\\d{2}/\\d{2}/ANON${p.pid}_result\\.txt$`));
+      assert.equal(relative(d.root, file.localPath!).replace(/^archive\/\d{4}\/\d{2}\/\d{2}\//, ''), sentName);
       assert.deepEqual(readFileSync(file.localPath!), delivered);
       assert.equal(file.sha256, sha(original));
       assert.equal(file.sentSha256, sha(delivered));
       assert.equal(file.sentSize, delivered.length);
 
-      // The received original is kept, unchanged, outside the archive; no working copy is left.
+      // The received original is kept, unchanged and under its name, outside the archive; no working copy is left.
       const day = relative(join(d.root, 'archive'), file.localPath!).split('/').slice(0, 3).join('/');
-      assert.deepEqual(readFileSync(join(d.root, 'originals', day, `ANON${p.pid}_result.txt`)), original);
+      assert.deepEqual(readFileSync(join(d.root, 'originals', day, received)), original);
       assert.deepEqual(readdirSync(join(d.root, 'anonymised')), []);
+
+      // A recipient's download (an access log line) names the sent name: that is what finds the file.
+      assert.deepEqual((await d.store.sentByName([sentName])).map((f) => f.id), [file.id]);
+      assert.deepEqual(await d.store.sentByName([received]), []);
 
       const events = await d.store.events({ fileIds: [file.id] });
       const kinds = events.map((e) => e.kind);
@@ -98,7 +112,18 @@ for (const kind of databaseKinds()) {
       const anonymised = events.find((e) => e.kind === 'anonymised')!;
       assert.match(anonymised.detail!, /anonymiser "crate"/);
       assert.ok(anonymised.detail!.includes(sha(original)) && anonymised.detail!.includes(sha(delivered)), anonymised.detail);
+      assert.ok(events.find((e) => e.kind === 'sending')!.detail!.includes(`as ${sentName}`));
       assert.match(events.find((e) => e.kind === 'archived')!.detail!, /\(the anonymised copy that was sent\); the received original: originals\//);
+    });
+
+    it('keeps the received name of an anonymised copy when the name holds no identifier', async () => {
+      const p = c.dataset.patients[3]!;
+      const received = `ANON${p.pid}_result.txt`;
+      writeFileSync(join(d.drop, received), letter(p));
+      const file = await d.waitForState(received, 'archived');
+      // The patient ID still becomes the research ID; nothing else of the name changes.
+      assert.ok(file.sentName && !file.sentName.includes(String(p.pid)));
+      assert.match(file.sentName, /^ANON[0-9a-f]+_result\.txt$/);
     });
 
     it('sends a file of a rule without an anonymiser as received', async () => {
@@ -129,7 +154,7 @@ for (const kind of databaseKinds()) {
       const failure = events.find((e) => e.kind === 'failed');
       assert.match(failure?.detail ?? '', /^anonymiser "crate" \(rule "late"\) failed: cannot connect to the source main database/);
       assert.ok(events.findIndex((e) => e.kind === 'anonymised') > events.indexOf(failure!), 'anonymised on the retry');
-      const delivered = readFileSync(join(d.localDestination, 'late', name), 'utf8');
+      const delivered = readFileSync(join(d.localDestination, 'late', file.sentName!), 'utf8');
       assert.ok(!delivered.includes(p.surname.toUpperCase()));
       assert.equal(existsSync(join(d.root, 'anonymised', file.id)), false);
     });
