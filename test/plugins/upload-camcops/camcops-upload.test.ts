@@ -271,7 +271,7 @@ for (const kind of databaseKinds()) {
       assert.ok(!(await inspect()).checks.flatMap((c) => c.findings).some((f) => /left an upload unfinished/.test(f.title)));
     });
 
-    it('refuses malformed literals, unknown tables and fields, reserved fields and bad values, applying nothing', async () => {
+    it('refuses values unfit for their columns, unknown tables and fields, reserved fields and bad values, applying nothing', async () => {
       const device = 'strict';
       const tablet = await registeredTablet(w, device);
       const good = taskRow(1, T(1), { patient_id: 1, q1: 1 });
@@ -291,7 +291,7 @@ for (const kind of databaseKinds()) {
       await refusedOneStep({ phq9: [good, taskRow(2, T(1), { patient_id: 1, q1: 'two' })] }, /field 'q1': must be an integer/);
       await refusedOneStep({ coffee: [] }, /nonexistent tables: coffee/);
       await refusedOneStep({ phq9: [good, good] }, /client PK 1 was sent twice/);
-      await refusedOneStep({ phq9: [good] }, /field 'q2': not a literal/, (p) => {
+      await refusedOneStep({ phq9: [good] }, /record 0, field 'q2': must be an integer/, (p) => {
         p.dbdata = p.dbdata!.replace('"q1":"1"', '"q1":"1","q2":"two"');
       });
       await refusedOneStep({}, /Bad JSON for key 'dbdata'/, (p) => {
@@ -305,7 +305,7 @@ for (const kind of databaseKinds()) {
       await stepwise(uploadTableParams('phq9', [{ ...good, colour: 'red' }]), /Invalid field name for table 'phq9': 'colour'/);
       await stepwise(uploadTableParams('no_such_task', [good]), /Invalid client table name: no_such_task/);
       await stepwise(uploadTableParams('future_task', [good]), /required to handle table future_task/);
-      await stepwise({ ...uploadTableParams('phq9', [good]), record0: "1,'2026-11-01T10:00:00.000+00:00',0,'2026-01-01T09:00:00.000Z',1,'unterminated" }, /Bad value in record0: item 5: text with an unbalanced quote/);
+      await stepwise({ ...uploadTableParams('phq9', [good]), record0: "1,'2026-11-01T10:00:00.000+00:00',0,'2026-01-01T09:00:00.000Z',1,'unterminated" }, /record 0, field 'q1': must be an integer/);
       await stepwise({ ...uploadTableParams('phq9', [good]), record0: "1,'x',0" }, /3 value\(s\) for 6 field\(s\)/);
       await stepwise({ ...uploadTableParams('phq9', [good]), nrecords: 'many' }, /nrecords is not a valid integer/);
       await tablet.ok('end_upload');
