@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { counts, lastUploadLine, registeredTablet, show, startCamcopsWorld, type CamcopsWorld } from './camcops-test-setup.js';
 import { oneStepParams, plainRow, taskRow, uploadTableParams, type FakeTablet, type Row } from './fake-tablet.js';
-import { encodeLiteralList } from '../../../plugins/upload-camcops/sql-literal-codec.js';
+import { columnAsStringList, csvRow } from './camcops-client.js';
 import { DatabaseId } from '../../../core/services/service-ids.js';
 import { runCli } from '../../helpers/run-cli.js';
 
@@ -116,13 +116,13 @@ for (const kind of databaseKinds()) {
       const blob = (id: number, modified: string, bytes: string, moveOff = 0): Row => plainRow(id, modified, { tablename: 'photosequence_photos', tablepk: id, fieldname: 'photo_blobid', mimetype: 'image/png', theblob: Buffer.from(bytes) }, moveOff);
       const sendBlobs = async (blobs: Row[], moveOff?: number[]): Promise<string> => {
         const reply = await tablet.ok('which_keys_to_send', {
-          table: 'blobs', pkname: 'id', pkvalues: blobs.map((b) => b.id).join(','), datevalues: encodeLiteralList(blobs.map((b) => b.when_last_modified!)),
+          table: 'blobs', pkname: 'id', pkvalues: blobs.map((b) => b.id).join(','), datevalues: columnAsStringList(blobs, 'when_last_modified'),
           ...(moveOff ? { move_off_tablet_values: moveOff.join(',') } : {}),
         });
         for (const id of reply.result ? reply.result.split(',').map(Number) : []) {
           const b = blobs.find((x) => x.id === id)!;
           const fields = Object.keys(b);
-          await tablet.ok('upload_record', { table: 'blobs', pkname: 'id', fields: fields.join(','), values: encodeLiteralList(fields.map((f) => b[f]!)) });
+          await tablet.ok('upload_record', { table: 'blobs', pkname: 'id', fields: fields.join(','), values: csvRow(fields, b) });
         }
         return reply.result ?? '';
       };
