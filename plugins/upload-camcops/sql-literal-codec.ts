@@ -27,6 +27,7 @@ const PY_FLOAT = /^[+-]?(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(
 // cardinal_pythonlib.convert REGEX_HEX_XFORMAT and REGEX_BASE64_64FORMAT: an upper-case X,
 // one or more hex pairs; 64' then base64 whose padding bits are zero.
 const HEX_XFORMAT = /^X'(?:[a-fA-F0-9][a-fA-F0-9])+'$/;
+const MAY_BE_BLOB = /^\s*(?:X|6\s*4)\s*'/;
 const BASE64_64FORMAT = /^64'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=|[A-Za-z0-9+/][AQgw]==)?'$/;
 
 /** Escapes backslash, newline and carriage return as CamCOPS's escape_newlines does. */
@@ -84,10 +85,13 @@ export function encodeLiteralList(values: ReadonlyArray<LiteralValue>): string {
  */
 export function decodeLiteral(item: string): LiteralValue {
   if (!item) return null;
-  if (item.toUpperCase() === 'NULL') return null;
-  const compact = item.replace(/\s/g, '');
-  if (HEX_XFORMAT.test(compact)) return Buffer.from(compact.slice(2, -1), 'hex');
-  if (BASE64_64FORMAT.test(compact)) return Buffer.from(compact.slice(3, -1), 'base64');
+  if (item.length <= 4 && item.toUpperCase() === 'NULL') return null;
+  // Only an item that can be a blob is copied without its whitespace (items can be large).
+  if (MAY_BE_BLOB.test(item)) {
+    const compact = item.replace(/\s/g, '');
+    if (HEX_XFORMAT.test(compact)) return Buffer.from(compact.slice(2, -1), 'hex');
+    if (BASE64_64FORMAT.test(compact)) return Buffer.from(compact.slice(3, -1), 'base64');
+  }
   if (item.length >= 2 && item.startsWith("'") && item.endsWith("'")) return unescapeNewlines(item.slice(1, -1).replace(/''/g, "'"));
   const bare = item.trim();
   if (PY_INT.test(bare)) {
