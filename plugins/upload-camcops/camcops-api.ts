@@ -156,7 +156,8 @@ export class CamcopsApi implements UploadProtocol {
   /** The user's upload group, checking their role in it. */
   private async uploadGroup(sql: SqlRunner, user: UserIdentity, least: keyof typeof RANK, access: string): Promise<string> {
     const orgs = this.services.get(OrganizationServiceId);
-    let groupId = await explicitUploadGroup(sql, user.id);
+    const explicit = await explicitUploadGroup(sql, user.id);
+    let groupId = explicit?.organizationId;
     if (!groupId) {
       const memberships = await orgs.membershipsOf(user.id);
       if (memberships.size !== 1) failUser(`User '${user.name}' has no upload group; an administrator sets one with the camcops_upload_group_set action`);
@@ -166,6 +167,8 @@ export class CamcopsApi implements UploadProtocol {
     // A user made for a patient's tablet may register and upload into that group only.
     if (await isPatientUser(sql, user.id, groupId)) return groupId;
     const role = await orgs.roleOf(user.id, groupId, sql.transaction);
+    // CamCOPS's "may register devices": a member of the upload group may register tablets there without its register role.
+    if (role && access === 'registration' && explicit?.mayRegisterDevices) return groupId;
     if (!role || RANK[role] < RANK[least]) {
       failUser(access === 'registration' ? `User '${user.name}' may not register devices in their upload group (needs role ${least})` : `User '${user.name}' may not upload into their upload group (needs role ${least})`);
     }
