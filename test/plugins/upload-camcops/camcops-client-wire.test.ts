@@ -8,7 +8,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { counts, lastUploadLine, PASSWORD, show, startCamcopsWorld, type CamcopsWorld } from './camcops-test-setup.js';
-import { ClientTablet, columnAsStringList, csvRow, qtPostBody, qtReplyDict, qtSetNumDouble, qtToSqlLiteral, type ClientDatabase, type ClientRecord } from './camcops-client.js';
+import { ClientTablet, columnAsStringList, csvRow, databaseAsJson, qtPercentEncode, qtPostBody, qtReplyDict, qtSetNumDouble, qtToSqlLiteral, type ClientDatabase, type ClientRecord } from './camcops-client.js';
 
 // Dates as Field::databaseValue stores a QDateTime (datetime::datetimeToIsoMs): milliseconds
 // and the tablet's UTC offset.
@@ -227,6 +227,16 @@ for (const kind of databaseKinds()) {
       await send(`${common}&operation=end_upload&password=${PASSWORD}&${session}&user=nurse`);
       const [blob] = (await show(w, 'blobs', { device })).records;
       assert.deepEqual([blob!.filename, blob!.theblob, blob!.when_last_modified, blob!._move_off_tablet], ['x.png', 'aGk=', D(5), null]);
+
+      // uploadOneStep for a tablet holding one PHQ-9 and an empty patient table: getPkInfoAsJson
+      // and getDatabaseAsJson (QJsonObject: keys sorted; Compact), finalizing ENCODE_FALSE.
+      const dbdata = `{"patient":[],"phq9":[{"_move_off_tablet":"0","editing_time_s":"12.3457","id":"7","q1":"2","q2":"NULL","when_created":"'${D(6)}'","when_last_modified":"'${D(7)}'"}]}`;
+      const oneStep = `${common}&dbdata=${qtPercentEncode(dbdata)}&finalizing=0&operation=upload_entire_database&password=${PASSWORD}&pknameinfo=${qtPercentEncode('{"patient":"id","phq9":"id"}')}&${session}&user=nurse`;
+      const db: ClientDatabase = { phq9: [{ id: 7, when_last_modified: D(7), _move_off_tablet: 0, when_created: D(6), q1: 2, q2: null, editing_time_s: 12.345678 }], patient: [] };
+      assert.equal(databaseAsJson(db), dbdata);
+      assert.equal((await send(oneStep)).result, 'Success');
+      const [phq9] = (await show(w, 'phq9', { device })).records;
+      assert.deepEqual([phq9!.id, phq9!.q1, phq9!.q2, phq9!.editing_time_s, phq9!.when_created], [7, 2, null, 12.3457, D(6)]);
     });
   });
 }

@@ -119,10 +119,13 @@ export function allTables(db: ClientDatabase): string[] {
   return Object.keys(db).sort();
 }
 
-/** DatabaseManager::getDatabaseAsJson: every table, every record through jsonRow (toSqlLiteral). */
+/**
+ * DatabaseManager::getDatabaseAsJson: every table, every record through jsonRow
+ * (toSqlLiteral), as QJsonDocument::Compact writes it. A QJsonObject keeps its keys sorted.
+ */
 export function databaseAsJson(db: ClientDatabase): string {
   const root: Record<string, Array<Record<string, string>>> = {};
-  for (const table of allTables(db)) root[table] = db[table]!.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, qtToSqlLiteral(v)])));
+  for (const table of allTables(db)) root[table] = db[table]!.map((r) => Object.fromEntries(Object.keys(r).sort().map((k) => [k, qtToSqlLiteral(r[k]!)])));
   return JSON.stringify(root);
 }
 
