@@ -66,14 +66,15 @@ export function camcopsActions(tables: () => ClientTableRegistry): ActionDefinit
     {
       name: 'camcops_upload_group_set',
       kind: 'write',
-      help: 'Sets the organisation a user\'s CamCOPS uploads go to (the user must be a member). Organisation admins.',
-      inputSchema: { type: 'object', additionalProperties: false, required: ['user', 'organization'], properties: { user: str, organization: str } },
+      help: 'Sets the organisation a user\'s CamCOPS uploads go to (the user must be a member), and whether they may register devices there without the register role (may_register_devices, default false: a tablet account can then be an editor, who cannot change ID policies or export). Organisation admins.',
+      inputSchema: { type: 'object', additionalProperties: false, required: ['user', 'organization'], properties: { user: str, organization: str, may_register_devices: { type: 'boolean' } } },
       async run(input, ctx) {
         const organizationId = await organizationOf(ctx, input, 'admin');
         const user = await ctx.services.get(UserServiceId).get(String(input.user), ctx.transaction);
         if (!(await ctx.services.get(OrganizationServiceId).roleOf(user.id, organizationId, ctx.transaction))) throw new ValidationError(`user "${user.name}" is not a member of that organization`, { user: ['is not a member'] });
-        await replaceRow(sqlOf(ctx), 'camcops_upload_groups', 'user_id', { user_id: user.id, organization_id: organizationId });
-        return { user: user.name, organization_id: organizationId };
+        const mayRegister = input.may_register_devices === true;
+        await replaceRow(sqlOf(ctx), 'camcops_upload_groups', 'user_id', { user_id: user.id, organization_id: organizationId, may_register_devices: mayRegister ? 1 : 0 });
+        return { user: user.name, organization_id: organizationId, may_register_devices: mayRegister };
       },
     },
     {

@@ -9,7 +9,7 @@ import {
 } from '../../core/api.js';
 import { CamcopsUserError, failUser } from './camcops-errors.js';
 import { formatReply, type ReplyItems } from './camcops-reply.js';
-import { compareVersions, formatVersion, MINIMUM_CLIENT_VERSION, parseCamcopsVersion } from './camcops-version.js';
+import { compareVersions, MINIMUM_CLIENT_VERSION, parseCamcopsVersion } from './camcops-version.js';
 import type { ClientTableRegistry } from './client-table-registry.js';
 import { explicitUploadGroup } from './camcops-settings.js';
 import { findDevice, lockDevice } from './device-store.js';
@@ -33,7 +33,10 @@ export interface CamcopsApiSettings {
 
 const RANK = { member: 1, editor: 2, admin: 3 } as const;
 const OPERATIONS: Record<string, Operation> = { ...infoOperations, ...serverPatientOperations, ...uploadOperations };
-const INVALID_REQUEST = 'Not a valid CamCOPS API request';
+// The reference answers this, with HTTP 400, when it cannot make a tablet session of the
+// request (cc_tabletsession.py: no or nonsensical camcops_version, a client older than the
+// minimum); client_api.py's client_api view.
+const INVALID_REQUEST = 'Not a valid CamCOPS API request\n';
 
 /** A body larger than the limit. */
 class BodyTooLarge extends Error {}
@@ -55,7 +58,7 @@ export class CamcopsApi implements UploadProtocol {
   mount(app: Hono<AppEnv>): void {
     for (const path of ['/api', '/database']) {
       app.post(path, (c) => this.handle(c));
-      app.all(path, (c) => c.text(`${INVALID_REQUEST}: send an HTTP POST`, 405));
+      app.all(path, (c) => c.text(`${INVALID_REQUEST.trim()}: send an HTTP POST`, 405));
     }
   }
 
@@ -67,10 +70,13 @@ export class CamcopsApi implements UploadProtocol {
       if (error instanceof BodyTooLarge) return c.text(`request larger than ${this.settings.maxRequestBytes} bytes`, 413);
       throw error;
     }
-    const operation = params.get('operation');
-    const versionText = params.get('camcops_version');
+    // As the reference's get_str_param, a blank parameter is a missing one.
+    const operation = params.get('operation') || undefined;
+    const versionText = params.get('camcops_version') || '';
     const deviceName = params.get('device');
-    if (!operation || !versionText || !deviceName) return c.text(INVALID_REQUEST, 400);
+    // The reference reads a missing version as 0.0.0, which is too old.
+    const clientVersion = parseCamcopsVersion(versionText);
+    if (!deviceName || !clientVersion || compareVersions(clientVersion, MINIMUM_CLIENT_VERSION) < 0) return c.text(INVALID_REQUEST, 400);
 
     const db = this.services.get(DatabaseId);
     const outside = new SqlRunner(db.sequelize, db.dialect, undefined);
@@ -80,11 +86,9 @@ export class CamcopsApi implements UploadProtocol {
     let reply: ReplyItems;
     let status = 200;
     try {
-      const clientVersion = parseCamcopsVersion(versionText);
-      if (!clientVersion) failUser('camcops_version is not a version number');
-      if (compareVersions(clientVersion, MINIMUM_CLIENT_VERSION) < 0) failUser(`Client CamCOPS version ${formatVersion(clientVersion)} is below the minimum ${formatVersion(MINIMUM_CLIENT_VERSION)}; update the app`);
-      const op = OPERATIONS[operation];
-      if (!op) failUser(`Operation '${operation.slice(0, 64)}' is not supported`);
+      // The reference's fail_unsupported_operation, with Python's None for a missing one.
+      const op = operation === undefined ? undefined : Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
+      if (!op) failUser(`operation=${operation === undefined ? 'None' : operation.slice(0, 64)}: not supported`);
       const login = await this.login(outside, params, session, address, nowMs);
       session = login.session;
       const user = login.user;
@@ -104,9 +108,9 @@ export class CamcopsApi implements UploadProtocol {
           const ctx = this.operationContext(params, sql, clientVersion, versionText, deviceName, device, user, groupId, address);
           return op.run(ctx);
         },
-        `camcops.${operation}`,
+        `camcops.${operation!}`,
       );
-      reply = result === undefined ? { result: operation } : typeof result === 'string' ? { result } : { ...result };
+      reply = result === undefined ? { result: operation! } : typeof result === 'string' ? { result } : { ...result };
       reply.success = 1;
     } catch (error) {
       if (error instanceof IgnoredTableNotice) reply = { result: error.message, success: 1 };
@@ -152,7 +156,8 @@ export class CamcopsApi implements UploadProtocol {
   /** The user's upload group, checking their role in it. */
   private async uploadGroup(sql: SqlRunner, user: UserIdentity, least: keyof typeof RANK, access: string): Promise<string> {
     const orgs = this.services.get(OrganizationServiceId);
-    let groupId = await explicitUploadGroup(sql, user.id);
+    const explicit = await explicitUploadGroup(sql, user.id);
+    let groupId = explicit?.organizationId;
     if (!groupId) {
       const memberships = await orgs.membershipsOf(user.id);
       if (memberships.size !== 1) failUser(`User '${user.name}' has no upload group; an administrator sets one with the camcops_upload_group_set action`);
@@ -162,6 +167,8 @@ export class CamcopsApi implements UploadProtocol {
     // A user made for a patient's tablet may register and upload into that group only.
     if (await isPatientUser(sql, user.id, groupId)) return groupId;
     const role = await orgs.roleOf(user.id, groupId, sql.transaction);
+    // CamCOPS's "may register devices": a member of the upload group may register tablets there without its register role.
+    if (role && access === 'registration' && explicit?.mayRegisterDevices) return groupId;
     if (!role || RANK[role] < RANK[least]) {
       failUser(access === 'registration' ? `User '${user.name}' may not register devices in their upload group (needs role ${least})` : `User '${user.name}' may not upload into their upload group (needs role ${least})`);
     }

@@ -206,3 +206,14 @@ export const createTaskIndex: Migration = {
     await sequelize.query('DROP TABLE IF EXISTS camcops_task_index');
   },
 };
+
+/** CamCOPS's "may register devices": a user may register tablets in their upload group without its register role. */
+export const mayRegisterDevices: Migration = {
+  name: '0007-camcops-may-register-devices',
+  async up({ sequelize }) {
+    await sequelize.query('ALTER TABLE camcops_upload_groups ADD COLUMN may_register_devices INTEGER NOT NULL DEFAULT 0');
+  },
+  async down({ sequelize }) {
+    await sequelize.query('ALTER TABLE camcops_upload_groups DROP COLUMN may_register_devices');
+  },
+};

@@ -31,10 +31,16 @@ export async function groupPolicies(sql: SqlRunner, organizationId: string): Pro
   return { upload: IdPolicy.parse(row?.upload_policy ?? ''), finalize: IdPolicy.parse(row?.finalize_policy ?? '') };
 }
 
+/** A user's upload group as set explicitly, with CamCOPS's "may register devices" there. */
+export interface ExplicitUploadGroup {
+  organizationId: string;
+  mayRegisterDevices: boolean;
+}
+
 /** The upload group set for a user, if any. */
-export async function explicitUploadGroup(sql: SqlRunner, userId: string): Promise<string | undefined> {
-  const [row] = await sql.select<{ organization_id: string }>('SELECT organization_id FROM camcops_upload_groups WHERE user_id = $1', [userId]);
-  return row?.organization_id;
+export async function explicitUploadGroup(sql: SqlRunner, userId: string): Promise<ExplicitUploadGroup | undefined> {
+  const [row] = await sql.select<{ organization_id: string; may_register_devices: number | string }>('SELECT organization_id, may_register_devices FROM camcops_upload_groups WHERE user_id = $1', [userId]);
+  return row ? { organizationId: row.organization_id, mayRegisterDevices: Number(row.may_register_devices) === 1 } : undefined;
 }
 
 /** Replaces a row keyed by `key` (portable upsert: delete then insert, inside the caller's transaction). */

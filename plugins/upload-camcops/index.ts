@@ -5,13 +5,14 @@
 import { Actions, Commands, DatabaseId, definePlugin, InspectChecks, JobHandlers, Lifecycle, Migrations, UploadProtocol } from '../../core/api.js';
 import { CamcopsApi } from './camcops-api.js';
 import { camcopsActions } from './camcops-actions.js';
-import { createCamcopsTables, createServerPatients, countAlreadyPreserved, createTaskSchedules, createSpecialNotes, createTaskIndex } from './camcops-migration.js';
+import { createCamcopsTables, createServerPatients, countAlreadyPreserved, createTaskSchedules, createSpecialNotes, createTaskIndex, mayRegisterDevices } from './camcops-migration.js';
 import { ipUseActions } from './ip-use.js';
 import { taskScheduleActions } from './task-schedules.js';
 import { specialNoteActions } from './special-notes.js';
 import { taskIndexCheck, taskIndexListAction } from './task-index.js';
 import { serverPatientCreateAction } from './server-patients.js';
 import { importExtraStringsCommand } from './extra-strings-command.js';
+import { camcopsCommands } from './camcops-commands.js';
 import { ClientTableRegistry, shippedTasksDir } from './client-table-registry.js';
 import { syncClientTables } from './client-table-schema.js';
 import { SqlRunner } from './sql-runner.js';
@@ -56,7 +57,7 @@ export default definePlugin({
       ctx.logger,
     );
     ctx.contribute(UploadProtocol, api);
-    ctx.contribute(Migrations, { migrations: [createCamcopsTables, createServerPatients, countAlreadyPreserved, createTaskSchedules, createSpecialNotes, createTaskIndex] });
+    ctx.contribute(Migrations, { migrations: [createCamcopsTables, createServerPatients, countAlreadyPreserved, createTaskSchedules, createSpecialNotes, createTaskIndex, mayRegisterDevices] });
     for (const action of camcopsActions(() => tables)) ctx.contribute(Actions, action);
     for (const action of ipUseActions()) ctx.contribute(Actions, action);
     for (const action of taskScheduleActions(() => tables)) ctx.contribute(Actions, action);
@@ -66,6 +67,7 @@ export default definePlugin({
     ctx.contribute(Actions, serverPatientCreateAction());
     ctx.contribute(JobHandlers, exportJobHandler(() => tables));
     ctx.contribute(Commands, importExtraStringsCommand);
+    for (const command of camcopsCommands()) ctx.contribute(Commands, command);
     ctx.contribute(InspectChecks, clientTablesCheck(() => tables));
     ctx.contribute(InspectChecks, taskIndexCheck(() => tables));
     ctx.contribute(Lifecycle, {

@@ -9,7 +9,7 @@ import type { ClientTableDefinition } from './client-table-definition.js';
 import type { ClientTableRegistry } from './client-table-registry.js';
 import { compareVersions, formatVersion, type CamcopsVersion } from './camcops-version.js';
 import type { Device } from './device-store.js';
-import { decodeLiteralList, LiteralError, type LiteralValue } from './sql-literal-codec.js';
+import { decodeLiteralList, type LiteralValue } from './sql-literal-codec.js';
 import type { SqlRunner } from './sql-runner.js';
 import type { ReplyItems } from './camcops-reply.js';
 import type { Uploader } from './table-upload.js';
@@ -51,12 +51,15 @@ export interface OperationContext {
   auditUpload(changes: readonly TableChanges[], how: 'one-step' | 'stepwise'): Promise<void>;
 }
 
-/** A parameter's value. @throws CamcopsUserError when mandatory and missing. */
+/**
+ * A parameter's value. As the reference's get_str_param, a blank value counts as missing.
+ * @throws CamcopsUserError when mandatory and missing or blank.
+ */
 export function param(ctx: OperationContext, name: string): string;
 export function param(ctx: OperationContext, name: string, mandatory: false): string | undefined;
 export function param(ctx: OperationContext, name: string, mandatory = true): string | undefined {
   const value = ctx.params.get(name);
-  if (value === null) {
+  if (value === null || value === '') {
     if (mandatory) failUser(`Must provide the variable: ${name}`);
     return undefined;
   }
@@ -70,16 +73,22 @@ export function intParam(ctx: OperationContext, name: string): number {
   return Number(text);
 }
 
-/** Comma-separated literals from a parameter. */
+/**
+ * Comma-separated literals from a parameter, decoded as the reference's
+ * get_values_from_post_var does (never refused here; see sql-literal-codec.ts).
+ */
 export function literalsParam(ctx: OperationContext, name: string, mandatory = true): LiteralValue[] {
   const text = mandatory ? param(ctx, name) : param(ctx, name, false);
   if (text === undefined) return [];
-  try {
-    return decodeLiteralList(text);
-  } catch (error) {
-    if (error instanceof LiteralError) failUser(`Bad value in ${name}: ${error.message}`);
-    throw error;
-  }
+  return decodeLiteralList(text);
+}
+
+/**
+ * Comma-separated names (tables or fields), as the reference's get_tables_from_post_var and
+ * get_fields_from_post_var split them: on every comma, each stripped.
+ */
+export function namesParam(ctx: OperationContext, name: string): string[] {
+  return param(ctx, name).split(',').map((n) => n.trim());
 }
 
 /**

@@ -79,7 +79,7 @@ function checkValue(table: ClientTableDefinition, column: ColumnDefinition, valu
       if (typeof value !== 'number') fail('must be a number');
       break;
     case 'text':
-      if (typeof value !== 'string') fail('must be quoted text');
+      if (typeof value !== 'string') fail('must be text');
       break;
     case 'blob':
       if (!Buffer.isBuffer(value)) fail("must be a blob (X'hex' or 64'base64')");

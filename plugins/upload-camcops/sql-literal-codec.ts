@@ -1,12 +1,19 @@
 // CamCOPS's SQL-style literals, as tablets send them in `values`, `record<i>`, `pkvalues`,
-// `datevalues` and `dbdata`, and as the server sends them back in query-style replies:
-// NULL, integers, floats, 'text' (with '' for a quote and \\ \n \r escapes), X'hex' and
-// 64'base64' blobs. Dates travel as quoted ISO-8601 text.
+// `datevalues`, `move_off_tablet_values` and `dbdata`, and as the server sends them back in
+// query-style replies: NULL, integers, floats, 'text' (with '' for a quote and \\ \n \r
+// escapes), X'hex' and 64'base64' blobs.
+//
+// Decoding follows the reference server exactly (camcops_server/cc_modules/cc_convert.py,
+// decode_single_value and decode_values, with cardinal_pythonlib's gen_items_from_sql_csv):
+// it never refuses an item. What is not NULL, a blob, quoted text or a number is taken as
+// the text it is, which is how real tablets' unquoted ISO dates in `datevalues` arrive, and an
+// empty item is NULL, which is how a NULL `_move_off_tablet` arrives. Whether a value suits
+// its column is decided afterwards, against the table's declared types.
 
 /** One decoded value. Integers and floats are both JS numbers; blobs are Buffers. */
 export type LiteralValue = null | number | string | Buffer;
 
-/** A literal that cannot be decoded (or a value that cannot be encoded). */
+/** A value that cannot be encoded. */
 export class LiteralError extends Error {
   constructor(message: string) {
     super(message);
@@ -14,40 +21,40 @@ export class LiteralError extends Error {
   }
 }
 
-const INTEGER = /^[+-]?\d+$/;
-const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const HEX = /^[0-9A-Fa-f]*$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// Python's int() and float() on a stripped item (ASCII digits; underscores between digits).
+const PY_INT = /^[+-]?\d+(?:_\d+)*$/;
+const PY_FLOAT = /^[+-]?(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(?:[eE][+-]?\d+(?:_\d+)*)?$/;
+// cardinal_pythonlib.convert REGEX_HEX_XFORMAT and REGEX_BASE64_64FORMAT: an upper-case X,
+// one or more hex pairs; 64' then base64 whose padding bits are zero.
+const HEX_XFORMAT = /^X'(?:[a-fA-F0-9][a-fA-F0-9])+'$/;
+const MAY_BE_BLOB = /^\s*(?:X|6\s*4)\s*'/;
+const BASE64_64FORMAT = /^64'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=|[A-Za-z0-9+/][AQgw]==)?'$/;
 
 /** Escapes backslash, newline and carriage return as CamCOPS's escape_newlines does. */
 export function escapeNewlines(text: string): string {
   return text.replace(/[\\\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : '\\r'));
 }
 
-/** Reverses {@link escapeNewlines}; a backslash before any other character stays as it is. */
+/**
+ * Reverses {@link escapeNewlines} as cardinal_pythonlib's unescape_newlines does: `\n` and
+ * `\r` become newline and carriage return, a backslash before any other character is
+ * dropped, and so is a trailing lone backslash.
+ */
 export function unescapeNewlines(text: string): string {
   if (!text.includes('\\')) return text;
   let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c !== '\\' || i === text.length - 1) {
-      out += c;
-      continue;
-    }
-    const next = text[i + 1]!;
-    if (next === '\\') out += '\\';
-    else if (next === 'n') out += '\n';
-    else if (next === 'r') out += '\r';
-    else {
-      out += c;
-      continue;
-    }
-    i++;
+  let inEscape = false;
+  for (const c of text) {
+    if (inEscape) {
+      out += c === 'n' ? '\n' : c === 'r' ? '\r' : c;
+      inEscape = false;
+    } else if (c === '\\') inEscape = true;
+    else out += c;
   }
   return out;
 }
 
-/** Encodes one value as a literal. @throws LiteralError for NaN and infinities. */
+/** Encodes one value as a literal (as the reference's encode_single_value). @throws LiteralError for NaN and infinities. */
 export function encodeLiteral(value: LiteralValue | boolean | undefined): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'boolean') return value ? '1' : '0';
@@ -67,84 +74,65 @@ export function encodeLiteralList(values: ReadonlyArray<LiteralValue>): string {
 }
 
 /**
- * Decodes one literal (surrounding whitespace ignored).
- * @throws LiteralError saying what is wrong, without repeating text content.
+ * Decodes one item as the reference's decode_single_value does; never refuses.
+ * - empty, or `NULL` in any case: null;
+ * - `X'hex'` or `64'base64'` (whitespace inside ignored): a blob;
+ * - `'text'`: the text, with `''` read as a quote and newlines unescaped;
+ * - what Python's int() or float() reads: a number. Integers beyond 2^53 and
+ *   inf/nan, which JavaScript numbers cannot hold exactly, stay text, so that a numeric
+ *   column refuses them rather than storing a different number;
+ * - anything else: the item itself, as text (unquoted ISO dates, for example).
  */
-export function decodeLiteral(raw: string): LiteralValue {
-  const text = raw.trim();
-  if (text === 'NULL') return null;
-  if (text.length >= 2 && text.startsWith("'") && text.endsWith("'")) return decodeQuoted(text.slice(1, -1));
-  if (/^[Xx]'/.test(text)) {
-    if (!text.endsWith("'") || text.length < 3) throw new LiteralError('a hex blob must look like X\'0A1B\'');
-    const hex = text.slice(2, -1);
-    if (!HEX.test(hex) || hex.length % 2) throw new LiteralError('a hex blob must hold an even number of hex digits');
-    return Buffer.from(hex, 'hex');
+export function decodeLiteral(item: string): LiteralValue {
+  if (!item) return null;
+  if (item.length <= 4 && item.toUpperCase() === 'NULL') return null;
+  // Only an item that can be a blob is copied without its whitespace (items can be large).
+  if (MAY_BE_BLOB.test(item)) {
+    const compact = item.replace(/\s/g, '');
+    if (HEX_XFORMAT.test(compact)) return Buffer.from(compact.slice(2, -1), 'hex');
+    if (BASE64_64FORMAT.test(compact)) return Buffer.from(compact.slice(3, -1), 'base64');
   }
-  if (text.startsWith("64'")) {
-    if (!text.endsWith("'") || text.length < 4) throw new LiteralError("a base64 blob must look like 64'aGk='");
-    const b64 = text.slice(3, -1);
-    if (!BASE64.test(b64)) throw new LiteralError('a base64 blob holds characters or padding that are not base64');
-    return Buffer.from(b64, 'base64');
+  if (item.length >= 2 && item.startsWith("'") && item.endsWith("'")) return unescapeNewlines(item.slice(1, -1).replace(/''/g, "'"));
+  const bare = item.trim();
+  if (PY_INT.test(bare)) {
+    const n = Number(bare.replace(/_/g, ''));
+    return Number.isSafeInteger(n) ? n : item;
   }
-  if (INTEGER.test(text)) {
-    const n = Number(text);
-    if (!Number.isSafeInteger(n)) throw new LiteralError(`integer ${text.length > 24 ? `${text.slice(0, 24)}...` : text} is too large`);
-    return n;
+  if (PY_FLOAT.test(bare)) {
+    const n = Number(bare.replace(/_/g, ''));
+    return Number.isFinite(n) ? n : item;
   }
-  if (FLOAT.test(text)) {
-    const n = Number(text);
-    if (!Number.isFinite(n)) throw new LiteralError('float is out of range');
-    return n;
-  }
-  if (text === '') throw new LiteralError('empty value (send NULL for no value)');
-  throw new LiteralError(`not a literal (expected NULL, a number, 'text', X'hex' or 64'base64'; got ${describeToken(text)})`);
-}
-
-/** A description of a bad token that does not echo content (it may be patient data). */
-function describeToken(text: string): string {
-  if (text.startsWith("'")) return 'text with an unbalanced quote';
-  return `an unquoted token of ${text.length} character(s)`;
-}
-
-function decodeQuoted(inner: string): string {
-  // A lone quote inside means the literal was not escaped properly.
-  let unquoted = '';
-  for (let i = 0; i < inner.length; i++) {
-    const c = inner[i]!;
-    if (c === "'") {
-      if (inner[i + 1] !== "'") throw new LiteralError("a quote inside text must be doubled ('')");
-      unquoted += "'";
-      i++;
-    } else unquoted += c;
-  }
-  return unescapeNewlines(unquoted);
+  return item;
 }
 
 /**
- * Splits comma-separated literals on commas outside quotes and decodes each. An empty
- * string is an empty list.
- * @throws LiteralError naming the (0-based) position of the bad item.
+ * Splits comma-separated items as cardinal_pythonlib's gen_items_from_sql_csv does: on
+ * commas outside single quotes (`''` inside quotes is a quote), each item stripped of
+ * surrounding whitespace, quotes kept. An empty string has no items; an unbalanced quote
+ * runs to the end.
  */
-export function decodeLiteralList(csv: string): LiteralValue[] {
-  if (csv.trim() === '') return [];
+export function splitLiteralList(csv: string): string[] {
+  if (!csv) return [];
   const items: string[] = [];
   let start = 0;
-  let inQuote = false;
-  for (let i = 0; i < csv.length; i++) {
-    const c = csv.charCodeAt(i);
-    if (c === 39 /* ' */) inQuote = !inQuote; // '' toggles twice and so stays inside
-    else if (c === 44 /* , */ && !inQuote) {
-      items.push(csv.slice(start, i));
-      start = i + 1;
+  let inQuotes = false;
+  for (let pos = 0; pos < csv.length; pos++) {
+    const c = csv.charCodeAt(pos);
+    if (!inQuotes) {
+      if (c === 44 /* , */) {
+        items.push(csv.slice(start, pos).trim());
+        start = pos + 1;
+      } else if (c === 39 /* ' */) inQuotes = true;
+    } else if (c === 39) {
+      if (pos < csv.length - 1 && csv.charCodeAt(pos + 1) === 39) pos++;
+      else inQuotes = false;
     }
   }
-  if (inQuote) throw new LiteralError(`item ${items.length}: text with an unbalanced quote`);
-  items.push(csv.slice(start));
-  return items.map((item, index) => {
-    try {
-      return decodeLiteral(item);
-    } catch (error) {
-      throw new LiteralError(`item ${index}: ${(error as Error).message}`);
-    }
-  });
+  items.push(csv.slice(start).trim());
+  return items;
+}
+
+/** Splits and decodes a list as the reference's decode_values does; never refuses. */
+export function decodeLiteralList(csv: string): LiteralValue[] {
+  return splitLiteralList(csv).map(decodeLiteral);
 }

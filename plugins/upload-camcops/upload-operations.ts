@@ -6,11 +6,11 @@ import type { ClientTableDefinition } from './client-table-definition.js';
 import { storageTableName } from './client-table-registry.js';
 import { groupPolicies, idnumDefinitions } from './camcops-settings.js';
 import { liveRecords, predecessorChain } from './live-records.js';
-import { clientTable, intParam, literalsParam, param, uploader, IGNORED_TABLES, type Operation, type OperationContext } from './operation-context.js';
+import { clientTable, intParam, literalsParam, namesParam, param, uploader, IGNORED_TABLES, type Operation, type OperationContext } from './operation-context.js';
 import { enforcePolicies, patientsFrom } from './patient-policy-check.js';
 import { ERA_NOW, MOVE_OFF_TABLET } from './record-keeping.js';
 import { buildRow, checkFieldNames, checkPkName, type ClientRow, type RowCheckContext } from './record-validation.js';
-import { decodeLiteral, LiteralError, type LiteralValue } from './sql-literal-codec.js';
+import { decodeLiteral, type LiteralValue } from './sql-literal-codec.js';
 import { quoteIdentifier, type SqlRunner } from './sql-runner.js';
 import { commitTable } from './table-commit.js';
 import { uploadTableRows } from './table-upload.js';
@@ -51,11 +51,25 @@ async function flagDeletedWhereKeyNot(ctx: OperationContext, table: ClientTableD
   return { flagged: doomed.length > 0, hadLive: live.length > 0 };
 }
 
-function integerKeys(values: readonly LiteralValue[], what: string): number[] {
-  return values.map((v) => {
-    if (typeof v !== 'number' || !Number.isInteger(v)) failUser(`Bad (non-integer) client PK in ${what}`);
+/** Client PKs: every item must have decoded as an integer (the reference's message, without the value). */
+function integerKeys(values: readonly LiteralValue[]): number[] {
+  return values.map((v, i) => {
+    if (typeof v !== 'number' || !Number.isInteger(v)) failUser(`Bad (non-integer) client PK: item ${i}`);
     return v;
   });
+}
+
+/** Python's truth value of a decoded item, as the reference's bool(x) on move_off_tablet_values. */
+function truthy(v: LiteralValue): boolean {
+  if (v === null) return false;
+  if (typeof v === 'number') return v !== 0;
+  return v.length > 0;
+}
+
+/** Milliseconds since the epoch of an ISO-8601 date-time, or undefined. */
+function instant(text: string): number | undefined {
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /** The stepwise and one-step upload operations. */
@@ -79,7 +93,7 @@ export const uploadOperations: Record<string, Operation> = {
   upload_empty_tables: {
     access: 'upload',
     async run(ctx) {
-      const names = param(ctx, 'tables').split(',').map((n) => n.trim()).filter((n) => n && !IGNORED_TABLES.has(n));
+      const names = namesParam(ctx, 'tables').filter((n) => !IGNORED_TABLES.has(n));
       const tables = names.map((n) => clientTable(ctx, n));
       const batch = await batchFor(ctx.sql, ctx.tables, ctx.device!, ctx.user!.id, ctx.now);
       const dirty: string[] = [];
@@ -99,7 +113,7 @@ export const uploadOperations: Record<string, Operation> = {
     access: 'upload',
     async run(ctx) {
       const table = clientTable(ctx, param(ctx, 'table'));
-      const fields = param(ctx, 'fields').split(',').map((f) => f.trim());
+      const fields = namesParam(ctx, 'fields');
       const columns = checkFieldNames(table, fields);
       const nrecords = intParam(ctx, 'nrecords');
       if (nrecords < 0) failUser(`nrecords=${nrecords}: can't be less than 0`);
@@ -122,7 +136,7 @@ export const uploadOperations: Record<string, Operation> = {
     async run(ctx) {
       const table = clientTable(ctx, param(ctx, 'table'));
       const pkName = pkNameOf(ctx, table);
-      const columns = checkFieldNames(table, param(ctx, 'fields').split(',').map((f) => f.trim()));
+      const columns = checkFieldNames(table, namesParam(ctx, 'fields'));
       const row = buildRow(table, columns, literalsParam(ctx, 'values'), pkName, 'the record', await rowContext(ctx));
       const batch = await batchFor(ctx.sql, ctx.tables, ctx.device!, ctx.user!.id, ctx.now);
       const result = await uploadTableRows(ctx.sql, table, pkName, [row], batch, uploader(ctx), false);
@@ -136,7 +150,7 @@ export const uploadOperations: Record<string, Operation> = {
     async run(ctx) {
       const table = clientTable(ctx, param(ctx, 'table'));
       const pkName = pkNameOf(ctx, table);
-      const keep = new Set(integerKeys(literalsParam(ctx, 'pkvalues'), 'pkvalues'));
+      const keep = new Set(integerKeys(literalsParam(ctx, 'pkvalues')));
       await batchFor(ctx.sql, ctx.tables, ctx.device!, ctx.user!.id, ctx.now);
       if ((await flagDeletedWhereKeyNot(ctx, table, pkName, keep)).flagged) await markDirty(ctx.sql, ctx.device!.id, [table.name]);
       return 'Trimmed';
@@ -147,15 +161,21 @@ export const uploadOperations: Record<string, Operation> = {
     async run(ctx) {
       const table = clientTable(ctx, param(ctx, 'table'));
       const pkName = pkNameOf(ctx, table);
-      const pks = integerKeys(literalsParam(ctx, 'pkvalues', false), 'pkvalues');
+      // Real tablets send these three lists raw (QueryResult::columnAsStringList): unquoted
+      // ISO dates, and an empty item for a NULL flag. The reference decodes each item with
+      // decode_single_value, as literalsParam does.
+      const pkValues = literalsParam(ctx, 'pkvalues', false);
       const dates = literalsParam(ctx, 'datevalues', false);
-      if (pks.length !== dates.length) failUser(`Number of PK values (${pks.length}) doesn't match number of dates (${dates.length})`);
-      dates.forEach((d) => {
-        if (typeof d !== 'string' || Number.isNaN(Date.parse(d))) failUser('Bad date/time in datevalues');
-      });
+      if (pkValues.length !== dates.length) failUser(`Number of PK values (${pkValues.length}) doesn't match number of dates (${dates.length})`);
       const reportsMoveOff = ctx.params.has('move_off_tablet_values');
       const moveOff = reportsMoveOff ? literalsParam(ctx, 'move_off_tablet_values') : [];
-      if (reportsMoveOff && moveOff.length !== pks.length) failUser(`Number of move-off-tablet values (${moveOff.length}) doesn't match number of PKs (${pks.length})`);
+      if (reportsMoveOff && moveOff.length !== pkValues.length) failUser(`Number of move-off-tablet values (${moveOff.length}) doesn't match number of PKs (${pkValues.length})`);
+      const pks = integerKeys(pkValues);
+      const whens = dates.map((d, i) => {
+        if (d === null) failUser(`Missing date/time for client PK ${pks[i]}`);
+        if (typeof d !== 'string' || instant(d) === undefined) failUser(`Bad date/time for client PK ${pks[i]}`);
+        return d;
+      });
       await batchFor(ctx.sql, ctx.tables, ctx.device!, ctx.user!.id, ctx.now);
       let dirty = (await flagDeletedWhereKeyNot(ctx, table, pkName, new Set(pks))).flagged;
       const live = await liveRecords(ctx.sql, table, ctx.device!.id, pkName);
@@ -165,8 +185,8 @@ export const uploadOperations: Record<string, Operation> = {
       const preserve: number[] = [];
       pks.forEach((pk, i) => {
         const server = current.get(pk);
-        if (!reportsMoveOff || !server || server.whenLastModified !== dates[i]) needed.push(pk);
-        else if (Boolean(moveOff[i]) && !server.moveOffTablet) preserve.push(...predecessorChain(server.pk, byPk));
+        if (!reportsMoveOff || !server || !sameInstant(server.whenLastModified, whens[i]!)) needed.push(pk);
+        else if (truthy(moveOff[i]!) && !server.moveOffTablet) preserve.push(...predecessorChain(server.pk, byPk));
       });
       if (preserve.length) {
         await ctx.sql.updateIn(`UPDATE ${quoteIdentifier(storageTableName(table))} SET "_move_off_tablet" = 1 WHERE "_pk"`, [], preserve);
@@ -240,6 +260,14 @@ export const uploadOperations: Record<string, Operation> = {
   },
 };
 
+/** As the reference compares the dates it parsed: the same text, or the same instant. */
+function sameInstant(server: string | null, client: string): boolean {
+  if (server === null) return false;
+  if (server === client) return true;
+  const a = instant(server);
+  return a !== undefined && a === instant(client);
+}
+
 function jsonObject(text: string, name: string): Record<string, unknown> {
   let parsed: unknown;
   try {
@@ -251,7 +279,11 @@ function jsonObject(text: string, name: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** One dbdata record: field -> literal text (JSON numbers and null are taken as they are). */
+/**
+ * One dbdata record: field -> literal text, decoded with the reference's decode_single_value
+ * (JSON null is NULL there too; JSON numbers, which real tablets never send, are taken as
+ * they are).
+ */
 function rowFromJson(table: ClientTableDefinition, record: unknown, pkName: string, index: number, rowCtx: RowCheckContext): ClientRow {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) failUser(`Table '${table.name}', record ${index}: not a dict`);
   const entries = Object.entries(record as Record<string, unknown>);
@@ -260,12 +292,7 @@ function rowFromJson(table: ClientTableDefinition, record: unknown, pkName: stri
     if (value === null) return null;
     if (typeof value === 'number') return value;
     if (typeof value !== 'string') failUser(`Table '${table.name}', record ${index}, field '${field}': must be a literal in a JSON string`);
-    try {
-      return decodeLiteral(value);
-    } catch (error) {
-      if (error instanceof LiteralError) failUser(`Table '${table.name}', record ${index}, field '${field}': ${error.message}`);
-      throw error;
-    }
+    return decodeLiteral(value);
   });
   return buildRow(table, columns, values, pkName, `record ${index}`, rowCtx);
 }

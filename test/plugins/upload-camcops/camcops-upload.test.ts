@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { counts, lastUploadLine, registeredTablet, show, startCamcopsWorld, type CamcopsWorld } from './camcops-test-setup.js';
 import { oneStepParams, plainRow, taskRow, uploadTableParams, type FakeTablet, type Row } from './fake-tablet.js';
-import { encodeLiteralList } from '../../../plugins/upload-camcops/sql-literal-codec.js';
+import { columnAsStringList, csvRow } from './camcops-client.js';
 import { DatabaseId } from '../../../core/services/service-ids.js';
 import { runCli } from '../../helpers/run-cli.js';
 
@@ -116,13 +116,13 @@ for (const kind of databaseKinds()) {
       const blob = (id: number, modified: string, bytes: string, moveOff = 0): Row => plainRow(id, modified, { tablename: 'photosequence_photos', tablepk: id, fieldname: 'photo_blobid', mimetype: 'image/png', theblob: Buffer.from(bytes) }, moveOff);
       const sendBlobs = async (blobs: Row[], moveOff?: number[]): Promise<string> => {
         const reply = await tablet.ok('which_keys_to_send', {
-          table: 'blobs', pkname: 'id', pkvalues: blobs.map((b) => b.id).join(','), datevalues: encodeLiteralList(blobs.map((b) => b.when_last_modified!)),
+          table: 'blobs', pkname: 'id', pkvalues: blobs.map((b) => b.id).join(','), datevalues: columnAsStringList(blobs, 'when_last_modified'),
           ...(moveOff ? { move_off_tablet_values: moveOff.join(',') } : {}),
         });
         for (const id of reply.result ? reply.result.split(',').map(Number) : []) {
           const b = blobs.find((x) => x.id === id)!;
           const fields = Object.keys(b);
-          await tablet.ok('upload_record', { table: 'blobs', pkname: 'id', fields: fields.join(','), values: encodeLiteralList(fields.map((f) => b[f]!)) });
+          await tablet.ok('upload_record', { table: 'blobs', pkname: 'id', fields: fields.join(','), values: csvRow(fields, b) });
         }
         return reply.result ?? '';
       };
@@ -271,7 +271,7 @@ for (const kind of databaseKinds()) {
       assert.ok(!(await inspect()).checks.flatMap((c) => c.findings).some((f) => /left an upload unfinished/.test(f.title)));
     });
 
-    it('refuses malformed literals, unknown tables and fields, reserved fields and bad values, applying nothing', async () => {
+    it('refuses values unfit for their columns, unknown tables and fields, reserved fields and bad values, applying nothing', async () => {
       const device = 'strict';
       const tablet = await registeredTablet(w, device);
       const good = taskRow(1, T(1), { patient_id: 1, q1: 1 });
@@ -291,7 +291,7 @@ for (const kind of databaseKinds()) {
       await refusedOneStep({ phq9: [good, taskRow(2, T(1), { patient_id: 1, q1: 'two' })] }, /field 'q1': must be an integer/);
       await refusedOneStep({ coffee: [] }, /nonexistent tables: coffee/);
       await refusedOneStep({ phq9: [good, good] }, /client PK 1 was sent twice/);
-      await refusedOneStep({ phq9: [good] }, /field 'q2': not a literal/, (p) => {
+      await refusedOneStep({ phq9: [good] }, /record 0, field 'q2': must be an integer/, (p) => {
         p.dbdata = p.dbdata!.replace('"q1":"1"', '"q1":"1","q2":"two"');
       });
       await refusedOneStep({}, /Bad JSON for key 'dbdata'/, (p) => {
@@ -305,7 +305,7 @@ for (const kind of databaseKinds()) {
       await stepwise(uploadTableParams('phq9', [{ ...good, colour: 'red' }]), /Invalid field name for table 'phq9': 'colour'/);
       await stepwise(uploadTableParams('no_such_task', [good]), /Invalid client table name: no_such_task/);
       await stepwise(uploadTableParams('future_task', [good]), /required to handle table future_task/);
-      await stepwise({ ...uploadTableParams('phq9', [good]), record0: "1,'2026-11-01T10:00:00.000+00:00',0,'2026-01-01T09:00:00.000Z',1,'unterminated" }, /Bad value in record0: item 5: text with an unbalanced quote/);
+      await stepwise({ ...uploadTableParams('phq9', [good]), record0: "1,'2026-11-01T10:00:00.000+00:00',0,'2026-01-01T09:00:00.000Z',1,'unterminated" }, /record 0, field 'q1': must be an integer/);
       await stepwise({ ...uploadTableParams('phq9', [good]), record0: "1,'x',0" }, /3 value\(s\) for 6 field\(s\)/);
       await stepwise({ ...uploadTableParams('phq9', [good]), nrecords: 'many' }, /nrecords is not a valid integer/);
       await tablet.ok('end_upload');

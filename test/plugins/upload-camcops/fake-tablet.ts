@@ -1,11 +1,14 @@
 // A stand-in for a CamCOPS tablet in tests: sends form-urlencoded POSTs to the plugin's API
 // through app.request, keeps the session it is given, and builds one-step and stepwise
-// uploads from plain rows.
+// uploads from plain rows. Bodies and values are encoded as the CamCOPS C++ client encodes
+// them (camcops-client.ts), never with the plugin's own encoder, so that the scenarios check
+// the client's encoding.
 import assert from 'node:assert/strict';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../../../core/api.js';
 import { parseReply } from '../../../plugins/upload-camcops/camcops-reply.js';
-import { encodeLiteral, encodeLiteralList, type LiteralValue } from '../../../plugins/upload-camcops/sql-literal-codec.js';
+import type { LiteralValue } from '../../../plugins/upload-camcops/sql-literal-codec.js';
+import { csvRow, qtPostBody, qtToSqlLiteral } from './camcops-client.js';
 
 /** A client row: field -> value. */
 export type Row = Record<string, LiteralValue>;
@@ -34,15 +37,15 @@ export class FakeTablet {
 
   /** Sends one operation; keeps the session the server answers with. */
   async send(operation: string, params: Record<string, string> = {}): Promise<TabletReply> {
-    const form = new URLSearchParams({ operation, camcops_version: this.version, device: this.device });
-    if (this.user !== undefined) form.set('user', this.user);
-    if (this.password !== undefined) form.set('password', this.password);
-    if (this.sessionId) form.set('session_id', this.sessionId);
-    if (this.sessionToken) form.set('session_token', this.sessionToken);
-    for (const [k, v] of Object.entries(params)) form.set(k, v);
+    const form: Record<string, string> = { operation, camcops_version: this.version, device: this.device };
+    if (this.user !== undefined) form.user = this.user;
+    if (this.password !== undefined) form.password = this.password;
+    if (this.sessionId) form.session_id = this.sessionId;
+    if (this.sessionToken) form.session_token = this.sessionToken;
+    Object.assign(form, params);
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (this.address) headers['x-forwarded-for'] = this.address;
-    const response = await this.app.request(this.path, { method: 'POST', headers, body: form.toString() });
+    const response = await this.app.request(this.path, { method: 'POST', headers, body: qtPostBody(form) });
     const items = parseReply(await response.text());
     if (items.session_id) this.sessionId = items.session_id;
     if (items.session_token) this.sessionToken = items.session_token;
@@ -86,23 +89,23 @@ export class FakeTablet {
   }
 }
 
-/** Parameters of upload_table for rows that share their fields. */
+/** Parameters of upload_table for rows that share their fields (sendTableWhole: csvRow per record). */
 export function uploadTableParams(table: string, rows: Row[]): Record<string, string> {
   const fields = Object.keys(rows[0]!);
   const params: Record<string, string> = { table, fields: fields.join(','), nrecords: String(rows.length), pkname: 'id' };
   rows.forEach((row, i) => {
-    params[`record${i}`] = encodeLiteralList(fields.map((f) => row[f] ?? null));
+    params[`record${i}`] = csvRow(fields, row);
   });
   return params;
 }
 
-/** Parameters of upload_entire_database. */
+/** Parameters of upload_entire_database (uploadOneStep: jsonRow, toSqlLiteral per value). */
 export function oneStepParams(tables: Record<string, Row[]>, finalizing: boolean): Record<string, string> {
   const dbdata: Record<string, Array<Record<string, string>>> = {};
   const pknameinfo: Record<string, string> = {};
   for (const [table, rows] of Object.entries(tables)) {
     pknameinfo[table] = 'id';
-    dbdata[table] = rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, encodeLiteral(v)])));
+    dbdata[table] = rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, qtToSqlLiteral(v)])));
   }
   return { finalizing: finalizing ? '1' : '0', pknameinfo: JSON.stringify(pknameinfo), dbdata: JSON.stringify(dbdata) };
 }
