@@ -53,6 +53,12 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
       max_failed_logins: { type: 'integer', minimum: 1, default: 5, description: 'Failed password attempts before an account is locked.' },
       lockout_minutes: { type: 'integer', minimum: 1, default: 15 },
       min_password_length: { type: 'integer', minimum: 8, default: 10 },
+      login_failures_per_address: { type: 'integer', minimum: 0, default: 20, description: 'Failed sign-ins one client address may make in a burst before it must wait (429 with Retry-After); 0 turns the limit off.' },
+      login_failures_per_name: { type: 'integer', minimum: 0, default: 10, description: 'Failed sign-ins for one user name (known or not), from any address, in a burst; 0 turns the limit off.' },
+      login_window_seconds: { type: 'integer', minimum: 1, default: 600, description: 'Seconds in which a spent allowance of failed sign-ins comes back in full.' },
+      hash_threads: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'Threads that hash passwords, per process (their own, not the I/O threads).' },
+      hash_queue: { type: 'integer', minimum: 0, default: 32, description: 'Password hashes that may wait for a thread; more sign-ins at once are answered 503 with Retry-After.' },
+      hash_nice: { type: 'integer', minimum: 0, maximum: 19, default: 10, description: 'Niceness of the hashing threads (Linux), so serving files and queries wins the CPU.' },
     },
   },
   jobs: {
