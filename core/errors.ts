@@ -10,7 +10,8 @@ export type CkanErrorType =
   | 'Conflict Error'
   | 'Request Entity Too Large'
   | 'Internal Server Error'
-  | 'Service Unavailable';
+  | 'Service Unavailable'
+  | 'Too Many Requests';
 
 /** Field-level messages: `{ name: ['must be a slug'] }`. */
 export type FieldErrors = Record<string, string[]>;
@@ -84,6 +85,31 @@ export class StorageFullError extends PlatformError {
   constructor(message: string, options: PlatformErrorOptions = {}) {
     super('PLATFORM_ERR_STORAGE_FULL', 507, 'Service Unavailable', message, options);
   }
+}
+
+/** Too many attempts (e.g. failed sign-ins) from this address or for this name; `retryAfterSeconds` says when to try again. */
+export class TooManyRequestsError extends PlatformError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('PLATFORM_ERR_TOO_MANY_REQUESTS', 429, 'Too Many Requests', message);
+  }
+}
+
+/** The server is busy with this kind of work (e.g. its password-hashing queue is full); retry after `retryAfterSeconds`. */
+export class ServiceBusyError extends PlatformError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('PLATFORM_ERR_BUSY', 503, 'Service Unavailable', message);
+  }
+}
+
+/** Seconds a client should wait before retrying, for errors that say so. */
+export function retryAfterOf(error: unknown): number | undefined {
+  return error instanceof TooManyRequestsError || error instanceof ServiceBusyError ? error.retryAfterSeconds : undefined;
 }
 
 /** A plugin or hook vetoed an operation inside its transaction. */

@@ -1,30 +1,34 @@
 // scrypt password hashes in a self-describing format: scrypt$N$r$p$salt$hash (base64url).
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+// The hashing itself runs on the password-hash pool (see password-hash-pool.ts).
 
-const scrypt = (password: string, salt: Buffer, length: number, options: ScryptOptions): Promise<Buffer> =>
-  new Promise((resolve, reject) => scryptCallback(password, salt, length, options, (error, key) => (error ? reject(error) : resolve(key))));
-
-const DEFAULT = { N: 16384, r: 8, p: 1 };
-const KEY_LENGTH = 32;
-
-/** Hashes a password with a fresh salt. */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scrypt(password, salt, KEY_LENGTH, { ...DEFAULT, maxmem: 64 * 1024 * 1024 });
-  return ['scrypt', DEFAULT.N, DEFAULT.r, DEFAULT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+/** scrypt's cost parameters. */
+export interface ScryptParameters {
+  N: number;
+  r: number;
+  p: number;
 }
 
-/** Checks a password against a stored hash in constant time; false for malformed hashes. */
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+/** Parameters of new hashes. */
+export const SCRYPT_DEFAULT: ScryptParameters = { N: 16384, r: 8, p: 1 };
+
+/** The stored form of a hash. */
+export function scryptHashString(params: ScryptParameters, salt: Uint8Array, key: Uint8Array): string {
+  return ['scrypt', params.N, params.r, params.p, Buffer.from(salt).toString('base64url'), Buffer.from(key).toString('base64url')].join('$');
+}
+
+/** Parameters, salt and key of a stored hash; undefined when it is malformed. */
+export function parseScryptHash(stored: string): { params: ScryptParameters; salt: Buffer; key: Buffer } | undefined {
   const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return undefined;
   const [N, r, p] = parts.slice(1, 4).map(Number);
-  if (!N || !r || !p) return false;
-  const salt = Buffer.from(parts[4]!, 'base64url');
-  const expected = Buffer.from(parts[5]!, 'base64url');
-  const actual = await scrypt(password, salt, expected.length, { N, r, p, maxmem: 256 * 1024 * 1024 });
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  if (!N || !r || !p || !Number.isInteger(N) || !Number.isInteger(r) || !Number.isInteger(p)) return undefined;
+  const key = Buffer.from(parts[5]!, 'base64url');
+  if (key.length < 16 || key.length > 64) return undefined;
+  return { params: { N, r, p }, salt: Buffer.from(parts[4]!, 'base64url'), key };
 }
 
-/** A hash to compare against when the user does not exist, so timing does not tell. */
-export const DUMMY_PASSWORD_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+/**
+ * A hash to compare against when the user does not exist (or has no password), with the
+ * parameters of new hashes, so an unknown name costs what a known one does.
+ */
+export const DUMMY_PASSWORD_HASH = scryptHashString(SCRYPT_DEFAULT, Buffer.alloc(16), Buffer.alloc(32));

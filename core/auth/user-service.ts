@@ -5,7 +5,8 @@ import type { Database } from '../db/database.js';
 import type { UserRow } from '../db/core-models.js';
 import { AuthenticationError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { slugProblem } from '../util/names.js';
-import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './password-hasher.js';
+import { DUMMY_PASSWORD_HASH } from './password-hasher.js';
+import type { PasswordHasher } from './password-hash-pool.js';
 
 /** A user as services hand it out (never with the password hash). */
 export interface User {
@@ -52,7 +53,11 @@ export class AccountLockedError extends AuthenticationError {
 
 /** Manages users. */
 export class UserService {
-  constructor(private readonly db: Database, private readonly policy: LockoutPolicy) {}
+  constructor(
+    private readonly db: Database,
+    private readonly policy: LockoutPolicy,
+    private readonly hasher: PasswordHasher,
+  ) {}
 
   /** Checks a new password against the length rule. @throws ValidationError */
   checkPasswordStrength(password: string): void {
@@ -81,7 +86,7 @@ export class UserService {
         name: input.name,
         email: input.email,
         fullname: input.fullname ?? '',
-        passwordHash: input.password === undefined ? null : await hashPassword(input.password),
+        passwordHash: input.password === undefined ? null : await this.hasher.hash(input.password),
         sysadmin: input.sysadmin ?? false,
       },
       { transaction },
@@ -112,7 +117,7 @@ export class UserService {
   async setPassword(nameOrId: string, password: string, transaction?: Transaction): Promise<User> {
     this.checkPasswordStrength(password);
     const user = await this.get(nameOrId, transaction);
-    await this.db.models.User.update({ passwordHash: await hashPassword(password), failedLogins: 0, lockedUntil: null }, { where: { id: user.id }, transaction });
+    await this.db.models.User.update({ passwordHash: await this.hasher.hash(password), failedLogins: 0, lockedUntil: null }, { where: { id: user.id }, transaction });
     return user;
   }
 
@@ -137,17 +142,25 @@ export class UserService {
    * counted atomically in the database, so guesses sent all at once lock the account as
    * surely as guesses sent one after another, and an attempt that finishes after another
    * locked the account fails too.
+   * Callers facing the network go through PasswordLogin, which limits attempts and answers
+   * every refusal alike.
    * @throws AccountLockedError while the account is locked (`lockedNow` for the attempt that locked it);
    *   AuthenticationError with the same message for unknown users and wrong passwords.
    */
   async authenticate(name: string, password: string): Promise<User> {
     const row = await this.findRow(name);
     if (!row || !row.passwordHash) {
-      await verifyPassword(password, DUMMY_PASSWORD_HASH);
+      await this.hasher.verify(password, DUMMY_PASSWORD_HASH);
       throw new AuthenticationError('wrong user name or password');
     }
-    this.refuseIfLocked(row);
-    const matches = await verifyPassword(password, row.passwordHash);
+    try {
+      this.refuseIfLocked(row);
+    } catch (error) {
+      // A locked account costs a hash too, so timing does not tell it from the others.
+      await this.hasher.verify(password, DUMMY_PASSWORD_HASH);
+      throw error;
+    }
+    const matches = await this.hasher.verify(password, row.passwordHash);
     const { User: Users } = this.db.models;
     if (!matches) await Users.increment('failedLogins', { by: 1, where: { id: row.id } });
     // Re-read after the slow hash: attempts running at the same time may have changed it.

@@ -22,6 +22,9 @@ import { Migrator } from '../db/migrator.js';
 import { coreMigrations } from '../db/migrations/core-migrations.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { UserService } from '../auth/user-service.js';
+import { PasswordHashPool } from '../auth/password-hash-pool.js';
+import { PasswordLogin } from '../auth/password-login.js';
+import { LoginLimiter } from '../auth/login-limiter.js';
 import { ApiTokenService } from '../auth/api-token-service.js';
 import { OrganizationService } from '../auth/organization-service.js';
 import { PermissionService } from '../auth/permission-service.js';
@@ -216,7 +219,7 @@ export class PlatformHost {
       registries: this.registries,
       actions: this.services.get(ids.ActionRunnerId),
       tokens: this.services.get(ids.ApiTokenServiceId),
-      users: this.services.get(ids.UserServiceId),
+      login: this.services.get(ids.PasswordLoginId),
       logger: this.loggers.get('platform:http'),
       maxBodyBytes: http.max_body_bytes,
       trustProxy: http.trust_proxy,
@@ -268,16 +271,24 @@ export class PlatformHost {
     this.registries.dispose();
     if (this.db) await this.services.get(ids.ReadCacheId).close();
     if (this.db) await this.services.get(ids.ThreadPoolId).shutdown();
+    if (this.db) await this.services.get(ids.PasswordHasherId).close?.();
     await this.db?.close();
   }
 }
 
 function bindDatabaseServices(container: Container, config: PlatformConfig, db: Database, registries: HookRegistries, services: Services, loggers: LoggerFactory): void {
-  const auth = config.section<{ max_failed_logins: number; lockout_minutes: number; min_password_length: number }>('auth');
+  const auth = config.section<{
+    max_failed_logins: number; lockout_minutes: number; min_password_length: number;
+    login_failures_per_address: number; login_failures_per_name: number; login_window_seconds: number;
+    hash_threads: number; hash_queue: number; hash_nice: number;
+  }>('auth');
   const secretKeyFile = config.path('platform', 'secret_key_file')!;
   container.bind(ids.DatabaseId).toConstantValue(db);
   container.bind(ids.AuditLogId).toDynamicValue(() => new AuditLog(db));
-  container.bind(ids.UserServiceId).toDynamicValue(() => new UserService(db, { maxFailedLogins: auth.max_failed_logins, lockoutMinutes: auth.lockout_minutes, minPasswordLength: auth.min_password_length }));
+  container.bind(ids.PasswordHasherId).toConstantValue(new PasswordHashPool({ threads: auth.hash_threads, maxQueued: auth.hash_queue, nice: auth.hash_nice }));
+  container.bind(ids.UserServiceId).toDynamicValue((ctx) => new UserService(db, { maxFailedLogins: auth.max_failed_logins, lockoutMinutes: auth.lockout_minutes, minPasswordLength: auth.min_password_length }, ctx.get(ids.PasswordHasherId)));
+  const limits = { perAddress: auth.login_failures_per_address, perName: auth.login_failures_per_name, windowSeconds: auth.login_window_seconds };
+  container.bind(ids.PasswordLoginId).toDynamicValue((ctx) => new PasswordLogin(ctx.get(ids.UserServiceId), new LoginLimiter(limits), ctx.get(ids.AuditLogId)));
   container.bind(ids.ApiTokenServiceId).toDynamicValue((ctx) => new ApiTokenService(db, ctx.get(ids.UserServiceId), readSecretFile(secretKeyFile, '[platform] secret_key_file')));
   container.bind(ids.OrganizationServiceId).toDynamicValue(() => new OrganizationService(db));
   container.bind(ids.PermissionServiceId).toDynamicValue((ctx) => new PermissionService(ctx.get(ids.OrganizationServiceId), registries.authPolicies));

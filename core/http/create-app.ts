@@ -11,10 +11,8 @@ import type { ActionRunner } from '../actions/action-runner.js';
 import { UnknownActionError } from '../actions/action-runner.js';
 import { anonymous } from '../auth/actor.js';
 import type { ApiTokenService } from '../auth/api-token-service.js';
-import type { UserService } from '../auth/user-service.js';
-import { AuthenticationError, ValidationError, isPlatformError } from '../errors.js';
-import { AccountLockedError } from '../auth/user-service.js';
-import { AuditLogId } from '../services/service-ids.js';
+import type { PasswordLogin } from '../auth/password-login.js';
+import { AuthenticationError, ValidationError, isPlatformError, retryAfterOf } from '../errors.js';
 import { readJsonBody } from './read-json-body.js';
 import { mountDownloads, type AccelRedirect } from './download-route.js';
 
@@ -24,7 +22,7 @@ export interface AppDependencies {
   registries: HookRegistries;
   actions: ActionRunner;
   tokens: ApiTokenService;
-  users: UserService;
+  login: PasswordLogin;
   logger: Logger;
   maxBodyBytes: number;
   trustProxy: boolean;
@@ -113,23 +111,15 @@ function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
   return incoming?.socket?.remoteAddress ?? '';
 }
 
-/** `Authorization: <token>`, `Bearer <token>` (API tokens) or `Basic` (name and password, with lockout). */
+/** `Authorization: <token>`, `Bearer <token>` (API tokens) or `Basic` (name and password, rate-limited; see PasswordLogin). */
 async function authenticate(header: string, address: string, deps: AppDependencies): Promise<AppEnv['Variables']['actor']> {
   const trimmed = header.trim();
   if (/^basic\s+/i.test(trimmed)) {
     const decoded = Buffer.from(trimmed.replace(/^basic\s+/i, ''), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 1) throw new AuthenticationError('Basic credentials must be name:password');
-    try {
-      const user = await deps.users.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
-      return { kind: 'user', user: { id: user.id, name: user.name, sysadmin: user.sysadmin } };
-    } catch (error) {
-      if (error instanceof AccountLockedError && error.lockedNow) {
-        // Locking an account changes it: record who was locked, until when, and from where.
-        await deps.services.get(AuditLogId).record({ actor: anonymous, action: 'user.lockout', objectType: 'user', objectId: error.userId, address, details: { name: error.userName, until: error.until.toISOString() } });
-      }
-      throw error;
-    }
+    const user = await deps.login.login({ name: decoded.slice(0, colon), password: decoded.slice(colon + 1), address, via: 'basic' });
+    return { kind: 'user', user: { id: user.id, name: user.name, sysadmin: user.sysadmin } };
   }
   const token = trimmed.replace(/^bearer\s+/i, '');
   const { user, token: record, memberships } = await deps.tokens.authenticate(token);
@@ -150,6 +140,8 @@ export function errorResponse(c: Context<AppEnv>, error: unknown, logger: Logger
     const message = clashing.length ? `${error.message}; ${clashing.map(([field, messages]) => `${field}: ${messages.join(', ')}`).join('; ')}` : error.message;
     const body: Record<string, unknown> = { ...error.fields, __type: error.ckanType, message };
     if (error instanceof UnknownActionError) body.suggestions = error.suggestions;
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
     return c.json({ ...(help ? { help } : {}), success: false, error: body }, error.status as ContentfulStatusCode);
   }
   const requestId = c.get('requestId');

@@ -6,6 +6,8 @@ import type { PlatformConfig } from '../config/platform-config.js';
 import type { LoggerFactory } from '../logger.js';
 import type { UserService } from '../auth/user-service.js';
 import type { ApiTokenService } from '../auth/api-token-service.js';
+import type { PasswordHasher } from '../auth/password-hash-pool.js';
+import type { PasswordLogin } from '../auth/password-login.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import type { PermissionService } from '../auth/permission-service.js';
 import type { DatasetService } from '../datasets/dataset-service.js';
@@ -49,3 +51,7 @@ export const ReadCacheId: ServiceIdentifier<ReadCache> = Symbol.for('platform.Re
 export const JobQueueId: ServiceIdentifier<JobQueue> = Symbol.for('platform.JobQueue');
 /** The process's thread pool for CPU-heavy work (`[jobs] pool_size` threads). */
 export const ThreadPoolId: ServiceIdentifier<ThreadPool> = Symbol.for('platform.ThreadPool');
+/** Password hashing on threads of its own (`[auth] hash_threads`), never libuv's shared pool. */
+export const PasswordHasherId: ServiceIdentifier<PasswordHasher> = Symbol.for('platform.PasswordHasher');
+/** Sign-in with name and password, rate-limited, for every login path (Basic, forms, tablets). */
+export const PasswordLoginId: ServiceIdentifier<PasswordLogin> = Symbol.for('platform.PasswordLogin');

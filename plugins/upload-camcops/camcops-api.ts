@@ -1,10 +1,10 @@
 // The CamCOPS client API under /upload/camcops/api (and the legacy alias /database):
-// parses the form, keeps the tablet's session, logs the user in through core's user
-// service (failed logins count toward core's lockout), checks permissions, runs the
+// parses the form, keeps the tablet's session, logs the user in through core's
+// password sign-in (rate-limited; failed logins count toward core's lockout), checks permissions, runs the
 // operation in one database transaction and answers in CamCOPS's text format.
 import type { Context, Hono } from 'hono';
 import {
-  ActionRunnerId, AuditLogId, DatabaseId, OrganizationServiceId, UserServiceId,
+  ActionRunnerId, AuditLogId, DatabaseId, OrganizationServiceId, PasswordLoginId, ServiceBusyError, TooManyRequestsError, UserServiceId,
   type Actor, type AppEnv, type Logger, type Services, type UploadProtocol, type UserIdentity,
 } from '../../core/api.js';
 import { CamcopsUserError, failUser } from './camcops-errors.js';
@@ -141,13 +141,10 @@ export class CamcopsApi implements UploadProtocol {
     }
     let user;
     try {
-      user = await users.authenticate(name, params.get('password') ?? '');
+      // Core's sign-in: limited per address and name, and one answer for every refusal.
+      user = await this.services.get(PasswordLoginId).login({ name, password: params.get('password') ?? '', address, via: 'camcops' });
     } catch (error) {
-      const locked = error as { lockedNow?: boolean; userId?: string; userName?: string; until?: Date };
-      if (locked.lockedNow && locked.userId && locked.until) {
-        await this.services.get(AuditLogId).record({ actor: { kind: 'anonymous' }, action: 'user.lockout', objectType: 'user', objectId: locked.userId, address, details: { name: locked.userName, until: locked.until.toISOString(), via: 'camcops' } });
-      }
-      if (locked.until) failUser((error as Error).message);
+      if (error instanceof TooManyRequestsError || error instanceof ServiceBusyError) failUser(error.message);
       failUser('Invalid username/password');
     }
     return { session: await this.sessions.login(sql, session, user.id, address, nowMs), user: { id: user.id, name: user.name, sysadmin: user.sysadmin } };

@@ -1,6 +1,6 @@
 // platform serve: the HTTP server, until SIGTERM or SIGINT.
 import { basename, relative } from 'node:path';
-import { serve } from '@hono/node-server';
+import { startHttpServer } from '../../http/http-server.js';
 import type { CommandDefinition } from '../../plugins/hooks/commands.js';
 import { DatabaseId, HostRuntimeId, PlatformConfigId, ReadCacheId } from '../../services/service-ids.js';
 
@@ -22,7 +22,7 @@ export function serveCommands(): CommandDefinition[] {
       async run(_args, ctx) {
         const config = ctx.services.get(PlatformConfigId);
         const runtime = ctx.services.get(HostRuntimeId);
-        const http = config.section<{ host: string; port: number }>('http');
+        const http = config.section<{ host: string; port: number; request_timeout_seconds: number; idle_timeout_seconds: number; headers_timeout_seconds: number }>('http');
         const app = runtime.app();
         await runtime.startPlugins();
         const jobs = config.section<{ worker: string; grace_seconds: number }>('jobs');
@@ -30,13 +30,11 @@ export function serveCommands(): CommandDefinition[] {
         await worker?.start();
         // Other nodes' writes empty this node's read cache (PostgreSQL LISTEN/NOTIFY).
         await ctx.services.get(ReadCacheId).listen();
-        const server = serve({ fetch: app.fetch, hostname: http.host, port: http.port });
-        await new Promise<void>((resolve, reject) => {
-          server.once('listening', resolve);
-          server.once('error', reject);
+        const { server, port } = await startHttpServer(app.fetch, http.host, http.port, {
+          requestTimeoutSeconds: http.request_timeout_seconds,
+          idleTimeoutSeconds: http.idle_timeout_seconds,
+          headersTimeoutSeconds: http.headers_timeout_seconds,
         });
-        const address = server.address();
-        const port = typeof address === 'object' && address ? address.port : http.port;
         const url = `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${port}`;
         ctx.stdout.write(`platform listening on ${url}\n`);
         const db = ctx.services.get(DatabaseId);

@@ -3,8 +3,7 @@
 import { join } from 'node:path';
 import { Op } from 'sequelize';
 import type { InspectCheck, InspectFinding } from '../../plugins/hooks/inspect-checks.js';
-import { DatabaseId, HookRegistriesId, LoadedPluginsId, MigratorId, PlatformConfigId } from '../../services/service-ids.js';
-import { verifyPassword } from '../../auth/password-hasher.js';
+import { DatabaseId, HookRegistriesId, LoadedPluginsId, MigratorId, PasswordHasherId, PlatformConfigId } from '../../services/service-ids.js';
 import { directoryFindings } from './directory-findings.js';
 import { depotConsistencyCheck } from './depot-consistency-check.js';
 import { jobsCheck } from './jobs-check.js';
@@ -77,7 +76,7 @@ const auth: InspectCheck = {
     const sysadmins = users.filter((u) => u.sysadmin);
     if (!sysadmins.length) findings.push({ severity: 'problem', title: 'there is no sysadmin', why: 'nobody can create organisations or users through the API', fix: 'platform user add admin --email ADDRESS --sysadmin' });
     for (const user of users.slice(0, 1000)) {
-      if (user.passwordHash && (await verifyPassword(user.name, user.passwordHash))) {
+      if (user.passwordHash && (await ctx.services.get(PasswordHasherId).verify(user.name, user.passwordHash))) {
         findings.push({ severity: 'problem', title: `user ${user.name} has a password equal to its name`, why: 'it is the first password an attacker tries', fix: `platform user set-password ${user.name}` });
       }
     }

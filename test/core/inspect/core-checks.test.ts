@@ -12,7 +12,7 @@ import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { INSPECT_REPORT_SCHEMA, type InspectReport } from '../../../core/inspect/inspect-report.js';
-import { ApiTokenServiceId, DatabaseId, UserServiceId } from '../../../core/services/service-ids.js';
+import { ApiTokenServiceId, DatabaseId, PasswordHasherId, UserServiceId } from '../../../core/services/service-ids.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const validateReport = addFormats(new Ajv2020({ allErrors: true, strict: false })).compile(INSPECT_REPORT_SCHEMA);
@@ -124,8 +124,7 @@ for (const kind of databaseKinds()) {
       await users.create({ name: 'weakling', email: 'w@example.org', password: 'weakling00' });
       await users.setPassword('weakling', 'weakling00');
       const db = t.host.services.get(DatabaseId);
-      const { hashPassword } = await import('../../../core/auth/password-hasher.js');
-      await db.models.User.update({ passwordHash: await hashPassword('weakling') }, { where: { name: 'weakling' } });
+      await db.models.User.update({ passwordHash: await t.host.services.get(PasswordHasherId).hash('weakling') }, { where: { name: 'weakling' } });
       await users.setSysadmin('root-admin', false);
       const { status, report } = await inspect('--only', 'auth');
       assert.equal(status, 1);
