@@ -163,7 +163,8 @@ export class DatasetService {
     const fields: FieldErrors = {};
     // Free extras (given as an `extras` list) come back at the top level of package_show;
     // take them back there too, so that show -> change -> update works as in CKAN.
-    const input = parseDatasetInput(raw, new Set([...this.extraFields(previous.type), ...Object.keys(previous.extras)]), fields);
+    const declared = this.extraFields(previous.type);
+    const input = parseDatasetInput(raw, new Set([...declared, ...Object.keys(previous.extras)]), fields, declared);
     const resources = await this.resourcesOf(previous.id, ctx.transaction);
     if (raw.resources !== undefined && !sameResources(raw.resources, resources)) {
       (fields.resources ??= []).push('change resources with resource_create, resource_update or resource_delete (a package dict may carry its current resources unchanged)');

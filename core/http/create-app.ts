@@ -60,6 +60,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const actionRoute = async (c: Context<AppEnv>): Promise<Response> => {
     const name = c.req.param('name') ?? '';
     const action = deps.actions.get(name);
+    const call = { actor: c.get('actor'), address: c.get('address'), requestId: c.get('requestId') };
+    await deps.actions.requireAccess(name, call);
     let input: Record<string, unknown>;
     if (c.req.method === 'GET') {
       if (action.kind === 'write') {
@@ -69,7 +71,6 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     } else {
       input = await readJsonBody(c.req.raw, deps.maxBodyBytes);
     }
-    const call = { actor: c.get('actor'), address: c.get('address'), requestId: c.get('requestId') };
     if (action.readJson) {
       // An answer kept as JSON text goes into the envelope as it is.
       const text = await deps.actions.runJson(name, input, call);
