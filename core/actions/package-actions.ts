@@ -76,8 +76,8 @@ export function packageActions(): ActionDefinition[] {
     {
       name: 'package_create',
       kind: 'write',
-      help: 'Creates a dataset. Required: name, owner_org. Optional: title, notes, type, private, state (draft|active), license_id, tags, and the fields of the dataset type.',
-      run: async (input, ctx) => dictOf(ctx, await ctx.services.get(DatasetServiceId).create(input, ctx), []),
+      help: 'Creates a dataset. Required: name, owner_org. Optional: title, notes, type, private, state (draft|active), license_id, tags, extras, resources (links, with url), and the fields of the dataset type.',
+      run: async (input, ctx) => dictOf(ctx, await ctx.services.get(DatasetServiceId).create(input, ctx), input.resources === undefined ? [] : undefined),
     },
     {
       name: 'package_update',

@@ -15,7 +15,11 @@ export const READ_ONLY_DATASET_FIELDS = [
 
 /** Fields core understands on a resource. */
 export const CORE_RESOURCE_FIELDS = ['id', 'package_id', 'name', 'format', 'description', 'url', 'position'] as const;
-export const READ_ONLY_RESOURCE_FIELDS = ['size', 'sha256', 'state', 'created', 'last_modified', 'depot', 'location', 'metadata'] as const;
+export const READ_ONLY_RESOURCE_FIELDS = [
+  'size', 'sha256', 'state', 'created', 'last_modified', 'depot', 'location', 'metadata',
+  // CKAN's own resource fields, which its clients send back with the rest of a dict.
+  'url_type', 'mimetype', 'hash', 'metadata_modified',
+] as const;
 
 export const MAX_TITLE = 300;
 export const MAX_NOTES = 100_000;
@@ -74,8 +78,13 @@ export function parseDatasetInput(raw: Record<string, unknown>, extraFields: Rea
   const out: DatasetInput = {};
   const known = new Set<string>([...CORE_DATASET_FIELDS, ...READ_ONLY_DATASET_FIELDS, ...extraFields]);
   const extras: Record<string, unknown> = {};
+  // With an `extras` list, free extras come from the list alone (CKAN's default type), so a
+  // key dropped from the list is dropped even though a shown dict still has it at the top level.
+  const listed = Array.isArray(raw.extras);
   for (const [key, value] of Object.entries(raw)) {
-    if (extraFields.has(key) && !(CORE_DATASET_FIELDS as readonly string[]).includes(key)) extras[key] = value;
+    if (extraFields.has(key) && !(CORE_DATASET_FIELDS as readonly string[]).includes(key)) {
+      if (!listed || schemaFields.has(key)) extras[key] = value;
+    }
     else if (!known.has(key)) add(fields, key, `unknown field${didYouMean(key, known)}`);
   }
   const name = stringField(raw, 'name', fields, 100);

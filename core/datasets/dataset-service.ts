@@ -16,6 +16,7 @@ import type { DatasetRecord, ResourceRecord } from './dataset-types.js';
 import { DATASET_COLUMNS, RESOURCE_COLUMNS, datasetReadSql, toDatasetRead, toDatasetRecord, toResourceRecord, type DatasetRead, type DatasetReadRow } from './dataset-read.js';
 import { BatchedLookup } from '../util/batched-lookup.js';
 import { slugProblem } from '../util/names.js';
+import { guessFormat, planInlineResources, type InlineResourcePlan } from './inline-resources.js';
 import { parseDatasetInput, parseResourceInput, searchText, type DatasetInput, type ResourceInput } from './dataset-input.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -133,24 +134,26 @@ export class DatasetService {
     const input = parseDatasetInput(raw, this.extraFields(type), fields);
     if (input.name === undefined) (fields.name ??= []).push('Missing value');
     if (input.ownerOrg === undefined) (fields.owner_org ??= []).push('Missing value');
-    if (raw.resources !== undefined) (fields.resources ??= []).push('create resources with resource_create or an upload protocol');
+    const id = randomUUID();
+    const now = new Date();
+    const plan = raw.resources === undefined ? undefined : planInlineResources(raw.resources, [], id, now, fields);
     if (Object.keys(fields).length) throw new ValidationError('dataset is invalid', fields);
     const org = await this.organizations.find(input.ownerOrg!, ctx.transaction);
     if (!org) throw new ValidationError('dataset is invalid', { owner_org: [`organization "${input.ownerOrg}" does not exist`] });
     await this.permissions.require({ actor: ctx.actor, action: ctx.action, target: { organizationId: org.id }, input: raw }, undefined, ctx.transaction);
     if (await this.findRow(input.name!, ctx.transaction)) throw new ConflictError(`dataset name "${input.name}" is already in use`, { name: ['That URL is already in use.'] });
-    const now = new Date();
     const dataset: DatasetRecord = {
-      id: randomUUID(), name: input.name!, title: input.title ?? input.name!, notes: input.notes ?? '', type, ownerOrgId: org.id,
+      id, name: input.name!, title: input.title ?? input.name!, notes: input.notes ?? '', type, ownerOrgId: org.id,
       private: input.private ?? false, state: input.state ?? 'active', licenseId: input.licenseId ?? undefined, tags: input.tags ?? [],
       extras: input.extras ?? {}, creatorUserId: ctx.actor.kind === 'user' ? ctx.actor.user.id : undefined, createdAt: now, modifiedAt: now,
     };
     const normalised = this.normaliseWithSchemas(dataset);
-    await this.validateWithSchemas(normalised, undefined, [], ctx);
+    await this.validateWithSchemas(normalised, undefined, plan?.after ?? [], ctx);
     await this.db.models.Dataset.create(this.toRow(normalised), { transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: normalised.id, address: ctx.address, details: { name: normalised.name } }, ctx.transaction);
     this.changed(ctx, dataset.id);
     ctx.emit('dataset.created', { dataset: normalised, actor: ctx.actor });
+    if (plan) await this.applyResourcePlan(plan, normalised, ctx);
     return normalised;
   }
 
@@ -165,10 +168,9 @@ export class DatasetService {
     // take them back there too, so that show -> change -> update works as in CKAN.
     const declared = this.extraFields(previous.type);
     const input = parseDatasetInput(raw, new Set([...declared, ...Object.keys(previous.extras)]), fields, declared);
-    const resources = await this.resourcesOf(previous.id, ctx.transaction);
-    if (raw.resources !== undefined && !sameResources(raw.resources, resources)) {
-      (fields.resources ??= []).push('change resources with resource_create, resource_update or resource_delete (a package dict may carry its current resources unchanged)');
-    }
+    const current = await this.resourcesOf(previous.id, ctx.transaction);
+    const plan = raw.resources === undefined ? undefined : planInlineResources(raw.resources, current, previous.id, new Date(), fields);
+    const resources = plan?.after ?? current;
     if (input.type !== undefined && input.type !== previous.type) (fields.type ??= []).push('the type of a dataset cannot change');
     if (Object.keys(fields).length) throw new ValidationError('dataset is invalid', fields);
     let ownerOrgId = previous.ownerOrgId;
@@ -202,7 +204,30 @@ export class DatasetService {
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: dataset.id, address: ctx.address, details: { changed: changedFields(previous, dataset) } }, ctx.transaction);
     this.changed(ctx, dataset.id);
     ctx.emit('dataset.updated', { dataset, previous, actor: ctx.actor });
+    if (plan) await this.applyResourcePlan(plan, dataset, ctx);
     return dataset;
+  }
+
+  /** Writes the resources a package dict listed (see planInlineResources), with an audit event and a lifecycle event for each. */
+  private async applyResourcePlan(plan: InlineResourcePlan, dataset: DatasetRecord, ctx: ActionContext): Promise<void> {
+    const record = (objectId: string, action: string, details: Record<string, unknown>) =>
+      this.audit.record({ actor: ctx.actor, action, objectType: 'resource', objectId, address: ctx.address, details: { dataset: dataset.name, ...details } }, ctx.transaction);
+    for (const resource of plan.created) {
+      await this.db.models.Resource.create(this.toResourceRow(resource), { transaction: ctx.transaction });
+      await record(resource.id, 'resource_create', { name: resource.name, via: ctx.action });
+      ctx.emit('resource.created', { resource, dataset, actor: ctx.actor });
+    }
+    for (const { previous, resource } of plan.updated) {
+      await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id: resource.id }, transaction: ctx.transaction });
+      await record(resource.id, 'resource_update', { via: ctx.action });
+      ctx.emit('resource.updated', { resource, previous, actor: ctx.actor });
+    }
+    for (const previous of plan.deleted) {
+      const resource: ResourceRecord = { ...previous, state: 'deleted', modifiedAt: dataset.modifiedAt };
+      await this.db.models.Resource.update({ state: 'deleted', modifiedAt: resource.modifiedAt }, { where: { id: resource.id }, transaction: ctx.transaction });
+      await record(resource.id, 'resource_delete', { name: resource.name, via: ctx.action });
+      ctx.emit('resource.deleted', { resource, actor: ctx.actor });
+    }
   }
 
   /** Marks a dataset deleted (package_delete); its files stay until purged. */
@@ -383,17 +408,6 @@ export class DatasetService {
       createdAt: r.createdAt, modifiedAt: r.modifiedAt,
     };
   }
-}
-
-function guessFormat(name: string): string {
-  const dot = name.lastIndexOf('.');
-  return dot > 0 ? name.slice(dot + 1).toUpperCase() : '';
-}
-
-/** True when `given` lists exactly the dataset's current resources (by id, in order), as package_show returned them. */
-function sameResources(given: unknown, current: ResourceRecord[]): boolean {
-  if (!Array.isArray(given) || given.length !== current.length) return false;
-  return given.every((item, i) => typeof item === 'object' && item !== null && (item as { id?: unknown }).id === current[i]!.id);
 }
 
 function changedFields(before: DatasetRecord, after: DatasetRecord): string[] {
