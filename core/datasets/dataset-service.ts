@@ -38,7 +38,14 @@ export class DatasetService {
     private readonly audit: AuditLog,
     private readonly schemas: readonly Contribution<Schema>[],
     private readonly cache: ReadCache,
+    /** `[platform] site_url`, for the download URLs of stored files. */
+    private readonly siteUrl = '',
   ) {}
+
+  /** Where a stored file is downloaded (the `url` CKAN shows for uploads, `url_type: upload`). */
+  downloadUrl(resource: Pick<ResourceRecord, 'id' | 'datasetId' | 'name'>): string {
+    return `${this.siteUrl.replace(/\/$/, '')}/dataset/${resource.datasetId}/resource/${resource.id}/download/${encodeURIComponent(resource.name)}`;
+  }
 
   /** Drops the dataset's cached reads (and every cached search) once the change commits (at once without a transaction). */
   private changed(ctx: ActionContext, datasetId: string): void {
@@ -289,6 +296,8 @@ export class DatasetService {
       url: input.url ?? previous.url,
       modifiedAt: new Date(),
     };
+    // A stored file's URL is ours: it follows the name (clients send the shown URL back).
+    if (previous.depot) resource.url = this.downloadUrl(resource);
     const others = (await this.resourcesOf(dataset.id, ctx.transaction)).map((r) => (r.id === resource.id ? resource : r));
     await this.validateWithSchemas({ ...dataset, modifiedAt: resource.modifiedAt }, dataset, others, ctx);
     await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id: resource.id }, transaction: ctx.transaction });
@@ -319,7 +328,10 @@ export class DatasetService {
   async recordStoredFile(id: string, stored: { depot: string; location: string; size: number; sha256: string; state?: ResourceRecord['state'] }, ctx: ActionContext): Promise<ResourceRecord> {
     const { resource: previous, dataset } = await this.loadResource(id, ctx.transaction);
     await this.requireOnDataset('resource_update', dataset, ctx, {}, id, previous.id);
-    const resource: ResourceRecord = { ...previous, depot: stored.depot, location: stored.location, size: stored.size, sha256: stored.sha256, state: stored.state ?? 'validating', modifiedAt: new Date() };
+    const resource: ResourceRecord = {
+      ...previous, depot: stored.depot, location: stored.location, size: stored.size, sha256: stored.sha256, state: stored.state ?? 'validating', modifiedAt: new Date(),
+      url: this.downloadUrl(previous),
+    };
     await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: 'resource.stored', objectType: 'resource', objectId: id, address: ctx.address, details: { dataset: dataset.name, size: stored.size, sha256: stored.sha256 } }, ctx.transaction);
     this.changed(ctx, dataset.id);

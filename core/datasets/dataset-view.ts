@@ -18,6 +18,8 @@ export function resourceDict(resource: ResourceRecord): Record<string, unknown> 
     format: resource.format,
     description: resource.description,
     url: resource.url,
+    // CKAN: "upload" for files the site stores (url is then its download URL), else a link.
+    url_type: resource.depot || resource.state === 'uploading' ? 'upload' : null,
     size: resource.size ?? null,
     sha256: resource.sha256 ?? null,
     state: resource.state,

@@ -14,7 +14,8 @@ import type { ApiTokenService } from '../auth/api-token-service.js';
 import type { UserService } from '../auth/user-service.js';
 import { AuthenticationError, ValidationError, isPlatformError } from '../errors.js';
 import { AccountLockedError } from '../auth/user-service.js';
-import { AuditLogId } from '../services/service-ids.js';
+import { AuditLogId, ResourceIntakeId } from '../services/service-ids.js';
+import { MULTIPART_ACTIONS, isMultipart, runMultipartAction } from './multipart-upload.js';
 import { readJsonBody } from './read-json-body.js';
 import { mountDownloads, type AccelRedirect } from './download-route.js';
 
@@ -27,6 +28,8 @@ export interface AppDependencies {
   users: UserService;
   logger: Logger;
   maxBodyBytes: number;
+  /** `[upload] max_size`: the largest file a multipart upload may carry. */
+  maxUploadBytes?: number;
   trustProxy: boolean;
   /** Hand downloads of local depot files to nginx (see download-route). */
   accel?: AccelRedirect;
@@ -68,6 +71,11 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
         throw new ValidationError(`action "${name}" changes data: send it as POST with a JSON body`, {});
       }
       input = Object.fromEntries(new URL(c.req.url).searchParams);
+    } else if (MULTIPART_ACTIONS.has(name) && isMultipart(c.req.raw)) {
+      // CKAN's file upload: fields and an `upload` part, streamed to the depot.
+      const limits = { maxFileBytes: deps.maxUploadBytes ?? deps.maxBodyBytes, maxFieldBytes: deps.maxBodyBytes };
+      const result = await runMultipartAction(name, c.req.raw, call, deps.actions, deps.services.get(ResourceIntakeId), limits);
+      return c.json({ help: helpUrl(deps.siteUrl, name), success: true, result });
     } else {
       input = await readJsonBody(c.req.raw, deps.maxBodyBytes);
     }
