@@ -83,7 +83,7 @@ export function parseSearchQuery(input: Record<string, unknown>, resourceKeys: R
     Object.assign(fields, error.fields);
   }
   const query: SearchQuery = {
-    q: str('q'), fq: str('fq'), rows: int('rows', 10, 0, MAX_ROWS), start: int('start', 0, 0, 1_000_000), sort: str('sort') || 'metadata_modified desc',
+    q: str('q'), fq: str('fq'), rows: int('rows', 10, 0, MAX_ROWS), start: int('start', 0, 0, 1_000_000), sort: str('sort') || 'score desc, metadata_modified desc',
     includePrivate: bool('include_private', true), includeDrafts: bool('include_drafts', false),
     ...(facets ? { facets } : {}),
   };
@@ -158,16 +158,25 @@ export function parseFilterQuery(fq: string): FilterTerm[] {
   return filters;
 }
 
-function parseSort(sort: string): string {
+/** Stands in a parsed sort for the relevance expression, which depends on the dialect and on q. */
+const SCORE = '__score__';
+
+/**
+ * The ORDER BY of a sort parameter. `score` (CKAN's default "score desc, metadata_modified
+ * desc") orders by relevance when `q` has words and adds nothing otherwise (every dataset
+ * scores alike, as in CKAN); it appears as SCORE for the caller to replace.
+ */
+function parseSort(sort: string, ranked: boolean): string {
   const parts = sort.split(',').map((p) => p.trim()).filter(Boolean);
   const clauses: string[] = [];
   for (const part of parts) {
     const [field, direction = 'asc', ...extra] = part.split(/\s+/);
-    // CKAN clients send its default "score desc, metadata_modified desc"; matches are not
-    // ranked here, so score adds no order of its own.
-    if (field === 'score' && ['asc', 'desc'].includes(direction.toLowerCase()) && !extra.length) continue;
-    const column = field ? SORT_COLUMNS[field] : undefined;
     const dir = direction.toLowerCase();
+    if (field === 'score' && (dir === 'asc' || dir === 'desc') && !extra.length) {
+      if (ranked) clauses.push(`${SCORE} ${dir.toUpperCase()}`);
+      continue;
+    }
+    const column = field ? SORT_COLUMNS[field] : undefined;
     if (!column || (dir !== 'asc' && dir !== 'desc') || extra.length) {
       throw new ValidationError('search parameters are invalid', { sort: [`cannot sort by "${part}"; use one of ${Object.keys(SORT_COLUMNS).join(', ')} (or score) with asc or desc`] });
     }
@@ -210,15 +219,20 @@ export class DatasetSearch {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
     const words = searchWords(query.q).slice(0, 16);
+    // The datasets searched, and how well each matches `q` (higher is better).
+    let from = 'datasets d';
+    let score: string | undefined;
     if (words.length) {
       if (this.db.dialect === 'postgres') {
         where.push(`d.search_vector @@ to_tsquery('simple', :tsquery)`);
         params.tsquery = words.map((w) => `${w}:*`).join(' & ');
+        // Normalised by the log of the document's length (1): a word in a short title counts more than in long notes.
+        score = `ts_rank(d.search_vector, to_tsquery('simple', :tsquery), 1)`;
       } else {
-        words.forEach((word, i) => {
-          where.push(`(' ' || d.search_text) LIKE :w${i} ESCAPE '\\'`);
-          params[`w${i}`] = `% ${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        });
+        // FTS5 (migration 0005): every word must start a word of the text; bm25 is lower for better matches.
+        from = `datasets d JOIN (SELECT id AS fts_id, bm25(datasets_fts) AS fts_rank FROM datasets_fts WHERE datasets_fts MATCH :fts) f ON f.fts_id = d.id`;
+        params.fts = words.map((w) => `"${w}"*`).join(' ');
+        score = '(-f.fts_rank)';
       }
     }
     let state: string | undefined;
@@ -283,7 +297,7 @@ export class DatasetSearch {
     // kept in the read cache under its SQL and parameters: callers who see the same
     // datasets share it, and every write to datasets empties it (in every process on
     // PostgreSQL), as for the cached anonymous results.
-    const countSql = `SELECT COUNT(*) AS count FROM datasets d ${clause}`;
+    const countSql = `SELECT COUNT(*) AS count FROM ${from} ${clause}`;
     const countQuery = async (): Promise<number> => {
       const [row] = await this.db.sequelize.query<{ count: string | number }>(countSql, { replacements: params, type: QueryTypes.SELECT, transaction });
       return Number(row?.count ?? 0);
@@ -293,20 +307,21 @@ export class DatasetSearch {
     if (query.facets) {
       // The matches are read once; the count and every facet come from them in one statement.
       const facetQuery = query.facets;
-      const load = () => countWithFacets(this.db, clause, params, facetQuery, transaction);
-      ({ count, facets } = this.cache && !transaction ? await this.cache.load(`facets:${clause}\u0000${JSON.stringify(params)}\u0000${JSON.stringify(facetQuery)}`, load) : await load());
+      const load = () => countWithFacets(this.db, from, clause, params, facetQuery, transaction);
+      ({ count, facets } = this.cache && !transaction ? await this.cache.load(`facets:${from}${clause}\u0000${JSON.stringify(params)}\u0000${JSON.stringify(facetQuery)}`, load) : await load());
     } else {
       count = this.cache && !transaction ? await this.cache.load(`count:${countSql}\u0000${JSON.stringify(params)}`, countQuery) : await countQuery();
     }
     if (query.rows === 0 || query.start >= count) return { count, datasets: [], facets };
-    const sort = parseSort(query.sort);
+    const sort = parseSort(query.sort, score !== undefined);
+    const order = score ? sort.replaceAll(SCORE, score) : sort;
     if (this.readById && this.db.dialect === 'postgres' && !transaction) {
       // PostgreSQL plans the joined page read (organisations, resources as JSON) on every
       // search, in several times the time it takes to run it. Instead the page's ids come from
       // a statement that is cheap to plan, and the rows from the prepared read package_show
       // uses, shared with the reads that arrive at the same time. The second read may see a
       // later state: a dataset deleted or hidden in between is left out.
-      const ids = await this.db.sequelize.query<{ id: string }>(`SELECT d.id FROM datasets d ${clause} ORDER BY ${sort} LIMIT ${query.rows} OFFSET ${query.start}`, {
+      const ids = await this.db.sequelize.query<{ id: string }>(`SELECT d.id FROM ${from} ${clause} ORDER BY ${order} LIMIT ${query.rows} OFFSET ${query.start}`, {
         replacements: params,
         type: QueryTypes.SELECT,
       });
@@ -315,8 +330,9 @@ export class DatasetSearch {
       return { count, datasets: seen.map(toDatasetRead), facets };
     }
     // One round trip for the page, its organisations and resources.
-    const inner = `SELECT d.* FROM datasets d ${clause} ORDER BY ${sort} LIMIT ${query.rows} OFFSET ${query.start}`;
-    const rows = await this.db.sequelize.query<DatasetReadRow>(datasetReadSql(this.db.dialect, inner, sort.replaceAll('d.', 'p.')), { replacements: params, type: QueryTypes.SELECT, transaction });
+    const inner = `SELECT d.*${score ? `, ${score} AS score` : ''} FROM ${from} ${clause} ORDER BY ${order} LIMIT ${query.rows} OFFSET ${query.start}`;
+    const outer = sort.replaceAll('d.', 'p.').replaceAll(SCORE, 'p.score');
+    const rows = await this.db.sequelize.query<DatasetReadRow>(datasetReadSql(this.db.dialect, inner, outer), { replacements: params, type: QueryTypes.SELECT, transaction });
     return { count, datasets: rows.map(toDatasetRead), facets };
   }
 

@@ -103,9 +103,10 @@ function facetSelect(field: string, dialect: 'sqlite' | 'postgres', params: Reco
 /**
  * Counts the matches and their facets in one statement: the datasets `clause` selects
  * (already limited to what the caller may see) are read once into `m`.
- * @param clause the WHERE clause of the search over `datasets d`, or ''
+ * @param from the FROM of the search (`datasets d`, with the word index joined when q has words)
+ * @param clause the WHERE clause of the search over `d`, or ''
  */
-export async function countWithFacets(db: Database, clause: string, params: Record<string, unknown>, query: FacetQuery, transaction?: Transaction): Promise<{ count: number; facets: FacetAnswer }> {
+export async function countWithFacets(db: Database, from: string, clause: string, params: Record<string, unknown>, query: FacetQuery, transaction?: Transaction): Promise<{ count: number; facets: FacetAnswer }> {
   const p: Record<string, unknown> = { ...params, mincount: query.mincount };
   const parts = [`SELECT 0 AS f, NULL AS value, NULL AS label, COUNT(*) AS n FROM m`];
   query.fields.forEach((field, i) => {
@@ -113,7 +114,7 @@ export async function countWithFacets(db: Database, clause: string, params: Reco
     if (select) parts.push(`SELECT ${i + 1} AS f, value, label, n FROM (${select}) g${i} WHERE n >= :mincount`);
   });
   const materialized = db.dialect === 'postgres' ? 'MATERIALIZED ' : '';
-  const sql = `WITH m AS ${materialized}(SELECT d.id, d.owner_org_id, d.license_id, d.type, d.tags FROM datasets d ${clause}) ${parts.join(' UNION ALL ')}`;
+  const sql = `WITH m AS ${materialized}(SELECT d.id, d.owner_org_id, d.license_id, d.type, d.tags FROM ${from} ${clause}) ${parts.join(' UNION ALL ')}`;
   const rows = await db.sequelize.query<{ f: number | string; value: string | null; label: string | null; n: number | string }>(sql, { replacements: p, type: QueryTypes.SELECT, transaction });
   let count = 0;
   const grouped = new Map<number, Array<{ value: string; label: string | null; n: number }>>();

@@ -113,5 +113,18 @@ for (const kind of databaseKinds()) {
         assert.match(String(body.error!.fq), named, fq);
       }
     });
+
+    it('ranks q by relevance: CKAN\'s default sort (score desc, metadata_modified desc) puts the best match first', async () => {
+      const filler = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+      assert.equal((await ckanapiPost(t, 'package_create', { name: 'rank-strong', owner_org: 'lab', title: 'Erythrocyte deformability', notes: 'erythrocyte erythrocytes', tags: ['erythrocyte'] }, f.tokens.editor)).status, 200);
+      assert.equal((await ckanapiPost(t, 'package_create', { name: 'rank-weak', owner_org: 'lab', title: 'Cells', notes: `${filler} erythrocyte ${filler}` }, f.tokens.editor)).status, 200);
+      const order = async (params: Record<string, string>): Promise<string[]> => (await search({ q: 'erythrocyte', ...params })).results.map((r) => r.name);
+      assert.deepEqual(await order({}), ['rank-strong', 'rank-weak'], 'the default sort ranks, although rank-weak changed last');
+      assert.deepEqual(await order({ sort: 'score desc' }), ['rank-strong', 'rank-weak']);
+      assert.deepEqual(await order({ sort: 'score asc' }), ['rank-weak', 'rank-strong']);
+      assert.deepEqual(await order({ sort: 'metadata_modified desc' }), ['rank-weak', 'rank-strong'], 'an explicit sort without score does not rank');
+      const faceted = await search({ q: 'erythrocyte', 'facet.field': '["tags"]' });
+      assert.deepEqual([faceted.count, faceted.facets.tags], [2, { erythrocyte: 1 }], 'facets over ranked matches');
+    });
   });
 }
