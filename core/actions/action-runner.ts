@@ -10,6 +10,7 @@ import type { HookRegistries } from '../plugins/hook-registries.js';
 import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.js';
 import type { PlatformEventName, PlatformEvents } from '../plugins/hooks/lifecycle.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { PermissionServiceId } from '../services/service-ids.js';
 import { closestNames } from '../util/did-you-mean.js';
 import type { JsonSchemaValidator } from '../validation/json-schema-validator.js';
 
@@ -70,6 +71,15 @@ export class ActionRunner {
   }
 
   /**
+   * The access check that needs no input (see PermissionService.requireBeforeInput); the HTTP
+   * API runs it before reading the body, so a refused caller's body is never parsed.
+   * @throws AuthorizationError
+   */
+  async requireAccess(name: string, call: ActionCall): Promise<void> {
+    await this.services.get(PermissionServiceId).requireBeforeInput(call.actor, name);
+  }
+
+  /**
    * A read action's result as JSON text (see ActionDefinition.readJson), or undefined when
    * the action gives none.
    * @throws as `run` does for invalid input and denied access
@@ -77,6 +87,7 @@ export class ActionRunner {
   async runJson(name: string, input: Record<string, unknown>, call: ActionCall): Promise<string | undefined> {
     const action = this.get(name);
     if (action.kind !== 'read' || !action.readJson) return undefined;
+    await this.services.get(PermissionServiceId).requireBeforeInput(call.actor, name);
     if (action.inputSchema) this.validator.check(action.inputSchema, input, `${name} input`);
     return action.readJson(input, { ...this.context(name, call, []), transaction: undefined });
   }
@@ -84,6 +95,9 @@ export class ActionRunner {
   /** Runs an action; writes commit (or roll back) as one transaction. */
   async run(name: string, input: Record<string, unknown>, call: ActionCall): Promise<unknown> {
     const action = this.get(name);
+    // Access first, as CKAN's check_access: a caller who may not run the action at all is
+    // told so (403) whatever the body, and never learns the input schema.
+    await this.services.get(PermissionServiceId).requireBeforeInput(call.actor, name);
     if (action.inputSchema) this.validator.check(action.inputSchema, input, `${name} input`);
     const events: QueuedEvent[] = [];
     const base = this.context(name, call, events);

@@ -1,8 +1,8 @@
 // package_* actions: datasets through the CKAN-style API.
 import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.js';
-import { DatasetServiceId, OrganizationServiceId, DatabaseId, PermissionServiceId, ReadCacheId } from '../services/service-ids.js';
+import { DatasetServiceId, OrganizationServiceId, DatabaseId, PermissionServiceId, PlatformConfigId, ReadCacheId } from '../services/service-ids.js';
 import { requireAllowed } from './require-allowed.js';
-import { DatasetSearch, parseSearchQuery, type SearchQuery } from '../datasets/dataset-search.js';
+import { DatasetSearch, facetResourceKeys, parseSearchQuery, type SearchQuery } from '../datasets/dataset-search.js';
 import { datasetDict, type OrganizationSummary } from '../datasets/dataset-view.js';
 import type { DatasetRecord, ResourceRecord } from '../datasets/dataset-types.js';
 import { NotFoundError, ValidationError } from '../errors.js';
@@ -63,10 +63,10 @@ export function packageActions(): ActionDefinition[] {
     {
       name: 'package_search',
       kind: 'read',
-      help: 'Searches datasets. Parameters: q (words in name, title, notes, tags), fq (organization:, type:, state:), rows, start, sort. Returns count and results.',
+      help: 'Searches datasets. Parameters: q (words in name, title, notes, tags), fq (field:value terms), rows, start, sort, facet.field (JSON list), facet.limit, facet.mincount. Returns count, results, facets and search_facets.',
       run: async (input, ctx) => {
         await requireAllowed(ctx, input);
-        const query = parseSearchQuery(input);
+        const query = parseSearchQuery(input, facetResourceKeys(ctx.services.get(PlatformConfigId).string('search', 'facet_resource_keys') ?? ''));
         // Anonymous searches see public data only: the same answer for every anonymous caller.
         const cache = ctx.actor.kind === 'anonymous' ? ctx.services.get(ReadCacheId) : undefined;
         const key = `search:${JSON.stringify(query)}`;
@@ -76,8 +76,8 @@ export function packageActions(): ActionDefinition[] {
     {
       name: 'package_create',
       kind: 'write',
-      help: 'Creates a dataset. Required: name, owner_org. Optional: title, notes, type, private, state (draft|active), license_id, tags, and the fields of the dataset type.',
-      run: async (input, ctx) => dictOf(ctx, await ctx.services.get(DatasetServiceId).create(input, ctx), []),
+      help: 'Creates a dataset. Required: name, owner_org. Optional: title, notes, type, private, state (draft|active), license_id, tags, extras, resources (links, with url), and the fields of the dataset type.',
+      run: async (input, ctx) => dictOf(ctx, await ctx.services.get(DatasetServiceId).create(input, ctx), input.resources === undefined ? [] : undefined),
     },
     {
       name: 'package_update',
@@ -123,11 +123,13 @@ function withoutName(rest: Record<string, unknown>, input: Record<string, unknow
 async function searchDatasets(query: SearchQuery, ctx: ActionContext): Promise<Record<string, unknown>> {
   const service = ctx.services.get(DatasetServiceId);
   const search = new DatasetSearch(ctx.services.get(DatabaseId), ctx.services.get(OrganizationServiceId), ctx.services.get(ReadCacheId), (id) => service.readRowById(id));
-  const { count, datasets } = await search.search(query, ctx.actor, ctx.transaction);
+  const { count, datasets, facets } = await search.search(query, ctx.actor, ctx.transaction);
   return {
     count,
     sort: query.sort,
+    facets: facets.facets,
     results: datasets.map(({ dataset, resources, organization }) => datasetDict(dataset, resources, organization)),
+    search_facets: facets.search_facets,
   };
 }
 

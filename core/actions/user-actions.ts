@@ -72,11 +72,12 @@ export function userActions(): ActionDefinition[] {
     {
       name: 'api_token_list',
       kind: 'read',
-      help: 'Lists a user\'s API tokens, without secrets (the user or a sysadmin). Required: user.',
-      inputSchema: { type: 'object', required: ['user'], additionalProperties: false, properties: { user: name } },
+      help: 'Lists a user\'s API tokens, without secrets (the user or a sysadmin). Required: user_id (CKAN 2.10; user also accepted): name or id.',
+      inputSchema: { type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1, properties: { user_id: name, user: name } },
       run: async (input, ctx) => {
-        const user = await ctx.services.get(UserServiceId).find(input.user as string);
-        if (!user) throw new NotFoundError(`user "${input.user}" not found`);
+        const reference = (input.user_id ?? input.user) as string;
+        const user = await ctx.services.get(UserServiceId).find(reference);
+        if (!user) throw new NotFoundError(`user "${reference}" not found`);
         await requireSelf(ctx, user.id, input);
         return (await ctx.services.get(ApiTokenServiceId).list(user.id)).map(tokenDict);
       },
@@ -84,12 +85,15 @@ export function userActions(): ActionDefinition[] {
     {
       name: 'api_token_revoke',
       kind: 'write',
-      help: 'Revokes an API token at once (its owner or a sysadmin). Required: id (token id or prefix).',
-      inputSchema: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', minLength: 1, maxLength: 100 } } },
+      help: 'Revokes an API token at once (its owner or a sysadmin). Required, one of: jti (the token id, as CKAN 2.10), token (the token itself), id (token id or prefix).',
+      inputSchema: {
+        type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
+        properties: { id: { type: 'string', minLength: 1, maxLength: 100 }, jti: { type: 'string', minLength: 1, maxLength: 100 }, token: { type: 'string', minLength: 1, maxLength: 200 } },
+      },
       run: async (input, ctx) => {
         const tokens = ctx.services.get(ApiTokenServiceId);
-        const token = await tokens.get(input.id as string, ctx.transaction);
-        await requireSelf(ctx, token.userId, input);
+        const token = typeof input.token === 'string' ? await tokens.findBySecret(input.token, ctx.transaction) : await tokens.get((input.jti ?? input.id) as string, ctx.transaction);
+        await requireSelf(ctx, token.userId, { ...input, ...(input.token ? { token: '(hidden)' } : {}) });
         const revoked = await tokens.revoke(token.id, ctx.transaction);
         await ctx.services.get(AuditLogId).record({ actor: ctx.actor, action: ctx.action, objectType: 'api_token', objectId: token.id, address: ctx.address, details: { prefix: token.prefix } }, ctx.transaction);
         return tokenDict(revoked);

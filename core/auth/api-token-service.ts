@@ -128,6 +128,20 @@ export class ApiTokenService {
     return toToken(row.get({ plain: true }));
   }
 
+  /**
+   * Finds a token by its secret (CKAN's api_token_revoke `{token}`), whatever its state,
+   * comparing hashes in constant time. @throws NotFoundError, never naming the secret
+   */
+  async findBySecret(presented: string, transaction?: Transaction): Promise<ApiToken> {
+    const match = TOKEN.exec(presented);
+    const row = match ? await this.db.models.ApiToken.findOne({ where: { prefix: match[1]! }, transaction }) : null;
+    const stored = row?.get({ plain: true });
+    const expected = Buffer.from(stored?.hash ?? '0'.repeat(64), 'hex');
+    const actual = Buffer.from(this.hash(presented), 'hex');
+    if (!stored || expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw new NotFoundError('API token not found (the token given is not one of this site\'s)');
+    return toToken(stored);
+  }
+
   /** Revokes a token at once; revoking twice is harmless. */
   async revoke(idOrPrefix: string, transaction?: Transaction): Promise<ApiToken> {
     const token = await this.get(idOrPrefix, transaction);

@@ -90,6 +90,30 @@ export class PermissionService {
     return (await this.coreDenial(actor, rule, target, transaction)) === undefined;
   }
 
+  /**
+   * CKAN's check_access before validation: the part of core's rule for a core action that
+   * holds whatever the input says (logged in; sysadmin; some organisation in which the
+   * caller has the role the rule needs). Run before the input is read, so anonymous and
+   * under-privileged callers get 403 for any body and learn nothing of the schema.
+   * Actions outside core's list (plugins' own) decide for themselves.
+   * @throws AuthorizationError saying what is missing
+   */
+  async requireBeforeInput(actor: Actor, action: string): Promise<void> {
+    const rule = CORE_RULES[action];
+    if (!rule || rule === 'anyone' || rule === 'visible' || actor.kind === 'system') return;
+    if (actor.kind !== 'user') throw new AuthorizationError(`${action}: log in first (send an API token in the Authorization header)`);
+    if (actor.user.sysadmin) return;
+    if (rule === 'sysadmin') throw new AuthorizationError(`${action}: only sysadmins may do this`);
+    if (rule === 'member' || rule === 'editor' || rule === 'admin') {
+      const roles = actor.memberships ?? (await this.organizations.membershipsOf(actor.user.id));
+      const held = [...roles.values()];
+      if (!held.some((role) => RANK[role] >= RANK[rule])) {
+        const best = held.sort((a, b) => RANK[b] - RANK[a])[0];
+        throw new AuthorizationError(`${action}: ${best ? `your role "${best}" is not enough in any organization; it needs "${rule}"` : `you need the role "${rule}" in an organization`}`);
+      }
+    }
+  }
+
   /** The role of the actor in an organisation ('sysadmin' passes as admin). */
   async roleIn(actor: Actor, organizationId: string | undefined, transaction?: Transaction): Promise<MemberRole | undefined> {
     if (actor.kind === 'system') return 'admin';

@@ -95,6 +95,13 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
       quota_bytes: { type: 'integer', minimum: 1, default: 214_748_364_800, description: 'Bytes one user may have in unfinished uploads at once (default 200 GiB).' },
     },
   },
+  search: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      facet_resource_keys: { type: 'string', default: '', description: 'Resource metadata keys package_search may facet on and filter by, comma-separated (facet.field and fq as res_extras_KEY), e.g. dc:setup:channel width, dc:setup:chip region, dc:experiment:sample.' },
+    },
+  },
   inspect: {
     type: 'object',
     additionalProperties: false,

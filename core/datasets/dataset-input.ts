@@ -15,7 +15,11 @@ export const READ_ONLY_DATASET_FIELDS = [
 
 /** Fields core understands on a resource. */
 export const CORE_RESOURCE_FIELDS = ['id', 'package_id', 'name', 'format', 'description', 'url', 'position'] as const;
-export const READ_ONLY_RESOURCE_FIELDS = ['size', 'sha256', 'state', 'created', 'last_modified', 'depot', 'location', 'metadata'] as const;
+export const READ_ONLY_RESOURCE_FIELDS = [
+  'size', 'sha256', 'state', 'created', 'last_modified', 'depot', 'location', 'metadata',
+  // CKAN's own resource fields, which its clients send back with the rest of a dict.
+  'url_type', 'mimetype', 'hash', 'metadata_modified',
+] as const;
 
 export const MAX_TITLE = 300;
 export const MAX_NOTES = 100_000;
@@ -66,14 +70,21 @@ function stringField(raw: Record<string, unknown>, key: string, fields: FieldErr
 
 /**
  * Checks a package dict. `extraFields` are the fields the dataset type's schema declares
- * (they go to `extras`); any other field is an error with a did-you-mean.
+ * (they go to `extras`); any other field is an error with a did-you-mean. `schemaFields`
+ * (those the schema declares, when `extraFields` also holds a dataset's free extras) take
+ * their top-level value over the `extras` list's.
  */
-export function parseDatasetInput(raw: Record<string, unknown>, extraFields: ReadonlySet<string>, fields: FieldErrors): DatasetInput {
+export function parseDatasetInput(raw: Record<string, unknown>, extraFields: ReadonlySet<string>, fields: FieldErrors, schemaFields: ReadonlySet<string> = extraFields): DatasetInput {
   const out: DatasetInput = {};
   const known = new Set<string>([...CORE_DATASET_FIELDS, ...READ_ONLY_DATASET_FIELDS, ...extraFields]);
   const extras: Record<string, unknown> = {};
+  // With an `extras` list, free extras come from the list alone (CKAN's default type), so a
+  // key dropped from the list is dropped even though a shown dict still has it at the top level.
+  const listed = Array.isArray(raw.extras);
   for (const [key, value] of Object.entries(raw)) {
-    if (extraFields.has(key) && !(CORE_DATASET_FIELDS as readonly string[]).includes(key)) extras[key] = value;
+    if (extraFields.has(key) && !(CORE_DATASET_FIELDS as readonly string[]).includes(key)) {
+      if (!listed || schemaFields.has(key)) extras[key] = value;
+    }
     else if (!known.has(key)) add(fields, key, `unknown field${didYouMean(key, known)}`);
   }
   const name = stringField(raw, 'name', fields, 100);
@@ -113,7 +124,10 @@ export function parseDatasetInput(raw: Record<string, unknown>, extraFields: Rea
         else if (entry.key.length > 100) add(fields, 'extras', `item ${i}: the key is ${entry.key.length} characters long; the limit is 100`);
         else if (RESERVED_EXTRA_KEYS.has(entry.key)) add(fields, 'extras', `item ${i}: "${entry.key}" is a core field; set it directly, not as an extra`);
         else if (FORBIDDEN_KEYS.has(entry.key)) add(fields, 'extras', `item ${i}: "${entry.key}" cannot be used as a key; choose another name`);
-        else extras[entry.key] = entry.value;
+        // A dict from package_show carries each extra twice (top level and list). A type's
+        // own fields are edited at the top level (ckanext-scheming), free extras in the list
+        // (CKAN's default type): each form wins for its kind of key.
+        else if (!(schemaFields.has(entry.key) && raw[entry.key] !== undefined)) extras[entry.key] = entry.value;
       }
     }
   }

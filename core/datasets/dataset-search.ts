@@ -9,6 +9,7 @@ import type { Actor } from '../auth/actor.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import { ValidationError, type FieldErrors } from '../errors.js';
 import { searchWords } from './dataset-input.js';
+import { NO_FACETS, countWithFacets, parseFacetQuery, type FacetAnswer, type FacetQuery } from './search-facets.js';
 
 /** A parsed search request. */
 export interface SearchQuery {
@@ -21,6 +22,13 @@ export interface SearchQuery {
   includePrivate: boolean;
   /** CKAN's include_drafts: true adds the drafts the caller may see to active datasets. */
   includeDrafts: boolean;
+  /** facet.field, facet.limit, facet.mincount; undefined when no facet is asked for. */
+  facets?: FacetQuery;
+}
+
+/** The resource metadata keys of `[search] facet_resource_keys` (comma-separated; keys may hold spaces). */
+export function facetResourceKeys(value: string): Set<string> {
+  return new Set(value.split(',').map((key) => key.trim()).filter(Boolean));
 }
 
 export const MAX_ROWS = 1000;
@@ -30,10 +38,12 @@ const SORT_COLUMNS: Record<string, string> = {
   metadata_modified: 'd.modified_at',
   metadata_created: 'd.created_at',
 };
-const FQ_FIELDS = ['organization', 'owner_org', 'type', 'state', 'dataset_type', 'private'];
+const FQ_FIELDS = ['organization', 'owner_org', 'type', 'state', 'dataset_type', 'private', 'tags', 'name', 'title', 'license_id', 'res_format', 'id'];
+/** fq fields that are columns of datasets. */
+const COLUMN_FIELDS: Record<string, string> = { type: 'd.type', dataset_type: 'd.type', name: 'd.name', title: 'd.title', license_id: "COALESCE(d.license_id, '')", id: 'CAST(d.id AS TEXT)' };
 
 /** Checks and defaults search parameters (given as strings on GET or typed in JSON). */
-export function parseSearchQuery(input: Record<string, unknown>): SearchQuery {
+export function parseSearchQuery(input: Record<string, unknown>, resourceKeys: ReadonlySet<string> = new Set()): SearchQuery {
   const fields: FieldErrors = {};
   const str = (key: string): string => {
     const value = input[key];
@@ -63,51 +73,110 @@ export function parseSearchQuery(input: Record<string, unknown>): SearchQuery {
     fields[key] = [`must be true or false, not ${JSON.stringify(value)}`];
     return fallback;
   };
-  const known = new Set(['q', 'fq', 'rows', 'start', 'sort', 'include_private', 'include_drafts', 'facet', 'facet.field']);
-  for (const key of Object.keys(input)) if (!known.has(key)) fields[key] = ['unknown parameter; use q, fq, rows, start, sort, include_private or include_drafts'];
+  const known = new Set(['q', 'fq', 'rows', 'start', 'sort', 'include_private', 'include_drafts', 'facet', 'facet.field', 'facet.limit', 'facet.mincount']);
+  for (const key of Object.keys(input)) if (!known.has(key)) fields[key] = ['unknown parameter; use q, fq, rows, start, sort, include_private, include_drafts, facet.field, facet.limit or facet.mincount'];
+  let facets: FacetQuery | undefined;
+  try {
+    facets = parseFacetQuery(input, resourceKeys);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    Object.assign(fields, error.fields);
+  }
   const query: SearchQuery = {
-    q: str('q'), fq: str('fq'), rows: int('rows', 10, 0, MAX_ROWS), start: int('start', 0, 0, 1_000_000), sort: str('sort') || 'metadata_modified desc',
+    q: str('q'), fq: str('fq'), rows: int('rows', 10, 0, MAX_ROWS), start: int('start', 0, 0, 1_000_000), sort: str('sort') || 'score desc, metadata_modified desc',
     includePrivate: bool('include_private', true), includeDrafts: bool('include_drafts', false),
+    ...(facets ? { facets } : {}),
   };
   if (Object.keys(fields).length) throw new ValidationError('search parameters are invalid', fields);
   return query;
 }
 
-/** `organization:x type:y` and `+state:draft` forms, with optional quotes. */
-export function parseFilterQuery(fq: string): Array<{ field: string; value: string; key?: string }> {
-  const filters: Array<{ field: string; value: string; key?: string }> = [];
+/** One fq term: a field, the values any of which matches, and whether it is negated. */
+export interface FilterTerm {
+  field: string;
+  /** The first value (terms of most fields have one). */
+  value: string;
+  /** Every value of `field:(a OR b)`; one for plain terms. */
+  values: string[];
+  /** `-field:value`: datasets that do not match. */
+  negate: boolean;
+  /** The metadata key of a res_extras term. */
+  key?: string;
+}
+
+const invalid = (message: string): never => {
+  throw new ValidationError('search parameters are invalid', { fq: [message] });
+};
+
+/** The values of a term: one, quoted or not, or `(a OR "b c" OR d)`. */
+function termValues(raw: string): string[] {
+  if (!raw.startsWith('(')) return [raw.startsWith('"') ? raw.slice(1, -1) : raw];
+  const inner = raw.slice(1, -1).trim();
+  const values: string[] = [];
+  for (const match of inner.matchAll(/"([^"]*)"|(\S+)/g)) {
+    const token = match[1] ?? match[2]!;
+    if (match[1] === undefined && token === 'OR') continue;
+    if (match[1] === undefined && (token === 'AND' || token === 'NOT')) invalid(`"${token}" inside a value list is not supported; use (a OR b)`);
+    values.push(token);
+  }
+  if (!values.length) invalid(`the value list "${raw.slice(0, 50)}" is empty`);
+  return values;
+}
+
+/**
+ * CKAN's common Solr fq subset: `field:value`, `field:"quoted value"`, `-field:value`,
+ * `field:(a OR b)`, `+` or AND between terms (every term must hold), and resource metadata
+ * as `res_extras_KEY:VALUE` (quote the whole term when the key has spaces:
+ * `"res_extras_dc:setup:channel width:20"`). Anything else is refused with a message that
+ * names it.
+ */
+export function parseFilterQuery(fq: string): FilterTerm[] {
+  const filters: FilterTerm[] = [];
   let rest = fq;
-  // Resource metadata: res_extras_KEY:VALUE, KEY being everything before the last ":";
-  // quote the whole term when the key has spaces: "res_extras_dc:setup:channel width:20".
-  const extras = /"res_extras_([^"]+):([^":]*)"|\+?res_extras_(\S+):([^\s:]+)/g;
+  const extras = /([+-]?)"res_extras_([^"]+):([^":]*)"|([+-]?)res_extras_(\S+?):("[^"]*"|\([^)]*\)|[^\s:]+)(?=\s|$)/g;
   for (const match of fq.matchAll(extras)) {
-    const key = match[1] ?? match[3]!;
-    if (!/^[^"\\]{1,200}$/.test(key)) throw new ValidationError('search parameters are invalid', { fq: [`resource metadata key "${key.slice(0, 50)}" is not valid`] });
-    filters.push({ field: 'res_extras', key, value: match[2] ?? match[4]! });
-    rest = rest.replace(match[0], '');
+    const key = match[2] ?? match[5]!;
+    if (!/^[^"\\]{1,200}$/.test(key)) invalid(`resource metadata key "${key.slice(0, 50)}" is not valid`);
+    const values = match[3] !== undefined ? [match[3]] : termValues(match[6]!);
+    filters.push({ field: 'res_extras', key, value: values[0]!, values, negate: (match[1] ?? match[4]) === '-' });
+    rest = rest.replace(match[0], ' ');
   }
-  const pattern = /\+?([a-z_]+):(?:"([^"]*)"|(\S+))/g;
+  const pattern = /([+-]?)([a-z_]+):("[^"]*"|\([^)]*\)|\S+)/g;
   for (const match of rest.matchAll(pattern)) {
-    filters.push({ field: match[1]!, value: match[2] ?? match[3]! });
-    rest = rest.replace(match[0], '');
+    if (/^\[.* TO .*\]?$/.test(match[3]!) || match[3]!.startsWith('[') || match[3]!.startsWith('{')) invalid(`ranges ("${match[0].slice(0, 60)}") are not supported yet; filter on exact values`);
+    const values = termValues(match[3]!);
+    filters.push({ field: match[2]!, value: values[0]!, values, negate: match[1] === '-' });
+    rest = rest.replace(match[0], ' ');
   }
-  if (rest.trim()) throw new ValidationError('search parameters are invalid', { fq: [`cannot read "${rest.trim().slice(0, 50)}"; use field:value with fields ${FQ_FIELDS.join(', ')}, or res_extras_KEY:VALUE`] });
+  const left = rest.replace(/(^|\s)AND(?=\s|$)/g, ' ').trim();
+  if (left) invalid(`cannot read "${left.slice(0, 50)}"; use field:value terms (fields ${FQ_FIELDS.join(', ')}, or res_extras_KEY), joined by spaces, + or AND; OR only inside field:(a OR b)`);
   for (const filter of filters) {
-    if (filter.field !== 'res_extras' && !FQ_FIELDS.includes(filter.field)) throw new ValidationError('search parameters are invalid', { fq: [`unknown field "${filter.field}"; use ${FQ_FIELDS.join(', ')}, or res_extras_KEY:VALUE`] });
+    if (filter.field !== 'res_extras' && !FQ_FIELDS.includes(filter.field)) invalid(`unknown field "${filter.field}"; use ${FQ_FIELDS.join(', ')}, or res_extras_KEY:VALUE`);
+    if (filter.values.length > 100) invalid(`field "${filter.field}" lists ${filter.values.length} values; the limit is 100`);
   }
+  if (filters.length > 32) invalid(`has ${filters.length} terms; the limit is 32`);
   return filters;
 }
 
-function parseSort(sort: string): string {
+/** Stands in a parsed sort for the relevance expression, which depends on the dialect and on q. */
+const SCORE = '__score__';
+
+/**
+ * The ORDER BY of a sort parameter. `score` (CKAN's default "score desc, metadata_modified
+ * desc") orders by relevance when `q` has words and adds nothing otherwise (every dataset
+ * scores alike, as in CKAN); it appears as SCORE for the caller to replace.
+ */
+function parseSort(sort: string, ranked: boolean): string {
   const parts = sort.split(',').map((p) => p.trim()).filter(Boolean);
   const clauses: string[] = [];
   for (const part of parts) {
     const [field, direction = 'asc', ...extra] = part.split(/\s+/);
-    // CKAN clients send its default "score desc, metadata_modified desc"; matches are not
-    // ranked here, so score adds no order of its own.
-    if (field === 'score' && ['asc', 'desc'].includes(direction.toLowerCase()) && !extra.length) continue;
-    const column = field ? SORT_COLUMNS[field] : undefined;
     const dir = direction.toLowerCase();
+    if (field === 'score' && (dir === 'asc' || dir === 'desc') && !extra.length) {
+      if (ranked) clauses.push(`${SCORE} ${dir.toUpperCase()}`);
+      continue;
+    }
+    const column = field ? SORT_COLUMNS[field] : undefined;
     if (!column || (dir !== 'asc' && dir !== 'desc') || extra.length) {
       throw new ValidationError('search parameters are invalid', { sort: [`cannot sort by "${part}"; use one of ${Object.keys(SORT_COLUMNS).join(', ')} (or score) with asc or desc`] });
     }
@@ -146,59 +215,74 @@ export class DatasetSearch {
   ) {}
 
   /** The datasets of one page (with organisations and resources), and the total count. */
-  async search(query: SearchQuery, actor: Actor, transaction?: Transaction): Promise<{ count: number; datasets: DatasetRead[] }> {
+  async search(query: SearchQuery, actor: Actor, transaction?: Transaction): Promise<{ count: number; datasets: DatasetRead[]; facets: FacetAnswer }> {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
     const words = searchWords(query.q).slice(0, 16);
+    // The datasets searched, and how well each matches `q` (higher is better).
+    let from = 'datasets d';
+    let score: string | undefined;
     if (words.length) {
       if (this.db.dialect === 'postgres') {
         where.push(`d.search_vector @@ to_tsquery('simple', :tsquery)`);
         params.tsquery = words.map((w) => `${w}:*`).join(' & ');
+        // Normalised by the log of the document's length (1): a word in a short title counts more than in long notes.
+        score = `ts_rank(d.search_vector, to_tsquery('simple', :tsquery), 1)`;
       } else {
-        words.forEach((word, i) => {
-          where.push(`(' ' || d.search_text) LIKE :w${i} ESCAPE '\\'`);
-          params[`w${i}`] = `% ${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        });
+        // FTS5 (migration 0005): every word must start a word of the text; bm25 is lower for better matches.
+        from = `datasets d JOIN (SELECT id AS fts_id, bm25(datasets_fts) AS fts_rank FROM datasets_fts WHERE datasets_fts MATCH :fts) f ON f.fts_id = d.id`;
+        params.fts = words.map((w) => `"${w}"*`).join(' ');
+        score = '(-f.fts_rank)';
       }
     }
     let state: string | undefined;
     const filters = parseFilterQuery(query.fq);
     // Organisation filters name an organisation; resolve it to its id first, so the page and
     // count queries filter on a value (planned and run in half the time of a subquery).
-    const orgIds = await Promise.all(filters.map((f) => (f.field === 'organization' || f.field === 'owner_org' ? this.organizationIds(f.value, f.field === 'owner_org', transaction) : undefined)));
+    const orgIds = await Promise.all(
+      filters.map(async (f) => (f.field === 'organization' || f.field === 'owner_org' ? (await Promise.all(f.values.map((v) => this.organizationIds(v, f.field === 'owner_org', transaction)))).flat() : undefined)),
+    );
+    const postgres = this.db.dialect === 'postgres';
     filters.forEach((filter, i) => {
       const key = `f${i}`;
-      params[key] = filter.value;
+      params[key] = filter.values;
+      let condition: string;
       switch (filter.field) {
         case 'res_extras': {
-          // A resource of the dataset whose metadata has KEY equal to VALUE (compared as text).
-          params[`${key}k`] = this.db.dialect === 'postgres' ? filter.key : `$."${filter.key}"`;
-          const value = this.db.dialect === 'postgres' ? `r.metadata ->> :${key}k` : `CAST(json_extract(r.metadata, :${key}k) AS TEXT)`;
-          where.push(`EXISTS (SELECT 1 FROM resources r WHERE r.dataset_id = d.id AND r.state <> 'deleted' AND ${value} = :${key})`);
+          // A resource of the dataset whose metadata has KEY equal to a VALUE (compared as text).
+          params[`${key}k`] = postgres ? filter.key : `$."${filter.key}"`;
+          const value = postgres ? `r.metadata ->> :${key}k` : `CAST(json_extract(r.metadata, :${key}k) AS TEXT)`;
+          condition = `EXISTS (SELECT 1 FROM resources r WHERE r.dataset_id = d.id AND r.state <> 'deleted' AND ${value} IN (:${key}))`;
           break;
         }
+        case 'res_format':
+          condition = `EXISTS (SELECT 1 FROM resources r WHERE r.dataset_id = d.id AND r.state <> 'deleted' AND r.format IN (:${key}))`;
+          break;
+        case 'tags':
+          condition = postgres
+            ? `EXISTS (SELECT 1 FROM jsonb_array_elements_text(d.tags) AS t(value) WHERE t.value IN (:${key}))`
+            : `EXISTS (SELECT 1 FROM json_each(d.tags) t WHERE t.value IN (:${key}))`;
+          break;
         case 'organization':
         case 'owner_org': {
           const ids = orgIds[i]!;
-          if (ids.length) {
-            where.push(`d.owner_org_id IN (:${key})`);
-            params[key] = ids;
-          } else where.push('1 = 0');
+          params[key] = ids;
+          condition = ids.length ? `d.owner_org_id IN (:${key})` : '1 = 0';
           break;
         }
-        case 'type':
-        case 'dataset_type':
-          where.push(`d.type = :${key}`);
-          break;
         case 'private':
-          where.push(`d.private = :${key}`);
+          if (filter.values.length !== 1 || !['true', 'false'].includes(filter.value)) invalid(`private must be true or false, not "${filter.values.join(' OR ')}"`);
           params[key] = filter.value === 'true';
+          condition = `d.private = :${key}`;
           break;
         case 'state':
-          if (!['active', 'draft', 'deleted'].includes(filter.value)) throw new ValidationError('search parameters are invalid', { fq: [`state must be active, draft or deleted, not "${filter.value}"`] });
+          if (filter.negate || filter.values.length !== 1 || !['active', 'draft', 'deleted'].includes(filter.value)) invalid(`state takes one of active, draft or deleted (state:draft), not "${filter.values.join(' OR ')}"`);
           state = filter.value;
-          break;
+          return;
+        default:
+          condition = `${COLUMN_FIELDS[filter.field]!} IN (:${key})`;
       }
+      where.push(filter.negate ? `NOT (${condition})` : condition);
     });
     if (!query.includePrivate) {
       where.push('d.private = :excludePrivate');
@@ -213,32 +297,43 @@ export class DatasetSearch {
     // kept in the read cache under its SQL and parameters: callers who see the same
     // datasets share it, and every write to datasets empties it (in every process on
     // PostgreSQL), as for the cached anonymous results.
-    const countSql = `SELECT COUNT(*) AS count FROM datasets d ${clause}`;
+    const countSql = `SELECT COUNT(*) AS count FROM ${from} ${clause}`;
     const countQuery = async (): Promise<number> => {
       const [row] = await this.db.sequelize.query<{ count: string | number }>(countSql, { replacements: params, type: QueryTypes.SELECT, transaction });
       return Number(row?.count ?? 0);
     };
-    const count = this.cache && !transaction ? await this.cache.load(`count:${countSql}\u0000${JSON.stringify(params)}`, countQuery) : await countQuery();
-    if (query.rows === 0 || query.start >= count) return { count, datasets: [] };
-    const sort = parseSort(query.sort);
+    let count: number;
+    let facets = NO_FACETS;
+    if (query.facets) {
+      // The matches are read once; the count and every facet come from them in one statement.
+      const facetQuery = query.facets;
+      const load = () => countWithFacets(this.db, from, clause, params, facetQuery, transaction);
+      ({ count, facets } = this.cache && !transaction ? await this.cache.load(`facets:${from}${clause}\u0000${JSON.stringify(params)}\u0000${JSON.stringify(facetQuery)}`, load) : await load());
+    } else {
+      count = this.cache && !transaction ? await this.cache.load(`count:${countSql}\u0000${JSON.stringify(params)}`, countQuery) : await countQuery();
+    }
+    if (query.rows === 0 || query.start >= count) return { count, datasets: [], facets };
+    const sort = parseSort(query.sort, score !== undefined);
+    const order = score ? sort.replaceAll(SCORE, score) : sort;
     if (this.readById && this.db.dialect === 'postgres' && !transaction) {
       // PostgreSQL plans the joined page read (organisations, resources as JSON) on every
       // search, in several times the time it takes to run it. Instead the page's ids come from
       // a statement that is cheap to plan, and the rows from the prepared read package_show
       // uses, shared with the reads that arrive at the same time. The second read may see a
       // later state: a dataset deleted or hidden in between is left out.
-      const ids = await this.db.sequelize.query<{ id: string }>(`SELECT d.id FROM datasets d ${clause} ORDER BY ${sort} LIMIT ${query.rows} OFFSET ${query.start}`, {
+      const ids = await this.db.sequelize.query<{ id: string }>(`SELECT d.id FROM ${from} ${clause} ORDER BY ${order} LIMIT ${query.rows} OFFSET ${query.start}`, {
         replacements: params,
         type: QueryTypes.SELECT,
       });
       const rows = await Promise.all(ids.map(({ id }) => this.readById!(String(id))));
       const seen = rows.filter((row): row is DatasetReadRow => row !== undefined && sees(viewer, states, query.includePrivate, row));
-      return { count, datasets: seen.map(toDatasetRead) };
+      return { count, datasets: seen.map(toDatasetRead), facets };
     }
     // One round trip for the page, its organisations and resources.
-    const inner = `SELECT d.* FROM datasets d ${clause} ORDER BY ${sort} LIMIT ${query.rows} OFFSET ${query.start}`;
-    const rows = await this.db.sequelize.query<DatasetReadRow>(datasetReadSql(this.db.dialect, inner, sort.replaceAll('d.', 'p.')), { replacements: params, type: QueryTypes.SELECT, transaction });
-    return { count, datasets: rows.map(toDatasetRead) };
+    const inner = `SELECT d.*${score ? `, ${score} AS score` : ''} FROM ${from} ${clause} ORDER BY ${order} LIMIT ${query.rows} OFFSET ${query.start}`;
+    const outer = sort.replaceAll('d.', 'p.').replaceAll(SCORE, 'p.score');
+    const rows = await this.db.sequelize.query<DatasetReadRow>(datasetReadSql(this.db.dialect, inner, outer), { replacements: params, type: QueryTypes.SELECT, transaction });
+    return { count, datasets: rows.map(toDatasetRead), facets };
   }
 
   /**

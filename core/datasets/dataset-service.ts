@@ -16,6 +16,7 @@ import type { DatasetRecord, ResourceRecord } from './dataset-types.js';
 import { DATASET_COLUMNS, RESOURCE_COLUMNS, datasetReadSql, toDatasetRead, toDatasetRecord, toResourceRecord, type DatasetRead, type DatasetReadRow } from './dataset-read.js';
 import { BatchedLookup } from '../util/batched-lookup.js';
 import { slugProblem } from '../util/names.js';
+import { guessFormat, planInlineResources, type InlineResourcePlan } from './inline-resources.js';
 import { parseDatasetInput, parseResourceInput, searchText, type DatasetInput, type ResourceInput } from './dataset-input.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -37,7 +38,14 @@ export class DatasetService {
     private readonly audit: AuditLog,
     private readonly schemas: readonly Contribution<Schema>[],
     private readonly cache: ReadCache,
+    /** `[platform] site_url`, for the download URLs of stored files. */
+    private readonly siteUrl = '',
   ) {}
+
+  /** Where a stored file is downloaded (the `url` CKAN shows for uploads, `url_type: upload`). */
+  downloadUrl(resource: Pick<ResourceRecord, 'id' | 'datasetId' | 'name'>): string {
+    return `${this.siteUrl.replace(/\/$/, '')}/dataset/${resource.datasetId}/resource/${resource.id}/download/${encodeURIComponent(resource.name)}`;
+  }
 
   /** Drops the dataset's cached reads (and every cached search) once the change commits (at once without a transaction). */
   private changed(ctx: ActionContext, datasetId: string): void {
@@ -133,24 +141,26 @@ export class DatasetService {
     const input = parseDatasetInput(raw, this.extraFields(type), fields);
     if (input.name === undefined) (fields.name ??= []).push('Missing value');
     if (input.ownerOrg === undefined) (fields.owner_org ??= []).push('Missing value');
-    if (raw.resources !== undefined) (fields.resources ??= []).push('create resources with resource_create or an upload protocol');
+    const id = randomUUID();
+    const now = new Date();
+    const plan = raw.resources === undefined ? undefined : planInlineResources(raw.resources, [], id, now, fields);
     if (Object.keys(fields).length) throw new ValidationError('dataset is invalid', fields);
     const org = await this.organizations.find(input.ownerOrg!, ctx.transaction);
     if (!org) throw new ValidationError('dataset is invalid', { owner_org: [`organization "${input.ownerOrg}" does not exist`] });
     await this.permissions.require({ actor: ctx.actor, action: ctx.action, target: { organizationId: org.id }, input: raw }, undefined, ctx.transaction);
     if (await this.findRow(input.name!, ctx.transaction)) throw new ConflictError(`dataset name "${input.name}" is already in use`, { name: ['That URL is already in use.'] });
-    const now = new Date();
     const dataset: DatasetRecord = {
-      id: randomUUID(), name: input.name!, title: input.title ?? input.name!, notes: input.notes ?? '', type, ownerOrgId: org.id,
+      id, name: input.name!, title: input.title ?? input.name!, notes: input.notes ?? '', type, ownerOrgId: org.id,
       private: input.private ?? false, state: input.state ?? 'active', licenseId: input.licenseId ?? undefined, tags: input.tags ?? [],
       extras: input.extras ?? {}, creatorUserId: ctx.actor.kind === 'user' ? ctx.actor.user.id : undefined, createdAt: now, modifiedAt: now,
     };
     const normalised = this.normaliseWithSchemas(dataset);
-    await this.validateWithSchemas(normalised, undefined, [], ctx);
+    await this.validateWithSchemas(normalised, undefined, plan?.after ?? [], ctx);
     await this.db.models.Dataset.create(this.toRow(normalised), { transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: normalised.id, address: ctx.address, details: { name: normalised.name } }, ctx.transaction);
     this.changed(ctx, dataset.id);
     ctx.emit('dataset.created', { dataset: normalised, actor: ctx.actor });
+    if (plan) await this.applyResourcePlan(plan, normalised, ctx);
     return normalised;
   }
 
@@ -163,11 +173,11 @@ export class DatasetService {
     const fields: FieldErrors = {};
     // Free extras (given as an `extras` list) come back at the top level of package_show;
     // take them back there too, so that show -> change -> update works as in CKAN.
-    const input = parseDatasetInput(raw, new Set([...this.extraFields(previous.type), ...Object.keys(previous.extras)]), fields);
-    const resources = await this.resourcesOf(previous.id, ctx.transaction);
-    if (raw.resources !== undefined && !sameResources(raw.resources, resources)) {
-      (fields.resources ??= []).push('change resources with resource_create, resource_update or resource_delete (a package dict may carry its current resources unchanged)');
-    }
+    const declared = this.extraFields(previous.type);
+    const input = parseDatasetInput(raw, new Set([...declared, ...Object.keys(previous.extras)]), fields, declared);
+    const current = await this.resourcesOf(previous.id, ctx.transaction);
+    const plan = raw.resources === undefined ? undefined : planInlineResources(raw.resources, current, previous.id, new Date(), fields);
+    const resources = plan?.after ?? current;
     if (input.type !== undefined && input.type !== previous.type) (fields.type ??= []).push('the type of a dataset cannot change');
     if (Object.keys(fields).length) throw new ValidationError('dataset is invalid', fields);
     let ownerOrgId = previous.ownerOrgId;
@@ -201,7 +211,30 @@ export class DatasetService {
     await this.audit.record({ actor: ctx.actor, action: ctx.action, objectType: 'dataset', objectId: dataset.id, address: ctx.address, details: { changed: changedFields(previous, dataset) } }, ctx.transaction);
     this.changed(ctx, dataset.id);
     ctx.emit('dataset.updated', { dataset, previous, actor: ctx.actor });
+    if (plan) await this.applyResourcePlan(plan, dataset, ctx);
     return dataset;
+  }
+
+  /** Writes the resources a package dict listed (see planInlineResources), with an audit event and a lifecycle event for each. */
+  private async applyResourcePlan(plan: InlineResourcePlan, dataset: DatasetRecord, ctx: ActionContext): Promise<void> {
+    const record = (objectId: string, action: string, details: Record<string, unknown>) =>
+      this.audit.record({ actor: ctx.actor, action, objectType: 'resource', objectId, address: ctx.address, details: { dataset: dataset.name, ...details } }, ctx.transaction);
+    for (const resource of plan.created) {
+      await this.db.models.Resource.create(this.toResourceRow(resource), { transaction: ctx.transaction });
+      await record(resource.id, 'resource_create', { name: resource.name, via: ctx.action });
+      ctx.emit('resource.created', { resource, dataset, actor: ctx.actor });
+    }
+    for (const { previous, resource } of plan.updated) {
+      await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id: resource.id }, transaction: ctx.transaction });
+      await record(resource.id, 'resource_update', { via: ctx.action });
+      ctx.emit('resource.updated', { resource, previous, actor: ctx.actor });
+    }
+    for (const previous of plan.deleted) {
+      const resource: ResourceRecord = { ...previous, state: 'deleted', modifiedAt: dataset.modifiedAt };
+      await this.db.models.Resource.update({ state: 'deleted', modifiedAt: resource.modifiedAt }, { where: { id: resource.id }, transaction: ctx.transaction });
+      await record(resource.id, 'resource_delete', { name: resource.name, via: ctx.action });
+      ctx.emit('resource.deleted', { resource, actor: ctx.actor });
+    }
   }
 
   /** Marks a dataset deleted (package_delete); its files stay until purged. */
@@ -263,6 +296,8 @@ export class DatasetService {
       url: input.url ?? previous.url,
       modifiedAt: new Date(),
     };
+    // A stored file's URL is ours: it follows the name (clients send the shown URL back).
+    if (previous.depot) resource.url = this.downloadUrl(resource);
     const others = (await this.resourcesOf(dataset.id, ctx.transaction)).map((r) => (r.id === resource.id ? resource : r));
     await this.validateWithSchemas({ ...dataset, modifiedAt: resource.modifiedAt }, dataset, others, ctx);
     await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id: resource.id }, transaction: ctx.transaction });
@@ -293,7 +328,10 @@ export class DatasetService {
   async recordStoredFile(id: string, stored: { depot: string; location: string; size: number; sha256: string; state?: ResourceRecord['state'] }, ctx: ActionContext): Promise<ResourceRecord> {
     const { resource: previous, dataset } = await this.loadResource(id, ctx.transaction);
     await this.requireOnDataset('resource_update', dataset, ctx, {}, id, previous.id);
-    const resource: ResourceRecord = { ...previous, depot: stored.depot, location: stored.location, size: stored.size, sha256: stored.sha256, state: stored.state ?? 'validating', modifiedAt: new Date() };
+    const resource: ResourceRecord = {
+      ...previous, depot: stored.depot, location: stored.location, size: stored.size, sha256: stored.sha256, state: stored.state ?? 'validating', modifiedAt: new Date(),
+      url: this.downloadUrl(previous),
+    };
     await this.db.models.Resource.update(this.toResourceRow(resource), { where: { id }, transaction: ctx.transaction });
     await this.audit.record({ actor: ctx.actor, action: 'resource.stored', objectType: 'resource', objectId: id, address: ctx.address, details: { dataset: dataset.name, size: stored.size, sha256: stored.sha256 } }, ctx.transaction);
     this.changed(ctx, dataset.id);
@@ -382,17 +420,6 @@ export class DatasetService {
       createdAt: r.createdAt, modifiedAt: r.modifiedAt,
     };
   }
-}
-
-function guessFormat(name: string): string {
-  const dot = name.lastIndexOf('.');
-  return dot > 0 ? name.slice(dot + 1).toUpperCase() : '';
-}
-
-/** True when `given` lists exactly the dataset's current resources (by id, in order), as package_show returned them. */
-function sameResources(given: unknown, current: ResourceRecord[]): boolean {
-  if (!Array.isArray(given) || given.length !== current.length) return false;
-  return given.every((item, i) => typeof item === 'object' && item !== null && (item as { id?: unknown }).id === current[i]!.id);
 }
 
 function changedFields(before: DatasetRecord, after: DatasetRecord): string[] {

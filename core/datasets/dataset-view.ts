@@ -18,6 +18,8 @@ export function resourceDict(resource: ResourceRecord): Record<string, unknown> 
     format: resource.format,
     description: resource.description,
     url: resource.url,
+    // CKAN: "upload" for files the site stores (url is then its download URL), else a link.
+    url_type: resource.depot || resource.state === 'uploading' ? 'upload' : null,
     size: resource.size ?? null,
     sha256: resource.sha256 ?? null,
     state: resource.state,
@@ -27,7 +29,11 @@ export function resourceDict(resource: ResourceRecord): Record<string, unknown> 
   };
 }
 
-/** A package dict; type-specific fields from `extras` appear at the top level. */
+/**
+ * A package dict. Extras appear twice, as clients of both kinds read them: as CKAN's list of
+ * `{key, value}` (sorted by key; values as stored, which CKAN's default type keeps as
+ * strings) and at the top level, as ckanext-scheming shows a type's own fields.
+ */
 export function datasetDict(dataset: DatasetRecord, resources: ResourceRecord[], organization: OrganizationSummary | undefined): Record<string, unknown> {
   return {
     ...dataset.extras,
@@ -46,6 +52,7 @@ export function datasetDict(dataset: DatasetRecord, resources: ResourceRecord[],
     creator_user_id: dataset.creatorUserId ?? null,
     metadata_created: dataset.createdAt.toISOString(),
     metadata_modified: dataset.modifiedAt.toISOString(),
+    extras: Object.keys(dataset.extras).sort().map((key) => ({ key, value: dataset.extras[key] })),
     resources: resources.map(resourceDict),
     num_resources: resources.length,
   };

@@ -222,6 +222,7 @@ export class PlatformHost {
       login: this.services.get(ids.PasswordLoginId),
       logger: this.loggers.get('platform:http'),
       maxBodyBytes: http.max_body_bytes,
+      maxUploadBytes: this.config.section<{ max_size: number }>('upload').max_size,
       trustProxy: http.trust_proxy,
       ...(http.x_accel_redirect ? { accel: { prefix: http.x_accel_redirect, root: this.config.path('http', 'x_accel_root')! } } : {}),
       siteUrl: this.config.string('platform', 'site_url') ?? '',
@@ -297,7 +298,7 @@ function bindDatabaseServices(container: Container, config: PlatformConfig, db: 
   container.bind(ids.ThreadPoolId).toDynamicValue(() => new ThreadPool({ size: jobs.pool_size, memoryLimitMb: jobs.thread_memory_mb }, loggers.get('platform:threads')));
   const readCacheMb = config.section<{ read_cache_mb: number }>('http').read_cache_mb;
   container.bind(ids.ReadCacheId).toDynamicValue(() => new ReadCache(db, loggers.get('platform:cache'), { maxBytes: readCacheMb * 1024 * 1024 }));
-  container.bind(ids.DatasetServiceId).toDynamicValue((ctx) => new DatasetService(db, ctx.get(ids.OrganizationServiceId), ctx.get(ids.PermissionServiceId), ctx.get(ids.AuditLogId), registries.schemas, ctx.get(ids.ReadCacheId)));
+  container.bind(ids.DatasetServiceId).toDynamicValue((ctx) => new DatasetService(db, ctx.get(ids.OrganizationServiceId), ctx.get(ids.PermissionServiceId), ctx.get(ids.AuditLogId), registries.schemas, ctx.get(ids.ReadCacheId), config.string('platform', 'site_url') ?? ''));
   container.bind(ids.ResourceIntakeId).toDynamicValue((ctx) => new ResourceIntake(registries, config.string('depot', 'active') ?? 'fs', ctx.get(ids.DatasetServiceId), ctx.get(ids.ActionRunnerId), ctx.get(ids.JobQueueId)));
   container.bind(ids.ActionRunnerId).toDynamicValue(() => new ActionRunner(registries, db, services, new JsonSchemaValidator(), loggers.get('platform:actions')));
 }

@@ -13,6 +13,8 @@ import { anonymous } from '../auth/actor.js';
 import type { ApiTokenService } from '../auth/api-token-service.js';
 import type { PasswordLogin } from '../auth/password-login.js';
 import { AuthenticationError, ValidationError, isPlatformError, retryAfterOf } from '../errors.js';
+import { AuditLogId, ResourceIntakeId } from '../services/service-ids.js';
+import { MULTIPART_ACTIONS, isMultipart, runMultipartAction } from './multipart-upload.js';
 import { readJsonBody } from './read-json-body.js';
 import { mountDownloads, type AccelRedirect } from './download-route.js';
 
@@ -25,6 +27,8 @@ export interface AppDependencies {
   login: PasswordLogin;
   logger: Logger;
   maxBodyBytes: number;
+  /** `[upload] max_size`: the largest file a multipart upload may carry. */
+  maxUploadBytes?: number;
   trustProxy: boolean;
   /** Hand downloads of local depot files to nginx (see download-route). */
   accel?: AccelRedirect;
@@ -58,16 +62,22 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const actionRoute = async (c: Context<AppEnv>): Promise<Response> => {
     const name = c.req.param('name') ?? '';
     const action = deps.actions.get(name);
+    const call = { actor: c.get('actor'), address: c.get('address'), requestId: c.get('requestId') };
+    await deps.actions.requireAccess(name, call);
     let input: Record<string, unknown>;
     if (c.req.method === 'GET') {
       if (action.kind === 'write') {
         throw new ValidationError(`action "${name}" changes data: send it as POST with a JSON body`, {});
       }
       input = Object.fromEntries(new URL(c.req.url).searchParams);
+    } else if (MULTIPART_ACTIONS.has(name) && isMultipart(c.req.raw)) {
+      // CKAN's file upload: fields and an `upload` part, streamed to the depot.
+      const limits = { maxFileBytes: deps.maxUploadBytes ?? deps.maxBodyBytes, maxFieldBytes: deps.maxBodyBytes };
+      const result = await runMultipartAction(name, c.req.raw, call, deps.actions, deps.services.get(ResourceIntakeId), limits);
+      return c.json({ help: helpUrl(deps.siteUrl, name), success: true, result });
     } else {
       input = await readJsonBody(c.req.raw, deps.maxBodyBytes);
     }
-    const call = { actor: c.get('actor'), address: c.get('address'), requestId: c.get('requestId') };
     if (action.readJson) {
       // An answer kept as JSON text goes into the envelope as it is.
       const text = await deps.actions.runJson(name, input, call);

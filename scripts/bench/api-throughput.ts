@@ -21,7 +21,9 @@ import {
 } from './bench-support.js';
 
 /** Scenario ids for --only. */
-const SCENARIO_IDS = ['show', 'show-zipf', 'show-hot', 'search-q', 'search-q-auth', 'search-fq', 'search-fq-auth'];
+const SCENARIO_IDS = ['show', 'show-zipf', 'show-hot', 'search-q', 'search-q-auth', 'search-fq', 'search-fq-auth', 'search-facets-auth'];
+/** CKAN-style faceted search: q, three fq terms, four facet fields (what a catalogue's search page asks). */
+const FACETS = encodeURIComponent('["organization","tags","license_id","res_format"]');
 /** Exponent of the Zipf distribution of the catalogue-traffic package_show scenario. */
 const ZIPF_S = 1;
 /** Datasets in the "popular" set of the hot package_show scenario. */
@@ -153,6 +155,10 @@ async function benchDatabase(kind: Kind): Promise<Row[]> {
         { id: 'search-q-auth', label: `package_search q=${COMMON_WORD} rows=10, logged in (no cache)`, kind, server: () => server, path: () => `${search}?q=${COMMON_WORD}&rows=10`, headers: auth },
         { id: 'search-fq', label: 'package_search fq=organization:X rows=10, anonymous (read cache)', kind, server: () => server, path: () => `${search}?fq=organization:${pickOrg()}&rows=10` },
         { id: 'search-fq-auth', label: 'package_search fq=organization:X rows=10, logged in (no cache)', kind, server: () => server, path: () => `${search}?fq=organization:${pickOrg()}&rows=10`, headers: auth },
+        {
+          id: 'search-facets-auth', label: `package_search q=${COMMON_WORD}, fq organization:X -tags:cell license_id:(CC0-1.0 OR CC-BY-4.0), 4 facet fields, logged in (no cache)`, kind, server: () => server, headers: auth,
+          path: () => `${search}?q=${COMMON_WORD}&fq=${encodeURIComponent(`organization:${pickOrg()} -tags:cell license_id:(CC0-1.0 OR CC-BY-4.0)`)}&facet.field=${FACETS}&rows=10`,
+        },
       ];
       const scenarios = every.filter((s) => s.id === 'bare' || only.has(s.id));
       // Each scenario must answer before it is measured.

@@ -153,7 +153,7 @@ for (const kind of databaseKinds()) {
       await sleep(5);
       assert.equal((await t.call('package_patch', { id: 'beads-calibration', notes: 'touched' }, { token: f.tokens.editor })).status, 200);
       const recent = await search({ rows: 1000 });
-      assert.equal(recent.sort, 'metadata_modified desc');
+      assert.equal(recent.sort, 'score desc, metadata_modified desc', 'CKAN\'s default; without q every score is equal');
       assert.equal(recent.results[0]!.name, 'beads-calibration', 'the latest change comes first');
       const modified = recent.results.map((d) => d.metadata_modified);
       assert.deepEqual(modified, [...modified].sort().reverse());
