@@ -35,6 +35,8 @@ export * from './services/service-ids.js';
 export type { ResourceIntake, IntakeCall } from './datasets/resource-intake.js';
 export type { JobQueue, Job, JobState, EnqueueOptions, JobSpec, JobFilter } from './jobs/job-queue.js';
 export { ThreadError, type ThreadPool, type ThreadTask, type ThreadErrorCode } from './jobs/thread-pool.js';
+// Work on untrusted files in a process that can read only its own code and the one file.
+export { runContained, ContainedProcessError, type ContainedTask, type ContainedFailure } from './jobs/contained-process.js';
 export { directoryFindings } from './inspect/checks/directory-findings.js';
 export { contentDisposition } from './http/content-disposition.js';
 // Serving a file with byte ranges, as core's dataset downloads do.

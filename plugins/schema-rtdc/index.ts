@@ -1,5 +1,5 @@
 // schema-rtdc: checks every stored `.rtdc` resource against the RT-DC format and extracts
-// its metadata, in a worker thread with time and memory limits, as part of the
+// its metadata, in a contained process with time and memory limits, as part of the
 // `resource.inspect` job.
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -12,19 +12,19 @@ import { runRtdcInspection } from './run-rtdc-inspection.js';
 export default definePlugin({
   name: 'schema-rtdc',
   version: '0.1.0',
-  description: 'RT-DC (HDF5) file checks and metadata extraction with h5wasm in a worker thread',
+  description: 'RT-DC (HDF5) file checks and metadata extraction with h5wasm in a contained process',
   coreVersion: '^0.1.0',
   config: {
     type: 'object',
     additionalProperties: false,
     properties: {
       timeout_seconds: { type: 'integer', minimum: 1, default: 600, description: 'Time limit of one file check; a file that takes longer is invalid.' },
-      memory_mb: { type: 'integer', minimum: 32, default: 512, description: 'Heap limit of the thread that reads one file.' },
+      memory_mb: { type: 'integer', minimum: 32, default: 512, description: 'Memory limit (MiB) of the contained process that reads one file: heap, WebAssembly memory and native allocations.' },
       batch_size: { type: 'integer', minimum: 1, default: 100000, description: 'Events read at once when computing statistics.' },
     },
   },
   register(ctx) {
-    const limits = { timeoutMs: Number(ctx.config.timeout_seconds) * 1000, maxOldGenerationSizeMb: Number(ctx.config.memory_mb), batchSize: Number(ctx.config.batch_size) };
+    const limits = { timeoutMs: Number(ctx.config.timeout_seconds) * 1000, memoryMb: Number(ctx.config.memory_mb), batchSize: Number(ctx.config.batch_size) };
     const tmpDir = join(ctx.platformConfig.path('platform', 'data_dir')!, 'tmp');
     ctx.contribute(Schema, {
       name: 'rtdc',

@@ -3,9 +3,13 @@
 // count, image-like features of one shape, traces with one row per event. Extracts every
 // root attribute as `dc:section:key`, the features, the format (RT-FDC with fluorescence),
 // logs, tables and per-scalar-feature statistics, reading datasets in bounded batches
-// (never whole). Runs inside a worker thread (see run-rtdc-inspection.ts) in production.
-import { closeSync, openSync, readSync, fstatSync, statSync } from 'node:fs';
-import h5wasm, { BrokenSoftLink, Module, type Attribute, type Dataset, type File as H5File, type Group, type Metadata } from 'h5wasm/node';
+// (never whole). Runs inside a contained process (see run-rtdc-inspection.ts) in production,
+// with h5wasm's browser build, whose file system holds nothing but the file under
+// inspection (one-file-fs.ts) and the compression filters (rtdc-filters.ts).
+import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import h5wasm, { BrokenSoftLink, Module, type Attribute, type Dataset, type File as H5File, type Group, type Metadata } from 'h5wasm';
+import { mountOneFile, type EmscriptenFs } from './one-file-fs.js';
+import { FILTER_DIRECTORY, FILTERS, installFilters } from './rtdc-filters.js';
 
 /** A value that survives `JSON.stringify` unchanged. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -24,6 +28,8 @@ export interface RtdcInspection {
 export interface RtdcInspectionOptions {
   /** Events read at once when computing statistics (default {@link DEFAULT_BATCH_SIZE}). */
   batchSize?: number;
+  /** The folder of the compression filters (default: h5wasm-plugins' own, see rtdc-filters.ts). */
+  filterDirectory?: string;
 }
 
 /** Statistics of one scalar feature, NaN ignored; min, max and mean are absent when no value counts. */
@@ -81,8 +87,8 @@ const MAX_EVENT_MEMBERS = 1000;
 /** RT-DC metadata are short strings and numbers; a larger attribute is not read. */
 const MAX_ATTRIBUTE_BYTES = 1 << 20;
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
-/** HDF5's own filters, which h5wasm always has; any other (zstd, blosc, ...) needs a plugin h5wasm lacks. */
-const BUILT_IN_FILTERS = new Set([1, 2, 3, 5, 6]);
+/** HDF5's own filters, which h5wasm always has, and the plugins loaded into it (rtdc-filters.ts). */
+const KNOWN_FILTERS = new Set([1, 2, 3, 5, 6, ...Object.values(FILTERS)]);
 // HDF5 datatype classes (H5T_class_t).
 const H5T_INTEGER = 0;
 const H5T_FLOAT = 1;
@@ -99,25 +105,17 @@ export type Hdf5Sniff = { hdf5: true } | { hdf5: false; reason: string };
 /**
  * Looks for the HDF5 signature where HDF5 itself looks (offset 0, then 512, 1024, 2048, ...
  * up to the end of the file), so that a text file is refused without HDF5 printing its
- * error stack and a missing file is named as such.
- * @param path - the file to look at
+ * error stack.
+ * @param fd - an open descriptor of the file
+ * @param size - the file's size in bytes
  * @returns whether it carries the signature, and why not
  */
-export function sniffHdf5(path: string): Hdf5Sniff {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const size = fstatSync(fd).size;
-    const buffer = Buffer.alloc(HDF5_SIGNATURE.length);
-    for (let offset = 0; offset + buffer.length <= size; offset = offset === 0 ? 512 : offset * 2) {
-      if (readSync(fd, buffer, 0, buffer.length, offset) === buffer.length && buffer.equals(HDF5_SIGNATURE)) return { hdf5: true };
-    }
-    return { hdf5: false, reason: 'no HDF5 signature' };
-  } catch (error) {
-    return { hdf5: false, reason: `it cannot be opened: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+export function sniffHdf5(fd: number, size: number): Hdf5Sniff {
+  const buffer = Buffer.alloc(HDF5_SIGNATURE.length);
+  for (let offset = 0; offset + buffer.length <= size; offset = offset === 0 ? 512 : offset * 2) {
+    if (readSync(fd, buffer, 0, buffer.length, offset) === buffer.length && buffer.equals(HDF5_SIGNATURE)) return { hdf5: true };
   }
+  return { hdf5: false, reason: 'no HDF5 signature' };
 }
 
 /** A JSON-safe number: NaN and ±Infinity have no JSON form and become null. */
@@ -282,50 +280,124 @@ function summarise(dataset: Dataset, metadata: Metadata, length: number, batchSi
   return { statistics };
 }
 
-/** Filters of a dataset that h5wasm cannot decode, as "name (id N)". */
+/** Filters of a dataset that this reader has no decoder for, as "name (id N)". */
 function missingFilters(dataset: Dataset): string[] {
-  return dataset.filters.filter((f) => !BUILT_IN_FILTERS.has(f.id)).map((f) => `${f.name || 'unnamed'} (id ${f.id})`);
+  return dataset.filters.filter((f) => !KNOWN_FILTERS.has(f.id)).map((f) => `${f.name || 'unnamed'} (id ${f.id})`);
 }
 
 /**
- * Inspects one RT-DC file. Never throws for a bad file: every reason it is not valid
- * RT-DC is a problem in the result. The file is opened read-only through h5wasm's Node
- * build (which reads the host file in place) and closed before returning.
+ * Inspects one RT-DC file given by path, in this process (tests and the command line; the
+ * server uses {@link inspectRtdcFd} inside a contained process).
  * @param path - the file on the local file system
- * @param options - `batchSize`: events read at once for statistics
+ * @param options - as for {@link inspectRtdcFd}
+ * @returns validity, problems and extracted metadata (JSON-safe)
+ */
+export async function inspectRtdcFile(path: string, options: RtdcInspectionOptions = {}): Promise<RtdcInspection> {
+  checkBatchSize(options.batchSize ?? DEFAULT_BATCH_SIZE);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    return { valid: false, problems: [`not an HDF5 file (it cannot be opened: ${(error as NodeJS.ErrnoException).code ?? messageOf(error)})`], metadata: {} };
+  }
+  try {
+    return await inspectRtdcFd(fd, options);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function checkBatchSize(batchSize: number): number {
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize is ${batchSize}; use a whole number of events, at least 1`);
+  return batchSize;
+}
+
+/** Mounts made so far in this process: each inspection gets a directory of its own. */
+let mounts = 0;
+
+/**
+ * Inspects one RT-DC file read through an open descriptor. Never throws for a bad file:
+ * every reason it is not valid RT-DC is a problem in the result. HDF5 sees the file through
+ * a file system that holds only it, so links, external storage and virtual datasets
+ * pointing elsewhere find nothing of the host; they are named as problems too.
+ * @param fd - an open, readable descriptor of a regular file
+ * @param options - `batchSize`: events read at once for statistics; where the filters are
  * @returns validity, problems and extracted metadata (JSON-safe)
  * @throws RangeError when `batchSize` is not a positive integer (a caller's mistake, not the file's)
  */
-export async function inspectRtdcFile(path: string, options: RtdcInspectionOptions = {}): Promise<RtdcInspection> {
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize is ${batchSize}; use a whole number of events, at least 1`);
+export async function inspectRtdcFd(fd: number, options: RtdcInspectionOptions = {}): Promise<RtdcInspection> {
+  const batchSize = checkBatchSize(options.batchSize ?? DEFAULT_BATCH_SIZE);
   const problems: string[] = [];
   const metadata: Record<string, JsonValue> = {};
   const done = (): RtdcInspection => ({ valid: problems.length === 0, problems, metadata });
 
-  const sniff = sniffHdf5(path);
+  const size = fstatSync(fd).size;
+  const sniff = sniffHdf5(fd, size);
   if (!sniff.hdf5) {
     problems.push(`not an HDF5 file (${sniff.reason})`);
     return done();
   }
-  await h5wasm.ready;
-  const file = new h5wasm.File(path, 'r');
-  if (file.file_id < 0n) {
-    // The signature is there but HDF5 cannot open it: typically a truncated upload.
-    problems.push('not a readable HDF5 file (it may be truncated or damaged)');
-    return done();
-  }
+  const module = await h5wasm.ready;
+  const fs = module.FS as unknown as EmscriptenFs;
+  installFilters(module, options.filterDirectory);
+  const directory = `/input-${++mounts}`;
+  const path = mountOneFile(fs, fd, size, directory, 'file.rtdc');
+  const outside = watchOpens(fs, path, module.get_plugin_search_paths());
   try {
-    inspectOpenFile(file, batchSize, statSync(path).size, problems, metadata);
-  } catch (error) {
-    problems.push(`the file cannot be read as RT-DC: ${messageOf(error)}`);
+    const file = new h5wasm.File(path, 'r');
+    if (file.file_id < 0n) {
+      // The signature is there but HDF5 cannot open it: typically a truncated upload.
+      problems.push('not a readable HDF5 file (it may be truncated or damaged)');
+      return done();
+    }
+    try {
+      inspectOpenFile(file, { batchSize, fileBytes: size, outside }, problems, metadata);
+    } catch (error) {
+      problems.push(`the file cannot be read as RT-DC: ${messageOf(error)}`);
+    } finally {
+      file.close();
+    }
   } finally {
-    file.close();
+    outside.stop();
+    (fs as unknown as { unmount(path: string): void }).unmount(directory);
   }
   return done();
 }
 
-function inspectOpenFile(file: H5File, batchSize: number, fileBytes: number, problems: string[], metadata: Record<string, JsonValue>): void {
+/** Files HDF5 tried to open besides the one under inspection (external storage, links). */
+interface OutsideOpens {
+  /** Forgets what was recorded so far. */
+  clear(): void;
+  /** What was recorded since the last clear. */
+  readonly paths: string[];
+  /** Stops recording. */
+  stop(): void;
+}
+
+/**
+ * Records every file HDF5 asks its file system to open other than `own` and the filter folders:
+ * the FS holds nothing of the host, so this is reporting, not protection.
+ */
+function watchOpens(fs: EmscriptenFs, own: string, filterPaths: readonly string[]): OutsideOpens {
+  const original = fs.open;
+  const paths: string[] = [];
+  const isFilterPath = (path: string): boolean => path === FILTER_DIRECTORY || filterPaths.some((dir) => path === dir || path.startsWith(`${dir}/`));
+  fs.open = (path, flags, mode) => {
+    // HDF5 looks through its plugin folders for a filter it does not know yet.
+    if (path !== own && !isFilterPath(String(path))) paths.push(String(path));
+    return original.call(fs, path, flags, mode);
+  };
+  return { paths, clear: () => void paths.splice(0), stop: () => void (fs.open = original) };
+}
+
+/** What reading the events needs besides the group. */
+interface ReadContext {
+  batchSize: number;
+  fileBytes: number;
+  outside: OutsideOpens;
+}
+
+function inspectOpenFile(file: H5File, context: ReadContext, problems: string[], metadata: Record<string, JsonValue>): void {
   readRootAttributes(file.attrs, problems, metadata);
   const rawCount = metadata['dc:experiment:event count'];
   const eventCount = typeof rawCount === 'number' && Number.isSafeInteger(rawCount) && rawCount >= 0 ? rawCount : undefined;
@@ -333,7 +405,6 @@ function inspectOpenFile(file: H5File, batchSize: number, fileBytes: number, pro
 
   const features: string[] = [];
   const statistics: Record<string, JsonValue> = {};
-  const skipped: Record<string, JsonValue> = {};
   const rootNames = file.keys();
   const events = member(file, rootNames, 'events', problems);
   if (events === undefined) {
@@ -343,7 +414,7 @@ function inspectOpenFile(file: H5File, batchSize: number, fileBytes: number, pro
   } else if (!(events instanceof h5wasm.Group)) {
     problems.push('"events" is not a group');
   } else {
-    inspectEvents(events, eventCount, batchSize, fileBytes, { problems, features, statistics, skipped });
+    inspectEvents(events, eventCount, context, { problems, features, statistics });
   }
 
   const hasFluorescence = Object.keys(metadata).some((k) => k.startsWith('dc:fluorescence:')) || ['fl1_max', 'fl2_max', 'fl3_max'].some((f) => features.includes(f));
@@ -357,7 +428,6 @@ function inspectOpenFile(file: H5File, batchSize: number, fileBytes: number, pro
   metadata['dc:logs'] = memberNames(file, rootNames, 'logs', problems);
   metadata['dc:tables'] = memberNames(file, rootNames, 'tables', problems);
   metadata['dc:statistics'] = statistics;
-  if (Object.keys(skipped).length > 0) metadata['dc:statistics skipped'] = skipped;
 }
 
 function readRootAttributes(attrs: Record<string, Attribute>, problems: string[], metadata: Record<string, JsonValue>): void {
@@ -383,11 +453,11 @@ interface EventFindings {
   problems: string[];
   features: string[];
   statistics: Record<string, JsonValue>;
-  skipped: Record<string, JsonValue>;
 }
 
-function inspectEvents(events: Group, eventCount: number | undefined, batchSize: number, fileBytes: number, found: EventFindings): void {
+function inspectEvents(events: Group, eventCount: number | undefined, context: ReadContext, found: EventFindings): void {
   const { problems, features } = found;
+  const { batchSize, fileBytes, outside } = context;
   const names = events.keys();
   if (names.length > MAX_EVENT_MEMBERS) {
     problems.push(`"events" has ${names.length} members; an RT-DC file has at most ${MAX_EVENT_MEMBERS}`);
@@ -413,6 +483,12 @@ function inspectEvents(events: Group, eventCount: number | undefined, batchSize:
       problems.push(`feature "${name}" is ${item instanceof BrokenSoftLink ? `a link to nothing (${item.target})` : 'neither a dataset nor a group'}`);
       continue;
     }
+    const metadata = item.metadata;
+    if (metadata.virtual_sources !== undefined) {
+      const sources = [...new Set(metadata.virtual_sources.map((v) => v.file_name))].join(', ');
+      problems.push(`feature "${name}" keeps its data outside the file (a virtual dataset onto ${sources}); an RT-DC file must hold its own data`);
+      continue;
+    }
     const shape = item.shape ?? [];
     const rows = shape[0] ?? 0;
     if (eventCount !== undefined && rows !== eventCount) problems.push(`feature "${name}" has ${rows} events, not the event count ${eventCount}`);
@@ -421,7 +497,6 @@ function inspectEvents(events: Group, eventCount: number | undefined, batchSize:
       else problems.push(`image-like feature "${name}" has shape [${shape.join(', ')}]; expected [events, height, width]`);
       continue;
     }
-    const metadata = item.metadata;
     if (shape.length === 1 && (NON_SCALAR_CLASSES.has(metadata.type) || metadata.vlen)) {
       problems.push(`feature "${name}" holds ${metadata.vlen ? 'variable-length' : TYPE_CLASS_NAMES[metadata.type]} values; a per-event feature holds numbers`);
       continue;
@@ -432,14 +507,19 @@ function inspectEvents(events: Group, eventCount: number | undefined, batchSize:
       problems.push(`feature "${name}" declares ${formatBytes(declaredBytes)} of data in a file of ${formatBytes(fileBytes)}; more than ${MAX_EXPANSION}-fold is not RT-DC, so it is not read`);
       continue;
     }
+    outside.clear();
     const summary = summarise(item, metadata, eventCount === undefined ? rows : Math.min(rows, eventCount), batchSize);
+    if (outside.paths.length > 0) {
+      // External raw storage: HDF5 asked for another file, which this file system does not have.
+      problems.push(`feature "${name}" keeps its data outside the file (external storage); an RT-DC file must hold its own data`);
+      continue;
+    }
     if ('statistics' in summary) {
       found.statistics[name] = { ...summary.statistics };
       continue;
     }
     const missing = missingFilters(item);
-    // A filter h5wasm lacks (dclab compresses with zstd) says nothing against the file.
-    if (missing.length > 0) found.skipped[name] = `compressed with ${missing.join(', ')}, which this reader does not have`;
+    if (missing.length > 0) problems.push(`feature "${name}" is compressed with ${missing.join(', ')}, which this reader cannot decode`);
     else problems.push(`feature "${name}" is damaged: ${summary.unreadable}`);
   }
   if (new Set(imageSizes.map(([, size]) => size)).size > 1) {

@@ -1,103 +1,66 @@
-// Runs an RT-DC inspection in a fresh worker thread with a time limit and a heap limit, so
-// a hostile or broken file can neither stall nor crash the process that asked. Kept small
-// on purpose: core's worker pool will take over starting threads, and this stays the
-// adapter between that and the inspection.
-import { basename } from 'node:path';
-import { Worker } from 'node:worker_threads';
+// Runs an RT-DC inspection in a contained process (core's runContained): it can read only its
+// own code, h5wasm and the compression filters, gets the file as an open descriptor, and is
+// killed at its time and memory limits, so a hostile or broken file can neither reach the host
+// nor stall or crash the process that asked.
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ContainedProcessError, runContained } from '../../core/api.js';
 import type { RtdcInspection } from './rtdc-inspection.js';
-import type { RtdcInspectionReply, RtdcInspectionRequest } from './rtdc-inspection-worker.js';
+import type { RtdcTaskInput } from './rtdc-contained-task.js';
+import { filterSourceDirectory } from './rtdc-filters.js';
 
-/** Limits of one inspection in a worker thread. */
-export interface RtdcWorkerLimits {
-  /** The thread is terminated after this long. */
+/** Limits of one inspection. */
+export interface InspectionLimits {
+  /** The process is killed after this long. */
   timeoutMs: number;
-  /** V8 heap limit of the thread (h5wasm's own WebAssembly memory is not counted by V8). */
-  maxOldGenerationSizeMb: number;
+  /** Memory cap of the whole process (heap, WebAssembly memory), in MiB. */
+  memoryMb: number;
   /** Events read at once for statistics; the inspection's default when absent. */
   batchSize?: number;
-  /** Terminates the thread when aborted. */
+  /** Kills the process when aborted. */
   signal?: AbortSignal;
 }
 
-/** Why an inspection in a worker thread ended without an answer. */
-export type RtdcWorkerFailure = 'timeout' | 'aborted' | 'out-of-memory' | 'crashed' | 'failed';
-
-/** An inspection in a worker thread that ended without an answer; `reason` says how. */
-export class RtdcInspectionError extends Error {
-  constructor(message: string, readonly reason: RtdcWorkerFailure, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RtdcInspectionError';
-  }
+/** The code the contained process may read: this plugin's folder, h5wasm's browser build, the filters. */
+export function rtdcCodePaths(): string[] {
+  const h5wasm = dirname(fileURLToPath(import.meta.resolve('h5wasm')));
+  return [dirname(fileURLToPath(import.meta.url)), h5wasm, filterSourceDirectory()];
 }
 
 /**
- * Inspects `path` in a fresh worker thread (a new thread per file frees h5wasm's heap,
- * which never shrinks, when it ends).
+ * Inspects `path` in a contained process.
  * @param path - the file on the local file system
- * @param limits - time and heap limits, batch size and an optional abort signal
- * @returns the inspection, exactly as {@link inspectRtdcFile} returns it
- * @throws RtdcInspectionError when the time limit passes ("RT-DC inspection of x.rtdc
- *   exceeded 30000 ms"), the signal aborts, the thread runs out of memory, dies, or the
- *   inspection throws
+ * @param limits - time and memory limits, batch size and an optional abort signal
+ * @returns the inspection, exactly as inspectRtdcFd returns it
+ * @throws ContainedProcessError when a limit is reached, the signal aborts, or the process dies
  */
-export function runRtdcInspectionInWorker(path: string, limits: RtdcWorkerLimits): Promise<RtdcInspection> {
-  const name = basename(path);
-  const { signal } = limits;
-  if (signal?.aborted) return Promise.reject(new RtdcInspectionError(`RT-DC inspection of ${name} was cancelled`, 'aborted', { cause: signal.reason }));
-  return new Promise((resolve, reject) => {
-    const request: RtdcInspectionRequest = { path, batchSize: limits.batchSize };
-    const worker = new Worker(new URL('./rtdc-inspection-worker.js', import.meta.url), {
-      workerData: request,
-      resourceLimits: { maxOldGenerationSizeMb: limits.maxOldGenerationSizeMb },
-      // HDF5 prints its error stack for damaged files; that is not the server's log.
-      stderr: true,
-    });
-    worker.stderr.resume();
-    let settled = false;
-    const finish = (outcome: { result: RtdcInspection } | { error: RtdcInspectionError }): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
-      if ('error' in outcome) reject(outcome.error);
-      else resolve(outcome.result);
-    };
-    const timer = setTimeout(() => finish({ error: new RtdcInspectionError(`RT-DC inspection of ${name} exceeded ${limits.timeoutMs} ms`, 'timeout') }), limits.timeoutMs);
-    const onAbort = (): void => finish({ error: new RtdcInspectionError(`RT-DC inspection of ${name} was cancelled`, 'aborted', { cause: signal!.reason }) });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    worker.once('message', (reply: RtdcInspectionReply) => {
-      if (reply.ok) finish({ result: reply.result });
-      else finish({ error: new RtdcInspectionError(`RT-DC inspection of ${name} failed: ${reply.error}`, 'failed') });
-    });
-    worker.once('error', (error: Error & { code?: string }) => {
-      finish({
-        error: error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new RtdcInspectionError(`RT-DC inspection of ${name} needed more than ${limits.maxOldGenerationSizeMb} MB of heap`, 'out-of-memory', { cause: error })
-          : new RtdcInspectionError(`RT-DC inspection of ${name} crashed: ${error.message}`, 'crashed', { cause: error }),
-      });
-    });
-    worker.once('exit', (code) => finish({ error: new RtdcInspectionError(`RT-DC inspection of ${name} stopped without an answer (exit code ${code})`, 'crashed') }));
+export function runRtdcInspectionContained(path: string, limits: InspectionLimits): Promise<RtdcInspection> {
+  const input: RtdcTaskInput = { filterDirectory: filterSourceDirectory(), ...(limits.batchSize === undefined ? {} : { batchSize: limits.batchSize }) };
+  return runContained<RtdcInspection>({
+    module: new URL('./rtdc-contained-task.js', import.meta.url),
+    input,
+    codePaths: rtdcCodePaths(),
+    file: path,
+    timeoutMs: limits.timeoutMs,
+    memoryMb: limits.memoryMb,
+    ...(limits.signal ? { signal: limits.signal } : {}),
   });
 }
 
-/** Limits of {@link runRtdcInspection} (the same as {@link RtdcWorkerLimits}). */
-export type InspectionLimits = RtdcWorkerLimits;
-
 /**
- * The schema's view of {@link runRtdcInspectionInWorker}: a file that cannot be inspected
- * within the limits (too slow, too large, crashing the reader) is an invalid file with
- * that reason, and only cancellation rejects, so the job can stop.
+ * The schema's view of {@link runRtdcInspectionContained}: a file that cannot be inspected
+ * within the limits (too slow, too large, crashing the reader) is an invalid file with that
+ * reason, and only cancellation rejects, so the job can stop.
  * @param path - the file on the local file system
- * @param limits - time and heap limits, batch size and an optional abort signal
+ * @param limits - time and memory limits, batch size and an optional abort signal
  * @returns the inspection, or an invalid result naming why there is none
- * @throws RtdcInspectionError with reason `aborted` when the signal aborts
+ * @throws ContainedProcessError with reason `aborted` when the signal aborts
  */
 export async function runRtdcInspection(path: string, limits: InspectionLimits): Promise<RtdcInspection> {
   try {
-    return await runRtdcInspectionInWorker(path, limits);
+    return await runRtdcInspectionContained(path, limits);
   } catch (error) {
-    if (!(error instanceof RtdcInspectionError) || error.reason === 'aborted') throw error;
-    return { valid: false, problems: [error.message], metadata: {} };
+    if (!(error instanceof ContainedProcessError) || error.reason === 'aborted') throw error;
+    return { valid: false, problems: [`the RT-DC check ended without an answer: ${error.message}`], metadata: {} };
   }
 }

@@ -2,15 +2,17 @@
 // compound and string features, a feature that declares terabytes in a few kilobytes, groups
 // nested thousands deep and an `events` group with thousands of members. Each must end, in
 // the worker thread the job uses, as an answer: invalid with the reason, or valid where the
-// structure is harmless, and never as a stalled or crashed thread.
+// structure is harmless, and never as a stalled or crashed thread. Data kept outside the file
+// (external storage, virtual datasets, external links) is refused, and the contained process
+// that reads the file cannot reach the host file it names.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_EXPANSION, type RtdcInspection } from '../../../plugins/schema-rtdc/rtdc-inspection.js';
-import { runRtdcInspectionInWorker } from '../../../plugins/schema-rtdc/run-rtdc-inspection.js';
+import { runRtdcInspectionContained } from '../../../plugins/schema-rtdc/run-rtdc-inspection.js';
 
 const PYTHON = '/usr/bin/python3';
 const noH5py = spawnSync(PYTHON, ['-c', 'import h5py'], { encoding: 'utf8' }).status !== 0 && 'Debian python3-h5py is not installed (.ci/run installs it)';
@@ -43,7 +45,7 @@ describe('RT-DC inspection of hostile HDF5 files', { skip: noH5py }, () => {
     const path = join(dir, `${name}.rtdc`);
     const made = spawnSync(PYTHON, ['-c', `${PRELUDE}${body}\nf.close()\n`, path], { encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
-    return runRtdcInspectionInWorker(path, { timeoutMs: 60_000, maxOldGenerationSizeMb: 128 });
+    return runRtdcInspectionContained(path, { timeoutMs: 60_000, memoryMb: 512 });
   }
 
   it('accepts the prelude alone (the baseline of the cases below)', async () => {
@@ -89,4 +91,91 @@ describe('RT-DC inspection of hostile HDF5 files', { skip: noH5py }, () => {
     const inspection = await inspectWritten('crowded', 'for i in range(3000): events.create_dataset(f"f{i}", data=np.zeros(10))');
     assert.deepEqual(inspection.problems, ['"events" has 3001 members; an RT-DC file has at most 1000']);
   });
+
+  // External raw storage as h5py writes it: `external=[(name, offset, size)]`
+  // (h5py/_hl/filters.py, fill_dcpl: `plist.set_external(name, offset, size)`).
+  describe('data kept outside the file', () => {
+    /** float64 values no real feature holds; their bytes must never come back. */
+    const SECRET = 987654.321;
+    let hostFile: string;
+    before(() => {
+      hostFile = join(dir, 'host-secret.bin');
+      const bytes = Buffer.alloc(80);
+      for (let i = 0; i < 10; i++) bytes.writeDoubleLE(SECRET + i, i * 8);
+      writeFileSync(hostFile, bytes);
+    });
+
+    function assertNothingLeaked(inspection: RtdcInspection): void {
+      const text = JSON.stringify(inspection);
+      assert.ok(!text.includes('987654') && !text.includes('987658'), `no value of the host file in ${text.slice(0, 300)}`);
+    }
+
+    it('refuses external storage onto a host file, whose bytes never appear in the result', async () => {
+      const body = `del events["area_um"]\nevents.create_dataset("area_um", shape=(10,), dtype="<f8", external=[(${JSON.stringify(hostFile)}, 0, 80)])`;
+      const inspection = await inspectWritten('external', body);
+      assert.equal(inspection.valid, false);
+      assert.deepEqual(inspection.problems, ['feature "area_um" keeps its data outside the file (external storage); an RT-DC file must hold its own data']);
+      assert.deepEqual(inspection.metadata['dc:statistics'], {});
+      assertNothingLeaked(inspection);
+    });
+
+    it('refuses external storage onto /dev/zero and onto a FIFO at once, leaving no process behind', async () => {
+      const fifo = join(dir, 'fifo');
+      assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+      const body = [
+        'del events["area_um"]',
+        'events.create_dataset("area_um", shape=(10,), dtype="<f8", external=[("/dev/zero", 0, 80)])',
+        `events.create_dataset("deform", shape=(10,), dtype="<f8", external=[(${JSON.stringify(fifo)}, 0, 80)])`,
+      ].join('\n');
+      const before = childPids();
+      const started = Date.now();
+      const inspection = await inspectWritten('devices', body);
+      assert.deepEqual(inspection.problems, [
+        'feature "area_um" keeps its data outside the file (external storage); an RT-DC file must hold its own data',
+        'feature "deform" keeps its data outside the file (external storage); an RT-DC file must hold its own data',
+      ]);
+      assert.ok(Date.now() - started < 60_000, 'answered within the time limit');
+      assert.deepEqual(childPids(), before, 'no contained process is left');
+    });
+
+    it('refuses a virtual dataset onto another HDF5 file', async () => {
+      const other = join(dir, 'other.h5');
+      const made = spawnSync(PYTHON, ['-c', `import h5py, numpy as np\nwith h5py.File(${JSON.stringify(other)}, "w") as o: o["data"] = np.full(10, ${SECRET})`], { encoding: 'utf8' });
+      assert.equal(made.status, 0, made.stderr);
+      const body = [
+        'del events["area_um"]',
+        'layout = h5py.VirtualLayout(shape=(10,), dtype="<f8")',
+        `layout[:] = h5py.VirtualSource(${JSON.stringify(other)}, "data", shape=(10,))`,
+        'events.create_virtual_dataset("area_um", layout)',
+      ].join('\n');
+      const inspection = await inspectWritten('vds', body);
+      assert.deepEqual(inspection.problems, [`feature "area_um" keeps its data outside the file (a virtual dataset onto ${other}); an RT-DC file must hold its own data`]);
+      assertNothingLeaked(inspection);
+    });
+
+    it('refuses an external link onto another HDF5 file without following it', async () => {
+      const other = join(dir, 'linked.h5');
+      const made = spawnSync(PYTHON, ['-c', `import h5py, numpy as np\nwith h5py.File(${JSON.stringify(other)}, "w") as o: o["data"] = np.full(10, ${SECRET})`], { encoding: 'utf8' });
+      assert.equal(made.status, 0, made.stderr);
+      const inspection = await inspectWritten('extlink', `events["deform"] = h5py.ExternalLink(${JSON.stringify(other)}, "/data")`);
+      assert.deepEqual(inspection.problems, [`"events/deform" is an external link to ${other}:/data; an RT-DC file must hold its own data`]);
+      assertNothingLeaked(inspection);
+    });
+  });
 });
+
+/** Process ids of this process's children (from /proc), to see that none is left behind. */
+function childPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids.sort();
+}

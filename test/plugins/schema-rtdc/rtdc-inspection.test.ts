@@ -13,14 +13,15 @@ import {
   inspectRtdcFile, jsonSafe, REQUIRED_ATTRIBUTES, REQUIRED_FLUORESCENCE_ATTRIBUTES,
   type RtdcFeatureStatistics, type RtdcInspection,
 } from '../../../plugins/schema-rtdc/rtdc-inspection.js';
-import { RtdcInspectionError, runRtdcInspection, runRtdcInspectionInWorker } from '../../../plugins/schema-rtdc/run-rtdc-inspection.js';
+import { runRtdcInspection, runRtdcInspectionContained } from '../../../plugins/schema-rtdc/run-rtdc-inspection.js';
+import { ContainedProcessError } from '../../../core/jobs/contained-process.js';
 
 // dist/test/plugins/schema-rtdc/ -> four levels up is the repository; the samples sit beside it.
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const samples = process.env.PLATFORM_TEST_RTDC_DIR ?? join(repoRoot, '..', 'shared', 'data', 'rtdc');
 const noSamples = !existsSync(join(samples, 'calibration_beads.rtdc')) && `the RT-DC samples are not in ${samples} (set PLATFORM_TEST_RTDC_DIR)`;
 const sample = (name: string): string => join(samples, name);
-const limits = { timeoutMs: 30_000, maxOldGenerationSizeMb: 256 };
+const limits = { timeoutMs: 30_000, memoryMb: 512 };
 
 function statistics(inspection: RtdcInspection): Record<string, RtdcFeatureStatistics> {
   return inspection.metadata['dc:statistics'] as unknown as Record<string, RtdcFeatureStatistics>;
@@ -326,19 +327,18 @@ describe('RT-DC inspection of broken RT-DC files', () => {
     assert.equal(statistics(damaged).deform, undefined);
   });
 
-  it('keeps a file valid whose feature uses a compression filter h5wasm lacks, and says why it has no statistics', async () => {
-    const path = join(dir, 'zstd.rtdc');
+  it('names a feature compressed with a filter this reader has no decoder for (never a silent gap)', async () => {
+    const path = join(dir, 'sz.rtdc');
     await makeRtdc(path, { compressDeform: true, oldFormat: true });
     const bytes = readFileSync(path);
     // A version-1 filter pipeline message: id (2 bytes), name length, flags, values, name.
     const id = bytes.indexOf(Buffer.from('deflate\0', 'latin1')) - 8;
     assert.equal(bytes.readUInt16LE(id), 1, 'found the deflate filter id');
-    bytes.writeUInt16LE(32015, id); // zstd, as dclab writes
+    bytes.writeUInt16LE(32017, id); // SZ (lossy), registered with the HDF Group, not loaded here
     writeFileSync(path, bytes);
     const inspection = await inspectRtdcFile(path);
-    assert.deepEqual(inspection.problems, []);
+    assert.deepEqual(inspection.problems, ['feature "deform" is compressed with deflate (id 32017), which this reader cannot decode']);
     assert.equal(statistics(inspection).deform, undefined);
-    assert.deepEqual(inspection.metadata['dc:statistics skipped'], { deform: 'compressed with deflate (id 32015), which this reader does not have' });
   });
 });
 
@@ -353,7 +353,7 @@ describe('jsonSafe', () => {
   });
 });
 
-describe('RT-DC inspection in a worker thread', () => {
+describe('RT-DC inspection in a contained process', () => {
   let dir: string;
   let path: string;
   before(async () => {
@@ -364,48 +364,42 @@ describe('RT-DC inspection in a worker thread', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('returns exactly what the direct call returns', async () => {
-    assert.deepEqual(await runRtdcInspectionInWorker(path, limits), await inspectRtdcFile(path));
-    assert.deepEqual(await runRtdcInspectionInWorker(path, { ...limits, batchSize: 2 }), await inspectRtdcFile(path));
+    assert.deepEqual(await runRtdcInspectionContained(path, limits), await inspectRtdcFile(path));
+    assert.deepEqual(await runRtdcInspectionContained(path, { ...limits, batchSize: 2 }), await inspectRtdcFile(path));
     writeFileSync(join(dir, 'text.rtdc'), 'text');
-    assert.deepEqual(await runRtdcInspectionInWorker(join(dir, 'text.rtdc'), limits), await inspectRtdcFile(join(dir, 'text.rtdc')));
+    assert.deepEqual(await runRtdcInspectionContained(join(dir, 'text.rtdc'), limits), await inspectRtdcFile(join(dir, 'text.rtdc')));
   });
 
   it('returns the same for the real sample', { skip: noSamples }, async () => {
     const beads = sample('calibration_beads.rtdc');
-    assert.deepEqual(await runRtdcInspectionInWorker(beads, limits), await inspectRtdcFile(beads));
+    assert.deepEqual(await runRtdcInspectionContained(beads, limits), await inspectRtdcFile(beads));
   });
 
-  it('terminates the thread after the time limit', async () => {
-    await assert.rejects(runRtdcInspectionInWorker(path, { ...limits, timeoutMs: 1 }), (error: unknown) => {
-      assert.ok(error instanceof RtdcInspectionError);
-      assert.equal(error.message, 'RT-DC inspection of worker.rtdc exceeded 1 ms');
+  it('kills the process at the time limit', async () => {
+    await assert.rejects(runRtdcInspectionContained(path, { ...limits, timeoutMs: 1 }), (error: unknown) => {
+      assert.ok(error instanceof ContainedProcessError);
+      assert.equal(error.message, 'the check exceeded its time limit of 0.001 s');
       assert.equal(error.reason, 'timeout');
       return true;
     });
   });
 
-  it('terminates the thread when aborted, and starts none for an aborted signal', async () => {
+  it('kills the process when aborted, and starts none for an aborted signal', async () => {
     const controller = new AbortController();
-    const running = runRtdcInspectionInWorker(path, { ...limits, signal: controller.signal });
+    const running = runRtdcInspectionContained(path, { ...limits, signal: controller.signal });
     controller.abort(new Error('job cancelled'));
-    await assert.rejects(running, { name: 'RtdcInspectionError', reason: 'aborted', message: 'RT-DC inspection of worker.rtdc was cancelled' });
-    await assert.rejects(runRtdcInspectionInWorker(path, { ...limits, signal: AbortSignal.abort() }), { reason: 'aborted' });
-  });
-
-  it('rejects clearly when the thread runs out of heap', async () => {
-    await assert.rejects(runRtdcInspectionInWorker(path, { ...limits, maxOldGenerationSizeMb: 1 }), {
-      reason: 'out-of-memory', message: 'RT-DC inspection of worker.rtdc needed more than 1 MB of heap',
-    });
+    await assert.rejects(running, { name: 'ContainedProcessError', reason: 'aborted', message: 'the check was cancelled' });
+    await assert.rejects(runRtdcInspectionContained(path, { ...limits, signal: AbortSignal.abort() }), { reason: 'aborted' });
   });
 
   it('rejects with the error when the inspection itself throws', async () => {
-    await assert.rejects(runRtdcInspectionInWorker(path, { ...limits, batchSize: 0 }), {
-      reason: 'failed', message: /^RT-DC inspection of worker\.rtdc failed: batchSize is 0/,
+    await assert.rejects(runRtdcInspectionContained(path, { ...limits, batchSize: 0 }), {
+      reason: 'failed', message: /^batchSize is 0/,
     });
   });
 
   it('runRtdcInspection (the schema\'s view) turns a time-out into an invalid file, but not a cancellation', async () => {
-    assert.deepEqual(await runRtdcInspection(path, { ...limits, timeoutMs: 1 }), { valid: false, problems: ['RT-DC inspection of worker.rtdc exceeded 1 ms'], metadata: {} });
+    assert.deepEqual(await runRtdcInspection(path, { ...limits, timeoutMs: 1 }), { valid: false, problems: ['the RT-DC check ended without an answer: the check exceeded its time limit of 0.001 s'], metadata: {} });
     assert.deepEqual(await runRtdcInspection(path, limits), await inspectRtdcFile(path));
     await assert.rejects(runRtdcInspection(path, { ...limits, signal: AbortSignal.abort() }), { reason: 'aborted' });
   });

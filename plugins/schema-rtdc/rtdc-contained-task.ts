@@ -1,0 +1,22 @@
+// The task a contained process runs for schema-rtdc (see run-rtdc-inspection.ts): inspects
+// the file it was handed as a descriptor. Imports only h5wasm and this plugin's own files,
+// the only code the process may read.
+import { inspectRtdcFd, type RtdcInspection } from './rtdc-inspection.js';
+
+/** The task's input. */
+export interface RtdcTaskInput {
+  /** Events read at once for statistics. */
+  batchSize?: number;
+  /** The folder of the compression filters' `.so` files (readable by the process). */
+  filterDirectory: string;
+}
+
+/**
+ * Inspects the file open as `fd`.
+ * @param input - the batch size and where the filters are
+ * @param context - `fd`: the descriptor of the file under inspection
+ * @returns the inspection
+ */
+export default function inspectContained(input: RtdcTaskInput, context: { fd: number }): Promise<RtdcInspection> {
+  return inspectRtdcFd(context.fd, { filterDirectory: input.filterDirectory, ...(input.batchSize === undefined ? {} : { batchSize: input.batchSize }) });
+}
