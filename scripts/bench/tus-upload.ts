@@ -23,8 +23,11 @@ const usage = `usage: node dist/scripts/bench/tus-upload.js [--gib G] [--runs R]
   --gib G    size of the file in GiB (default 2)
   --runs R   timed runs of each; figures are medians (default 5)
   --cpu-prof DIR  write a CPU profile of platform serve into DIR
-  --node-options "FLAGS"  Node.js flags for platform serve (as a deployment would set them)`;
-const options = flags({ gib: 2, runs: 5, cpuProf: '', nodeOptions: '' }, usage);
+  --node-options "FLAGS"  Node.js flags for platform serve (as a deployment would set them)
+  --baseline DIR  also upload to another build of the platform (DIR/bin/platform.js, e.g. the
+                  commit before a change, built), serving the same installation: before and
+                  after in one run`;
+const options = flags({ gib: 2, runs: 5, cpuProf: '', nodeOptions: '', baseline: '' }, usage);
 const size = Math.round(options.gib * 2 ** 30);
 const MiB = 2 ** 20;
 
@@ -87,13 +90,20 @@ try {
     await orgs.setMember(org.id, user.id, 'editor');
     token = (await host.services.get(ApiTokenServiceId).create(user, 'bench')).token;
     const actor = { kind: 'user' as const, user: { id: user.id, name: user.name, sysadmin: false } };
-    for (let run = 0; run <= options.runs; run++) await host.services.get(ActionRunnerId).run('package_create', { name: `bench-${run}`, owner_org: 'lab', state: 'draft' }, { actor });
+    for (let run = 0; run <= options.runs; run++) {
+      await host.services.get(ActionRunnerId).run('package_create', { name: `bench-${run}`, owner_org: 'lab', state: 'draft' }, { actor });
+      if (options.baseline) await host.services.get(ActionRunnerId).run('package_create', { name: `baseline-${run}`, owner_org: 'lab', state: 'draft' }, { actor });
+    }
   } finally {
     await host.stop();
   }
   const profile = [...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProf)}`, '--cpu-prof-name=serve-tus.cpuprofile'] : []), ...options.nodeOptions.split(/\s+/).filter(Boolean)];
   const platform = await startServer([platformBin, '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(await freePort()), PLATFORM__JOBS__WORKER: 'external' }, profile);
   servers.push(platform);
+  const baseline = options.baseline
+    ? await startServer([join(resolve(options.baseline), 'bin', 'platform.js'), '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(await freePort()), PLATFORM__JOBS__WORKER: 'external' })
+    : undefined;
+  if (baseline) servers.push(baseline);
   const peerDir = join(work, 'peer');
   mkdirSync(peerDir);
   const peer = await startServer([join(repoRoot, 'dist', 'scripts', 'bench', 'tus-peer-server.js')], { PORT: String(await freePort()), TUS_DIR: peerDir });
@@ -112,6 +122,7 @@ try {
   const ours: number[] = [];
   const theirs: number[] = [];
   const puts: number[] = [];
+  const baselines: number[] = [];
   const downloads: number[] = [];
   const cats: number[] = [];
   const loads: number[] = [];
@@ -134,6 +145,7 @@ try {
         puts.push(nginx ? await timedPut(`${nginx.url}/put/large-${run}.bin`, source, join(putDir, `large-${run}.bin`)) : NaN);
         rmSync(join(putDir, `large-${run}.bin`), { force: true });
       },
+      ...(baseline ? [async () => void baselines.push((await tusUpload(`${baseline.url}/upload/tus/`, source, { authorization: token }, { package_id: `baseline-${run}`, filename: 'large.bin' })).ms)] : []),
     ];
     for (let i = 0; i < contenders.length; i++) await contenders[(i + run) % contenders.length]!();
     const [mine, peers, put] = [ours.at(-1)!, theirs.at(-1)!, puts.at(-1)!];
@@ -152,9 +164,9 @@ try {
     const catted = timedShell(`cat '${stored}' > /dev/null`);
     const fromNginx = nginx ? await timedDownload(`${nginx.url}/${inDepot.join('/')}`) : NaN;
     const throughNginx = nginx ? await timedDownload(nginx.url + downloadPath, { authorization: token }) : NaN;
-    process.stderr.write(`${warmUp ? 'warm-up' : `run ${run}`} (load ${loadavg()[0]!.toFixed(1)}): cp ${copied.toFixed(0)} ms, platform ${mine.toFixed(0)} ms, @tus/server ${peers.toFixed(0)} ms, nginx PUT ${put.toFixed(0)} ms, download ${downloaded.toFixed(0)} ms, cat ${catted.toFixed(0)} ms${nginx ? `, nginx ${fromNginx.toFixed(0)} ms, platform behind nginx ${throughNginx.toFixed(0)} ms` : ''}\n`);
+    process.stderr.write(`${warmUp ? 'warm-up' : `run ${run}`} (load ${loadavg()[0]!.toFixed(1)}): cp ${copied.toFixed(0)} ms, platform ${mine.toFixed(0)} ms, @tus/server ${peers.toFixed(0)} ms, nginx PUT ${put.toFixed(0)} ms${baseline ? `, baseline build ${baselines.at(-1)!.toFixed(0)} ms` : ''}, download ${downloaded.toFixed(0)} ms, cat ${catted.toFixed(0)} ms${nginx ? `, nginx ${fromNginx.toFixed(0)} ms, platform behind nginx ${throughNginx.toFixed(0)} ms` : ''}\n`);
     if (warmUp) {
-      for (const xs of [ours, theirs, puts, loads]) xs.length = 0;
+      for (const xs of [ours, theirs, puts, baselines, loads]) xs.length = 0;
       continue;
     }
     cp.push(copied);
@@ -182,6 +194,7 @@ try {
       '| --- | ---: | ---: | ---: |',
       nginx ? `| nginx WebDAV PUT (then sync), same client, same disk | ${spread(puts)} | 100% | |` : '| nginx WebDAV PUT | (nginx not installed) | | |',
       `| platform /upload/tus/ into depot-fs | ${spread(ours)} | ${nginx ? `${paired(ours, puts)} of nginx PUT (aim >= 90%); ` : ''}${paired(ours, theirs)} of @tus/server (aim >= 150%) | ${uploadPeakRss.toFixed(0)} after the first upload, ${rssOurs.toFixed(0)} after all (aim < 150) |`,
+      ...(baseline ? [`| baseline build (${options.baseline}) /upload/tus/ | ${spread(baselines)} | ${nginx ? `${paired(baselines, puts)} of nginx PUT; ` : ''}this build ${paired(ours, baselines)} of it | ${peakRssMb(baseline.child.pid!).toFixed(0)} (after all) |`] : []),
       `| @tus/server + FileStore | ${spread(theirs)} | ${nginx ? `${paired(theirs, puts)} of nginx PUT` : ''} | ${rssPeer.toFixed(0)} |`,
       `| cp (same disk, synced; page cache and writeback make it swing) | ${spread(cp)} | | |`,
       `| cat FILE > /dev/null | ${rcat!.toFixed(0)} | 100% | |`,
