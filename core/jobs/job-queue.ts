@@ -14,6 +14,7 @@ import type pg from 'pg';
 import type { Database } from '../db/database.js';
 import type { Disposable } from '../plugins/hook-id.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { INSERT_CHUNK, JOBS_CHANNEL, insertChunk, insertedJob, prepareJob, type PreparedJob } from './job-inserts.js';
 
 /** Where a job is in its life. */
 export type JobState = 'queued' | 'running' | 'succeeded' | 'dead' | 'cancelled';
@@ -139,12 +140,9 @@ interface JobRow {
 }
 
 /** The NOTIFY channels workers LISTEN on (PostgreSQL). */
-export const JOBS_CHANNEL = 'platform_jobs';
+export { JOBS_CHANNEL };
 export const JOBS_CANCEL_CHANNEL = 'platform_jobs_cancel';
 
-const TYPE_PATTERN = /^[a-z0-9][a-z0-9._:-]{0,99}$/;
-const LIVE_KEY_CONFLICT = `ON CONFLICT (dedupe_key) WHERE state IN ('queued', 'running') AND dedupe_key IS NOT NULL DO NOTHING`;
-const INSERT_COLUMNS = 'id, type, payload, state, priority, run_after, attempts, max_attempts, timeout_ms, dedupe_key, cancel_requested, created_at, updated_at';
 
 const date = (v: Date | string): Date => (v instanceof Date ? v : new Date(v));
 const maybeDate = (v: Date | string | null): Date | undefined => (v === null || v === undefined ? undefined : date(v));
@@ -172,16 +170,16 @@ export class JobQueue {
    * @throws ValidationError for a bad type or options, or a dependency that does not exist.
    */
   async enqueue(type: string, payload: Record<string, unknown>, options: EnqueueOptions = {}): Promise<Job> {
-    checkSpec({ type, payload, options });
+    const prepared = prepareJob(type, payload, options, this.maxAttemptsFor(type, options));
     for (const dependency of options.dependsOn ?? []) {
       if (typeof dependency !== 'string' || !/^[0-9a-f-]{36}$/i.test(dependency)) throw new ValidationError(`dependsOn holds "${String(dependency)}", which is not a job id`);
     }
     if (!options.dependsOn?.length && !options.transaction && this.db.dialect === 'postgres') {
       // The common case in one round trip.
-      return (await this.insertRows([{ type, payload, options }], undefined)).jobs[0]!;
+      return (await this.insertRows([prepared], undefined)).jobs[0]!;
     }
     const run = async (transaction: Transaction): Promise<Job> => {
-      const { jobs: [job], inserted } = await this.insertRows([{ type, payload, options }], transaction);
+      const { jobs: [job], inserted } = await this.insertRows([prepared], transaction);
       if (!options.dependsOn?.length || !inserted.has(job!.id)) return job!;
       const deps = [...new Set(options.dependsOn)];
       const found = await this.db.sequelize.query<{ id: string; state: JobState }>('SELECT id, state FROM jobs WHERE id IN (:deps)', { replacements: { deps }, type: QueryTypes.SELECT, transaction });
@@ -201,18 +199,30 @@ export class JobQueue {
   }
 
   /**
-   * Adds many jobs at once (one statement per thousand), each with its own options; a job whose
-   * dedupe key is live is not added, and its live job is returned in its place.
+   * Adds many jobs at once, each with its own options: one statement per thousand jobs, all in
+   * one transaction, so the batch is added whole or not at all. A job whose dedupe key is live
+   * (or repeats a key earlier in the batch) is not added; that live job is returned in its place.
+   * @param options.transaction enqueue inside this transaction: the jobs exist only if it commits.
    * @returns the jobs in the order given.
+   * @throws ValidationError naming the first bad spec; then nothing is added.
    */
-  async enqueueMany(specs: JobSpec[]): Promise<Job[]> {
-    for (const spec of specs) checkSpec(spec);
-    const out: Job[] = [];
-    for (let i = 0; i < specs.length; i += 1000) {
-      const chunk = specs.slice(i, i + 1000);
-      out.push(...(this.db.dialect === 'postgres' ? await this.insertRows(chunk, undefined) : await this.db.transaction((t) => this.insertRows(chunk, t))).jobs);
-    }
-    return out;
+  async enqueueMany(specs: readonly JobSpec[], options: { transaction?: Transaction } = {}): Promise<Job[]> {
+    if (!Array.isArray(specs)) throw new ValidationError('enqueueMany takes an array of job specs');
+    const prepared = specs.map((spec, i) => {
+      const where = `job ${i + 1} of ${specs.length}: `;
+      if (!spec || typeof spec !== 'object') throw new ValidationError(`${where}a job spec is an object with type, payload and options`);
+      return prepareJob(spec.type, spec.payload, spec.options ?? {}, this.maxAttemptsFor(spec.type, spec.options ?? {}), where);
+    });
+    if (!prepared.length) return [];
+    const run = async (transaction: Transaction | undefined): Promise<Job[]> => {
+      const out: Job[] = [];
+      for (let i = 0; i < prepared.length; i += INSERT_CHUNK) out.push(...(await this.insertRows(prepared.slice(i, i + INSERT_CHUNK), transaction)).jobs);
+      return out;
+    };
+    if (options.transaction) return run(options.transaction);
+    // One PostgreSQL statement is atomic on its own; more need a transaction around them.
+    if (this.db.dialect === 'postgres' && prepared.length <= INSERT_CHUNK) return run(undefined);
+    return this.db.transaction(run);
   }
 
   /** A job by id, with its dependencies. @throws NotFoundError */
@@ -557,68 +567,50 @@ export class JobQueue {
   }
 
   /**
-   * Inserts jobs; a spec whose dedupe key is live gets that live job instead.
-   * @returns the jobs in the order of `specs`, and the ids that were inserted.
+   * Inserts jobs; a job whose dedupe key is live gets that live job instead.
+   * @returns the jobs in the order of `prepared`, and the ids that were inserted.
    */
-  private async insertRows(specs: JobSpec[], transaction: Transaction | undefined): Promise<{ jobs: Job[]; inserted: Set<string> }> {
-    const jobs: Array<Job | undefined> = new Array(specs.length);
+  private async insertRows(prepared: readonly PreparedJob[], transaction: Transaction | undefined): Promise<{ jobs: Job[]; inserted: Set<string> }> {
+    const jobs: Array<Job | undefined> = new Array(prepared.length);
     const inserted = new Set<string>();
-    let pending = specs.map((_s, i) => i);
+    let pending = prepared.map((p, index) => ({ p, index }));
     const inTx = transaction ? { transaction } : {};
     // A second round only when a live job with the key ended between our insert and our look-up.
     for (let round = 0; pending.length && round < 5; round++) {
       const now = new Date();
-      const rows = pending.map((i) => {
-        const s = specs[i]!;
-        return {
-          index: i, id: randomUUID(), type: s.type, payload: JSON.stringify(s.payload), priority: s.options?.priority ?? 0, runAfter: s.options?.runAfter ?? now,
-          maxAttempts: s.options?.maxAttempts ?? this.defaults.maxAttemptsOf?.(s.type) ?? this.defaults.maxAttempts,
-          timeoutMs: s.options?.timeoutMs ?? null, dedupeKey: s.options?.dedupeKey ?? null,
-        };
-      });
-      const values = rows.map(() => `(?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?, ?, ?, ?)`).join(', ');
-      const replacements = rows.flatMap((r) => [r.id, r.type, r.payload, r.priority, r.runAfter, r.maxAttempts, r.timeoutMs, r.dedupeKey, false, now, now]);
-      let found: JobRow[];
-      if (this.db.dialect === 'postgres') {
-        found = await this.db.sequelize.query<JobRow>(
-          `WITH inserted AS (INSERT INTO jobs (${INSERT_COLUMNS}) VALUES ${values} ${LIVE_KEY_CONFLICT} RETURNING *)
-           SELECT inserted.*, pg_notify('${JOBS_CHANNEL}', inserted.type)::text AS notified FROM inserted`,
-          { replacements, type: QueryTypes.SELECT, ...inTx },
-        );
-      } else {
-        await this.db.sequelize.query(`INSERT INTO jobs (${INSERT_COLUMNS}) VALUES ${values} ${LIVE_KEY_CONFLICT}`, { replacements, ...inTx });
-        found = await this.db.sequelize.query<JobRow>('SELECT * FROM jobs WHERE id IN (:ids)', { replacements: { ids: rows.map((r) => r.id) }, type: QueryTypes.SELECT, ...inTx });
-      }
-      const byId = new Map(found.map((row) => [row.id, row]));
-      const conflicted = rows.filter((r) => !byId.has(r.id));
-      for (const r of rows) {
-        const row = byId.get(r.id);
-        if (row) {
-          jobs[r.index] = toJob(row, []);
-          inserted.add(r.id);
-        }
+      const added = await insertChunk(this.db, pending.map((x) => x.p), now, transaction);
+      const conflicted = [];
+      for (const x of pending) {
+        if (added.has(x.p.id)) {
+          jobs[x.index] = insertedJob(x.p, now);
+          inserted.add(x.p.id);
+        } else conflicted.push(x);
       }
       pending = [];
       if (!conflicted.length) break;
       const live = await this.db.sequelize.query<JobRow>(`SELECT * FROM jobs WHERE dedupe_key IN (:keys) AND state IN ('queued', 'running')`, {
-        replacements: { keys: [...new Set(conflicted.map((r) => r.dedupeKey ?? ''))] },
+        replacements: { keys: [...new Set(conflicted.map((x) => x.p.dedupeKey ?? ''))] },
         type: QueryTypes.SELECT,
         ...inTx,
       });
       const liveByKey = new Map(live.map((row) => [row.dedupe_key!, row]));
-      for (const r of conflicted) {
-        const row = r.dedupeKey === null ? undefined : liveByKey.get(r.dedupeKey);
-        if (row) jobs[r.index] = toJob(row, []);
-        else pending.push(r.index);
+      for (const x of conflicted) {
+        const row = x.p.dedupeKey === undefined ? undefined : liveByKey.get(x.p.dedupeKey);
+        if (row) jobs[x.index] = toJob(row, []);
+        else pending.push({ p: { ...x.p, id: randomUUID() }, index: x.index });
       }
     }
     if (pending.length) throw new Error(`could not enqueue ${pending.length} job(s): their dedupe keys kept changing hands`);
     if (inserted.size) {
-      const type = specs.length === 1 ? specs[0]!.type : undefined;
+      const type = prepared.length === 1 ? prepared[0]!.type : undefined;
       if (transaction) transaction.afterCommit(() => void this.events.emit('queued', type));
       else this.events.emit('queued', type);
     }
     return { jobs: jobs as Job[], inserted };
+  }
+
+  private maxAttemptsFor(type: string, options: Pick<EnqueueOptions, 'maxAttempts'>): number {
+    return options.maxAttempts ?? this.defaults.maxAttemptsOf?.(type) ?? this.defaults.maxAttempts;
   }
 
   private async failDependantsOf(ids: string[] | undefined): Promise<number> {
@@ -665,17 +657,6 @@ export class JobQueue {
       await manager.releaseConnection(connection);
     }
   }
-}
-
-function checkSpec(spec: JobSpec | { type: string; payload: unknown; options?: EnqueueOptions }): void {
-  const { type, payload, options = {} } = spec;
-  if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) throw new ValidationError(`job type "${String(type)}" is not valid; use lowercase letters, digits and . _ : - (at most 100)`);
-  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw new ValidationError(`the payload of a "${type}" job must be a JSON object`);
-  if (options.priority !== undefined && !Number.isInteger(options.priority)) throw new ValidationError(`priority must be a whole number, not ${options.priority}`);
-  if (options.maxAttempts !== undefined && (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1)) throw new ValidationError(`maxAttempts must be a whole number of at least 1, not ${options.maxAttempts}`);
-  if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1)) throw new ValidationError(`timeoutMs must be a whole number of milliseconds, not ${options.timeoutMs}`);
-  if (options.runAfter !== undefined && (!(options.runAfter instanceof Date) || Number.isNaN(options.runAfter.getTime()))) throw new ValidationError('runAfter must be a valid Date');
-  if (options.dedupeKey !== undefined && (typeof options.dedupeKey !== 'string' || !options.dedupeKey.length || options.dedupeKey.length > 300)) throw new ValidationError('dedupeKey must be a string of 1 to 300 characters');
 }
 
 function toJob(row: JobRow, dependsOn: string[]): Job {

@@ -3,7 +3,7 @@
 // handlers. It loads and connects first, says `ready`, and starts working on `go`, so that
 // process start-up is not part of the measured time. It reports how many no-op jobs it ran,
 // and for a `bench-latency` job when its handler started (epoch ms with microseconds).
-// argv: SYSTEM (platform | pg-boss | graphile-worker) PG_URL CONCURRENCY [PLATFORM_INI]
+// argv: SYSTEM (platform | pg-boss | graphile-worker) PG_URL CONCURRENCY [PLATFORM_INI] [PG_BOSS_BATCH] [PG_BOSS_SUBSCRIPTIONS]
 import { performance } from 'node:perf_hooks';
 import PgBoss from 'pg-boss';
 import { Logger as GraphileLogger, run as runGraphile, type Runner } from 'graphile-worker';
@@ -12,7 +12,7 @@ import { LATENCY, NOOP, benchJobsPlugin } from './jobs-bench-plugin.js';
 
 type Message = { type: 'ready' } | { type: 'ran'; count: number } | { type: 'started'; sentAt: number; startedAt: number } | { type: 'stopped' };
 
-const [system, pgUrl, concurrencyText, configFile] = process.argv.slice(2);
+const [system, pgUrl, concurrencyText, configFile, pgBossBatchText, pgBossSubscriptionsText] = process.argv.slice(2);
 const concurrency = Number(concurrencyText);
 const now = (): number => performance.timeOrigin + performance.now();
 const send = (message: Message): void => void process.send!(message);
@@ -40,12 +40,17 @@ if (system === 'platform') {
     await host.stop();
   };
 } else if (system === 'pg-boss') {
-  const boss = new PgBoss({ connectionString: pgUrl!, schema: 'pgboss', max: 10, supervise: false, schedule: false, migrate: false });
+  // Configured for throughput as its documentation says: each `work()` call adds a polling
+  // worker (its concurrency), each fetch takes `batchSize` jobs and completes them together,
+  // and the polling interval is the shortest allowed (0.5 s). A worker waits out the rest of
+  // the interval after every fetch, so each subscription runs at most batchSize / 0.5 s.
+  const batchSize = Number(pgBossBatchText ?? 100);
+  const subscriptions = Number(pgBossSubscriptionsText ?? concurrency);
+  const boss = new PgBoss({ connectionString: pgUrl!, schema: 'pgboss', max: subscriptions + 2, supervise: false, schedule: false, migrate: false });
   boss.on('error', (error: Error) => console.error(error.message));
   await boss.start();
   go = async () => {
-    // pg-boss 10 runs up to `batchSize` jobs per fetch and polls at most every 0.5 s.
-    await boss.work(NOOP, { batchSize: concurrency, pollingIntervalSeconds: 0.5 }, async (jobs) => void (ran += jobs.length));
+    for (let i = 0; i < subscriptions; i++) await boss.work(NOOP, { batchSize, pollingIntervalSeconds: 0.5 }, async (jobs) => void (ran += jobs.length));
     await boss.work(LATENCY, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => started(job!.data));
   };
   stop = () => boss.stop({ graceful: true, wait: true, timeout: 5000 });

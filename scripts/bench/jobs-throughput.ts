@@ -8,11 +8,14 @@
 //
 // The workers are separate processes (scripts/bench/jobs-bench-worker.ts) that load and
 // connect before the clock starts. The drain is timed from `go` until the last job is recorded
-// as done in the database. pg-boss 10 polls at most every 0.5 s and takes `batchSize` jobs per
-// poll, so its drain is cut after --pg-boss-seconds and its rate is what it completed by then.
+// as done in the database. pg-boss 10 runs as its documentation recommends for throughput:
+// --pg-boss-subscriptions `work()` calls per process (default: --concurrency), each fetching
+// --pg-boss-batch jobs per poll (default 100) at the shortest polling interval (0.5 s); a
+// subscription waits out the interval after each fetch, so its drain may be cut after
+// --pg-boss-seconds and its rate is then what it completed by that time.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +38,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '10' },
     'latency-samples': { type: 'string', default: '30' },
     'pg-boss-seconds': { type: 'string', default: '20' },
+    'pg-boss-batch': { type: 'string', default: '100' },
+    'pg-boss-subscriptions': { type: 'string' },
     systems: { type: 'string', default: SYSTEMS.join(',') },
     pg: { type: 'string', default: process.env.PLATFORM_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test' },
   },
@@ -45,6 +50,8 @@ const workerCounts = args.workers.split(',').map(Number);
 const concurrency = Number(args.concurrency);
 const latencySamples = Number(args['latency-samples']);
 const pgBossSeconds = Number(args['pg-boss-seconds']);
+const pgBossBatch = Number(args['pg-boss-batch']);
+const pgBossSubscriptions = Number(args['pg-boss-subscriptions'] ?? args.concurrency);
 const systems = args.systems.split(',') as System[];
 const workerScript = fileURLToPath(new URL('./jobs-bench-worker.js', import.meta.url));
 const now = (): number => performance.timeOrigin + performance.now();
@@ -79,7 +86,7 @@ interface Child {
 }
 
 function startWorker(system: System): Child {
-  const child = fork(workerScript, [system, pgUrl, String(concurrency), configFile], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(workerScript, [system, pgUrl, String(concurrency), configFile, String(pgBossBatch), String(pgBossSubscriptions)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const c: Partial<Child> & { process: ChildProcess; ran: number } = { process: child, ran: 0 };
   c.ready = new Promise<void>((resolve, reject) => {
     child.on('message', (m: { type: string; count?: number; sentAt?: number; startedAt?: number }) => {
@@ -215,21 +222,32 @@ async function latency(system: System, a: Adapter): Promise<number[]> {
 }
 
 const results: Record<string, { drains: Record<number, DrainResult[]>; latency: number[] }> = {};
+const loads: number[] = [];
 try {
+  // Every system stays set up, and the contenders take turns run by run (the order rotating),
+  // so a change in the machine's load falls on all of them alike.
+  const adapters = new Map<System, Adapter>();
   for (const system of systems) {
     const a = await adapter(system);
     await a.setup();
+    adapters.set(system, a);
     results[system] = { drains: {}, latency: [] };
+  }
+  for (let r = 0; r < runs; r++) {
     for (const workers of workerCounts) {
-      for (let r = 0; r < runs; r++) {
-        const result = await drain(system, a, workers);
+      const order = systems.map((_s, i) => systems[(i + r) % systems.length]!);
+      for (const system of order) {
+        loads.push(loadavg()[0]!);
+        const result = await drain(system, adapters.get(system)!, workers);
         (results[system]!.drains[workers] ??= []).push(result);
-        console.error(`${system} ${workers} worker(s) run ${r + 1}: ${Math.round(result.jobsPerSecond)} jobs/s${result.cut ? ` (cut after ${Math.round(limitFor(system) / 1000)} s, ${result.completed} done)` : ''}, enqueue ${Math.round(result.enqueuePerSecond)} jobs/s`);
+        console.error(`${system} ${workers} worker(s) run ${r + 1}: ${Math.round(result.jobsPerSecond)} jobs/s${result.cut ? ` (cut after ${Math.round(limitFor(system) / 1000)} s, ${result.completed} done)` : ''}, enqueue ${Math.round(result.enqueuePerSecond)} jobs/s (load ${loadavg()[0]!.toFixed(1)})`);
       }
     }
-    results[system]!.latency = await latency(system, a);
+  }
+  for (const system of systems) {
+    results[system]!.latency = await latency(system, adapters.get(system)!);
     console.error(`${system} latency: median ${median(results[system]!.latency).toFixed(1)} ms`);
-    await a.close();
+    await adapters.get(system)!.close();
   }
 } finally {
   await client.end();
@@ -238,9 +256,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-
 // Markdown tables, for docs/benchmarks.md.
-const rate = (system: string, workers: number): number => median(results[system]?.drains[workers]?.map((d) => d.jobsPerSecond) ?? [NaN]);
 const lines: string[] = [];
 lines.push(`Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; PostgreSQL ${(await (async () => {
   const c = new pg.Client({ connectionString: args.pg });
@@ -249,17 +265,26 @@ lines.push(`Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math
   await c.end();
   return v;
 })())} on the same machine.`);
-lines.push(`Command: \`npm run bench:jobs -- --jobs ${jobs} --runs ${runs} --workers ${workerCounts.join(',')} --concurrency ${concurrency}\`; median of ${runs} runs.`);
+lines.push(`Command: \`npm run bench:jobs -- --jobs ${jobs} --runs ${runs} --workers ${workerCounts.join(',')} --concurrency ${concurrency} --pg-boss-batch ${pgBossBatch} --pg-boss-subscriptions ${pgBossSubscriptions}\`; median of ${runs} runs.`);
 lines.push('');
-lines.push(`| queue | workers × concurrency | drain jobs/s | vs pg-boss | vs graphile-worker | enqueue jobs/s |`);
-lines.push('| --- | --- | ---: | ---: | ---: | ---: |');
+lines.push(`Load average (1 min) during the runs: ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}. Ratios are the median of per-run ratios (the runs taken in turn), with their range.`);
+lines.push('');
+lines.push(`| queue | workers × concurrency | drain jobs/s (range) | vs pg-boss | vs graphile-worker | enqueue jobs/s (range) | enqueue vs graphile-worker |`);
+lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+const spread = (xs: number[]): string => `${Math.round(median(xs))} (${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))})`;
+const paired = (mine: number[], theirs: number[] | undefined): string => {
+  if (!theirs) return '-';
+  const ratios = mine.map((m, i) => m / theirs[i]!).filter(Number.isFinite);
+  return `${(median(ratios) * 100).toFixed(0)}% (${(Math.min(...ratios) * 100).toFixed(0)}-${(Math.max(...ratios) * 100).toFixed(0)}%)`;
+};
 for (const workers of workerCounts) {
   for (const system of systems) {
-    const r = rate(system, workers);
-    const enq = median(results[system]!.drains[workers]!.map((d) => d.enqueuePerSecond));
-    const cut = results[system]!.drains[workers]!.some((d) => d.cut) ? ' (cut)' : '';
-    const ratio = (other: string): string => (results[other] ? `${((r / rate(other, workers)) * 100).toFixed(0)}%` : '-');
-    lines.push(`| ${system} | ${workers} × ${concurrency} | ${Math.round(r)}${cut} | ${ratio('pg-boss')} | ${ratio('graphile-worker')} | ${Math.round(enq)} |`);
+    const d = results[system]!.drains[workers]!;
+    const drains = d.map((x) => x.jobsPerSecond);
+    const enqueues = d.map((x) => x.enqueuePerSecond);
+    const cut = d.some((x) => x.cut) ? ' (cut)' : '';
+    const other = (name: string, key: 'jobsPerSecond' | 'enqueuePerSecond'): number[] | undefined => (results[name] && name !== system ? results[name]!.drains[workers]!.map((x) => x[key]) : undefined);
+    lines.push(`| ${system} | ${workers} × ${concurrency} | ${spread(drains)}${cut} | ${paired(drains, other('pg-boss', 'jobsPerSecond'))} | ${paired(drains, other('graphile-worker', 'jobsPerSecond'))} | ${spread(enqueues)} | ${paired(enqueues, other('graphile-worker', 'enqueuePerSecond'))} |`);
   }
 }
 lines.push('');

@@ -1,15 +1,17 @@
 // Benchmark: upload of a large file (default 2 GiB) over loopback through /upload/tus/ into
-// depot-fs, side by side in one run with (a) `cp` of the same file on the same disk, the
-// physical ceiling, and (b) @tus/server with its own FileStore standing alone, a peer; MB/s,
-// and the peak RSS of each server process (VmHWM). Then the download of the stored file
+// depot-fs, side by side in one run with (a) nginx receiving the same file by a WebDAV PUT
+// from the same client into the same disk, the loopback HTTP ceiling (`cp` is shown too, but
+// swings with the page cache and writeback), and (b) @tus/server with its own FileStore
+// standing alone, a peer; MiB/s, the spread of the runs, the ratios run by run (the
+// contenders take turns, the order rotating), and the peak RSS of each server (VmHWM). Then the download of the stored file
 // through /dataset/.../download/... against `cat FILE > /dev/null` from the same disk.
 // Both servers get the same client: a tus creation POST and one streamed PATCH (what a stock
 // client sends for a file with an unlimited chunk size). Medians of --runs.
-// Usage: node dist/scripts/bench/tus-upload.js [--gib 2] [--runs 3]
+// Usage: node dist/scripts/bench/tus-upload.js [--gib 2] [--runs 5]
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, closeSync, writeSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
@@ -19,10 +21,13 @@ import { createInstallation, describeMachine, flags, freePort, median, platformB
 
 const usage = `usage: node dist/scripts/bench/tus-upload.js [--gib G] [--runs R]
   --gib G    size of the file in GiB (default 2)
-  --runs R   timed runs of each; figures are medians (default 3)
+  --runs R   timed runs of each; figures are medians (default 5)
   --cpu-prof DIR  write a CPU profile of platform serve into DIR
-  --node-options "FLAGS"  Node.js flags for platform serve (as a deployment would set them)`;
-const options = flags({ gib: 2, runs: 3, cpuProf: '', nodeOptions: '' }, usage);
+  --node-options "FLAGS"  Node.js flags for platform serve (as a deployment would set them)
+  --baseline DIR  also upload to another build of the platform (DIR/bin/platform.js, e.g. the
+                  commit before a change, built), serving the same installation: before and
+                  after in one run`;
+const options = flags({ gib: 2, runs: 5, cpuProf: '', nodeOptions: '', baseline: '' }, usage);
 const size = Math.round(options.gib * 2 ** 30);
 const MiB = 2 ** 20;
 
@@ -85,13 +90,20 @@ try {
     await orgs.setMember(org.id, user.id, 'editor');
     token = (await host.services.get(ApiTokenServiceId).create(user, 'bench')).token;
     const actor = { kind: 'user' as const, user: { id: user.id, name: user.name, sysadmin: false } };
-    for (let run = 0; run <= options.runs; run++) await host.services.get(ActionRunnerId).run('package_create', { name: `bench-${run}`, owner_org: 'lab', state: 'draft' }, { actor });
+    for (let run = 0; run <= options.runs; run++) {
+      await host.services.get(ActionRunnerId).run('package_create', { name: `bench-${run}`, owner_org: 'lab', state: 'draft' }, { actor });
+      if (options.baseline) await host.services.get(ActionRunnerId).run('package_create', { name: `baseline-${run}`, owner_org: 'lab', state: 'draft' }, { actor });
+    }
   } finally {
     await host.stop();
   }
   const profile = [...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProf)}`, '--cpu-prof-name=serve-tus.cpuprofile'] : []), ...options.nodeOptions.split(/\s+/).filter(Boolean)];
   const platform = await startServer([platformBin, '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(await freePort()), PLATFORM__JOBS__WORKER: 'external' }, profile);
   servers.push(platform);
+  const baseline = options.baseline
+    ? await startServer([join(resolve(options.baseline), 'bin', 'platform.js'), '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(await freePort()), PLATFORM__JOBS__WORKER: 'external' })
+    : undefined;
+  if (baseline) servers.push(baseline);
   const peerDir = join(work, 'peer');
   mkdirSync(peerDir);
   const peer = await startServer([join(repoRoot, 'dist', 'scripts', 'bench', 'tus-peer-server.js')], { PORT: String(await freePort()), TUS_DIR: peerDir });
@@ -99,25 +111,44 @@ try {
 
   // nginx serving the depot with sendfile (Debian's nginx-light, when installed): what a
   // download over loopback HTTP can reach on this machine, with the same client.
-  const nginx = await startNginx(join(install.dir, 'data', 'depot'), work, platform.url);
+  // It also takes WebDAV PUTs into a folder beside the depot (same disk): the upload ceiling.
+  const putDir = join(install.dir, 'data', 'nginx-put');
+  mkdirSync(putDir, { recursive: true });
+  const nginx = await startNginx(join(install.dir, 'data', 'depot'), putDir, work, platform.url);
 
   const cp: number[] = [];
   const nginxDownloads: number[] = [];
   const accelDownloads: number[] = [];
   const ours: number[] = [];
   const theirs: number[] = [];
+  const puts: number[] = [];
+  const baselines: number[] = [];
   const downloads: number[] = [];
   const cats: number[] = [];
+  const loads: number[] = [];
   let stored = '';
   let uploadPeakRss = NaN;
   for (let run = 0; run <= options.runs; run++) {
     const warmUp = run === 0;
+    loads.push(loadavg()[0]!);
     const copied = timedShell(`cp '${source}' '${join(work, 'copy.bin')}' && sync '${join(work, 'copy.bin')}'`);
     rmSync(join(work, 'copy.bin'));
-    const mine = await tusUpload(`${platform.url}/upload/tus/`, source, { authorization: token }, { package_id: `bench-${run}`, filename: 'large.bin' });
-    const peers = await tusUpload(`${peer.url}/files`, source, {}, { filename: 'large.bin' });
-    rmSync(peerDir, { recursive: true, force: true });
-    mkdirSync(peerDir);
+    // The three uploads take turns, the one going first rotating from run to run.
+    const contenders: Array<() => Promise<void>> = [
+      async () => void ours.push((await tusUpload(`${platform.url}/upload/tus/`, source, { authorization: token }, { package_id: `bench-${run}`, filename: 'large.bin' })).ms),
+      async () => {
+        theirs.push((await tusUpload(`${peer.url}/files`, source, {}, { filename: 'large.bin' })).ms);
+        rmSync(peerDir, { recursive: true, force: true });
+        mkdirSync(peerDir);
+      },
+      async () => {
+        puts.push(nginx ? await timedPut(`${nginx.url}/put/large-${run}.bin`, source, join(putDir, `large-${run}.bin`)) : NaN);
+        rmSync(join(putDir, `large-${run}.bin`), { force: true });
+      },
+      ...(baseline ? [async () => void baselines.push((await tusUpload(`${baseline.url}/upload/tus/`, source, { authorization: token }, { package_id: `baseline-${run}`, filename: 'large.bin' })).ms)] : []),
+    ];
+    for (let i = 0; i < contenders.length; i++) await contenders[(i + run) % contenders.length]!();
+    const [mine, peers, put] = [ours.at(-1)!, theirs.at(-1)!, puts.at(-1)!];
     // VmHWM is the high-water mark of the process's life: read before the first download, it is the uploads' own.
     if (warmUp) uploadPeakRss = peakRssMb(platform.child.pid!);
     // Download the file just stored, then cat the source from the same disk.
@@ -133,11 +164,12 @@ try {
     const catted = timedShell(`cat '${stored}' > /dev/null`);
     const fromNginx = nginx ? await timedDownload(`${nginx.url}/${inDepot.join('/')}`) : NaN;
     const throughNginx = nginx ? await timedDownload(nginx.url + downloadPath, { authorization: token }) : NaN;
-    process.stderr.write(`${warmUp ? 'warm-up' : `run ${run}`}: cp ${copied.toFixed(0)} ms, platform ${mine.ms.toFixed(0)} ms, @tus/server ${peers.ms.toFixed(0)} ms, download ${downloaded.toFixed(0)} ms, cat ${catted.toFixed(0)} ms${nginx ? `, nginx ${fromNginx.toFixed(0)} ms, platform behind nginx ${throughNginx.toFixed(0)} ms` : ''}\n`);
-    if (warmUp) continue;
+    process.stderr.write(`${warmUp ? 'warm-up' : `run ${run}`} (load ${loadavg()[0]!.toFixed(1)}): cp ${copied.toFixed(0)} ms, platform ${mine.toFixed(0)} ms, @tus/server ${peers.toFixed(0)} ms, nginx PUT ${put.toFixed(0)} ms${baseline ? `, baseline build ${baselines.at(-1)!.toFixed(0)} ms` : ''}, download ${downloaded.toFixed(0)} ms, cat ${catted.toFixed(0)} ms${nginx ? `, nginx ${fromNginx.toFixed(0)} ms, platform behind nginx ${throughNginx.toFixed(0)} ms` : ''}\n`);
+    if (warmUp) {
+      for (const xs of [ours, theirs, puts, baselines, loads]) xs.length = 0;
+      continue;
+    }
     cp.push(copied);
-    ours.push(mine.ms);
-    theirs.push(peers.ms);
     downloads.push(downloaded);
     cats.push(catted);
     nginxDownloads.push(fromNginx);
@@ -145,17 +177,26 @@ try {
   }
   nginx?.stop();
   const rate = (ms: number): number => size / MiB / (ms / 1000);
-  const [rcp, rours, rpeer, rdown, rcat] = [cp, ours, theirs, downloads, cats].map((xs) => rate(median(xs)));
+  const [rdown, rcat] = [downloads, cats].map((xs) => rate(median(xs)));
   const [rssOurs, rssPeer] = [peakRssMb(platform.child.pid!), peakRssMb(peer.child.pid!)];
+  /** MiB/s of the runs: median (slowest-fastest). */
+  const spread = (ms: number[]): string => `${rate(median(ms)).toFixed(0)} (${rate(Math.max(...ms)).toFixed(0)}-${rate(Math.min(...ms)).toFixed(0)})`;
+  /** The platform's rate against another's, run by run: median (lowest-highest). */
+  const paired = (mine: number[], other: number[]): string => {
+    const ratios = mine.map((m, i) => other[i]! / m).filter(Number.isFinite);
+    return ratios.length ? `${(median(ratios) * 100).toFixed(0)}% (${(Math.min(...ratios) * 100).toFixed(0)}-${(Math.max(...ratios) * 100).toFixed(0)}%)` : '-';
+  };
   process.stdout.write(
     [
-      `${(size / 2 ** 30).toFixed(2)} GiB over loopback, median of ${options.runs} runs (after one warm-up); statSync of the stored file: ${statSync(stored).size} bytes`,
+      `${(size / 2 ** 30).toFixed(2)} GiB over loopback, median of ${options.runs} runs after one warm-up, (slowest-fastest); the uploads take turns. Load average (1 min) ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}. statSync of the stored file: ${statSync(stored).size} bytes`,
       '',
-      '| path | MiB/s | vs baseline | server peak RSS MB |',
+      '| path | MiB/s (range) | vs baseline (per-run ratios) | server peak RSS MB |',
       '| --- | ---: | ---: | ---: |',
-      `| cp (same disk, synced) | ${rcp!.toFixed(0)} | 100% | |`,
-      `| platform /upload/tus/ into depot-fs | ${rours!.toFixed(0)} | ${((rours! / rcp!) * 100).toFixed(0)}% of cp (aim >= 80%) | ${uploadPeakRss.toFixed(0)} after the first upload, ${rssOurs.toFixed(0)} after all (aim < 150) |`,
-      `| @tus/server + FileStore | ${rpeer!.toFixed(0)} | ${((rpeer! / rcp!) * 100).toFixed(0)}% of cp | ${rssPeer.toFixed(0)} |`,
+      nginx ? `| nginx WebDAV PUT (then sync), same client, same disk | ${spread(puts)} | 100% | |` : '| nginx WebDAV PUT | (nginx not installed) | | |',
+      `| platform /upload/tus/ into depot-fs | ${spread(ours)} | ${nginx ? `${paired(ours, puts)} of nginx PUT (aim >= 90%); ` : ''}${paired(ours, theirs)} of @tus/server (aim >= 150%) | ${uploadPeakRss.toFixed(0)} after the first upload, ${rssOurs.toFixed(0)} after all (aim < 150) |`,
+      ...(baseline ? [`| baseline build (${options.baseline}) /upload/tus/ | ${spread(baselines)} | ${nginx ? `${paired(baselines, puts)} of nginx PUT; ` : ''}this build ${paired(ours, baselines)} of it | ${peakRssMb(baseline.child.pid!).toFixed(0)} (after all) |`] : []),
+      `| @tus/server + FileStore | ${spread(theirs)} | ${nginx ? `${paired(theirs, puts)} of nginx PUT` : ''} | ${rssPeer.toFixed(0)} |`,
+      `| cp (same disk, synced; page cache and writeback make it swing) | ${spread(cp)} | | |`,
       `| cat FILE > /dev/null | ${rcat!.toFixed(0)} | 100% | |`,
       `| platform download | ${rdown!.toFixed(0)} | ${((rdown! / rcat!) * 100).toFixed(0)}% of cat (aim >= 80%) | |`,
       ...(nginx ? [`| platform download behind nginx (X-Accel-Redirect) | ${rate(median(accelDownloads)).toFixed(0)} | ${((rate(median(accelDownloads)) / rcat!) * 100).toFixed(0)}% of cat | |`] : []),
@@ -180,10 +221,32 @@ async function timedDownload(url: string, headers: Record<string, string> = {}):
 }
 
 /**
- * nginx in the foreground on a free port, or undefined without nginx: it serves `root` with
- * sendfile, and proxies /dataset/ to the platform with X-Accel-Redirect as nginx/platform.conf does.
+ * PUTs `file` as the tus uploads send it (one streamed body, 4 MiB reads), then syncs the
+ * stored copy `stored` to disk, as depot-fs does before it answers; @returns ms.
  */
-async function startNginx(root: string, work: string, platformUrl: string): Promise<{ url: string; stop: () => void } | undefined> {
+async function timedPut(url: string, file: string, stored: string): Promise<number> {
+  const started = performance.now();
+  const response = await request(url, {
+    reset: true,
+    method: 'PUT',
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+    body: createReadStream(file, { highWaterMark: 4 * MiB }),
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+  await response.body.dump();
+  if (response.statusCode !== 201 && response.statusCode !== 204) throw new Error(`PUT ${url}: ${response.statusCode}`);
+  if (spawnSync('sync', [stored]).status !== 0) throw new Error(`sync ${stored} failed`);
+  return performance.now() - started;
+}
+
+/**
+ * nginx in the foreground on a free port, or undefined without nginx: it serves `root` with
+ * sendfile, proxies /dataset/ to the platform with X-Accel-Redirect as nginx/platform.conf
+ * does, and takes WebDAV PUTs under /put/ into `putDir` (its request body buffered to a
+ * temporary file in `putDir` and renamed, so the bytes are written to the same disk once).
+ */
+async function startNginx(root: string, putDir: string, work: string, platformUrl: string): Promise<{ url: string; stop: () => void } | undefined> {
   if (spawnSync('sh', ['-c', 'command -v nginx']).status !== 0) return undefined;
   const port = await freePort();
   const dir = join(work, 'nginx');
@@ -195,7 +258,8 @@ async function startNginx(root: string, work: string, platformUrl: string): Prom
 events { worker_connections 64; }
 http { access_log off; sendfile on; tcp_nopush on; ${temp} server { listen 127.0.0.1:${port}; root ${root};
   location /dataset/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header X-Sendfile-Type X-Accel-Redirect; proxy_max_temp_file_size 0; proxy_pass ${platformUrl}; }
-  location /_depot/ { internal; alias ${root}/; etag off; add_header ETag $upstream_http_etag; } } }
+  location /_depot/ { internal; alias ${root}/; etag off; add_header ETag $upstream_http_etag; }
+  location /put/ { alias ${putDir}/; dav_methods PUT; client_max_body_size 0; client_body_temp_path ${putDir}/.tmp; } } }
 `);
   const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
