@@ -115,6 +115,7 @@ export function runUploadProtocolContract(options: UploadProtocolContractOptions
       for (const path of paths) {
         for (const method of METHODS) {
           const withBody = !['GET', 'HEAD', 'OPTIONS'].includes(method);
+          await assertRefusedCleanly(path, { method, ...(withBody ? { body: junk } : {}) }, `${method} ${path} (no headers)`);
           await assertRefusedCleanly(path, { method, headers: { 'content-type': 'application/x-www-form-urlencoded', 'tus-resumable': 'garbage', 'upload-offset': '-1', 'upload-length': 'x' }, ...(withBody ? { body: junk } : {}) }, `${method} ${path}`);
           await assertRefusedCleanly(path, { method, headers: { authorization: 'Bearer not-a-token', 'content-type': 'application/json' }, ...(withBody ? { body: '{"truncated": ' } : {}) }, `${method} ${path} (bad credentials)`);
         }
