@@ -56,4 +56,12 @@ describe('contract suites catch broken implementations', () => {
       ['has a name to be named by', 'gives the same bytes for the same file and policy (a kept copy stays valid across a retry)'],
     );
   });
+
+  it('Schema: changes its input, throws instead of answering, calls a bad file valid with NaN metadata', () => {
+    expectFailures(
+      runBroken('schema'),
+      ['normalises to a fixed point, without changing the dataset it was given', 'answers invalid datasets with messages for the fields at fault, the same every time, without throwing', 'finds valid files valid, with metadata that survives JSON', 'finds invalid files invalid, and says why', 'stops when the job is cancelled, without calling a file valid'],
+      ['has a name', 'accepts valid datasets with no messages'],
+    );
+  });
 });
