@@ -64,4 +64,12 @@ describe('contract suites catch broken implementations', () => {
       ['has a name', 'accepts valid datasets with no messages'],
     );
   });
+
+  it('FileCheck: applies to every file, refuses without a reason, passes a file after its signal was aborted', () => {
+    expectFailures(
+      runBroken('file-check'),
+      ['applies to the files it checks and not to others, the same way every time', 'refuses bad files with a reason, leaving them unchanged', 'stops when its signal is aborted, without passing the file'],
+      ['has a name to be named by in refusals', 'passes good files, leaving them unchanged', 'gives the same answer for the same file'],
+    );
+  });
 });

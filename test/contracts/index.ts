@@ -5,3 +5,4 @@ export { runDepotContract, type DepotContractOptions } from './depot.js';
 export { runAnonymiserContract, type AnonymiserContractOptions, type AnonymiserContractSubject, type AnonymiserSampleFile } from './anonymiser.js';
 export { runUploadProtocolContract, type UploadProtocolContractOptions, type UploadProtocolContractSubject, type UploadedFile, type RequestHandler } from './upload-protocol.js';
 export { runSchemaContract, sampleDataset, sampleResource, type SchemaContractOptions, type SchemaContractSubject, type SchemaSampleFile } from './schema.js';
+export { runFileCheckContract, type FileCheckContractOptions, type FileCheckContractSubject, type FileCheckSample } from './file-check.js';
