@@ -72,4 +72,12 @@ describe('contract suites catch broken implementations', () => {
       ['has a name to be named by in refusals', 'passes good files, leaving them unchanged', 'gives the same answer for the same file'],
     );
   });
+
+  it('Delivery destination: half a file under the final name, a signal ignored, a password in the location', () => {
+    expectFailures(
+      runBroken('delivery-target'),
+      ['rejects a send whose source fails, and shows no file under its name', 'rejects a send whose signal is aborted, and shows no file under its name', 'reports locations and public paths without credentials'],
+      ['has a name and a kind', 'holds a sent file whole: size (and sha256, when it can tell) as sent, in nested folders too', 'removes, and removing again (or what never was) is fine'],
+    );
+  });
 });

@@ -6,3 +6,4 @@ export { runAnonymiserContract, type AnonymiserContractOptions, type AnonymiserC
 export { runUploadProtocolContract, type UploadProtocolContractOptions, type UploadProtocolContractSubject, type UploadedFile, type RequestHandler } from './upload-protocol.js';
 export { runSchemaContract, sampleDataset, sampleResource, type SchemaContractOptions, type SchemaContractSubject, type SchemaSampleFile } from './schema.js';
 export { runFileCheckContract, type FileCheckContractOptions, type FileCheckContractSubject, type FileCheckSample } from './file-check.js';
+export { runDeliveryTargetContract, type DeliveryTargetContractOptions, type DestinationUnderTest, type DestinationFile, type DestinationCopy } from './delivery-target.js';
