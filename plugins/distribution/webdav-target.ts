@@ -147,7 +147,9 @@ export class WebDavTarget implements DeliveryTarget {
   async stat(folder: string, name: string, signal: AbortSignal): Promise<RemoteCopy | undefined> {
     const url = this.url(folder, name);
     const { statusCode, headers, body } = await this.call('GET', url, signal, { headers: { range: 'bytes=0-0' } });
-    if (statusCode === 200) body.destroy();
+    // A server ignores the range of an empty file and answers 200 with no body; destroying that
+    // (already finished) body makes undici reject with AbortError, so only a body left unread is cut off.
+    if (statusCode === 200 && headers['content-length'] !== '0') body.destroy();
     else await body.dump();
     if (statusCode === 404) return undefined;
     let size: number;
