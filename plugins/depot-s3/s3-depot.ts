@@ -3,7 +3,7 @@
 // appears whole or not at all; ranged reads; presigned GET URLs for redirect downloads.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { NotFoundError, ValidationError, type ByteRange, type Depot, type DepotEntry, type StoredObject } from '../../core/api.js';
+import { contentDisposition, NotFoundError, ValidationError, type ByteRange, type Depot, type DepotEntry, type StoredObject } from '../../core/api.js';
 import { S3Error, type S3Client } from './s3-client.js';
 import { bucketOf, objectKeyOf, parseLocation } from './s3-layout.js';
 export { MIN_PART } from './s3-layout.js';
@@ -19,6 +19,10 @@ export interface S3DepotOptions {
   concurrency: number;
   /** The organisation owning a resource id, or undefined (then the `<prefix>shared` bucket is used). */
   organisationOf(resourceId: string): Promise<string | undefined>;
+  /** Public downloads: `redirect` to a presigned URL (the default) or `stream` through the platform. */
+  downloads?: 'redirect' | 'stream';
+  /** How long a download redirect is valid (default 300 s). */
+  presignSeconds?: number;
 }
 
 /** Reads `source` into pieces of at least `size` bytes, calling `onPiece` for each, and the last (possibly short) one with `last`. */
@@ -52,11 +56,26 @@ export class S3Depot implements Depot {
   readonly partials: S3PartialUploads;
   private readonly buckets = new Set<string>();
 
+  private readonly clientSource: S3Client | (() => S3Client);
+
+  /** @param client the client, or a function making it when first needed (keys are read then). */
   constructor(
-    readonly client: S3Client,
+    client: S3Client | (() => S3Client),
     readonly options: S3DepotOptions,
   ) {
+    this.clientSource = client;
     this.partials = new S3PartialUploads(this);
+  }
+
+  /** The S3 client. */
+  get client(): S3Client {
+    return typeof this.clientSource === 'function' ? this.clientSource() : this.clientSource;
+  }
+
+  /** A presigned GET for a public download, or undefined when downloads are streamed. */
+  async downloadUrl(location: string, options: { filename: string; contentType: string }): Promise<string | undefined> {
+    if (this.options.downloads === 'stream') return undefined;
+    return this.presignedUrl(location, this.options.presignSeconds ?? 300, { contentDisposition: contentDisposition(options.filename), contentType: options.contentType });
   }
 
   /** The bucket a resource's object goes to, created if this process has not seen it yet. */
