@@ -11,8 +11,9 @@ import { inspectCommands } from './inspect-command.js';
 import { accessTokenCommands } from './access-token-commands.js';
 import { uploadCommands } from './upload-command.js';
 import { jobsCommands } from './jobs-commands.js';
+import { depotCommands } from './depot-commands.js';
 
 /** Core's commands. */
 export function coreCommands(): CommandDefinition[] {
-  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands(), ...accessTokenCommands(), ...uploadCommands(), ...jobsCommands()];
+  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands(), ...accessTokenCommands(), ...uploadCommands(), ...jobsCommands(), ...depotCommands()];
 }
