@@ -26,12 +26,12 @@ export async function staleMultipartUploads(depot: S3Depot, hours: number, now =
 }
 
 /** The stale multipart uploads check of depot-s3. */
-export function staleMultipartCheck(depot: S3Depot, hours: number): InspectCheck {
+export function staleMultipartCheck(depot: S3Depot, hours: number, now: () => number = Date.now): InspectCheck {
   return {
     area: 'depot',
     name: 'depot-s3 unfinished multipart uploads',
     async run() {
-      const stale = await staleMultipartUploads(depot, hours);
+      const stale = await staleMultipartUploads(depot, hours, now());
       if (!stale.length) return [{ severity: 'ok', title: `no multipart uploads older than ${hours} h in the depot's buckets` }];
       return [
         {

@@ -10,6 +10,7 @@ import { runDepotContract } from '../../contracts/depot.js';
 import { rgwEndpoint, rgwSkipReason } from '../../helpers/rgw.js';
 import { S3Client } from '../../../plugins/depot-s3/s3-client.js';
 import { S3Depot } from '../../../plugins/depot-s3/s3-depot.js';
+import { staleMultipartCheck } from '../../../plugins/depot-s3/stale-multipart-check.js';
 
 const rgw = rgwEndpoint();
 const MiB = 1024 * 1024;
@@ -98,6 +99,26 @@ if (!rgw) {
         const expired = await request(short);
         await expired.body.dump();
         assert.equal(expired.statusCode, 403);
+      } finally {
+        await emptyDepot(depot);
+      }
+    });
+
+    it('inspect finds multipart uploads left unfinished past the limit, and its repair aborts them', async () => {
+      const depot = makeDepot();
+      try {
+        const bucket = await depot.bucketFor(randomUUID());
+        const key = 'resource/abc/def/left-by-a-dead-node';
+        const uploadId = await depot.client.createMultipartUpload(bucket, key);
+        await depot.client.uploadPart(bucket, key, uploadId, 1, randomBytes(1000));
+        assert.equal((await staleMultipartCheck(depot, 24).run({} as never))[0]?.severity, 'ok');
+        const [finding] = await staleMultipartCheck(depot, 24, () => Date.now() + 25 * 3_600_000).run({} as never);
+        assert.equal(finding?.severity, 'problem');
+        assert.match(finding!.details!.join('\n'), /left-by-a-dead-node/);
+        assert.match(await finding!.repair!.apply(), /aborted 1/);
+        const left = [];
+        for await (const upload of depot.client.listMultipartUploads(bucket)) left.push(upload);
+        assert.deepEqual(left, []);
       } finally {
         await emptyDepot(depot);
       }
