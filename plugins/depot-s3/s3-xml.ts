@@ -13,8 +13,7 @@ export function xmlTags(xml: string, name: string): string[] {
   const out: string[] = [];
   const open = new RegExp(`<${name}(?:\\s[^>]*)?>`, 'g');
   const close = `</${name}>`;
-  let match: RegExpExecArray | null;
-  while ((match = open.exec(xml))) {
+  while (open.exec(xml)) {
     const end = xml.indexOf(close, open.lastIndex);
     if (end < 0) break;
     out.push(xml.slice(open.lastIndex, end));
