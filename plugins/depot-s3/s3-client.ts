@@ -158,6 +158,8 @@ export class S3Client {
     // an exact reader must hear of it.
     const served = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(response.headers['content-range'] ?? ''));
     if (range && served && Number(served[2]) !== range.end) {
+      // Destroying an unfinished body emits an AbortError: it is expected here, not a failure.
+      response.body.on('error', () => undefined);
       response.body.destroy();
       throw new S3Error(416, 'InvalidRange', `S3 GET ${bucket}/${key}: bytes ${range.start}-${range.end} asked, the object has ${served[3]} bytes`);
     }
