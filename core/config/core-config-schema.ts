@@ -1,7 +1,7 @@
 // The sections of platform.ini that core owns, each declared as a JSON schema.
 import type { ConfigSectionSchema } from './config-schema-types.js';
 
-/** Core's sections: `[platform]`, `[http]`, `[db]`, `[auth]`, `[jobs]`, `[depot]`, `[logging]`. */
+/** Core's sections: `[platform]`, `[http]`, `[db]`, `[auth]`, `[jobs]`, `[depot]`, `[nginx]`, `[logging]`. */
 export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
   platform: {
     type: 'object',
@@ -109,6 +109,16 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
       min_free_mb: { type: 'integer', minimum: 0, default: 1024, description: 'Free space below this (MiB) in the data directories is a problem.' },
       nginx_config: { type: 'string', 'x-path': true, description: 'Where the platform\'s nginx configuration is installed (default /etc/nginx/sites-enabled/platform.conf).' },
       tls_certificate: { type: 'string', 'x-path': true, description: 'The TLS certificate nginx serves, checked for host name and expiry.' },
+    },
+  },
+  nginx: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      upstreams: { type: 'string', default: '', pattern: '^[A-Za-z0-9.:\\[\\]_ ,-]*$', description: 'The platform nodes nginx proxies to, host:port separated by spaces (default: [http] host:port, one node).' },
+      server_name: { type: 'string', default: '', pattern: '^[A-Za-z0-9.*_-]*$', description: 'nginx server_name (default: the host of [platform] site_url, else _).' },
+      tls_certificate: { type: 'string', default: '/etc/ssl/platform/server.cert', pattern: '^[^;{}\\s]+$', description: 'Certificate file nginx serves (full chain, PEM).' },
+      tls_certificate_key: { type: 'string', default: '/etc/ssl/platform/server.key', pattern: '^[^;{}\\s]+$', description: 'Its private key file.' },
     },
   },
   logging: {

@@ -62,6 +62,12 @@ export function mountDownloads(app: Hono<AppEnv>, accel?: AccelRedirect): void {
     if (range !== 'unsatisfiable' && (!range || range.start === 0)) {
       await services.get(AuditLogId).record({ actor: c.get('actor'), action: 'resource.download', objectType: 'resource', objectId: resource.id, address: c.get('address'), details: { dataset: dataset.name, name: resource.name, ...(range ? { range: `${range.start}-${range.end}` } : {}) } });
     }
+    // A public file the depot can hand out itself (S3 presigned GET): a redirect after the
+    // checks above, so the bytes never pass through this node.
+    if (range !== 'unsatisfiable' && !dataset.private && depot.downloadUrl) {
+      const url = await depot.downloadUrl(location, { filename: resource.name, contentType: headers['Content-Type']! });
+      if (url) return c.body(null, 302, { Location: url, 'Cache-Control': 'private, no-store' });
+    }
     // nginx compares If-Range with its own validators, not the sha256: such requests stay here.
     if (accel && range !== 'unsatisfiable' && c.req.header('x-sendfile-type') === 'X-Accel-Redirect' && !c.req.header('if-range') && depot.localPath) {
       const file = await depot.localPath(location);

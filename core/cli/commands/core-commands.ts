@@ -11,8 +11,10 @@ import { inspectCommands } from './inspect-command.js';
 import { accessTokenCommands } from './access-token-commands.js';
 import { uploadCommands } from './upload-command.js';
 import { jobsCommands } from './jobs-commands.js';
+import { depotCommands } from './depot-commands.js';
+import { nginxConfigCommands } from './nginx-config-command.js';
 
 /** Core's commands. */
 export function coreCommands(): CommandDefinition[] {
-  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands(), ...accessTokenCommands(), ...uploadCommands(), ...jobsCommands()];
+  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands(), ...accessTokenCommands(), ...uploadCommands(), ...jobsCommands(), ...depotCommands(), ...nginxConfigCommands()];
 }

@@ -155,23 +155,29 @@ export const depotConsistencyCheck: InspectCheck = {
       for (const r of deletedRows) recorded.add(r.get({ plain: true }).location ?? '');
       for (const location of listings.get(depot.name)?.keys() ?? []) if (!recorded.has(location)) orphans.push(location);
       if (!orphans.length) continue;
+      const inPlace = depot.quarantine?.bind(depot);
+      const where = inPlace ? `the quarantine of depot "${depot.name}"` : `${quarantine}/${depot.name}/`;
       findings.push({
         severity: 'problem',
         title: `${orphans.length} file(s) in depot "${depot.name}" belong to no resource`,
         why: 'they take space and may be left from failed or removed uploads',
-        fix: `--repair moves them to ${quarantine}/${depot.name}/ (delete them from there once checked)`,
+        fix: `--repair moves them to ${where} (delete them from there once checked)`,
         details: orphans.slice(0, 100),
         repair: {
-          description: `move ${orphans.length} orphaned file(s) to ${quarantine}/${depot.name}/`,
+          description: `move ${orphans.length} orphaned file(s) to ${where}`,
           apply: async () => {
             for (const location of orphans) {
+              if (inPlace) {
+                await inPlace(location);
+                continue;
+              }
               const target = join(quarantine, depot.name, location.replace(/\.\./g, '_'));
               mkdirSync(dirname(target), { recursive: true, mode: 0o750 });
               await pipeline(await depot.open(location), createWriteStream(target, { mode: 0o640 }));
               await depot.delete(location);
             }
             await ctx.services.get(AuditLogId).record({ actor: { kind: 'system', name: 'inspect' }, action: 'inspect.quarantine', objectType: 'depot', objectId: depot.name, details: { files: orphans.length } });
-            return `moved ${orphans.length} file(s) to ${quarantine}/${depot.name}/`;
+            return `moved ${orphans.length} file(s) to ${where}`;
           },
         },
       });

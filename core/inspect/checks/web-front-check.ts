@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { isIP } from 'node:net';
 import type { InspectCheck, InspectFinding } from '../../plugins/hooks/inspect-checks.js';
 import { PlatformConfigId } from '../../services/service-ids.js';
+import { nginxConfigOf } from '../../config/nginx-config.js';
 
 const run = promisify(execFile);
 const DAY = 86_400_000;
@@ -52,6 +53,24 @@ export function nginxConfigFindings(file: string, text: string, maxUpload: numbe
   return findings;
 }
 
+/** A finding when the installed configuration differs from the one generated from platform.ini. */
+export function nginxDriftFindings(file: string, installed: string, generated: string): InspectFinding[] {
+  if (installed === generated) return [{ severity: 'ok', title: `${file} is what platform nginx-config generates from platform.ini` }];
+  const a = installed.split('\n');
+  const b = generated.split('\n');
+  let line = 0;
+  while (line < a.length && line < b.length && a[line] === b[line]) line++;
+  return [
+    {
+      severity: 'problem',
+      title: `${file} differs from what platform nginx-config generates from platform.ini (first at line ${line + 1})`,
+      why: 'nginx and the platform disagree on nodes, limits or files, e.g. an upload limit below [upload] max_size or a node that no longer exists',
+      fix: `platform nginx-config > ${file} && nginx -t && nginx -s reload`,
+      details: [`installed: ${a[line] ?? '(end of file)'}`, `generated: ${b[line] ?? '(end of file)'}`],
+    },
+  ];
+}
+
 /** Findings about a TLS certificate for `host`. */
 export function certificateFindings(file: string, pem: string, host: string | undefined, now = new Date()): InspectFinding[] {
   let cert: X509Certificate;
@@ -85,7 +104,10 @@ export const webFrontCheck: InspectCheck = {
       const tested = await run('nginx', ['-t'], { timeout: 20_000 }).then(() => undefined, (error: { stderr?: string }) => error.stderr ?? 'nginx -t failed');
       if (tested) findings.push({ severity: 'problem', title: 'nginx -t reports an invalid configuration', why: 'nginx will not reload, and a restart would take the site down', fix: 'correct the configuration nginx -t names', details: tested.trim().split('\n').slice(-5) });
       if (!existsSync(nginxFile)) findings.push({ severity: 'problem', title: `the platform's nginx configuration is not installed at ${nginxFile}`, why: 'without it uploads hit nginx\'s defaults', fix: `copy nginx/platform.conf to ${nginxFile} (or set [inspect] nginx_config), then nginx -s reload` });
-      else findings.push(...nginxConfigFindings(nginxFile, readFileSync(nginxFile, 'utf8'), maxUpload));
+      else {
+        const installed = readFileSync(nginxFile, 'utf8');
+        findings.push(...nginxConfigFindings(nginxFile, installed, maxUpload), ...nginxDriftFindings(nginxFile, installed, nginxConfigOf(config)));
+      }
     }
     if (inspect.tls_certificate) {
       const certFile = config.path('inspect', 'tls_certificate')!;

@@ -96,6 +96,20 @@ export interface Depot {
    * undefined when the depot is not a local filesystem (then read with `open`).
    */
   localPath?(location: string): Promise<string | undefined>;
+  /**
+   * Moves an object aside where the depot keeps quarantined objects (an S3 depot: under a
+   * `quarantine/` prefix of the same bucket), for `inspect --repair`; never deletes its bytes.
+   * Depots without it are quarantined by core (copied under the data directory, then deleted).
+   * @returns where the object now is.
+   */
+  quarantine?(location: string): Promise<string>;
+  /**
+   * A short-lived URL from which a client may fetch the object itself (an S3 presigned GET),
+   * for downloads the platform answers with a redirect; undefined when the depot streams
+   * downloads through the platform (or cannot hand them out). Called only after the request
+   * passed every permission check, and only for public datasets.
+   */
+  downloadUrl?(location: string, options: { filename: string; contentType: string }): Promise<string | undefined>;
   /** Partial uploads, for resumable upload protocols; undefined when the depot has none. */
   readonly partials?: PartialUploads;
 }

@@ -3,8 +3,7 @@
 // its schema.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { appendFileSync, chmodSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -12,7 +11,8 @@ import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { INSPECT_REPORT_SCHEMA, type InspectReport } from '../../../core/inspect/inspect-report.js';
-import { ApiTokenServiceId, DatabaseId, PasswordHasherId, UserServiceId } from '../../../core/services/service-ids.js';
+import { ApiTokenServiceId, DatabaseId, PasswordHasherId, PlatformConfigId, UserServiceId } from '../../../core/services/service-ids.js';
+import { nginxConfigOf } from '../../../core/config/nginx-config.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const validateReport = addFormats(new Ajv2020({ allErrors: true, strict: false })).compile(INSPECT_REPORT_SCHEMA);
@@ -37,9 +37,10 @@ for (const kind of databaseKinds()) {
     before(async () => {
       t = await startTestHost(kind);
       dataDir = join(t.db.dir, 'data');
-      // Where nginx runs, the platform's configuration must be installed: use the shipped one.
+      // Where nginx runs, the platform's configuration must be installed: the one generated
+      // from this platform.ini (inspect compares the two).
       const nginxConf = join(t.db.dir, 'platform-nginx.conf');
-      writeFileSync(nginxConf, readFileSync(fileURLToPath(new URL('../../../../nginx/platform.conf', import.meta.url)), 'utf8'));
+      writeFileSync(nginxConf, nginxConfigOf(t.host.services.get(PlatformConfigId)));
       appendFileSync(t.configFile, `\n[inspect]\nnginx_config = ${nginxConf}\n`);
       chmodSync(t.configFile, 0o600);
       const users = t.host.services.get(UserServiceId);
