@@ -17,6 +17,7 @@ import { AccountLockedError } from '../auth/user-service.js';
 import { AuditLogId } from '../services/service-ids.js';
 import { readJsonBody } from './read-json-body.js';
 import { mountDownloads, type AccelRedirect } from './download-route.js';
+import { mountWebFront, sessionAuthentication, type WebFrontDependencies } from '../web/web-front.js';
 
 /** What the app needs from the host. */
 export interface AppDependencies {
@@ -31,6 +32,8 @@ export interface AppDependencies {
   /** Hand downloads of local depot files to nginx (see download-route). */
   accel?: AccelRedirect;
   siteUrl: string;
+  /** The web pages (sessions, CSRF, pages); without it the app serves the API alone. */
+  web?: Omit<WebFrontDependencies, 'registries' | 'actions' | 'users' | 'logger'>;
 }
 
 /** Builds the platform's HTTP app. */
@@ -52,6 +55,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     if (header) c.set('actor', await authenticate(header, c.get('address'), deps));
     await next();
   });
+  if (deps.web) app.use('*', sessionAuthentication(deps.web));
 
   app.onError((error, c) => errorResponse(c, error, deps.logger, deps.siteUrl));
   app.notFound((c) => c.json({ success: false, error: { __type: 'Not Found Error', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
@@ -84,6 +88,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   }
 
   mountDownloads(app, deps.accel);
+  if (deps.web) mountWebFront(app, { ...deps.web, registries: deps.registries, actions: deps.actions, users: deps.users, logger: deps.logger });
 
   for (const { value: protocol } of deps.registries.uploadProtocols.contributions()) {
     const sub = new Hono<AppEnv>({ strict: false });

@@ -4,6 +4,7 @@ import { coreTables } from './0001-core-tables.js';
 import { jobsTables } from './0002-jobs.js';
 import { jobProgress } from './0003-job-progress.js';
 import { datasetsByOrganisation } from './0004-datasets-by-organisation.js';
+import { webSessions } from './0012-web-sessions.js';
 
 /** Core's migrations, oldest first. */
-export const coreMigrations: readonly Migration[] = [coreTables, jobsTables, jobProgress, datasetsByOrganisation];
+export const coreMigrations: readonly Migration[] = [coreTables, jobsTables, jobProgress, datasetsByOrganisation, webSessions];

@@ -1,0 +1,44 @@
+// The admin page (site administrators only): users, organisations with their members, and
+// jobs with their state and progress, where a dead job can be retried.
+import type { Context } from 'hono';
+import type { AppEnv } from '../../http/app-env.js';
+import type { CoreWebKit } from '../web-kit.js';
+import { JobQueueId, OrganizationServiceId, UserServiceId } from '../../services/service-ids.js';
+import { formatTime } from './account-page.js';
+
+/** Renders the admin page; the caller has checked that the viewer is a sysadmin. */
+export async function adminPage(c: Context<AppEnv>, kit: CoreWebKit, notice?: string): Promise<Response> {
+  const services = c.get('services');
+  const users = await services.get(UserServiceId).list();
+  const orgService = services.get(OrganizationServiceId);
+  const orgs = await Promise.all((await orgService.list()).map(async (o) => ({ org: o, members: await orgService.members(o.id) })));
+  const queue = services.get(JobQueueId);
+  const counts = await queue.counts();
+  const jobs = await queue.list({ limit: 50 });
+  return kit.page(c, 'Administration', <div>
+    {notice && <p class="notice" role="status">{notice}</p>}
+    <h2>Users</h2>
+    <table>
+      <thead><tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th><th scope="col">Locked until</th><th scope="col">Created</th></tr></thead>
+      <tbody>{users.map((u) => <tr><td>{u.name}</td><td>{u.email}</td><td>{u.sysadmin ? 'site administrator' : 'user'}</td><td>{u.lockedUntil ? formatTime(u.lockedUntil.toISOString()) : '—'}</td><td>{formatTime(u.createdAt.toISOString())}</td></tr>)}</tbody>
+    </table>
+    <h2>Organisations</h2>
+    {orgs.length === 0 ? <p class="muted">None yet.</p> : <table>
+      <thead><tr><th scope="col">Organisation</th><th scope="col">Members</th></tr></thead>
+      <tbody>{orgs.map(({ org, members }) => <tr><td>{org.title || org.name}</td><td>{members.map((m) => `${m.userName} (${m.role})`).join(', ') || '—'}</td></tr>)}</tbody>
+    </table>}
+    <h2>Jobs</h2>
+    <p>{Object.entries(counts).map(([state, n]) => `${state}: ${n}`).join(' · ')}</p>
+    <table>
+      <thead><tr><th scope="col">Type</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Progress</th><th scope="col">Updated</th><th scope="col">Last error</th><th scope="col"><span class="muted">Action</span></th></tr></thead>
+      <tbody>{jobs.map((j) => (
+        <tr>
+          <td>{j.type}</td><td>{j.state}</td><td>{j.attempts} of {j.maxAttempts}</td>
+          <td>{j.progress ? `${j.progress.done}${j.progress.total !== undefined ? ` of ${j.progress.total}` : ''}${j.progress.detail ? ` (${j.progress.detail})` : ''}` : '—'}</td>
+          <td>{formatTime(j.updatedAt.toISOString())}</td><td>{j.lastError ?? ''}</td>
+          <td>{j.state === 'dead' && <form method="post" action={`/admin/jobs/${encodeURIComponent(j.id)}/retry`}>{kit.csrfField(c)}<button type="submit" class="secondary" aria-label={`Retry job ${j.type}`}>Retry</button></form>}</td>
+        </tr>
+      ))}</tbody>
+    </table>
+  </div>);
+}
