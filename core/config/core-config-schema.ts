@@ -107,7 +107,7 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
     additionalProperties: false,
     properties: {
       session_hours: { type: 'integer', minimum: 1, maximum: 720, default: 12, description: 'A web session ends after this many hours without a page request.' },
-      upload_chunk_mb: { type: 'integer', minimum: 1, maximum: 512, default: 8, description: 'Size of the pieces the upload page sends; a broken upload resumes from the last whole piece.' },
+      upload_chunk_kb: { type: 'integer', minimum: 64, maximum: 524288, default: 8192, description: 'Size of the pieces the upload page sends; a broken upload resumes from the last whole piece.' },
     },
   },
 };

@@ -230,14 +230,14 @@ export class PlatformHost {
 
   /** The web pages' sessions and CSRF protection, from `[web]` and the site's secret key. */
   private webFront(trustProxy: boolean): NonNullable<AppDependencies['web']> {
-    const web = this.config.section<{ session_hours: number; upload_chunk_mb: number }>('web');
+    const web = this.config.section<{ session_hours: number; upload_chunk_kb: number }>('web');
     const secretKey = readSecretFile(this.config.path('platform', 'secret_key_file')!, '[platform] secret_key_file');
     const siteUrl = this.config.string('platform', 'site_url') ?? '';
     return {
       sessions: new WebSessions(this.db!, web.session_hours * 3_600_000),
       security: new WebSecurity({ secretKey, trustProxy, siteUrl }),
       siteTitle: this.config.string('platform', 'site_title') ?? 'Data platform',
-      uploadChunkBytes: Math.round(web.upload_chunk_mb * 1024 * 1024),
+      uploadChunkBytes: web.upload_chunk_kb * 1024,
     };
   }
 

@@ -31,6 +31,7 @@ th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line
 .secret { font-family: monospace; background: #f3f4f6; padding: 8px; overflow-wrap: anywhere; }
 .pager { display: flex; gap: 12px; }
 .tags { display: flex; flex-wrap: wrap; gap: 4px; list-style: none; padding: 0; } .tags li { border: 1px solid var(--line); border-radius: 12px; padding: 0 8px; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; } dt { font-weight: 600; } dd { margin: 0; }
 progress { width: 100%; max-width: 32rem; height: 1.2rem; }
 canvas.plot { width: 100%; max-width: 40rem; aspect-ratio: 4 / 3; border: 1px solid var(--line); }
 .plot-controls { display: flex; flex-wrap: wrap; gap: 12px; }
