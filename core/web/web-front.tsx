@@ -92,7 +92,9 @@ class SignInNeeded extends Error {}
 /** Error pages: a PlatformError's status and message, anything else a 500 naming the request id. */
 function errorPage(kit: CoreWebKit, logger: Logger) {
   return async (error: Error, c: Context<AppEnv>): Promise<Response> => {
-    if (error instanceof SignInNeeded) return c.redirect(`/user/login?next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
+    // Refused to someone not signed in: signing in may help, so offer it instead of a dead end.
+    const refusedAnonymous = error instanceof AuthorizationError && c.get('actor').kind === 'anonymous' && SAFE_METHODS.has(c.req.method);
+    if (error instanceof SignInNeeded || refusedAnonymous) return c.redirect(`/user/login?next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
     if (isPlatformError(error)) {
       const status = ([400, 403, 404, 409, 422].includes(error.status) ? error.status : 400) as 400 | 403 | 404 | 409 | 422;
       const title = status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Cannot do that';

@@ -62,7 +62,8 @@ export class CoreWebKit implements WebKit {
     if (user) links.push({ href: '/dataset/new', label: 'Upload', order: 20 }, { href: '/account', label: 'Account', order: 80 });
     if (user?.sysadmin) links.push({ href: '/admin', label: 'Admin', order: 90 });
     for (const page of this.registries.webPages.values()) {
-      if (!page.nav || (page.nav.signedIn && !user)) continue;
+      const audience = page.nav?.audience ?? 'everyone';
+      if (!page.nav || (audience === 'signed-in' && !user) || (audience === 'sysadmin' && !user?.sysadmin)) continue;
       links.push({ href: page.path, label: page.nav.label, order: page.nav.order ?? 50 });
     }
     return links.sort((a, b) => a.order - b.order);

@@ -27,6 +27,11 @@ export interface WebKit {
   form(c: Context<AppEnv>): Promise<Record<string, string>>;
   /** URL of an asset a contribution declared: `/assets/<plugin>/<name>`. */
   assetUrl(plugin: string, name: string): string;
+  /**
+   * Runs an action as the viewer, with the API's permission rules; pages read and write
+   * through it rather than around it. @throws the action's PlatformErrors.
+   */
+  run<T = unknown>(c: Context<AppEnv>, name: string, input: Record<string, unknown>): Promise<T>;
 }
 
 /**
@@ -43,8 +48,8 @@ export interface WebKit {
 export interface WebPage {
   /** Mount point: `/` and lower-case letters, digits, `-`, `_`; may not shadow core's pages. */
   readonly path: string;
-  /** A link in the navigation bar; `signedIn` shows it only to people signed in. */
-  readonly nav?: { label: string; order?: number; signedIn?: boolean };
+  /** A link in the navigation bar, shown to `audience` (default everyone); lower `order` comes first (default 50). */
+  readonly nav?: { label: string; order?: number; audience?: 'everyone' | 'signed-in' | 'sysadmin' };
   /** Files served under `/assets/<plugin>/<name>`: scripts (`.js`) and styles (`.css`) by absolute path. */
   readonly assets?: Readonly<Record<string, string>>;
   mount(app: Hono<AppEnv>, kit: WebKit): void;
