@@ -16,7 +16,7 @@ footer.site { color: var(--muted); font-size: 14px; padding: 16px; border-top: 1
 button, .button { font: inherit; padding: 6px 12px; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 4px; cursor: pointer; text-decoration: none; }
 button.link { background: none; border: none; color: var(--accent); text-decoration: underline; padding: 0; }
 button.secondary { background: #fff; color: var(--accent); }
-label { display: block; font-weight: 600; margin-top: 8px; }
+label { display: block; font-weight: 600; margin-top: 8px; } label.inline { display: inline; }
 input[type=text], input[type=password], input[type=search], select, textarea { font: inherit; padding: 6px; border: 1px solid var(--muted); border-radius: 4px; width: 100%; max-width: 32rem; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }

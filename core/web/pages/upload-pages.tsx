@@ -29,7 +29,7 @@ export async function newDatasetPage(c: Context<AppEnv>, kit: CoreWebKit, option
     <input type="text" id="ds-tags" name="tags" value={v.tags ?? ''} />
     <label for="ds-notes">Description</label>
     <textarea id="ds-notes" name="notes" rows={4}>{v.notes ?? ''}</textarea>
-    <label><input type="checkbox" name="private" value="true" checked={v.private === 'true'} /> Private (only members of the organisation see it)</label>
+    <p><input type="checkbox" id="ds-private" name="private" value="true" checked={v.private === 'true'} /> <label for="ds-private" class="inline">Private (only members of the organisation see it)</label></p>
     <p><button type="submit">Create draft and add files</button></p>
   </form>, { status: options.status ?? 200 });
 }

@@ -7,6 +7,7 @@ import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
 import { WebClient } from '../../helpers/web-client.js';
+import { markupProblems } from '../../contracts/web-pages.js';
 import { QueryTypes } from 'sequelize';
 import { DatabaseId, UserServiceId } from '../../../core/services/service-ids.js';
 
@@ -180,6 +181,16 @@ for (const kind of databaseKinds()) {
       assert.match(script.headers.get('content-type') ?? '', /javascript/);
       const { body } = await t.call('package_show', { id: 'from-the-web' }, { token: f.tokens.editor });
       assert.equal((body.result as { state: string }).state, 'draft');
+    });
+
+    it("keeps core's own pages to the markup rules plugins are held to (CSP, labels, CSRF fields)", async () => {
+      const admin = new WebClient(t.app);
+      await admin.signIn('sysadmin-user', 'sysadmin password 1');
+      for (const path of ['/', '/dataset?q=data', '/dataset/open-data', '/dataset/new', '/account', '/admin', '/user/login', '/dataset/from-the-web/upload']) {
+        const page = await admin.request(path);
+        assert.equal(page.status, 200, path);
+        assert.deepEqual(markupProblems(page.text), [], path);
+      }
     });
   });
 }

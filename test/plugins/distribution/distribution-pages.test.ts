@@ -10,6 +10,8 @@ import { createApiFixtures } from '../../helpers/api-fixtures.js';
 import { WebClient } from '../../helpers/web-client.js';
 import { JobQueueId, UserServiceId } from '../../../core/services/service-ids.js';
 import type { DistributedFile } from '../../../plugins/distribution/distribution-store.js';
+import { distributionPages } from '../../../plugins/distribution/distribution-pages.js';
+import { runWebPageContract } from '../../contracts/web-pages.js';
 
 for (const kind of databaseKinds()) {
   describe(`distribution pages (${kind})`, () => {
@@ -90,6 +92,28 @@ for (const kind of databaseKinds()) {
       const anonymous = await new WebClient(d.t.app).request('/distribution');
       assert.equal(anonymous.status, 303, 'anonymous visitors are sent to sign in');
       assert.equal(anonymous.headers.get('location'), '/user/login?next=%2Fdistribution');
+    });
+  });
+}
+
+for (const kind of databaseKinds()) {
+  describe(`distribution pages keep the WebPage contract (${kind})`, () => {
+    runWebPageContract({
+      name: `distribution (${kind})`,
+      page: distributionPages(() => { throw new Error('not used'); }),
+      paths: ['/distribution', '/distribution?view=pending', '/distribution?view=unacknowledged'],
+      async start() {
+        const d = await startDistributionHost(kind, { rules: () => ({ destinations: { local: { kind: 'folder', path: 'remote-local' } }, rules: [{ label: 'bhs', pattern: '^(?<site>[A-Z]{3})\\d+', capture: 'site' }] }) });
+        await createApiFixtures(d.t);
+        const users = d.t.host.services.get(UserServiceId);
+        await users.setPassword('sysadmin-user', 'sysadmin password 1');
+        await users.setPassword('member-user', 'member password 1');
+        const allowed = new WebClient(d.t.app);
+        await allowed.signIn('sysadmin-user', 'sysadmin password 1');
+        const refused = new WebClient(d.t.app);
+        await refused.signIn('member-user', 'member password 1');
+        return { app: d.t.app, allowed, refused, close: () => d.close() };
+      },
     });
   });
 }
