@@ -1,6 +1,6 @@
 // The platform host: reads and validates platform.ini, loads plugins, connects the
 // database, applies migrations, builds the container and registries, and stops cleanly.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Container } from 'inversify';
 import type { Hono } from 'hono';
@@ -238,6 +238,10 @@ export class PlatformHost {
       security: new WebSecurity({ secretKey, trustProxy, siteUrl }),
       siteTitle: this.config.string('platform', 'site_title') ?? 'Data platform',
       uploadChunkBytes: web.upload_chunk_kb * 1024,
+      serverCertificate: () => {
+        const path = this.config.path('inspect', 'tls_certificate');
+        return path ? readFileSync(path, 'utf8') : undefined;
+      },
     };
   }
 

@@ -26,6 +26,7 @@ import { safeNext, signInPage } from './pages/sign-in-page.js';
 import { accountPage } from './pages/account-page.js';
 import { adminPage } from './pages/admin-page.js';
 import { datasetInputOf, newDatasetPage, uploadPage } from './pages/upload-pages.js';
+import { accessTokenFilePage } from './pages/access-token-file-page.js';
 
 /** What the web front needs from the host. */
 export interface WebFrontDependencies {
@@ -38,6 +39,8 @@ export interface WebFrontDependencies {
   logger: Logger;
   /** Size of the chunks the browser uploads with (tus PATCH requests). */
   uploadChunkBytes: number;
+  /** Reads the server certificate (PEM) that access-token files carry, when one is configured. */
+  serverCertificate?: () => string | undefined;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -241,6 +244,11 @@ export function mountWebFront(app: Hono<AppEnv>, deps: WebFrontDependencies): vo
     const job = await c.get('services').get(JobQueueId).retry(c.req.param('id'));
     await c.get('services').get(AuditLogId).record({ actor: c.get('actor'), action: 'job.retry', objectType: 'job', objectId: job.id, address: c.get('address'), details: { type: job.type } });
     return adminPage(c, kit, `Job ${job.type} queued again.`);
+  });
+
+  web.post('/admin/access-token', async (c) => {
+    admin(c);
+    return accessTokenFilePage(c, kit, await kit.form(c), deps.serverCertificate?.());
   });
 
   app.route('/', web);

@@ -22,6 +22,15 @@ export async function adminPage(c: Context<AppEnv>, kit: CoreWebKit, notice?: st
       <thead><tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th><th scope="col">Locked until</th><th scope="col">Created</th></tr></thead>
       <tbody>{users.map((u) => <tr><td>{u.name}</td><td>{u.email}</td><td>{u.sysadmin ? 'site administrator' : 'user'}</td><td>{u.lockedUntil ? formatTime(u.lockedUntil.toISOString()) : '—'}</td><td>{formatTime(u.createdAt.toISOString())}</td></tr>)}</tbody>
     </table>
+    <h2>Access-token files</h2>
+    <form method="post" action="/admin/access-token">
+      {kit.csrfField(c)}
+      <label for="atf-user">User</label>
+      <select id="atf-user" name="user" required>{users.map((u) => <option value={u.name}>{u.name}</option>)}</select>
+      <label for="atf-days">Token expires after (days, empty for never)</label>
+      <input type="text" id="atf-days" name="expires_days" inputmode="numeric" pattern="[0-9]*" />
+      <p><button type="submit">Create access-token file</button></p>
+    </form>
     <h2>Organisations</h2>
     {orgs.length === 0 ? <p class="muted">None yet.</p> : <table>
       <thead><tr><th scope="col">Organisation</th><th scope="col">Members</th></tr></thead>

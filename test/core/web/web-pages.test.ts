@@ -8,6 +8,10 @@ import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
 import { WebClient } from '../../helpers/web-client.js';
 import { markupProblems } from '../../contracts/web-pages.js';
+import { fileURLToPath } from 'node:url';
+import { readAccessTokenFile } from '../../../core/auth/access-token-file.js';
+
+const serverCert = fileURLToPath(new URL('../../../../test/fixtures/tls/server.cert', import.meta.url));
 import { QueryTypes } from 'sequelize';
 import { DatabaseId, UserServiceId } from '../../../core/services/service-ids.js';
 
@@ -16,7 +20,7 @@ for (const kind of databaseKinds()) {
     let t: TestHost;
     let f: ApiFixtures;
     before(async () => {
-      t = await startTestHost(kind);
+      t = await startTestHost(kind, { extraConfig: `[inspect]\ntls_certificate = ${serverCert}\n` });
       f = await createApiFixtures(t);
       const users = t.host.services.get(UserServiceId);
       await users.setPassword('member-user', 'member password 1');
@@ -191,6 +195,27 @@ for (const kind of databaseKinds()) {
         assert.equal(page.status, 200, path);
         assert.deepEqual(markupProblems(page.text), [], path);
       }
+    });
+
+    it('makes an access-token file for a user on the admin page: the password shown once, the file handed over in the answer', async () => {
+      const admin = new WebClient(t.app);
+      await admin.signIn('sysadmin-user', 'sysadmin password 1');
+      const page = await admin.request('/admin');
+      const answer = await admin.request('/admin/access-token', { form: { _csrf: WebClient.csrfOf(page.text), user: 'member-user', expires_days: '7' } });
+      assert.equal(answer.status, 200, answer.text.slice(0, 500));
+      const password = /<p class="secret" id="access-token-password">([^<]+)<\/p>/.exec(answer.text)?.[1];
+      const data = /href="data:application\/octet-stream;base64,([^"]+)"/.exec(answer.text)?.[1];
+      assert.ok(password && data);
+      assert.match(answer.text, /download="member-user.dcor-access"/);
+      const contents = await readAccessTokenFile(Buffer.from(data, 'base64'), password);
+      const { status } = await t.call('package_search', {}, { token: contents.apiKey });
+      assert.equal(status, 200, 'the key in the file works');
+      assert.equal((await admin.request('/admin')).text.includes(password), false, 'the password is not shown again');
+      const member = new WebClient(t.app);
+      await member.signIn('member-user', 'member password 1');
+      const own = await member.request('/account');
+      const refused = await member.request('/admin/access-token', { form: { _csrf: WebClient.csrfOf(own.text), user: 'member-user' } });
+      assert.equal(refused.status, 403);
     });
   });
 }
