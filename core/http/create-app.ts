@@ -58,7 +58,13 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   if (deps.web) app.use('*', sessionAuthentication(deps.web));
 
   app.onError((error, c) => errorResponse(c, error, deps.logger, deps.siteUrl));
-  app.notFound((c) => c.json({ success: false, error: { __type: 'Not Found Error', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  let notFoundPage: ((c: Context<AppEnv>) => Promise<Response>) | undefined;
+  app.notFound((c) => {
+    // A person's browser gets a page; API clients and uploads keep CKAN's JSON.
+    const browser = notFoundPage && c.req.method === 'GET' && /text\/html/.test(c.req.header('accept') ?? '') && !/^\/(api|upload)(\/|$)/.test(c.req.path);
+    if (browser) return notFoundPage!(c);
+    return c.json({ success: false, error: { __type: 'Not Found Error', message: `no route for ${c.req.method} ${c.req.path}` } }, 404);
+  });
 
   app.get('/api/3', (c) => c.json({ version: 3 }));
   const actionRoute = async (c: Context<AppEnv>): Promise<Response> => {
@@ -88,7 +94,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   }
 
   mountDownloads(app, deps.accel);
-  if (deps.web) mountWebFront(app, { ...deps.web, registries: deps.registries, actions: deps.actions, users: deps.users, logger: deps.logger });
+  if (deps.web) notFoundPage = mountWebFront(app, { ...deps.web, registries: deps.registries, actions: deps.actions, users: deps.users, logger: deps.logger }).notFoundPage;
 
   for (const { value: protocol } of deps.registries.uploadProtocols.contributions()) {
     const sub = new Hono<AppEnv>({ strict: false });

@@ -144,8 +144,8 @@ function pluginAssets(registries: HookRegistries): Map<string, Asset> {
   return out;
 }
 
-/** Mounts the pages on the platform's app (after the API and download routes). */
-export function mountWebFront(app: Hono<AppEnv>, deps: WebFrontDependencies): void {
+/** Mounts the pages on the platform's app (after the API and download routes); returns the 404 page for browsers. */
+export function mountWebFront(app: Hono<AppEnv>, deps: WebFrontDependencies): { notFoundPage(c: Context<AppEnv>): Promise<Response> } {
   const kit = new CoreWebKit(deps.security, deps.registries, deps.actions, deps.siteTitle);
   const guard = csrfGuard(deps.security);
   const onError = errorPage(kit, deps.logger);
@@ -260,4 +260,5 @@ export function mountWebFront(app: Hono<AppEnv>, deps: WebFrontDependencies): vo
     page.mount(sub, kit);
     app.route(page.path, sub);
   }
+  return { notFoundPage: (c) => kit.page(c, 'Not found', <p class="notice error" role="alert">There is no page at {c.req.path}. <a href="/dataset">Search the datasets</a>.</p>, { status: 404 }) };
 }

@@ -35,6 +35,10 @@ export class WebSessions {
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.idleMs);
     const id = randomUUID();
+    // Sessions nobody came back to would otherwise stay for ever; each sign-in sweeps them
+    // (the index on expires_at keeps this cheap). Both dialects compare the stored times as
+    // written by the same driver, so the comparison is exact.
+    await this.db.sequelize.query('DELETE FROM web_sessions WHERE expires_at < $1', { bind: [now], type: QueryTypes.DELETE });
     await this.db.sequelize.query('INSERT INTO web_sessions (id, hash, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)', {
       bind: [id, hashOf(secret), userId, now, now, expiresAt],
       type: QueryTypes.INSERT,
@@ -68,19 +72,5 @@ export class WebSessions {
   /** Ends a session (sign-out). */
   async end(id: string): Promise<void> {
     await this.db.sequelize.query('DELETE FROM web_sessions WHERE id = $1', { bind: [id], type: QueryTypes.DELETE });
-  }
-
-  /** Removes sessions past their expiry; returns how many. */
-  async purgeExpired(): Promise<number> {
-    const rows = await this.db.sequelize.query<{ id: string; expiresAt: Date | string }>('SELECT id, expires_at AS "expiresAt" FROM web_sessions', { type: QueryTypes.SELECT });
-    const now = Date.now();
-    let removed = 0;
-    for (const row of rows) {
-      if (new Date(row.expiresAt).getTime() <= now) {
-        await this.end(row.id);
-        removed++;
-      }
-    }
-    return removed;
   }
 }

@@ -3,7 +3,8 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../http/app-env.js';
 import type { CoreWebKit } from '../web-kit.js';
-import { JobQueueId, OrganizationServiceId, UserServiceId } from '../../services/service-ids.js';
+import { DatabaseId, JobQueueId, OrganizationServiceId, UserServiceId } from '../../services/service-ids.js';
+import { lastInspectReport } from '../../inspect/inspect-report-store.js';
 import { formatTime } from './account-page.js';
 
 /** Renders the admin page; the caller has checked that the viewer is a sysadmin. */
@@ -15,6 +16,8 @@ export async function adminPage(c: Context<AppEnv>, kit: CoreWebKit, notice?: st
   const queue = services.get(JobQueueId);
   const counts = await queue.counts();
   const jobs = await queue.list({ limit: 50 });
+  const report = await lastInspectReport(services.get(DatabaseId));
+  const attention = report?.checks.filter((check) => check.status !== 'ok') ?? [];
   return kit.page(c, 'Administration', <div>
     {notice && <p class="notice" role="status">{notice}</p>}
     <h2>Users</h2>
@@ -36,6 +39,15 @@ export async function adminPage(c: Context<AppEnv>, kit: CoreWebKit, notice?: st
       <thead><tr><th scope="col">Organisation</th><th scope="col">Members</th></tr></thead>
       <tbody>{orgs.map(({ org, members }) => <tr><td>{org.title || org.name}</td><td>{members.map((m) => `${m.userName} (${m.role})`).join(', ') || '—'}</td></tr>)}</tbody>
     </table>}
+    <h2>Last inspection</h2>
+    {!report ? <p class="muted">No report yet: run <code>platform inspect</code>.</p> : <div>
+      <p>{formatTime(report.finishedAt)}: {report.exitCode === 0 ? 'nothing left wrong' : report.exitCode === 1 ? 'problems remain' : 'inspect could not run'} ({report.summary.checks} checks, {report.summary.ok} ok, {report.summary.warnings} warnings, {report.summary.problems} problems, {report.summary.repaired} repaired, {report.summary.errors} failed to run){report.repair ? ', with repairs' : ''}.</p>
+      {attention.length > 0 && <ul>{attention.map((check) => (
+        <li><strong>{check.area}: {check.name}</strong> ({check.status}){check.error ? `: ${check.error}` : ''}
+          <ul>{check.findings.filter((f) => f.severity !== 'ok').map((f) => <li>{f.title}{f.fix ? ` Fix: ${f.fix}` : ''}</li>)}</ul>
+        </li>
+      ))}</ul>}
+    </div>}
     <h2>Jobs</h2>
     <p>{Object.entries(counts).map(([state, n]) => `${state}: ${n}`).join(' · ')}</p>
     <table>

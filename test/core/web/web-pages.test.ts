@@ -8,6 +8,7 @@ import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
 import { WebClient } from '../../helpers/web-client.js';
 import { markupProblems } from '../../contracts/web-pages.js';
+import { runCli } from '../../helpers/run-cli.js';
 import { fileURLToPath } from 'node:url';
 import { readAccessTokenFile } from '../../../core/auth/access-token-file.js';
 
@@ -216,6 +217,39 @@ for (const kind of databaseKinds()) {
       const own = await member.request('/account');
       const refused = await member.request('/admin/access-token', { form: { _csrf: WebClient.csrfOf(own.text), user: 'member-user' } });
       assert.equal(refused.status, 403);
+    });
+
+    it('shows the last report of platform inspect on the admin page', async () => {
+      const admin = new WebClient(t.app);
+      await admin.signIn('sysadmin-user', 'sysadmin password 1');
+      assert.match((await admin.request('/admin')).text, /No report yet/);
+      const run = await runCli(['--config', t.configFile, 'inspect', '--json', '--only', 'config,database,auth']);
+      const report = JSON.parse(run.stdout) as { summary: { checks: number } };
+      const page = await admin.request('/admin');
+      assert.doesNotMatch(page.text, /No report yet/);
+      assert.match(page.text, new RegExp(`\\(${report.summary.checks} checks, `));
+    });
+
+    it('ends a session after its idle time, and sweeps expired sessions at the next sign-in', async () => {
+      const client = new WebClient(t.app);
+      await client.signIn('member-user', 'member password 1');
+      assert.equal((await client.request('/account')).status, 200);
+      const db = t.host.services.get(DatabaseId).sequelize;
+      await db.query('UPDATE web_sessions SET expires_at = $1', { bind: [new Date(Date.now() - 1000)], type: QueryTypes.UPDATE });
+      assert.equal((await client.request('/account')).status, 303, 'an expired session signs nobody in');
+      await db.query('UPDATE web_sessions SET expires_at = $1', { bind: [new Date(Date.now() - 1000)], type: QueryTypes.UPDATE });
+      await new WebClient(t.app).signIn('member-user', 'member password 1');
+      const rows = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM web_sessions', { type: QueryTypes.SELECT });
+      assert.equal(Number(rows[0]!.n), 1, 'only the new session is left');
+    });
+
+    it('answers a browser a 404 page for a path with no page, and API clients CKAN\'s JSON', async () => {
+      const page = await new WebClient(t.app).request('/no-such-page');
+      assert.equal(page.status, 404);
+      assert.match(page.text, /<html lang="en">/);
+      const api = await t.app.request('/no-such-page');
+      assert.equal(api.status, 404);
+      assert.equal(((await api.json()) as { success: boolean }).success, false);
     });
   });
 }
