@@ -14,6 +14,7 @@ header.site form { display: inline; margin: 0; }
 main { max-width: 72rem; margin: 0 auto; padding: 16px; }
 footer.site { color: var(--muted); font-size: 14px; padding: 16px; border-top: 1px solid var(--line); }
 button, .button { font: inherit; padding: 6px 12px; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 4px; cursor: pointer; text-decoration: none; }
+form.inline { display: inline; margin-left: 8px; }
 button.link { background: none; border: none; color: var(--accent); text-decoration: underline; padding: 0; }
 button.secondary { background: #fff; color: var(--accent); }
 label { display: block; font-weight: 600; margin-top: 8px; } label.inline { display: inline; }

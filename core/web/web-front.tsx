@@ -246,6 +246,61 @@ export function mountWebFront(app: Hono<AppEnv>, deps: WebFrontDependencies): { 
     return adminPage(c, kit, `Job ${job.type} queued again.`);
   });
 
+  /** Runs an admin form's action; a refusal is shown on the admin page with its status. */
+  const adminAction = async (c: Context<AppEnv>, action: string, input: Record<string, unknown>, done: string): Promise<Response> => {
+    try {
+      await kit.run(c, action, input);
+    } catch (error) {
+      if (!isPlatformError(error) || error.status >= 500) throw error;
+      const fields = Object.entries(error.fields).map(([f, m]) => `${f}: ${m.join(', ')}`).join('; ');
+      const status = ([400, 403, 404, 409].includes(error.status) ? error.status : 400) as 400 | 403 | 404 | 409;
+      return adminPage(c, kit, undefined, { message: `${error.message}${fields ? ` (${fields})` : ''}`, status });
+    }
+    return adminPage(c, kit, done);
+  };
+  web.post('/admin/users', async (c) => {
+    admin(c);
+    const f = await kit.form(c);
+    return adminAction(c, 'user_create', { name: f.name ?? '', email: f.email ?? '', password: f.password ?? '' }, `User ${f.name} added.`);
+  });
+  web.post('/admin/organizations', async (c) => {
+    admin(c);
+    const f = await kit.form(c);
+    return adminAction(c, 'organization_create', { name: f.name ?? '', ...(f.title ? { title: f.title } : {}) }, `Organisation ${f.name} created.`);
+  });
+  web.post('/admin/members', async (c) => {
+    admin(c);
+    const f = await kit.form(c);
+    return adminAction(c, 'organization_member_create', { id: f.organization ?? '', username: f.user ?? '', role: f.role ?? '' }, `${f.user} is now ${f.role} of ${f.organization}.`);
+  });
+  web.post('/admin/members/remove', async (c) => {
+    admin(c);
+    const f = await kit.form(c);
+    return adminAction(c, 'organization_member_delete', { id: f.organization ?? '', username: f.user ?? '' }, `${f.user} removed from ${f.organization}.`);
+  });
+  const subject = async (c: Context<AppEnv>): Promise<{ id: string; name: string; sysadmin: boolean }> => {
+    admin(c);
+    const user = await deps.users.find(c.req.param('name') ?? '');
+    if (!user) throw new NotFoundError(`no user "${c.req.param('name')}"`);
+    return user;
+  };
+  web.get('/admin/users/:name', async (c) => {
+    const user = await subject(c);
+    return accountPage(c, kit, user, undefined, `/admin/users/${encodeURIComponent(user.name)}`);
+  });
+  web.post('/admin/users/:name/tokens', async (c) => {
+    const user = await subject(c);
+    const fields = await kit.form(c);
+    const days = fields.expires_days?.trim();
+    const created = await kit.run<{ token: string; name: string }>(c, 'api_token_create', { user: user.id, name: fields.name ?? '', ...(days ? { expires_days: /^\d{1,4}$/.test(days) ? Number(days) : days } : {}) });
+    return accountPage(c, kit, user, created, `/admin/users/${encodeURIComponent(user.name)}`);
+  });
+  web.post('/admin/users/:name/tokens/:id/revoke', async (c) => {
+    const user = await subject(c);
+    await kit.form(c);
+    await kit.run(c, 'api_token_revoke', { id: c.req.param('id') });
+    return c.redirect(`/admin/users/${encodeURIComponent(user.name)}`, 303);
+  });
   web.post('/admin/access-token', async (c) => {
     admin(c);
     return accessTokenFilePage(c, kit, await kit.form(c), deps.serverCertificate?.());

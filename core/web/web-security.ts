@@ -40,7 +40,8 @@ export class WebSecurity {
 
   /** The session cookie's secret, if the request has one. */
   sessionSecret(c: Context<AppEnv>): string | undefined {
-    return getCookie(c, this.name(c, 'session')) ?? getCookie(c, `platform_session`);
+    // Over TLS only the __Host- cookie counts: a sibling domain can plant a plain one, not that.
+    return getCookie(c, this.name(c, 'session'));
   }
 
   setSession(c: Context<AppEnv>, secret: string, expires: Date): void {

@@ -7,8 +7,8 @@ import { DatabaseId, JobQueueId, OrganizationServiceId, UserServiceId } from '..
 import { lastInspectReport } from '../../inspect/inspect-report-store.js';
 import { formatTime } from './account-page.js';
 
-/** Renders the admin page; the caller has checked that the viewer is a sysadmin. */
-export async function adminPage(c: Context<AppEnv>, kit: CoreWebKit, notice?: string): Promise<Response> {
+/** Renders the admin page; the caller has checked that the viewer is a sysadmin. `error` is the refusal of the last form. */
+export async function adminPage(c: Context<AppEnv>, kit: CoreWebKit, notice?: string, error?: { message: string; status: 400 | 403 | 404 | 409 }): Promise<Response> {
   const services = c.get('services');
   const users = await services.get(UserServiceId).list();
   const orgService = services.get(OrganizationServiceId);
@@ -20,11 +20,20 @@ export async function adminPage(c: Context<AppEnv>, kit: CoreWebKit, notice?: st
   const attention = report?.checks.filter((check) => check.status !== 'ok') ?? [];
   return kit.page(c, 'Administration', <div>
     {notice && <p class="notice" role="status">{notice}</p>}
+    {error && <p class="notice error" role="alert">{error.message}</p>}
     <h2>Users</h2>
     <table>
       <thead><tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th><th scope="col">Locked until</th><th scope="col">Created</th></tr></thead>
-      <tbody>{users.map((u) => <tr><td>{u.name}</td><td>{u.email}</td><td>{u.sysadmin ? 'site administrator' : 'user'}</td><td>{u.lockedUntil ? formatTime(u.lockedUntil.toISOString()) : '—'}</td><td>{formatTime(u.createdAt.toISOString())}</td></tr>)}</tbody>
+      <tbody>{users.map((u) => <tr><td><a href={`/admin/users/${encodeURIComponent(u.name)}`} aria-label={`API tokens of ${u.name}`}>{u.name}</a></td><td>{u.email}</td><td>{u.sysadmin ? 'site administrator' : 'user'}</td><td>{u.lockedUntil ? formatTime(u.lockedUntil.toISOString()) : '—'}</td><td>{formatTime(u.createdAt.toISOString())}</td></tr>)}</tbody>
     </table>
+    <form method="post" action="/admin/users">
+      {kit.csrfField(c)}
+      <h3>Add a user</h3>
+      <label for="nu-name">User name</label><input type="text" id="nu-name" name="name" required autocomplete="off" />
+      <label for="nu-email">E-mail</label><input type="text" id="nu-email" name="email" required autocomplete="off" />
+      <label for="nu-password">Password</label><input type="password" id="nu-password" name="password" required autocomplete="new-password" />
+      <p><button type="submit">Add user</button></p>
+    </form>
     <h2>Access-token files</h2>
     <form method="post" action="/admin/access-token">
       {kit.csrfField(c)}
@@ -37,8 +46,32 @@ export async function adminPage(c: Context<AppEnv>, kit: CoreWebKit, notice?: st
     <h2>Organisations</h2>
     {orgs.length === 0 ? <p class="muted">None yet.</p> : <table>
       <thead><tr><th scope="col">Organisation</th><th scope="col">Members</th></tr></thead>
-      <tbody>{orgs.map(({ org, members }) => <tr><td>{org.title || org.name}</td><td>{members.map((m) => `${m.userName} (${m.role})`).join(', ') || '—'}</td></tr>)}</tbody>
+      <tbody>{orgs.map(({ org, members }) => <tr><td>{org.title || org.name}</td><td>
+        {members.length === 0 ? '—' : <ul>{members.map((m) => <li>
+          {m.userName} ({m.role})
+          <form method="post" action="/admin/members/remove" class="inline">
+            {kit.csrfField(c)}
+            <input type="hidden" name="organization" value={org.name} /><input type="hidden" name="user" value={m.userName} />
+            <button type="submit" class="link" aria-label={`Remove ${m.userName} from ${org.name}`}>remove</button>
+          </form>
+        </li>)}</ul>}
+      </td></tr>)}</tbody>
     </table>}
+    {orgs.length > 0 && <form method="post" action="/admin/members">
+      {kit.csrfField(c)}
+      <h3>Add or change a member</h3>
+      <label for="m-org">Organisation</label><select id="m-org" name="organization">{orgs.map(({ org }) => <option value={org.name}>{org.title || org.name}</option>)}</select>
+      <label for="m-user">User</label><select id="m-user" name="user">{users.map((u) => <option value={u.name}>{u.name}</option>)}</select>
+      <label for="m-role">Role</label><select id="m-role" name="role"><option value="member">member (sees private datasets)</option><option value="editor">editor (adds and changes datasets)</option><option value="admin">admin (manages members)</option></select>
+      <p><button type="submit">Save membership</button></p>
+    </form>}
+    <form method="post" action="/admin/organizations">
+      {kit.csrfField(c)}
+      <h3>New organisation</h3>
+      <label for="no-name">Name (lower-case letters, digits, - and _)</label><input type="text" id="no-name" name="name" required />
+      <label for="no-title">Title</label><input type="text" id="no-title" name="title" />
+      <p><button type="submit">Create organisation</button></p>
+    </form>
     <h2>Last inspection</h2>
     {!report ? <p class="muted">No report yet: run <code>platform inspect</code>.</p> : <div>
       <p>{formatTime(report.finishedAt)}: {report.exitCode === 0 ? 'nothing left wrong' : report.exitCode === 1 ? 'problems remain' : 'inspect could not run'} ({report.summary.checks} checks, {report.summary.ok} ok, {report.summary.warnings} warnings, {report.summary.problems} problems, {report.summary.repaired} repaired, {report.summary.errors} failed to run){report.repair ? ', with repairs' : ''}.</p>
@@ -61,5 +94,5 @@ export async function adminPage(c: Context<AppEnv>, kit: CoreWebKit, notice?: st
         </tr>
       ))}</tbody>
     </table>
-  </div>);
+  </div>, { status: error?.status ?? 200 });
 }

@@ -251,5 +251,36 @@ for (const kind of databaseKinds()) {
       assert.equal(api.status, 404);
       assert.equal(((await api.json()) as { success: boolean }).success, false);
     });
+
+    it('lets a site administrator add users, organisations and members, and manage another user\'s tokens', async () => {
+      const admin = new WebClient(t.app);
+      await admin.signIn('sysadmin-user', 'sysadmin password 1');
+      const post = async (path: string, form: Record<string, string>) => {
+        const page = await admin.request('/admin');
+        return admin.request(path, { form: { _csrf: WebClient.csrfOf(page.text), ...form } });
+      };
+      let answer = await post('/admin/users', { name: 'new-person', email: 'new@example.org', password: 'a long enough password' });
+      assert.equal(answer.status, 200);
+      assert.match(answer.text, /User new-person added/);
+      answer = await post('/admin/users', { name: 'new-person', email: 'new@example.org', password: 'a long enough password' });
+      assert.ok(answer.status === 409 || answer.status === 400, String(answer.status));
+      assert.match(answer.text, /role="alert"/);
+      answer = await post('/admin/organizations', { name: 'web-org', title: 'Made on the web' });
+      assert.match(answer.text, /Organisation web-org created/);
+      answer = await post('/admin/members', { organization: 'web-org', user: 'new-person', role: 'editor' });
+      assert.match(answer.text, /new-person is now editor of web-org/);
+      assert.match(answer.text, /new-person \(editor\)/);
+      answer = await post('/admin/members/remove', { organization: 'web-org', user: 'new-person' });
+      assert.match(answer.text, /new-person removed from web-org/);
+      assert.doesNotMatch(answer.text, /new-person \(editor\)/);
+      const tokens = await admin.request('/admin/users/new-person');
+      assert.equal(tokens.status, 200);
+      const created = await admin.request('/admin/users/new-person/tokens', { form: { _csrf: WebClient.csrfOf(tokens.text), name: 'for the lab pc' } });
+      const secret = /<p class="secret" id="new-token">([^<]+)<\/p>/.exec(created.text)?.[1];
+      const { status, body } = await t.call('user_show', { id: 'new-person' }, { token: secret!, method: 'GET' });
+      assert.equal(status, 200);
+      assert.equal((body.result as { name: string }).name, 'new-person', 'the token acts as that user');
+      assert.equal((await admin.request('/admin/users/nobody-here')).status, 404);
+    });
   });
 }
