@@ -33,7 +33,7 @@ export interface AppDependencies {
   accel?: AccelRedirect;
   siteUrl: string;
   /** The web pages (sessions, CSRF, pages); without it the app serves the API alone. */
-  web?: Omit<WebFrontDependencies, 'registries' | 'actions' | 'users' | 'logger'>;
+  web?: Omit<WebFrontDependencies, 'registries' | 'actions' | 'users' | 'logger' | 'maxFormBytes'>;
 }
 
 /** Builds the platform's HTTP app. */
@@ -94,7 +94,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   }
 
   mountDownloads(app, deps.accel);
-  if (deps.web) notFoundPage = mountWebFront(app, { ...deps.web, registries: deps.registries, actions: deps.actions, users: deps.users, logger: deps.logger }).notFoundPage;
+  if (deps.web) notFoundPage = mountWebFront(app, { ...deps.web, registries: deps.registries, actions: deps.actions, users: deps.users, logger: deps.logger, maxFormBytes: deps.maxBodyBytes }).notFoundPage;
 
   for (const { value: protocol } of deps.registries.uploadProtocols.contributions()) {
     const sub = new Hono<AppEnv>({ strict: false });

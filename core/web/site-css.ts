@@ -22,7 +22,7 @@ input[type=text], input[type=password], input[type=search], select, textarea { f
 table { border-collapse: collapse; width: 100%; margin: 8px 0; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
 .layout { display: grid; grid-template-columns: 16rem 1fr; gap: 24px; }
-@media (max-width: 44rem) { .layout { grid-template-columns: 1fr; } }
+@media (max-width: 44rem) { .layout { grid-template-columns: 1fr; } .layout .facets { order: 2; } }
 .facets section { margin-bottom: 16px; } .facets h3 { font-size: 1rem; margin: 0 0 4px; } .facets ul { list-style: none; padding: 0; margin: 0; }
 .results ol { list-style: none; padding: 0; } .results li { padding: 8px 0; border-bottom: 1px solid var(--line); }
 .muted { color: var(--muted); }

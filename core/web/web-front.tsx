@@ -14,7 +14,7 @@ import type { UserService } from '../auth/user-service.js';
 import { AccountLockedError } from '../auth/user-service.js';
 import type { Logger } from '../logger.js';
 import { actorUser, anonymous, type UserIdentity } from '../auth/actor.js';
-import { AuthenticationError, AuthorizationError, NotFoundError, isPlatformError } from '../errors.js';
+import { AuthenticationError, AuthorizationError, NotFoundError, PayloadTooLargeError, isPlatformError } from '../errors.js';
 import { AuditLogId, JobQueueId } from '../services/service-ids.js';
 import { CoreWebKit } from './web-kit.js';
 import type { WebSessions } from './web-sessions.js';
@@ -39,6 +39,8 @@ export interface WebFrontDependencies {
   logger: Logger;
   /** Size of the chunks the browser uploads with (tus PATCH requests). */
   uploadChunkBytes: number;
+  /** Largest form body a page accepts (`[http] max_body_bytes`). */
+  maxFormBytes: number;
   /** Reads the server certificate (PEM) that access-token files carry, when one is configured. */
   serverCertificate?: () => string | undefined;
 }
@@ -65,12 +67,19 @@ export function sessionAuthentication(deps: Pick<WebFrontDependencies, 'sessions
   };
 }
 
-/** Refuses an unsafe request to a page without the visitor's CSRF token (header or `_csrf` field). */
-function csrfGuard(security: WebSecurity): MiddlewareHandler<AppEnv> {
+/**
+ * Refuses an unsafe request to a page without the visitor's CSRF token (header or `_csrf`
+ * field), and a form body larger than `maxBytes` before reading it (forms are small; the
+ * bytes of files go through the upload protocols).
+ */
+function csrfGuard(security: WebSecurity, maxBytes: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!SAFE_METHODS.has(c.req.method)) {
       let token = c.req.header('x-csrf-token');
       const type = c.req.header('content-type') ?? '';
+      // Browsers give the length of a form; a body without one (chunked) is refused unread.
+      const length = Number(c.req.header('content-length') ?? NaN);
+      if (c.req.raw.body && !(length <= maxBytes)) throw new PayloadTooLargeError(maxBytes);
       if (!token && /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) {
         const field = (await c.req.parseBody())._csrf;
         token = typeof field === 'string' ? field : undefined;
@@ -99,7 +108,7 @@ function errorPage(kit: CoreWebKit, logger: Logger) {
     const refusedAnonymous = error instanceof AuthorizationError && c.get('actor').kind === 'anonymous' && SAFE_METHODS.has(c.req.method);
     if (error instanceof SignInNeeded || refusedAnonymous) return c.redirect(`/user/login?next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
     if (isPlatformError(error)) {
-      const status = ([400, 403, 404, 409, 422].includes(error.status) ? error.status : 400) as 400 | 403 | 404 | 409 | 422;
+      const status = ([400, 403, 404, 409, 413, 422].includes(error.status) ? error.status : 400) as 400 | 403 | 404 | 409 | 413 | 422;
       const title = status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Cannot do that';
       const fields = Object.entries(error.fields).map(([field, messages]) => `${field}: ${messages.join(', ')}`);
       return kit.page(c, title, <div class="notice error" role="alert"><p>{error.message}</p>{fields.length > 0 && <ul>{fields.map((f) => <li>{f}</li>)}</ul>}</div>, { status });
@@ -147,7 +156,7 @@ function pluginAssets(registries: HookRegistries): Map<string, Asset> {
 /** Mounts the pages on the platform's app (after the API and download routes); returns the 404 page for browsers. */
 export function mountWebFront(app: Hono<AppEnv>, deps: WebFrontDependencies): { notFoundPage(c: Context<AppEnv>): Promise<Response> } {
   const kit = new CoreWebKit(deps.security, deps.registries, deps.actions, deps.siteTitle);
-  const guard = csrfGuard(deps.security);
+  const guard = csrfGuard(deps.security, deps.maxFormBytes);
   const onError = errorPage(kit, deps.logger);
   const web = new Hono<AppEnv>({ strict: false });
   web.onError(onError);

@@ -24,6 +24,8 @@ export class WebClient {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
+    // As a browser does: app.request() would leave it out.
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     const response = await this.app.request(path, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, ...(body === undefined ? {} : { body }) });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(';');

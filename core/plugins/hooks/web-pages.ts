@@ -9,7 +9,7 @@ import type { AppEnv } from '../../http/app-env.js';
 /** How a page is framed by {@link WebKit.page}. */
 export interface PageOptions {
   /** HTTP status (default 200). */
-  status?: 200 | 400 | 403 | 404 | 409 | 422;
+  status?: 200 | 400 | 403 | 404 | 409 | 413 | 422;
   /** Script URLs (from {@link WebKit.assetUrl}) the page loads as modules, after the content. */
   scripts?: string[];
 }

@@ -173,6 +173,20 @@ for (const kind of databaseKinds()) {
       assert.equal(resource.resources[0]!.size, 209119);
     });
 
+    it('fits a phone screen: no page scrolls sideways at 375 pixels', async () => {
+      await page.setViewportSize({ width: 375, height: 740 });
+      try {
+        for (const [path, name] of [['/dataset', 'search-phone'], ['/dataset/beads', 'rtdc-view-phone'], ['/account', 'account-phone']] as const) {
+          await page.goto(`${base}${path}`);
+          const width = await page.evaluate<number>('document.scrollingElement.scrollWidth');
+          assert.ok(width <= 376, `${path} is ${width} pixels wide`);
+          await shot(name);
+        }
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 720 });
+      }
+    });
+
     it('refuses a form sent without its CSRF token', async () => {
       await page.goto(`${base}/account`);
       await page.evaluate(`document.querySelector('form[action="/account/tokens"] input[name="_csrf"]').remove()`);

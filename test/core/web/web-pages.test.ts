@@ -282,5 +282,12 @@ for (const kind of databaseKinds()) {
       assert.equal((body.result as { name: string }).name, 'new-person', 'the token acts as that user');
       assert.equal((await admin.request('/admin/users/nobody-here')).status, 404);
     });
+
+    it('refuses a form body over [http] max_body_bytes before reading it', async () => {
+      const client = new WebClient(t.app);
+      const page = await client.request('/user/login');
+      const big = await client.request('/user/login', { form: { _csrf: WebClient.csrfOf(page.text), name: 'x'.repeat(1_100_000), password: 'y' } });
+      assert.equal(big.status, 413);
+    });
   });
 }
