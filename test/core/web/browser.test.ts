@@ -4,13 +4,11 @@
 // The RT-DC file is dclab's own test data (DC-analysis/dclab, tests/data/calibration_beads.rtdc).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
+import { chromiumMissing, launchChromium, serveOnPort } from '../../helpers/chromium.js';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
@@ -18,30 +16,19 @@ import { UserServiceId } from '../../../core/services/service-ids.js';
 import type { JobWorker } from '../../../core/jobs/job-worker.js';
 import { standIns } from './stand-ins.js';
 
-const CHROMIUM = process.env.PLATFORM_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const samples = process.env.PLATFORM_TEST_RTDC_DIR ?? fileURLToPath(new URL('../../../../../shared/data/rtdc/', import.meta.url));
 const beads = join(samples, 'calibration_beads.rtdc');
 const results = fileURLToPath(new URL('../../../../test-results/', import.meta.url));
-const skip = !existsSync(CHROMIUM) ? `Chromium is not installed at ${CHROMIUM}` : !existsSync(beads) ? 'the shared RT-DC samples are not beside the repository' : false;
-
-/** Starts Chromium the way the brief for these tests says: headless, no network chatter, a fresh profile. */
-async function launch(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  const profile = mkdtempSync(join(tmpdir(), 'platform-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
-}
+const skip = chromiumMissing() || (existsSync(beads) ? false : 'the shared RT-DC samples are not beside the repository');
 
 for (const kind of databaseKinds()) {
   describe(`web front in Chromium (${kind})`, { skip }, () => {
     let t: TestHost;
     let f: ApiFixtures;
     let worker: JobWorker;
-    let server: ServerType;
+    let server: Awaited<ReturnType<typeof serveOnPort>>;
     let base: string;
-    let browser: Awaited<ReturnType<typeof launch>>;
+    let browser: Awaited<ReturnType<typeof launchChromium>>;
     let page: Page;
     const shot = async (name: string): Promise<void> => {
       mkdirSync(results, { recursive: true });
@@ -66,15 +53,14 @@ for (const kind of databaseKinds()) {
       await t.call('package_create', { name: 'elsewhere', title: 'Elsewhere data', owner_org: 'other' }, { token: f.tokens.other });
       worker = t.host.jobWorker();
       await worker.start();
-      server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 });
-      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      browser = await launch();
+      server = await serveOnPort(t.app);
+      base = server.base;
+      browser = await launchChromium();
       page = browser.context.pages()[0] ?? (await browser.context.newPage());
     });
     after(async () => {
       await browser?.close();
-      await new Promise((resolve) => server?.close(resolve));
+      await server?.close();
       await worker?.stop(1000);
       await t?.close();
     });
