@@ -16,6 +16,7 @@ export { Distribution, type Delivery, type DeliveryState } from './plugins/hooks
 export { FileCheck, type CheckedFile, type FileCheckResult } from './plugins/hooks/file-check.js';
 export { Actions, type ActionDefinition, type ActionContext } from './plugins/hooks/actions.js';
 export { Routes, type RouteContribution } from './plugins/hooks/routes.js';
+export { WebPages, DatasetSections, type WebPage, type DatasetSection, type DatasetSectionInput, type WebKit, type PageOptions } from './plugins/hooks/web-pages.js';
 export { Commands, type CommandDefinition, type CommandContext, type CommandArgs, type CommandOption } from './plugins/hooks/commands.js';
 export { JobHandlers, type JobHandler, type JobContext, type CpuJobModule, type CpuJobFunction, type ThreadJobContext } from './plugins/hooks/job-handlers.js';
 export { InspectChecks, type InspectCheck, type InspectContext, type InspectFinding, type FindingSeverity, type Repair } from './plugins/hooks/inspect-checks.js';

@@ -1,7 +1,7 @@
 // The sections of platform.ini that core owns, each declared as a JSON schema.
 import type { ConfigSectionSchema } from './config-schema-types.js';
 
-/** Core's sections: `[platform]`, `[http]`, `[db]`, `[auth]`, `[jobs]`, `[depot]`, `[nginx]`, `[logging]`. */
+/** Core's sections: `[platform]`, `[http]`, `[db]`, `[auth]`, `[jobs]`, `[depot]`, `[nginx]`, `[logging]`, `[web]`. */
 export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
   platform: {
     type: 'object',
@@ -126,6 +126,14 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
     additionalProperties: false,
     properties: {
       level: { type: 'string', enum: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
+    },
+  },
+  web: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      session_hours: { type: 'integer', minimum: 1, maximum: 720, default: 12, description: 'A web session ends after this many hours without a page request.' },
+      upload_chunk_kb: { type: 'integer', minimum: 64, maximum: 524288, default: 8192, description: 'Size of the pieces the upload page sends; a broken upload resumes from the last whole piece.' },
     },
   },
 };

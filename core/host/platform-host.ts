@@ -1,6 +1,6 @@
 // The platform host: reads and validates platform.ini, loads plugins, connects the
 // database, applies migrations, builds the container and registries, and stops cleanly.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Container } from 'inversify';
 import type { Hono } from 'hono';
@@ -36,7 +36,9 @@ import { JobQueue } from '../jobs/job-queue.js';
 import { JobWorker, type JobWorkerOptions } from '../jobs/job-worker.js';
 import { ThreadPool } from '../jobs/thread-pool.js';
 import { JsonSchemaValidator } from '../validation/json-schema-validator.js';
-import { createApp } from '../http/create-app.js';
+import { createApp, type AppDependencies } from '../http/create-app.js';
+import { WebSessions } from '../web/web-sessions.js';
+import { WebSecurity } from '../web/web-security.js';
 import type { AppEnv } from '../http/app-env.js';
 import type { Services } from '../services/services.js';
 import * as ids from '../services/service-ids.js';
@@ -226,7 +228,25 @@ export class PlatformHost {
       trustProxy: http.trust_proxy,
       ...(http.x_accel_redirect ? { accel: { prefix: http.x_accel_redirect, root: this.config.path('http', 'x_accel_root')! } } : {}),
       siteUrl: this.config.string('platform', 'site_url') ?? '',
+      web: this.webFront(http.trust_proxy),
     });
+  }
+
+  /** The web pages' sessions and CSRF protection, from `[web]` and the site's secret key. */
+  private webFront(trustProxy: boolean): NonNullable<AppDependencies['web']> {
+    const web = this.config.section<{ session_hours: number; upload_chunk_kb: number }>('web');
+    const secretKey = readSecretFile(this.config.path('platform', 'secret_key_file')!, '[platform] secret_key_file');
+    const siteUrl = this.config.string('platform', 'site_url') ?? '';
+    return {
+      sessions: new WebSessions(this.db!, web.session_hours * 3_600_000),
+      security: new WebSecurity({ secretKey, trustProxy, siteUrl }),
+      siteTitle: this.config.string('platform', 'site_title') ?? 'Data platform',
+      uploadChunkBytes: web.upload_chunk_kb * 1024,
+      serverCertificate: () => {
+        const path = this.config.path('inspect', 'tls_certificate');
+        return path ? readFileSync(path, 'utf8') : undefined;
+      },
+    };
   }
 
   /** A logger for a module. */

@@ -11,6 +11,10 @@ export interface AppVariables {
   /** The client address (from X-Forwarded-For only when `[http] trust_proxy`). */
   address: string;
   services: Services;
+  /** The web pages' CSRF cookie value chosen during this request (set by the web front). */
+  csrfSeed?: string;
+  /** The web session behind the actor, when it came from a session cookie. */
+  webSession?: { id: string; user: import('../auth/actor.js').UserIdentity };
 }
 
 /** The hono environment type of the platform's app. */

@@ -13,10 +13,11 @@ import { anonymous } from '../auth/actor.js';
 import type { ApiTokenService } from '../auth/api-token-service.js';
 import type { PasswordLogin } from '../auth/password-login.js';
 import { AuthenticationError, ValidationError, isPlatformError, retryAfterOf } from '../errors.js';
-import { AuditLogId, ResourceIntakeId } from '../services/service-ids.js';
+import { AuditLogId, ResourceIntakeId, UserServiceId } from '../services/service-ids.js';
 import { MULTIPART_ACTIONS, isMultipart, runMultipartAction } from './multipart-upload.js';
 import { readJsonBody } from './read-json-body.js';
 import { mountDownloads, type AccelRedirect } from './download-route.js';
+import { mountWebFront, sessionAuthentication, type WebFrontDependencies } from '../web/web-front.js';
 
 /** What the app needs from the host. */
 export interface AppDependencies {
@@ -33,6 +34,8 @@ export interface AppDependencies {
   /** Hand downloads of local depot files to nginx (see download-route). */
   accel?: AccelRedirect;
   siteUrl: string;
+  /** The web pages (sessions, CSRF, pages); without it the app serves the API alone. */
+  web?: Omit<WebFrontDependencies, 'registries' | 'actions' | 'users' | 'login' | 'logger' | 'maxFormBytes'>;
 }
 
 /** Builds the platform's HTTP app. */
@@ -54,9 +57,16 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     if (header) c.set('actor', await authenticate(header, c.get('address'), deps));
     await next();
   });
+  if (deps.web) app.use('*', sessionAuthentication(deps.web));
 
   app.onError((error, c) => errorResponse(c, error, deps.logger, deps.siteUrl));
-  app.notFound((c) => c.json({ success: false, error: { __type: 'Not Found Error', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  let notFoundPage: ((c: Context<AppEnv>) => Promise<Response>) | undefined;
+  app.notFound((c) => {
+    // A person's browser gets a page; API clients and uploads keep CKAN's JSON.
+    const browser = notFoundPage && c.req.method === 'GET' && /text\/html/.test(c.req.header('accept') ?? '') && !/^\/(api|upload)(\/|$)/.test(c.req.path);
+    if (browser) return notFoundPage!(c);
+    return c.json({ success: false, error: { __type: 'Not Found Error', message: `no route for ${c.req.method} ${c.req.path}` } }, 404);
+  });
 
   app.get('/api/3', (c) => c.json({ version: 3 }));
   const actionRoute = async (c: Context<AppEnv>): Promise<Response> => {
@@ -92,6 +102,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   }
 
   mountDownloads(app, deps.accel);
+  if (deps.web) notFoundPage = mountWebFront(app, { ...deps.web, registries: deps.registries, actions: deps.actions, users: deps.services.get(UserServiceId), login: deps.login, logger: deps.logger, maxFormBytes: deps.maxBodyBytes }).notFoundPage;
 
   for (const { value: protocol } of deps.registries.uploadProtocols.contributions()) {
     const sub = new Hono<AppEnv>({ strict: false });

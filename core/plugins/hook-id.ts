@@ -21,7 +21,7 @@ export interface Contribution<T> {
 export const HOOK_NAMES = [
   'Depot', 'UploadProtocol', 'Schema', 'Anonymiser', 'Distribution', 'FileCheck',
   'Actions', 'Routes', 'Commands', 'JobHandlers', 'InspectChecks', 'AuthPolicy', 'Migrations',
-  'Lifecycle', 'EventObserver',
+  'Lifecycle', 'EventObserver', 'WebPages', 'DatasetSections',
 ] as const;
 
 /** One of {@link HOOK_NAMES}. */

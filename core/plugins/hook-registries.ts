@@ -17,6 +17,10 @@ import { InspectChecks, type InspectCheck } from './hooks/inspect-checks.js';
 import { AuthPolicy } from './hooks/auth-policy.js';
 import { Migrations, type MigrationSet } from './hooks/migrations.js';
 import { EventObserver, Lifecycle, type PluginLifecycle } from './hooks/lifecycle.js';
+import { DatasetSections, WebPages, type DatasetSection, type WebPage } from './hooks/web-pages.js';
+
+/** Paths of core's own pages, which a WebPage may not take. */
+const CORE_PAGE_PATHS = /^\/(api|upload|assets|dataset|user|account|admin|search)(\/|$)/;
 
 /** Contributions keyed by a name; a second contribution under a taken name is an error naming both plugins. */
 export class NamedRegistry<T> {
@@ -76,6 +80,8 @@ export class HookRegistries {
   readonly distributions = new NamedRegistry<Distribution>('distribution');
   readonly jobHandlers = new NamedRegistry<JobHandler>('job handler');
   readonly inspectChecks = new NamedRegistry<InspectCheck>('inspect check');
+  readonly webPages = new NamedRegistry<WebPage>('web page');
+  readonly datasetSections = new NamedRegistry<DatasetSection>('dataset section');
   /** Filters and vetoes, in plugin order. */
   readonly schemas: Contribution<Schema>[];
   readonly authPolicies: Contribution<AuthPolicy>[];
@@ -103,6 +109,13 @@ export class HookRegistries {
     for (const c of all(Distribution)) this.disposables.push(this.distributions.register(c.value.name, c));
     for (const c of all(JobHandlers)) this.disposables.push(this.jobHandlers.register(c.value.type, c));
     for (const c of all(InspectChecks)) this.disposables.push(this.inspectChecks.register(typeof c.value.area === 'string' && typeof c.value.name === 'string' ? `${c.value.area}/${c.value.name}` : undefined, c));
+    for (const c of all(WebPages)) {
+      if (typeof c.value.path !== 'string' || !/^\/[a-z0-9/_-]+$/.test(c.value.path) || CORE_PAGE_PATHS.test(c.value.path)) {
+        throw new PluginError(c.plugin, `web page path "${c.value.path}" is invalid or shadows a core page (/api, /upload, /assets, /dataset, /user, /account, /admin, /search)`);
+      }
+      this.disposables.push(this.webPages.register(c.value.path, c));
+    }
+    for (const c of all(DatasetSections)) this.disposables.push(this.datasetSections.register(c.value.name, c));
     this.schemas = all(Schema);
     this.authPolicies = all(AuthPolicy);
     this.fileChecks = all(FileCheck);
@@ -118,6 +131,7 @@ export class HookRegistries {
       ['upload-protocol', this.uploadProtocols as NamedRegistry<unknown>], ['depot', this.depots as NamedRegistry<unknown>],
       ['anonymiser', this.anonymisers as NamedRegistry<unknown>], ['distribution', this.distributions as NamedRegistry<unknown>],
       ['job-handler', this.jobHandlers as NamedRegistry<unknown>], ['inspect-check', this.inspectChecks as NamedRegistry<unknown>],
+      ['web-page', this.webPages as NamedRegistry<unknown>], ['dataset-section', this.datasetSections as NamedRegistry<unknown>],
     ];
     const out: string[] = [];
     for (const [kind, registry] of named) for (const name of registry.names()) if (registry.entry(name)?.plugin === plugin) out.push(`${kind} ${name}`);

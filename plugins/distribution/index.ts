@@ -3,7 +3,8 @@
 // their recipients' folders (local, WebDAV, a dataset here, another platform), anonymised when
 // their rule says so, archived, and acknowledged when recipients fetch them; the whole trail
 // is searchable. After getresults-distribute.
-import { Actions, Commands, definePlugin, Distribution, EventObserver, InspectChecks, JobHandlers, Lifecycle, Migrations, Routes, type PluginDefinition } from '../../core/api.js';
+import { Actions, Commands, definePlugin, Distribution, EventObserver, InspectChecks, JobHandlers, Lifecycle, Migrations, Routes, WebPages, type PluginDefinition } from '../../core/api.js';
+import { distributionPages } from './distribution-pages.js';
 import { archiveRoute } from './archive-route.js';
 import { distributionConfigSchema, readDistributionSettings } from './distribution-settings.js';
 import { createDistributionTables } from './distribution-tables-migration.js';
@@ -40,6 +41,7 @@ export function createDistributionPlugin(options: RuntimeOptions = {}): PluginDe
       for (const command of distributionCommands(() => runtime)) ctx.contribute(Commands, command);
       ctx.contribute(InspectChecks, unacknowledgedCheck(store, settings.unacknowledgedDays));
       ctx.contribute(Routes, archiveRoute(store, settings.archiveDir, () => ctx.services));
+      ctx.contribute(WebPages, distributionPages(() => runtime));
       ctx.provide<DistributionDropFolders>(DistributionDropFoldersId, () => runtime.dropFolders());
       ctx.contribute(Lifecycle, { initialize: () => runtime.initialize(), onStart: () => runtime.start(), onStop: () => runtime.stop() });
     },

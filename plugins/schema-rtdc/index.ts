@@ -6,8 +6,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { definePlugin, Schema, type ResourceInspection } from '../../core/api.js';
+import { DatasetSections, definePlugin, Schema, type ResourceInspection } from '../../core/api.js';
 import { runRtdcInspection } from './run-rtdc-inspection.js';
+import { rtdcViewSection } from './rtdc-view-section.js';
 
 export default definePlugin({
   name: 'schema-rtdc',
@@ -41,5 +42,6 @@ export default definePlugin({
         }
       },
     });
+    ctx.contribute(DatasetSections, rtdcViewSection(ctx.name));
   },
 });

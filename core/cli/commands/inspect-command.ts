@@ -9,7 +9,8 @@ import { ConfigError, PluginError, UsageError, describeError } from '../../error
 import { configFileFindings, secretFindings } from '../../inspect/checks/config-check.js';
 import { runInspectChecks, summarise, type RepairMode } from '../../inspect/inspect-runner.js';
 import type { InspectReport, ReportedCheck } from '../../inspect/inspect-report.js';
-import { AuditLogId } from '../../services/service-ids.js';
+import { storeInspectReport } from '../../inspect/inspect-report-store.js';
+import { AuditLogId, DatabaseId } from '../../services/service-ids.js';
 import { renderInspectReport, terminalProgress } from '../../inspect/inspect-output.js';
 import { stringOption } from './command-support.js';
 
@@ -102,6 +103,13 @@ async function inspect(ctx: CommandContext, options: InspectOptions): Promise<In
         })),
       );
     }
+    const { summary, exitCode } = summarise(checks);
+    const report: InspectReport = { version: 1, startedAt, finishedAt: new Date().toISOString(), config: ctx.configFile, deep: options.deep, repair: options.repair !== 'none', checks, summary, exitCode };
+    if (host) {
+      // Kept for the admin page; a database not yet migrated cannot hold it, which is no reason to fail.
+      await storeInspectReport(host.services.get(DatabaseId), report).catch((error: unknown) => void ctx.stderr.write(`the report was not stored for the admin page: ${describeError(error)}\n`));
+    }
+    return report;
   } catch (error) {
     ctx.stderr.write(`inspect could not run: ${describeError(error)}\n`);
     const { summary } = summarise(checks);
@@ -109,6 +117,4 @@ async function inspect(ctx: CommandContext, options: InspectOptions): Promise<In
   } finally {
     await host?.stop();
   }
-  const { summary, exitCode } = summarise(checks);
-  return { version: 1, startedAt, finishedAt: new Date().toISOString(), config: ctx.configFile, deep: options.deep, repair: options.repair !== 'none', checks, summary, exitCode };
 }

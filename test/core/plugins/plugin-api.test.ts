@@ -12,7 +12,7 @@ const exported = api as unknown as Record<string, unknown>;
 describe('the plugin API surface', () => {
   it('exports every hook of DESIGN.md as Symbol.for("platform.hook.<Name>"), and lists exactly those in HOOK_NAMES', () => {
     // DESIGN.md's hooks, and FileCheck, which the distribution issue asks core for.
-    const designHooks = ['Depot', 'UploadProtocol', 'Schema', 'Anonymiser', 'Distribution', 'FileCheck', 'Routes', 'Actions', 'Commands', 'JobHandlers', 'InspectChecks', 'AuthPolicy', 'Migrations', 'Lifecycle', 'EventObserver'];
+    const designHooks = ['Depot', 'UploadProtocol', 'Schema', 'Anonymiser', 'Distribution', 'FileCheck', 'Routes', 'Actions', 'Commands', 'JobHandlers', 'InspectChecks', 'AuthPolicy', 'Migrations', 'Lifecycle', 'EventObserver', 'WebPages', 'DatasetSections'];
     assert.deepEqual([...api.HOOK_NAMES].sort(), [...designHooks].sort());
     for (const name of api.HOOK_NAMES) assert.equal(exported[name], Symbol.for(`platform.hook.${name}`), name);
     const hookSymbols = Object.entries(exported).filter(([, value]) => typeof value === 'symbol' && Symbol.keyFor(value)?.startsWith('platform.hook.'));

@@ -215,7 +215,7 @@ for (const kind of databaseKinds()) {
       const typo = Symbol.for('platform.hook.Action') as HookId<unknown>;
       assert.match(
         await startFails([definePlugin({ name: 'typist', version: '1.0.0', register: (ctx) => ctx.contribute(typo, readAction('x_show', 1)) })], 'typist'),
-        /^plugin "typist": contributes to Symbol\(platform\.hook\.Action\), which is not a hook; did you mean "Actions"\?; hooks are Symbol\.for\('platform\.hook\.<Name>'\) with <Name> one of Depot, UploadProtocol, .*EventObserver$/,
+        /^plugin "typist": contributes to Symbol\(platform\.hook\.Action\), which is not a hook; did you mean "Actions"\?; hooks are Symbol\.for\('platform\.hook\.<Name>'\) with <Name> one of Depot, UploadProtocol, .*DatasetSections$/,
       );
       assert.match(
         await startFails([definePlugin({ name: 'nullish', version: '1.0.0', register: (ctx) => ctx.contribute(Actions, null as unknown as ActionDefinition) })], 'nullish'),

@@ -1,0 +1,77 @@
+// Following a delivery in a real browser (Debian's Chromium through playwright-core): a site
+// administrator signs in, opens Distribution from the navigation, finds a file by name, reads
+// its life line (sent, archived, acknowledged by whom), and sends a failed delivery again.
+// The trail is written through the plugin's store, as intake and delivery write it.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { databaseKinds } from '../../helpers/test-databases.js';
+import { createApiFixtures } from '../../helpers/api-fixtures.js';
+import { chromiumMissing, launchChromium, serveOnPort } from '../../helpers/chromium.js';
+import { startDistributionHost, type DistributionHost } from './distribution-fixture.js';
+import { JobQueueId, UserServiceId } from '../../../core/services/service-ids.js';
+
+const results = fileURLToPath(new URL('../../../../test-results/', import.meta.url));
+
+for (const kind of databaseKinds()) {
+  describe(`following a delivery in Chromium (${kind})`, { skip: chromiumMissing() }, () => {
+    let d: DistributionHost;
+    let server: Awaited<ReturnType<typeof serveOnPort>>;
+    let browser: Awaited<ReturnType<typeof launchChromium>>;
+    let page: Page;
+
+    before(async () => {
+      d = await startDistributionHost(kind, { rules: () => ({ destinations: { local: { kind: 'folder', path: 'remote-local' } }, rules: [{ label: 'bhs', pattern: '^(?<site>[A-Z]{3})\\d+', capture: 'site' }] }) });
+      await createApiFixtures(d.t);
+      await d.t.host.services.get(UserServiceId).setPassword('sysadmin-user', 'sysadmin password 1');
+      const make = async (name: string) => {
+        const got = await d.store.receive({ name, source: 'drop', size: 1234 }, { kind: 'received', actor: 'drop folder' });
+        assert.ok('file' in got);
+        return got.file;
+      };
+      const sent = await make('BHS0042_result.pdf');
+      await d.store.update(sent.id, { state: 'sent', label: 'bhs', folder: 'bhs', destination: 'local', sentAt: new Date() }, { kind: 'sent', detail: 'to local:bhs' });
+      await d.store.update(sent.id, { state: 'archived', archivedAt: new Date() }, { kind: 'archived' });
+      await d.store.acknowledge((await d.store.get(sent.id))!, { actor: 'ward-7', at: new Date(), address: '192.0.2.9', via: 'webdav log' });
+      const failed = await make('BHS0043_result.pdf');
+      await d.store.update(failed.id, { state: 'failed', label: 'bhs', destination: 'local', reason: 'the folder was not writable' }, { kind: 'failed', detail: 'the folder was not writable' });
+      server = await serveOnPort(d.t.app);
+      browser = await launchChromium();
+      page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    });
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+      await d?.close();
+    });
+
+    it('finds a delivered file, reads who acknowledged it, and sends a failed one again', async () => {
+      mkdirSync(results, { recursive: true });
+      await page.goto(`${server.base}/user/login?next=/`);
+      await page.getByLabel('User name').fill('sysadmin-user');
+      await page.getByLabel('Password').fill('sysadmin password 1');
+      await Promise.all([page.waitForURL(`${server.base}/`), page.getByRole('button', { name: 'Sign in' }).click()]);
+      await page.getByRole('link', { name: 'Distribution' }).click();
+      await page.getByLabel('File name (part of it)').fill('0042');
+      await page.getByRole('button', { name: 'Show' }).click();
+      await page.waitForURL(/name=0042/);
+      assert.match(await page.getByRole('status').innerText(), /^1 file/);
+      await page.screenshot({ path: join(results, `web-${kind}-distribution.png`), fullPage: true });
+      await page.getByRole('link', { name: 'BHS0042_result.pdf' }).click();
+      const life = await page.locator('ol.life-line').innerText();
+      assert.match(life, /received[\s\S]*sent[\s\S]*archived[\s\S]*acknowledged .* by ward-7 from 192\.0\.2\.9/);
+      assert.match(await page.locator('main dl').innerText(), /sent, then archived, acknowledged/);
+      await page.screenshot({ path: join(results, `web-${kind}-distribution-file.png`), fullPage: true });
+
+      await page.goto(`${server.base}/distribution?view=pending`);
+      assert.match(await page.locator('main table').innerText(), /BHS0043_result\.pdf\s+failed\s+the folder was not writable/);
+      await page.getByRole('link', { name: 'BHS0043_result.pdf' }).click();
+      const before = (await d.t.host.services.get(JobQueueId).list({ limit: 1000 })).length;
+      await Promise.all([page.waitForURL(/\/distribution\/file\//), page.getByRole('button', { name: 'Send again' }).click()]);
+      assert.ok((await d.t.host.services.get(JobQueueId).list({ limit: 1000 })).length > before, 'a delivery job was queued');
+    });
+  });
+}
