@@ -65,8 +65,10 @@ describe('platform serve on a fresh directory (what npm start runs)', () => {
       const response = await fetch(`${url}/api/3/action/status_show`);
       assert.equal(response.status, 200);
       const body = (await response.json()) as { result: { extensions: string[] } };
-      // The development configuration enables every plugin of the repository.
-      const repositoryPlugins = readdirSync(join(root, 'plugins'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+      // The development configuration enables every plugin of the repository that runs on the
+      // embedded default; depot-s3 needs an S3 server's endpoint and keys (docs/depot-s3.md).
+      const needServers = ['depot-s3'];
+      const repositoryPlugins = readdirSync(join(root, 'plugins'), { withFileTypes: true }).filter((e) => e.isDirectory() && !needServers.includes(e.name)).map((e) => e.name);
       assert.deepEqual([...body.result.extensions].sort(), repositoryPlugins.sort());
       assert.deepEqual(body.result.extensions.slice(0, 2), ['depot-fs', 'upload-tus']);
     } finally {
