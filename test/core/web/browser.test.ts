@@ -15,8 +15,9 @@ import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.
 import { UserServiceId } from '../../../core/services/service-ids.js';
 import type { JobWorker } from '../../../core/jobs/job-worker.js';
 import { standIns } from './stand-ins.js';
+import { rtdcSamplesDir } from '../../helpers/rtdc-samples.js';
 
-const samples = process.env.PLATFORM_TEST_RTDC_DIR ?? fileURLToPath(new URL('../../../../../shared/data/rtdc/', import.meta.url));
+const samples = rtdcSamplesDir;
 const beads = join(samples, 'calibration_beads.rtdc');
 const results = fileURLToPath(new URL('../../../../test-results/', import.meta.url));
 const skip = chromiumMissing() || (existsSync(beads) ? false : 'the shared RT-DC samples are not beside the repository');

@@ -15,10 +15,11 @@ import {
 } from '../../../plugins/schema-rtdc/rtdc-inspection.js';
 import { runRtdcInspection, runRtdcInspectionContained } from '../../../plugins/schema-rtdc/run-rtdc-inspection.js';
 import { ContainedProcessError } from '../../../core/jobs/contained-process.js';
+import { rtdcSamplesDir } from '../../helpers/rtdc-samples.js';
 
 // dist/test/plugins/schema-rtdc/ -> four levels up is the repository; the samples sit beside it.
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const samples = process.env.PLATFORM_TEST_RTDC_DIR ?? join(repoRoot, '..', 'shared', 'data', 'rtdc');
+const samples = rtdcSamplesDir;
 const noSamples = !existsSync(join(samples, 'calibration_beads.rtdc')) && `the RT-DC samples are not in ${samples} (set PLATFORM_TEST_RTDC_DIR)`;
 const sample = (name: string): string => join(samples, name);
 const limits = { timeoutMs: 30_000, memoryMb: 512 };

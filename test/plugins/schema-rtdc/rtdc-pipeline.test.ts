@@ -12,8 +12,9 @@ import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.
 import { ResourceIntakeId } from '../../../core/services/service-ids.js';
 import type { JobWorker } from '../../../core/jobs/job-worker.js';
 import type { Actor } from '../../../core/auth/actor.js';
+import { rtdcSamplesDir } from '../../helpers/rtdc-samples.js';
 
-const samples = process.env.PLATFORM_TEST_RTDC_DIR ?? fileURLToPath(new URL('../../../../../shared/data/rtdc/', import.meta.url));
+const samples = rtdcSamplesDir;
 
 for (const kind of databaseKinds()) {
   describe(`RT-DC files from upload to an active dataset (${kind})`, { skip: !existsSync(join(samples, 'calibration_beads.rtdc')) && 'the shared RT-DC samples are not beside the repository' }, () => {

@@ -11,8 +11,9 @@ import { runDatasetSectionContract, sectionKit } from '../../contracts/web-pages
 import { rtdcViewSection } from '../../../plugins/schema-rtdc/rtdc-view-section.js';
 import { runRtdcInspection } from '../../../plugins/schema-rtdc/run-rtdc-inspection.js';
 import type { DatasetSectionInput } from '../../../core/api.js';
+import { rtdcSamplesDir } from '../../helpers/rtdc-samples.js';
 
-const samples = process.env.PLATFORM_TEST_RTDC_DIR ?? fileURLToPath(new URL('../../../../../shared/data/rtdc/', import.meta.url));
+const samples = rtdcSamplesDir;
 const beads = join(samples, 'calibration_beads.rtdc');
 type Dataset = DatasetSectionInput['dataset'];
 

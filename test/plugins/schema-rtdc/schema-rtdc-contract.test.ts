@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { runSchemaContract, type SchemaSampleFile } from '../../contracts/schema.js';
 import { startTestHost } from '../../helpers/test-host.js';
+import { rtdcSamplesDir } from '../../helpers/rtdc-samples.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const samples = process.env.PLATFORM_TEST_RTDC_DIR ?? join(repoRoot, '..', 'shared', 'data', 'rtdc');
+const samples = rtdcSamplesDir;
 const beads = join(samples, 'calibration_beads.rtdc');
 
 /** An HDF5 file that is not RT-DC, written by h5py (Debian's Python), when h5py is there. */
