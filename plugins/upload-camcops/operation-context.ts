@@ -66,11 +66,12 @@ export function param(ctx: OperationContext, name: string, mandatory = true): st
   return value;
 }
 
-/** An integer parameter. */
+/** An integer parameter, read as the reference's get_int_var reads it (Python's int(): sign, surrounding whitespace, underscores between digits). */
 export function intParam(ctx: OperationContext, name: string): number {
   const text = param(ctx, name).trim();
-  if (!/^-?\d{1,9}$/.test(text)) failUser(`Variable ${name} is not a valid integer`);
-  return Number(text);
+  const value = /^[+-]?\d+(?:_\d+)*$/.test(text) ? Number(text.replace(/_/g, '')) : Number.NaN;
+  if (!Number.isSafeInteger(value)) failUser(`Variable ${name} is not a valid integer`);
+  return value;
 }
 
 /**

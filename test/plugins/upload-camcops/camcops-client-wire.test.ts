@@ -194,6 +194,10 @@ for (const kind of databaseKinds()) {
       await refused({ operation: 'upload_record', table: 'phq9', pkname: 'id', fields: fields.join(','), values: `9,${D(1)},0,three` }, /field 'q1': must be an integer/);
       await refused({ operation: 'upload_record', table: 'blobs', pkname: 'id', fields: 'id,when_last_modified,theblob', values: `9,'${D(1)}',64'not base64!'` }, /field 'theblob': must be a blob/);
       await refused({ operation: 'upload_record', table: 'phq9', pkname: 'id', fields: 'id,when_last_modified', values: '9' }, /1 value\(s\) for 2 field\(s\)/);
+      await refused({ operation: 'upload_table', table: 'phq9', pkname: 'id', fields: 'id,when_last_modified', nrecords: 'one' }, /^Variable nrecords is not a valid integer$/);
+      // get_int_var reads nrecords with Python's int(): a sign and surrounding whitespace are fine.
+      const { reply: signed } = await t.serverPost({ operation: 'upload_table', table: 'gad7', pkname: 'id', fields: 'id,when_last_modified', nrecords: ' +0 ' });
+      assert.equal(signed.success, '1', signed.error);
       await t.serverPost({ operation: 'end_upload' });
       assert.equal((await show(w, 'phq9', { device })).count, 0, 'nothing was applied');
     });

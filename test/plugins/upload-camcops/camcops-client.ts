@@ -61,7 +61,8 @@ export function qtSetNumDouble(d: number): string {
  */
 export function qtToSqlLiteral(value: ClientValue): string {
   if (value === null) return 'NULL';
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : qtSetNumDouble(value);
+  // A JS number that is a safe integer stands for SQLite's INTEGER (LongLong); any other for REAL (Double).
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : qtSetNumDouble(value);
   if (Buffer.isBuffer(value)) return `64'${value.toString('base64')}'`;
   return qtSqlQuoteString(qtEscapeNewlines(value));
 }

@@ -7,6 +7,7 @@ import {
   decodeLiteral, decodeLiteralList, encodeLiteral, encodeLiteralList, escapeNewlines, unescapeNewlines, LiteralError, type LiteralValue,
 } from '../../../plugins/upload-camcops/sql-literal-codec.js';
 import { seededRandom } from '../../../scripts/seeded-random.js';
+import { columnAsStringList, csvRow, qtSetNumDouble, qtToSqlLiteral } from './camcops-client.js';
 
 /** A small seeded generator, so failures reproduce. */
 const generator = seededRandom;
@@ -58,6 +59,37 @@ describe('CamCOPS SQL literals', () => {
       const values = Array.from({ length: 1 + Math.floor(rand() * 8) }, () => randomValue(rand));
       assert.deepEqual(decodeLiteralList(encodeLiteralList(values)), values);
     }
+  });
+
+  it("decodes 5,000 random values as the C++ client encodes them (toSqlLiteral), doubles at the client's 6 digits", () => {
+    const rand = generator(20261207);
+    for (let i = 0; i < 5000; i++) {
+      const value = randomValue(rand);
+      const sent = typeof value === 'number' && !Number.isSafeInteger(value) ? Number(qtSetNumDouble(value)) : value;
+      assert.deepEqual(decodeLiteral(qtToSqlLiteral(value)), sent, `value #${i}: ${String(value)}`);
+    }
+  });
+
+  it('decodes csvRow records and columnAsStringList columns as the client builds them', () => {
+    const rand = generator(3);
+    for (let i = 0; i < 500; i++) {
+      const record = Object.fromEntries(Array.from({ length: 1 + Math.floor(rand() * 8) }, (_, j) => [`f${j}`, randomValue(rand)]));
+      const fields = Object.keys(record);
+      const expected = fields.map((f) => {
+        const v = record[f]!;
+        return typeof v === 'number' && !Number.isSafeInteger(v) ? Number(qtSetNumDouble(v)) : v;
+      });
+      assert.deepEqual(decodeLiteralList(csvRow(fields, record)), expected);
+    }
+    // The raw columns of which_keys_to_send: integer PKs, ISO dates, 0/1/NULL flags.
+    const records = [
+      { id: 1, when_last_modified: '2026-12-07T18:12:43.137+01:00', _move_off_tablet: 0 },
+      { id: 22, when_last_modified: '2026-12-07T17:12:43.137Z', _move_off_tablet: null },
+      { id: 333, when_last_modified: '2026-12-07T18:12:43.137-05:30', _move_off_tablet: 1 },
+    ];
+    assert.deepEqual(decodeLiteralList(columnAsStringList(records, 'id')), [1, 22, 333]);
+    assert.deepEqual(decodeLiteralList(columnAsStringList(records, 'when_last_modified')), records.map((r) => r.when_last_modified));
+    assert.deepEqual(decodeLiteralList(columnAsStringList(records, '_move_off_tablet')), [0, null, 1]);
   });
 
   it('unescape(escape(s)) = s, including literal backslash-n sequences', () => {
