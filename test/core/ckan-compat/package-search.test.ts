@@ -107,7 +107,17 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await names('-license_id:CC0-1.0 organization:lab'), ['blood-a', 'zebrafish']);
       assert.deepEqual(await names('"res_extras_dc:setup:channel width:20"'), ['blood-a']);
       assert.deepEqual(await names('tags:blood', f.tokens.editor), ['blood-a', 'blood-b', 'other-blood', 'secret-blood']);
-      for (const [fq, named] of [['metadata_modified:[2020-01-01T00:00:00Z TO NOW]', /ranges .* are not supported/], ['tags:blood OR tags:beads', /cannot read "OR"/], ['colour:red', /unknown field "colour"/]] as const) {
+      assert.deepEqual(await names('metadata_created:[2020-01-01T00:00:00Z TO NOW] tags:blood'), ['blood-a', 'blood-b', 'other-blood'], 'a date range');
+      assert.deepEqual(await names('metadata_modified:[NOW+1DAY TO *]'), [], 'an open-ended range in the future');
+      assert.deepEqual(await names('"res_extras_dc:setup:channel width:[25 TO 40]"'), ['blood-b'], 'a numeric range over resource metadata');
+      assert.deepEqual(await names('"res_extras_dc:setup:channel width:{20 TO *]"'.replace('{20 TO *]', '{20 TO *}')), ['blood-b'], 'exclusive and open-ended');
+      assert.deepEqual(await names('"res_extras_dc:setup:channel width:20"'), ['blood-a']);
+      for (const [fq, named] of [
+        ['metadata_modified:[2020-01-01 TO soon]', /"soon" is not a date/],
+        ['name:[a TO b]', /ranges work on metadata_modified, metadata_created and res_extras_KEY/],
+        ['tags:blood OR tags:beads', /cannot read "OR"/],
+        ['colour:red', /unknown field "colour"/],
+      ] as const) {
         const { status, body } = await ckanapiGet(t, 'package_search', { fq });
         assert.equal(status, 400, fq);
         assert.match(String(body.error!.fq), named, fq);
