@@ -32,6 +32,8 @@ export function facetResourceKeys(value: string): Set<string> {
 }
 
 export const MAX_ROWS = 1000;
+/** Searches matching more datasets than this are not ranked (see search). */
+export const RANK_LIMIT = 5000;
 const SORT_COLUMNS: Record<string, string> = {
   name: 'd.name',
   title: 'd.title',
@@ -384,7 +386,11 @@ export class DatasetSearch {
       count = this.cache && !transaction ? await this.cache.load(`count:${countSql}\u0000${JSON.stringify(params)}`, countQuery) : await countQuery();
     }
     if (query.rows === 0 || query.start >= count) return { count, datasets: [], facets };
-    const sort = parseSort(query.sort, score !== undefined);
+    // Ranking reads and scores every match before the first page: cheap for a few thousand,
+    // half a second for a word in a third of 100,000 datasets (where the unranked page comes
+    // straight from an index in 0.2 ms). Past RANK_LIMIT matches, score adds no order and the
+    // rest of the sort (CKAN's default: metadata_modified desc) decides; more words rank.
+    const sort = parseSort(query.sort, score !== undefined && count <= RANK_LIMIT);
     const order = score ? sort.replaceAll(SCORE, score) : sort;
     if (this.readById && this.db.dialect === 'postgres' && !transaction) {
       // PostgreSQL plans the joined page read (organisations, resources as JSON) on every
