@@ -84,13 +84,27 @@ export function parseSearchQuery(input: Record<string, unknown>, resourceKeys: R
     if (!(error instanceof ValidationError)) throw error;
     Object.assign(fields, error.fields);
   }
+  // CKAN passes q to Solr, so `q=tags:blood` filters: field terms of q join fq, words stay.
+  const { words: qWords, terms: qTerms } = splitFieldTerms(str('q'));
+  const fq = [str('fq'), ...qTerms].filter(Boolean).join(' ');
   const query: SearchQuery = {
-    q: str('q'), fq: str('fq'), rows: int('rows', 10, 0, MAX_ROWS), start: int('start', 0, 0, 1_000_000), sort: str('sort') || 'score desc, metadata_modified desc',
+    q: qWords, fq, rows: int('rows', 10, 0, MAX_ROWS), start: int('start', 0, 0, 1_000_000), sort: str('sort') || 'score desc, metadata_modified desc',
     includePrivate: bool('include_private', true), includeDrafts: bool('include_drafts', false),
     ...(facets ? { facets } : {}),
   };
   if (Object.keys(fields).length) throw new ValidationError('search parameters are invalid', fields);
   return query;
+}
+
+/** Splits `q` into its words and its `field:value` terms on fields fq knows (others stay words). */
+export function splitFieldTerms(q: string): { words: string; terms: string[] } {
+  const terms: string[] = [];
+  const words = q.replace(/[+-]?"res_extras_[^"]+"|[+-]?(res_extras_\S+?|[a-z_]+):("[^"]*"|\([^)]*\)|[[{][^\]}]*[\]}]|\S+)/g, (term: string, field: string | undefined) => {
+    if (field !== undefined && !field.startsWith('res_extras_') && !FQ_FIELDS.includes(field)) return term;
+    terms.push(term);
+    return ' ';
+  });
+  return { words: words.replace(/(^|\s)(AND|OR)(?=\s|$)/g, ' ').trim(), terms };
 }
 
 /** One fq term: a field, the values any of which matches, and whether it is negated. */

@@ -106,6 +106,9 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await names('name:beads'), ['beads']);
       assert.deepEqual(await names('-license_id:CC0-1.0 organization:lab'), ['blood-a', 'zebrafish']);
       assert.deepEqual(await names('"res_extras_dc:setup:channel width:20"'), ['blood-a']);
+      const inQ = async (q: string): Promise<string[]> => (await search({ q, rows: '100', sort: 'name asc' })).results.map((r) => r.name);
+      assert.deepEqual(await inQ('tags:blood'), ['blood-a', 'blood-b', 'other-blood'], 'q takes field:value as CKAN (Solr) does');
+      assert.deepEqual(await inQ('blood organization:other'), ['other-blood'], 'words and field terms together');
       assert.deepEqual(await names('tags:blood', f.tokens.editor), ['blood-a', 'blood-b', 'other-blood', 'secret-blood']);
       assert.deepEqual(await names('metadata_created:[2020-01-01T00:00:00Z TO NOW] tags:blood'), ['blood-a', 'blood-b', 'other-blood'], 'a date range');
       assert.deepEqual(await names('metadata_modified:[NOW+1DAY TO *]'), [], 'an open-ended range in the future');
