@@ -280,6 +280,8 @@ export class DatasetSearch {
     private readonly cache?: ReadCache,
     /** Reads a dataset row by id with its organisation and resources (see search). */
     private readonly readById?: (id: string) => Promise<DatasetReadRow | undefined>,
+    /** Searches matching more datasets than this are not ranked. */
+    private readonly rankLimit = RANK_LIMIT,
   ) {}
 
   /** The datasets of one page (with organisations and resources), and the total count. */
@@ -404,7 +406,7 @@ export class DatasetSearch {
     // half a second for a word in a third of 100,000 datasets (where the unranked page comes
     // straight from an index in 0.2 ms). Past RANK_LIMIT matches, score adds no order and the
     // rest of the sort (CKAN's default: metadata_modified desc) decides; more words rank.
-    const sort = parseSort(query.sort, score !== undefined && count <= RANK_LIMIT);
+    const sort = parseSort(query.sort, score !== undefined && count <= this.rankLimit);
     const order = score ? sort.replaceAll(SCORE, score) : sort;
     if (this.readById && this.db.dialect === 'postgres' && !transaction) {
       // PostgreSQL plans the joined page read (organisations, resources as JSON) on every

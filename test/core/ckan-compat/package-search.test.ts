@@ -11,7 +11,9 @@ import assert from 'node:assert/strict';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
-import { ActionRunnerId, DatasetServiceId } from '../../../core/services/service-ids.js';
+import { ActionRunnerId, DatabaseId, DatasetServiceId, OrganizationServiceId } from '../../../core/services/service-ids.js';
+import { DatasetSearch, parseSearchQuery } from '../../../core/datasets/dataset-search.js';
+import { anonymous } from '../../../core/auth/actor.js';
 import { ckanapiGet, ckanapiPost } from './ckanapi-requests.js';
 
 interface SearchAnswer {
@@ -136,6 +138,11 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await order({ sort: 'score desc' }), ['rank-strong', 'rank-weak']);
       assert.deepEqual(await order({ sort: 'score asc' }), ['rank-weak', 'rank-strong']);
       assert.deepEqual(await order({ sort: 'metadata_modified desc' }), ['rank-weak', 'rank-strong'], 'an explicit sort without score does not rank');
+      // Past the rank limit (5,000 in service; 1 here) score adds no order and the rest of the sort decides.
+      const unranked = new DatasetSearch(t.host.services.get(DatabaseId), t.host.services.get(OrganizationServiceId), undefined, undefined, 1);
+      const found = await unranked.search(parseSearchQuery({ q: 'erythrocyte' }), anonymous);
+      assert.deepEqual(found.datasets.map((d) => d.dataset.name), ['rank-weak', 'rank-strong'], 'by metadata_modified desc');
+      assert.equal(found.count, 2);
       const faceted = await search({ q: 'erythrocyte', 'facet.field': '["tags"]' });
       assert.deepEqual([faceted.count, faceted.facets.tags], [2, { erythrocyte: 1 }], 'facets over ranked matches');
     });
