@@ -11,7 +11,9 @@ import assert from 'node:assert/strict';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
-import { ActionRunnerId, DatasetServiceId } from '../../../core/services/service-ids.js';
+import { ActionRunnerId, DatabaseId, DatasetServiceId, OrganizationServiceId } from '../../../core/services/service-ids.js';
+import { DatasetSearch, parseSearchQuery } from '../../../core/datasets/dataset-search.js';
+import { anonymous } from '../../../core/auth/actor.js';
 import { ckanapiGet, ckanapiPost } from './ckanapi-requests.js';
 
 interface SearchAnswer {
@@ -106,8 +108,21 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await names('name:beads'), ['beads']);
       assert.deepEqual(await names('-license_id:CC0-1.0 organization:lab'), ['blood-a', 'zebrafish']);
       assert.deepEqual(await names('"res_extras_dc:setup:channel width:20"'), ['blood-a']);
+      const inQ = async (q: string): Promise<string[]> => (await search({ q, rows: '100', sort: 'name asc' })).results.map((r) => r.name);
+      assert.deepEqual(await inQ('tags:blood'), ['blood-a', 'blood-b', 'other-blood'], 'q takes field:value as CKAN (Solr) does');
+      assert.deepEqual(await inQ('blood organization:other'), ['other-blood'], 'words and field terms together');
       assert.deepEqual(await names('tags:blood', f.tokens.editor), ['blood-a', 'blood-b', 'other-blood', 'secret-blood']);
-      for (const [fq, named] of [['metadata_modified:[2020-01-01T00:00:00Z TO NOW]', /ranges .* are not supported/], ['tags:blood OR tags:beads', /cannot read "OR"/], ['colour:red', /unknown field "colour"/]] as const) {
+      assert.deepEqual(await names('metadata_created:[2020-01-01T00:00:00Z TO NOW] tags:blood'), ['blood-a', 'blood-b', 'other-blood'], 'a date range');
+      assert.deepEqual(await names('metadata_modified:[NOW+1DAY TO *]'), [], 'an open-ended range in the future');
+      assert.deepEqual(await names('"res_extras_dc:setup:channel width:[25 TO 40]"'), ['blood-b'], 'a numeric range over resource metadata');
+      assert.deepEqual(await names('"res_extras_dc:setup:channel width:{20 TO *]"'.replace('{20 TO *]', '{20 TO *}')), ['blood-b'], 'exclusive and open-ended');
+      assert.deepEqual(await names('"res_extras_dc:setup:channel width:20"'), ['blood-a']);
+      for (const [fq, named] of [
+        ['metadata_modified:[2020-01-01 TO soon]', /"soon" is not a date/],
+        ['name:[a TO b]', /ranges work on metadata_modified, metadata_created and res_extras_KEY/],
+        ['tags:blood OR tags:beads', /cannot read "OR"/],
+        ['colour:red', /unknown field "colour"/],
+      ] as const) {
         const { status, body } = await ckanapiGet(t, 'package_search', { fq });
         assert.equal(status, 400, fq);
         assert.match(String(body.error!.fq), named, fq);
@@ -123,6 +138,11 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await order({ sort: 'score desc' }), ['rank-strong', 'rank-weak']);
       assert.deepEqual(await order({ sort: 'score asc' }), ['rank-weak', 'rank-strong']);
       assert.deepEqual(await order({ sort: 'metadata_modified desc' }), ['rank-weak', 'rank-strong'], 'an explicit sort without score does not rank');
+      // Past the rank limit (5,000 in service; 1 here) score adds no order and the rest of the sort decides.
+      const unranked = new DatasetSearch(t.host.services.get(DatabaseId), t.host.services.get(OrganizationServiceId), undefined, undefined, 1);
+      const found = await unranked.search(parseSearchQuery({ q: 'erythrocyte' }), anonymous);
+      assert.deepEqual(found.datasets.map((d) => d.dataset.name), ['rank-weak', 'rank-strong'], 'by metadata_modified desc');
+      assert.equal(found.count, 2);
       const faceted = await search({ q: 'erythrocyte', 'facet.field': '["tags"]' });
       assert.deepEqual([faceted.count, faceted.facets.tags], [2, { erythrocyte: 1 }], 'facets over ranked matches');
     });
