@@ -5,7 +5,7 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContainedProcessError, runContained } from '../../core/api.js';
-import type { RtdcInspection } from './rtdc-inspection.js';
+import type { RtdcInspection, RtdcLimits } from './rtdc-inspection.js';
 import type { RtdcTaskInput } from './rtdc-contained-task.js';
 import { filterSourceDirectory } from './rtdc-filters.js';
 
@@ -17,6 +17,8 @@ export interface InspectionLimits {
   memoryMb: number;
   /** Events read at once for statistics; the inspection's default when absent. */
   batchSize?: number;
+  /** Size limits of the file (defaults where absent). */
+  sizes?: Partial<RtdcLimits>;
   /** Kills the process when aborted. */
   signal?: AbortSignal;
 }
@@ -35,7 +37,7 @@ export function rtdcCodePaths(): string[] {
  * @throws ContainedProcessError when a limit is reached, the signal aborts, or the process dies
  */
 export function runRtdcInspectionContained(path: string, limits: InspectionLimits): Promise<RtdcInspection> {
-  const input: RtdcTaskInput = { filterDirectory: filterSourceDirectory(), ...(limits.batchSize === undefined ? {} : { batchSize: limits.batchSize }) };
+  const input: RtdcTaskInput = { filterDirectory: filterSourceDirectory(), ...(limits.sizes ? { limits: limits.sizes } : {}), ...(limits.batchSize === undefined ? {} : { batchSize: limits.batchSize }) };
   return runContained<RtdcInspection>({
     module: new URL('./rtdc-contained-task.js', import.meta.url),
     input,
