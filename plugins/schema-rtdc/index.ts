@@ -6,7 +6,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { definePlugin, Schema, type ResourceInspection } from '../../core/api.js';
+import { Actions, definePlugin, Schema, type ResourceInspection } from '../../core/api.js';
+import { eventSampleAction } from './rtdc-event-sample-action.js';
+import { localFileAccess } from './local-file.js';
 import { runRtdcInspection } from './run-rtdc-inspection.js';
 
 export default definePlugin({
@@ -49,5 +51,6 @@ export default definePlugin({
         }
       },
     });
+    ctx.contribute(Actions, eventSampleAction(limits, localFileAccess(tmpDir)));
   },
 });

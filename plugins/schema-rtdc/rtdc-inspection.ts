@@ -196,10 +196,10 @@ function member(group: Group, names: readonly string[], name: string, problems: 
 }
 
 /** A typed-array constructor, as a view on wasm memory. */
-type NumericArrayType = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>;
+export type NumericArrayType = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>;
 
 /** The typed-array constructor for an HDF5 integer or float type, undefined when JS has none. */
-function arrayType(metadata: Metadata): NumericArrayType | undefined {
+export function arrayType(metadata: Metadata): NumericArrayType | undefined {
   if (metadata.vlen) return undefined;
   if (metadata.type === H5T_FLOAT) return metadata.size === 8 ? Float64Array : metadata.size === 4 ? Float32Array : undefined;
   if (metadata.type !== H5T_INTEGER) return undefined;

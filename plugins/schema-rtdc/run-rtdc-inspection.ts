@@ -8,6 +8,7 @@ import { ContainedProcessError, runContained } from '../../core/api.js';
 import type { RtdcInspection, RtdcLimits } from './rtdc-inspection.js';
 import type { RtdcTaskInput } from './rtdc-contained-task.js';
 import { filterSourceDirectory } from './rtdc-filters.js';
+import type { RtdcSample } from './rtdc-sample.js';
 
 /** Limits of one inspection. */
 export interface InspectionLimits {
@@ -65,4 +66,25 @@ export async function runRtdcInspection(path: string, limits: InspectionLimits):
     if (!(error instanceof ContainedProcessError) || error.reason === 'aborted') throw error;
     return { valid: false, problems: [`the RT-DC check ended without an answer: ${error.message}`], metadata: {} };
   }
+}
+
+/**
+ * Reads an even sample of events of `features` in a contained process.
+ * @param path - the file on the local file system
+ * @param request - features and the most events
+ * @param limits - time and memory limits, batch size, abort signal
+ * @returns the sample
+ * @throws ContainedProcessError when a limit is reached or the features cannot be read
+ */
+export function sampleRtdcContained(path: string, request: { features: string[]; limit: number }, limits: InspectionLimits): Promise<RtdcSample> {
+  const input: RtdcTaskInput = { filterDirectory: filterSourceDirectory(), sample: { ...request, batchSize: limits.batchSize ?? 100_000 } };
+  return runContained<RtdcSample>({
+    module: new URL('./rtdc-contained-task.js', import.meta.url),
+    input,
+    codePaths: rtdcCodePaths(),
+    file: path,
+    timeoutMs: limits.timeoutMs,
+    memoryMb: limits.memoryMb,
+    ...(limits.signal ? { signal: limits.signal } : {}),
+  });
 }
