@@ -6,7 +6,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { DatasetSections, definePlugin, Schema, type ResourceInspection } from '../../core/api.js';
+import { Actions, DatasetSections, definePlugin, Schema, type ResourceInspection } from '../../core/api.js';
+import { eventSampleAction } from './rtdc-event-sample-action.js';
+import { localFileAccess } from './local-file.js';
 import { runRtdcInspection } from './run-rtdc-inspection.js';
 import { rtdcViewSection } from './rtdc-view-section.js';
 
@@ -22,10 +24,18 @@ export default definePlugin({
       timeout_seconds: { type: 'integer', minimum: 1, default: 600, description: 'Time limit of one file check; a file that takes longer is invalid.' },
       memory_mb: { type: 'integer', minimum: 32, default: 512, description: 'Memory limit (MiB) of the contained process that reads one file: heap, WebAssembly memory and native allocations.' },
       batch_size: { type: 'integer', minimum: 1, default: 100000, description: 'Events read at once when computing statistics.' },
+      max_attribute_bytes: { type: 'integer', minimum: 1024, default: 1048576, description: 'Largest root attribute (bytes); a larger one is a problem and is not stored.' },
+      max_root_attributes: { type: 'integer', minimum: 100, default: 2000, description: 'Most root attributes; a file with more is refused without reading them.' },
+      max_members: { type: 'integer', minimum: 10, default: 1000, description: 'Most members of events, events/trace, logs and tables.' },
+      max_expansion: { type: 'integer', minimum: 2, default: 1000, description: 'A dataset declaring more than this many times the file size (and over 64 MiB) is refused unread.' },
     },
   },
   register(ctx) {
-    const limits = { timeoutMs: Number(ctx.config.timeout_seconds) * 1000, memoryMb: Number(ctx.config.memory_mb), batchSize: Number(ctx.config.batch_size) };
+    const limits = { timeoutMs: Number(ctx.config.timeout_seconds) * 1000, memoryMb: Number(ctx.config.memory_mb), batchSize: Number(ctx.config.batch_size),
+      sizes: {
+        maxAttributeBytes: Number(ctx.config.max_attribute_bytes), maxRootAttributes: Number(ctx.config.max_root_attributes),
+        maxMembers: Number(ctx.config.max_members), maxExpansion: Number(ctx.config.max_expansion),
+      } };
     const tmpDir = join(ctx.platformConfig.path('platform', 'data_dir')!, 'tmp');
     ctx.contribute(Schema, {
       name: 'rtdc',
@@ -43,5 +53,6 @@ export default definePlugin({
       },
     });
     ctx.contribute(DatasetSections, rtdcViewSection(ctx.name));
+    ctx.contribute(Actions, eventSampleAction(limits, localFileAccess(tmpDir)));
   },
 });

@@ -24,8 +24,23 @@ export interface RtdcInspection {
   metadata: Record<string, JsonValue>;
 }
 
+/** Sizes above which a file is refused unread; every one is a `[plugin:schema-rtdc]` setting. */
+export interface RtdcLimits {
+  /** Largest root attribute, in bytes (fixed-size from its declaration; strings as read). */
+  maxAttributeBytes: number;
+  /** Most root attributes. */
+  maxRootAttributes: number;
+  /** Most members of `events`, `events/trace`, `logs` and `tables`. */
+  maxMembers: number;
+  /** A dataset declaring more than this many times the file's size (and over 64 MiB) is not read. */
+  maxExpansion: number;
+}
+
+
 /** Options of {@link inspectRtdcFile}. */
 export interface RtdcInspectionOptions {
+  /** Size limits (default {@link DEFAULT_LIMITS}). */
+  limits?: Partial<RtdcLimits>;
   /** Events read at once when computing statistics (default {@link DEFAULT_BATCH_SIZE}). */
   batchSize?: number;
   /** The folder of the compression filters (default: h5wasm-plugins' own, see rtdc-filters.ts). */
@@ -47,6 +62,8 @@ export interface RtdcFeatureStatistics {
  * worker until its time limit. Real RT-DC features compress far less than 1000-fold.
  */
 export const MAX_EXPANSION = 1000;
+/** The defaults of {@link RtdcLimits}. */
+export const DEFAULT_LIMITS: Readonly<RtdcLimits> = { maxAttributeBytes: 1 << 20, maxRootAttributes: 2000, maxMembers: 1000, maxExpansion: MAX_EXPANSION };
 /** Declared sizes up to this are read whatever the file's size. */
 const EXPANSION_FLOOR_BYTES = 64 * 2 ** 20;
 
@@ -82,10 +99,6 @@ export const REQUIRED_FLUORESCENCE_ATTRIBUTES: readonly string[] = [
 /** Features that hold one 2D image per event and must all have the same height and width. */
 export const IMAGE_FEATURES: readonly string[] = ['image', 'image_bg', 'mask'];
 
-/** More members than this in `events` is not an RT-DC file but an attempt to exhaust the reader. */
-const MAX_EVENT_MEMBERS = 1000;
-/** RT-DC metadata are short strings and numbers; a larger attribute is not read. */
-const MAX_ATTRIBUTE_BYTES = 1 << 20;
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** HDF5's own filters, which h5wasm always has, and the plugins loaded into it (rtdc-filters.ts). */
 const KNOWN_FILTERS = new Set([1, 2, 3, 5, 6, ...Object.values(FILTERS)]);
@@ -183,10 +196,10 @@ function member(group: Group, names: readonly string[], name: string, problems: 
 }
 
 /** A typed-array constructor, as a view on wasm memory. */
-type NumericArrayType = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>;
+export type NumericArrayType = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>;
 
 /** The typed-array constructor for an HDF5 integer or float type, undefined when JS has none. */
-function arrayType(metadata: Metadata): NumericArrayType | undefined {
+export function arrayType(metadata: Metadata): NumericArrayType | undefined {
   if (metadata.vlen) return undefined;
   if (metadata.type === H5T_FLOAT) return metadata.size === 8 ? Float64Array : metadata.size === 4 ? Float32Array : undefined;
   if (metadata.type !== H5T_INTEGER) return undefined;
@@ -351,7 +364,7 @@ export async function inspectRtdcFd(fd: number, options: RtdcInspectionOptions =
       return done();
     }
     try {
-      inspectOpenFile(file, { batchSize, fileBytes: size, outside }, problems, metadata);
+      inspectOpenFile(file, { batchSize, limits: { ...DEFAULT_LIMITS, ...options.limits }, fileBytes: size, outside }, problems, metadata);
     } catch (error) {
       problems.push(`the file cannot be read as RT-DC: ${messageOf(error)}`);
     } finally {
@@ -393,12 +406,13 @@ function watchOpens(fs: EmscriptenFs, own: string, filterPaths: readonly string[
 /** What reading the events needs besides the group. */
 interface ReadContext {
   batchSize: number;
+  limits: RtdcLimits;
   fileBytes: number;
   outside: OutsideOpens;
 }
 
 function inspectOpenFile(file: H5File, context: ReadContext, problems: string[], metadata: Record<string, JsonValue>): void {
-  readRootAttributes(file.attrs, problems, metadata);
+  readRootAttributes(file, context.limits, problems, metadata);
   const rawCount = metadata['dc:experiment:event count'];
   const eventCount = typeof rawCount === 'number' && Number.isSafeInteger(rawCount) && rawCount >= 0 ? rawCount : undefined;
   if (rawCount !== undefined && eventCount === undefined) problems.push(`"experiment:event count" is ${JSON.stringify(rawCount)}, not a whole number of events`);
@@ -425,28 +439,60 @@ function inspectOpenFile(file: H5File, context: ReadContext, problems: string[],
   features.sort();
   metadata['dc:features'] = features;
   metadata['dc:format'] = features.some((f) => /^fl[123]_/.test(f) || f.startsWith('trace/')) ? 'RT-FDC' : 'RT-DC';
-  metadata['dc:logs'] = memberNames(file, rootNames, 'logs', problems);
-  metadata['dc:tables'] = memberNames(file, rootNames, 'tables', problems);
+  metadata['dc:logs'] = memberNames(file, rootNames, 'logs', context.limits, problems);
+  metadata['dc:tables'] = memberNames(file, rootNames, 'tables', context.limits, problems);
   metadata['dc:statistics'] = statistics;
 }
 
-function readRootAttributes(attrs: Record<string, Attribute>, problems: string[], metadata: Record<string, JsonValue>): void {
+function readRootAttributes(file: H5File, limits: RtdcLimits, problems: string[], metadata: Record<string, JsonValue>): void {
+  // Counted before any is looked at: each costs HDF5 a lookup, and a file can hold millions.
+  const count = (Module.get_attribute_names(file.file_id, '/') as string[]).length;
+  if (count > limits.maxRootAttributes) {
+    problems.push(`the file has ${count} root attributes; RT-DC metadata have at most ${limits.maxRootAttributes}, so none is read`);
+    return;
+  }
+  const attrs: Record<string, Attribute> = file.attrs;
   for (const name of Object.keys(attrs).sort()) {
     const colon = name.indexOf(':');
     if (colon < 1 || colon === name.length - 1) continue; // not `section:key`: not RT-DC metadata
     const attribute = attrs[name]!;
-    const bytes = attribute.metadata.size * attribute.metadata.total_size;
-    if (bytes > MAX_ATTRIBUTE_BYTES) {
-      problems.push(`root attribute "${name}" holds ${bytes} bytes; RT-DC metadata are short values (at most ${MAX_ATTRIBUTE_BYTES})`);
+    // Fixed-size values are measured from their declaration, before reading; variable-length
+    // strings have no declared size and are measured as read (the process's memory cap bounds that).
+    const declared = attribute.metadata.size * attribute.metadata.total_size;
+    if (declared > limits.maxAttributeBytes) {
+      problems.push(`root attribute "${name}" holds ${declared} bytes; RT-DC metadata are short values (at most ${limits.maxAttributeBytes})`);
       continue;
     }
     try {
-      metadata[`dc:${name}`] = jsonSafe(attribute.value, attribute.metadata);
+      const value = shaped(jsonSafe(attribute.value, attribute.metadata), attribute.metadata.shape);
+      const bytes = Buffer.byteLength(JSON.stringify(value));
+      if (bytes > limits.maxAttributeBytes) {
+        problems.push(`root attribute "${name}" holds ${bytes} bytes; RT-DC metadata are short values (at most ${limits.maxAttributeBytes})`);
+        continue;
+      }
+      metadata[`dc:${name}`] = value;
     } catch (error) {
       problems.push(`root attribute "${name}" cannot be read: ${messageOf(error)}`);
     }
   }
   for (const name of REQUIRED_ATTRIBUTES) if (!(`dc:${name}` in metadata)) problems.push(`required root attribute "${name}" is missing`);
+}
+
+/**
+ * A flat array as nested arrays of `shape` (a (4, 2) polygon stays four pairs); anything else
+ * unchanged.
+ * @param value - what jsonSafe returned
+ * @param shape - the HDF5 shape of the value
+ */
+export function shaped(value: JsonValue, shape: readonly number[] | null | undefined): JsonValue {
+  if (!Array.isArray(value) || !shape || shape.length < 2 || shape.reduce((a, b) => a * b, 1) !== value.length) return value;
+  const nest = (start: number, dims: readonly number[]): JsonValue[] => {
+    const [first, ...rest] = dims;
+    if (rest.length === 0) return value.slice(start, start + first!);
+    const step = rest.reduce((a, b) => a * b, 1);
+    return Array.from({ length: first! }, (_, i) => nest(start + i * step, rest));
+  };
+  return nest(0, shape);
 }
 
 interface EventFindings {
@@ -457,10 +503,10 @@ interface EventFindings {
 
 function inspectEvents(events: Group, eventCount: number | undefined, context: ReadContext, found: EventFindings): void {
   const { problems, features } = found;
-  const { batchSize, fileBytes, outside } = context;
+  const { batchSize, fileBytes, outside, limits } = context;
   const names = events.keys();
-  if (names.length > MAX_EVENT_MEMBERS) {
-    problems.push(`"events" has ${names.length} members; an RT-DC file has at most ${MAX_EVENT_MEMBERS}`);
+  if (names.length > limits.maxMembers) {
+    problems.push(`"events" has ${names.length} members; an RT-DC file has at most ${limits.maxMembers}`);
     return;
   }
   const imageSizes: Array<[string, string]> = [];
@@ -468,7 +514,7 @@ function inspectEvents(events: Group, eventCount: number | undefined, context: R
     const item = member(events, names, name, problems);
     if (item === undefined) continue;
     if (name === 'trace') {
-      if (item instanceof h5wasm.Group) inspectTraces(item, eventCount, found);
+      if (item instanceof h5wasm.Group) inspectTraces(item, eventCount, limits, found);
       else problems.push('"events/trace" is not a group of traces');
       continue;
     }
@@ -492,6 +538,12 @@ function inspectEvents(events: Group, eventCount: number | undefined, context: R
     const shape = item.shape ?? [];
     const rows = shape[0] ?? 0;
     if (eventCount !== undefined && rows !== eventCount) problems.push(`feature "${name}" has ${rows} events, not the event count ${eventCount}`);
+    // Every dataset, images included: a declared size is a promise the file cannot keep.
+    const declaredBytes = shape.reduce((a, b) => a * b, 1) * metadata.size;
+    if (declaredBytes > EXPANSION_FLOOR_BYTES && declaredBytes > fileBytes * limits.maxExpansion) {
+      problems.push(`feature "${name}" declares ${formatBytes(declaredBytes)} of data in a file of ${formatBytes(fileBytes)}; more than ${limits.maxExpansion}-fold is not RT-DC, so it is not read`);
+      continue;
+    }
     if (IMAGE_FEATURES.includes(name)) {
       if (shape.length === 3) imageSizes.push([name, `${shape[1]}x${shape[2]}`]);
       else problems.push(`image-like feature "${name}" has shape [${shape.join(', ')}]; expected [events, height, width]`);
@@ -502,11 +554,6 @@ function inspectEvents(events: Group, eventCount: number | undefined, context: R
       continue;
     }
     if (shape.length !== 1 || arrayType(metadata) === undefined) continue;
-    const declaredBytes = rows * metadata.size;
-    if (declaredBytes > EXPANSION_FLOOR_BYTES && declaredBytes > fileBytes * MAX_EXPANSION) {
-      problems.push(`feature "${name}" declares ${formatBytes(declaredBytes)} of data in a file of ${formatBytes(fileBytes)}; more than ${MAX_EXPANSION}-fold is not RT-DC, so it is not read`);
-      continue;
-    }
     outside.clear();
     const summary = summarise(item, metadata, eventCount === undefined ? rows : Math.min(rows, eventCount), batchSize);
     if (outside.paths.length > 0) {
@@ -527,10 +574,10 @@ function inspectEvents(events: Group, eventCount: number | undefined, context: R
   }
 }
 
-function inspectTraces(traces: Group, eventCount: number | undefined, found: EventFindings): void {
+function inspectTraces(traces: Group, eventCount: number | undefined, limits: RtdcLimits, found: EventFindings): void {
   const names = traces.keys();
-  if (names.length > MAX_EVENT_MEMBERS) {
-    found.problems.push(`"events/trace" has ${names.length} members; an RT-DC file has at most ${MAX_EVENT_MEMBERS}`);
+  if (names.length > limits.maxMembers) {
+    found.problems.push(`"events/trace" has ${names.length} members; an RT-DC file has at most ${limits.maxMembers}`);
     return;
   }
   for (const name of names) {
@@ -559,7 +606,13 @@ function formatBytes(bytes: number): string {
 }
 
 /** Sorted names under a root group such as `logs`; [] when it is absent. */
-function memberNames(file: Group, rootNames: readonly string[], name: string, problems: string[]): string[] {
+function memberNames(file: Group, rootNames: readonly string[], name: string, limits: RtdcLimits, problems: string[]): string[] {
   const group = member(file, rootNames, name, problems);
-  return group instanceof h5wasm.Group ? group.keys().sort() : [];
+  if (!(group instanceof h5wasm.Group)) return [];
+  const names = group.keys();
+  if (names.length > limits.maxMembers) {
+    problems.push(`"${name}" has ${names.length} members; an RT-DC file has at most ${limits.maxMembers}`);
+    return [];
+  }
+  return names.sort();
 }

@@ -5,9 +5,10 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContainedProcessError, runContained } from '../../core/api.js';
-import type { RtdcInspection } from './rtdc-inspection.js';
+import type { RtdcInspection, RtdcLimits } from './rtdc-inspection.js';
 import type { RtdcTaskInput } from './rtdc-contained-task.js';
 import { filterSourceDirectory } from './rtdc-filters.js';
+import type { RtdcSample } from './rtdc-sample.js';
 
 /** Limits of one inspection. */
 export interface InspectionLimits {
@@ -17,6 +18,8 @@ export interface InspectionLimits {
   memoryMb: number;
   /** Events read at once for statistics; the inspection's default when absent. */
   batchSize?: number;
+  /** Size limits of the file (defaults where absent). */
+  sizes?: Partial<RtdcLimits>;
   /** Kills the process when aborted. */
   signal?: AbortSignal;
 }
@@ -35,7 +38,7 @@ export function rtdcCodePaths(): string[] {
  * @throws ContainedProcessError when a limit is reached, the signal aborts, or the process dies
  */
 export function runRtdcInspectionContained(path: string, limits: InspectionLimits): Promise<RtdcInspection> {
-  const input: RtdcTaskInput = { filterDirectory: filterSourceDirectory(), ...(limits.batchSize === undefined ? {} : { batchSize: limits.batchSize }) };
+  const input: RtdcTaskInput = { filterDirectory: filterSourceDirectory(), ...(limits.sizes ? { limits: limits.sizes } : {}), ...(limits.batchSize === undefined ? {} : { batchSize: limits.batchSize }) };
   return runContained<RtdcInspection>({
     module: new URL('./rtdc-contained-task.js', import.meta.url),
     input,
@@ -63,4 +66,25 @@ export async function runRtdcInspection(path: string, limits: InspectionLimits):
     if (!(error instanceof ContainedProcessError) || error.reason === 'aborted') throw error;
     return { valid: false, problems: [`the RT-DC check ended without an answer: ${error.message}`], metadata: {} };
   }
+}
+
+/**
+ * Reads an even sample of events of `features` in a contained process.
+ * @param path - the file on the local file system
+ * @param request - features and the most events
+ * @param limits - time and memory limits, batch size, abort signal
+ * @returns the sample
+ * @throws ContainedProcessError when a limit is reached or the features cannot be read
+ */
+export function sampleRtdcContained(path: string, request: { features: string[]; limit: number }, limits: InspectionLimits): Promise<RtdcSample> {
+  const input: RtdcTaskInput = { filterDirectory: filterSourceDirectory(), sample: { ...request, batchSize: limits.batchSize ?? 100_000 } };
+  return runContained<RtdcSample>({
+    module: new URL('./rtdc-contained-task.js', import.meta.url),
+    input,
+    codePaths: rtdcCodePaths(),
+    file: path,
+    timeoutMs: limits.timeoutMs,
+    memoryMb: limits.memoryMb,
+    ...(limits.signal ? { signal: limits.signal } : {}),
+  });
 }

@@ -92,6 +92,41 @@ describe('RT-DC inspection of hostile HDF5 files', { skip: noH5py }, () => {
     assert.deepEqual(inspection.problems, ['"events" has 3001 members; an RT-DC file has at most 1000']);
   });
 
+  describe('limits checked before reading', () => {
+    it('refuses a 5 MiB variable-length string attribute, storing none of it', async () => {
+      const inspection = await inspectWritten('vlen', 'f.attrs["experiment:sample"] = "x" * (5 * 2**20)');
+      assert.equal(inspection.metadata['dc:experiment:sample'], undefined);
+      assert.deepEqual(inspection.problems, [
+        `root attribute "experiment:sample" holds ${5 * 2 ** 20 + 2} bytes; RT-DC metadata are short values (at most 1048576)`,
+        'required root attribute "experiment:sample" is missing',
+      ]);
+    });
+
+    it('refuses a file with thousands of root attributes without reading them, naming that cause alone', async () => {
+      const inspection = await inspectWritten('many-attributes', 'for i in range(3000): f.attrs[f"user:k{i}"] = i');
+      assert.deepEqual(inspection.problems, ['the file has 3017 root attributes; RT-DC metadata have at most 2000, so none is read']);
+    });
+
+    it('refuses thousands of logs', async () => {
+      const inspection = await inspectWritten('many-logs', 'logs = f.create_group("logs")\nfor i in range(1500): logs[f"l{i}"] = np.array([b"x"])');
+      assert.deepEqual(inspection.problems, ['"logs" has 1500 members; an RT-DC file has at most 1000']);
+      assert.deepEqual(inspection.metadata['dc:logs'], []);
+    });
+
+    it('refuses an image that declares 10^9 x 4096 x 4096 in a file of kilobytes', async () => {
+      const body = 'events.create_dataset("image", shape=(10, 4096, 4096), maxshape=(None, 4096, 4096), dtype="u1", chunks=(1, 64, 64))\nevents["image"].resize((10**9, 4096, 4096))';
+      const inspection = await inspectWritten('huge-image', body);
+      assert.equal(inspection.valid, false);
+      assert.match(inspection.problems.join('; '), /^feature "image" has 1000000000 events, not the event count 10; feature "image" declares 14\.9 PiB of data in a file of [0-9.]+ KiB; more than 1000-fold is not RT-DC, so it is not read$/);
+    });
+
+    it('keeps the shape of a 2-D attribute (a polygon stays pairs)', async () => {
+      const inspection = await inspectWritten('polygon', 'f.attrs["online_filter:area_um,deform polygon points"] = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]])');
+      assert.deepEqual(inspection.problems, []);
+      assert.deepEqual(inspection.metadata['dc:online_filter:area_um,deform polygon points'], [[1, 2], [3, 4], [5, 6], [7, 8]]);
+    });
+  });
+
   // External raw storage as h5py writes it: `external=[(name, offset, size)]`
   // (h5py/_hl/filters.py, fill_dcpl: `plist.set_external(name, offset, size)`).
   describe('data kept outside the file', () => {

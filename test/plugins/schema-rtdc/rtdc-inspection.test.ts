@@ -308,7 +308,7 @@ describe('RT-DC inspection of broken RT-DC files', () => {
     assert.equal(m['dc:setup:pressure'], null);
     assert.equal(m['dc:setup:big'], '1152921504606846976', 'an unsafe integer keeps its digits as a string');
     assert.equal(m['dc:experiment:event count'], 4, 'a safe int64 becomes a number');
-    assert.deepEqual(m['dc:online_filter:deform polygon points'], [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(m['dc:online_filter:deform polygon points'], [[0, 1], [2, 3], [4, 5]]);
     assert.equal(m['dc:experiment:date'], '2026-11-23');
     assert.equal('dc:not-rtdc' in m, false, 'only section:key attributes are RT-DC metadata');
     assert.deepEqual(JSON.parse(JSON.stringify(m)), m);

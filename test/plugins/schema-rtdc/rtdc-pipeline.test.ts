@@ -1,9 +1,11 @@
 // The whole path of an RT-DC file: stored in depot-fs, checked by the resource.inspect job
-// in a worker thread, active with its metadata (or invalid with the reason), and then the
-// dc dataset can be activated.
+// in a contained process, active with its metadata (or invalid with the reason), and then the
+// dc dataset can be activated; its events can then be sampled (rtdc_event_sample), equal to
+// what h5py reads at the same indices.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream, existsSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { databaseKinds } from '../../helpers/test-databases.js';
@@ -60,6 +62,27 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await search(`"res_extras_dc:setup:channel width:999"`), []);
     });
 
+    it('samples events evenly, equal to what h5py reads, with the resource\'s access rules', async () => {
+      const beads = join(samples, 'calibration_beads.rtdc');
+      const resources = (await t.call('package_show', { id: 'beads' }, { token: f.tokens.editor, method: 'GET' })).body.result as { resources: Array<{ id: string }> };
+      const id = resources.resources[0]!.id;
+      const answer = await t.call('rtdc_event_sample', { id, limit: 3 }, { token: f.tokens.member });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const result = answer.body.result as { resource_id: string; total_events: number; features: string[]; count: number; events: Record<string, number[]> };
+      assert.deepEqual([result.resource_id, result.total_events, result.features, result.count], [id, 7, ['area_cvx', 'area_msd'], 3], 'the sample has no area_um: the first two scalar features in alphabetical order');
+      // Indices floor(k * 7 / 3): 0, 2, 4, read by h5py from the same file.
+      const read = spawnSync('/usr/bin/python3', ['-c', 'import sys, json, h5py\nwith h5py.File(sys.argv[1], "r") as f: print(json.dumps({k: [float(f["events"][k][i]) for i in (0, 2, 4)] for k in ("area_cvx", "area_msd")}))', beads], { encoding: 'utf8' });
+      if (read.status === 0) assert.deepEqual(result.events, JSON.parse(read.stdout));
+      const all = (await t.call('rtdc_event_sample', { id, features: ['area_msd', 'deform'] }, { token: f.tokens.member })).body.result as { count: number; events: Record<string, number[]> };
+      assert.equal(all.count, 7);
+      assert.deepEqual(all.events.area_msd!.filter((_, i) => i % 2 === 0 && i < 6), result.events.area_msd, 'the same events at any limit');
+      const unknown = await t.call('rtdc_event_sample', { id, features: ['nonsense'] }, { token: f.tokens.member });
+      assert.equal(unknown.status, 400);
+      assert.match(JSON.stringify(unknown.body.error), /nonsense is not a scalar feature of this file/);
+      assert.equal((await t.call('rtdc_event_sample', { id, limit: 20001 }, { token: f.tokens.member })).status, 400);
+      assert.equal((await t.call('rtdc_event_sample', { id: '00000000-0000-4000-8000-000000000000' }, { token: f.tokens.member })).status, 404);
+    });
+
     it('marks a broken file invalid with the reason, and the dataset cannot be activated', async () => {
       await t.call('package_create', { name: 'broken', owner_org: 'lab', type: 'dc', state: 'draft', authors: ['Ada'], license_id: 'CC0-1.0' }, { token: f.tokens.editor });
       const fake = join(t.db.dir, 'fake.rtdc');
@@ -70,6 +93,9 @@ for (const kind of databaseKinds()) {
       const refused = await t.call('package_patch', { id: 'broken', state: 'active' }, { token: f.tokens.editor });
       assert.equal(refused.status, 400);
       assert.match(String(refused.body.error!.state), /fake\.rtdc" has not passed its check \(it is invalid\)/);
+      const sample = await t.call('rtdc_event_sample', { id: shown.id }, { token: f.tokens.editor });
+      assert.equal(sample.status, 409);
+      assert.match(JSON.stringify(sample.body.error), /fake\.rtdc\\" is invalid; events can be sampled once its check has passed/);
     });
   });
 }
