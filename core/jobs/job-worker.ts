@@ -1,11 +1,7 @@
 // A job worker: claims jobs in batches with a lease, runs their handlers (on the event loop
 // with an AbortSignal and a time limit, or on the thread pool for CPU-heavy handlers),
 // renews the leases of all its running jobs in one statement, records successes in batches,
-// and puts back jobs whose worker died. While its jobs are short (they finish within
-// PREFETCH_BELOW_MS on average) it claims up to `concurrency` more than it can start and
-// keeps them leased in a local queue, so the next jobs are at hand when a slot frees and a
-// round trip claims (and completes) a larger batch; long jobs are never held back that way,
-// and a held job not started within PREFETCH_HOLD_MS goes back to the queue. On PostgreSQL it LISTENs on a dedicated connection
+// and puts back jobs whose worker died. On PostgreSQL it LISTENs on a dedicated connection
 // and starts at once when a job is enqueued; otherwise (and as a fallback) it polls. On
 // shutdown it stops claiming, lets running jobs finish within a grace period and gives the
 // rest back to the queue without counting their attempt.
@@ -25,10 +21,6 @@ import { ThreadError, type ThreadPool } from './thread-pool.js';
 
 /** A job's progress is written at most this often. */
 const PROGRESS_INTERVAL_MS = 1000;
-/** Jobs are claimed ahead only while they take less than this on average. */
-const PREFETCH_BELOW_MS = 50;
-/** A job claimed ahead and not started within this is given back. */
-const PREFETCH_HOLD_MS = 2000;
 
 /** How a worker runs. */
 export interface JobWorkerOptions {
@@ -59,10 +51,6 @@ export class JobWorker {
   /** Recorded as the lease owner of the jobs it runs: host, process and a random part. */
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly active = new Map<string, ActiveJob>();
-  /** Claimed ahead (leased to this worker, attempt counted), not started yet. */
-  private readonly held: Array<{ job: Job; at: number }> = [];
-  /** Moving average of how long a job ran here, in ms (undefined before the first). */
-  private averageMs: number | undefined;
   private readonly validator = new JsonSchemaValidator();
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private types: string[] = [];
@@ -94,11 +82,6 @@ export class JobWorker {
   /** Jobs this worker runs now. */
   get running(): string[] {
     return [...this.active.keys()];
-  }
-
-  /** Jobs this worker claimed ahead and has not started yet. */
-  get waiting(): string[] {
-    return this.held.map((h) => h.job.id);
   }
 
   /**
@@ -145,7 +128,6 @@ export class JobWorker {
     this.state = 'stopping';
     this.poke();
     await this.loopDone;
-    await this.releaseHeld(this.held.length);
     const all = Promise.all([...this.active.values()].map((a) => a.done));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs)))]);
@@ -169,24 +151,13 @@ export class JobWorker {
   private async loop(): Promise<void> {
     let lastClaimShort = false;
     while (this.state === 'running') {
-      while (this.active.size < this.options.concurrency && this.held.length) this.begin(this.held.shift()!.job);
-      if (this.held.length && Date.now() - this.held[0]!.at > PREFETCH_HOLD_MS) {
-        // The running jobs are long after all: stop claiming ahead until short ones bring the average down.
-        this.averageMs = Math.max(this.averageMs ?? 0, PREFETCH_HOLD_MS);
-        await this.releaseHeld(this.held.length);
-      }
       const free = this.options.concurrency - this.active.size;
-      const ahead = this.averageMs !== undefined && this.averageMs < PREFETCH_BELOW_MS ? this.options.concurrency : 0;
-      const want = free + ahead - this.held.length;
-      // Claim when a slot is free and nothing is held, or when at least half the room is empty
-      // (one round trip for a batch rather than one per finished job).
-      const worthIt = want > 0 && ((free > 0 && !this.held.length) || want >= Math.ceil((this.options.concurrency + ahead) / 2));
       // After a claim found fewer jobs than it could take, claim again on a wake-up or at the next poll.
       const claimDue = !lastClaimShort || this.wakeRequested || Date.now() >= this.nextPollAt;
-      if (!worthIt || !claimDue) {
+      if (free <= 0 || !claimDue) {
         // Idle or full: record finished jobs on their own rather than with the next claim.
         if (this.completions.length) await this.flush();
-        else await this.sleep(!worthIt ? (this.held.length ? PREFETCH_HOLD_MS : undefined) : this.nextPollAt - Date.now());
+        else await this.sleep(free <= 0 ? undefined : this.nextPollAt - Date.now());
         continue;
       }
       this.wakeRequested = false;
@@ -195,30 +166,15 @@ export class JobWorker {
       const complete = this.completions.splice(0, 1000);
       let jobs: Job[] = [];
       try {
-        jobs = await this.queue.claim(this.id, { leaseMs: this.options.leaseMs, types: this.types, limit: want, complete });
+        jobs = await this.queue.claim(this.id, { leaseMs: this.options.leaseMs, types: this.types, limit: free, complete });
       } catch (error) {
         this.completions.unshift(...complete);
         this.logger.warn('claiming jobs failed; trying again', { worker: this.id, error: (error as Error).message });
         lastClaimShort = true;
         continue;
       }
-      lastClaimShort = jobs.length < want;
-      const at = Date.now();
-      for (const job of jobs) {
-        if (this.active.size < this.options.concurrency && !this.held.length) this.begin(job);
-        else this.held.push({ job, at });
-      }
-    }
-  }
-
-  /** Gives the first `n` held jobs back to the queue (their attempt not counted). */
-  private async releaseHeld(n: number): Promise<void> {
-    const ids = this.held.splice(0, n).map((h) => h.job.id);
-    if (!ids.length) return;
-    try {
-      await this.queue.release(this.id, ids);
-    } catch (error) {
-      this.logger.warn('giving back jobs claimed ahead failed; they run again after their lease', { jobs: ids.length, error: (error as Error).message });
+      lastClaimShort = jobs.length < free;
+      for (const job of jobs) this.begin(job);
     }
   }
 
@@ -263,14 +219,6 @@ export class JobWorker {
   }
 
   private stopJob(id: string, reason: StopReason): void {
-    const heldAt = this.held.findIndex((h) => h.job.id === id);
-    if (heldAt >= 0) {
-      // Not started: nothing to abort.
-      this.held.splice(heldAt, 1);
-      if (reason === 'cancel') void this.queue.markCancelled(id, this.id).catch((error: unknown) => this.logger.warn('could not cancel a job claimed ahead', { job: id, error: String(error) }));
-      if (reason === 'shutdown' || reason === 'timeout') void this.queue.release(this.id, [id]).catch(() => undefined);
-      return;
-    }
     const entry = this.active.get(id);
     if (!entry || entry.controller.signal.aborted) return;
     entry.reason = reason;
@@ -299,7 +247,6 @@ export class JobWorker {
     }
     const timeoutMs = job.timeoutMs ?? handler.timeoutMs ?? this.options.defaultTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
-    const started = performance.now();
     try {
       let result: unknown;
       if (handler.cpu) {
@@ -311,8 +258,6 @@ export class JobWorker {
           controller.signal,
         );
       }
-      const ms = performance.now() - started;
-      this.averageMs = this.averageMs === undefined ? ms : this.averageMs * 0.9 + ms * 0.1;
       if (entry.reason === 'lost') return;
       // Recorded with the next claim, or by the loop when it idles (see loop), or now when stopping.
       this.completions.push({ id: job.id, result: result ?? null });
@@ -330,7 +275,6 @@ export class JobWorker {
           await this.queue.release(this.id, [job.id]);
           return;
         default: {
-          this.averageMs = Math.max(this.averageMs ?? 0, performance.now() - started);
           const message = entry.reason === 'timeout' ? `job exceeded its time limit of ${timeoutMs} ms` : error.message;
           const next = await this.queue.fail(job.id, this.id, { message, ...(error.stack ? { stack: error.stack } : {}) });
           this.logger.warn('job failed', { job: job.id, type: job.type, attempt: job.attempts, of: job.maxAttempts, next: next ?? 'lease lost', error: message });
@@ -397,7 +341,7 @@ export class JobWorker {
   }
 
   private async renew(): Promise<void> {
-    const ids = [...this.running.filter((id) => !this.active.get(id)!.controller.signal.aborted), ...this.waiting];
+    const ids = this.running.filter((id) => !this.active.get(id)!.controller.signal.aborted);
     if (this.renewing || !ids.length) return;
     this.renewing = true;
     try {

@@ -61,29 +61,26 @@ export async function writeHashed(path: string, source: Readable, options: Write
   let error: unknown;
   let overflow = false;
   const chunks = source[Symbol.asyncIterator]();
-  // Chunks (64 KiB from a socket) are gathered into batches of about 1 MiB, each written with
-  // one positioned writev, and up to WRITES_IN_FLIGHT batches are written while the next is
-  // read and hashed. A write per chunk, awaited before the next read, held an upload at a third
-  // of the disk's rate; with one batch in flight, a profile of an upload on a busy machine
-  // showed the event loop idle 62% of the time, waiting for the previous write before it read
-  // the socket again.
+  // Chunks (64 KiB from a socket) are gathered into batches of about 1 MiB, written with one
+  // writev each, and one batch is written while the next is read and hashed: a write per chunk,
+  // awaited before the next read, held an upload at a third of the disk's rate. Four positioned
+  // writes in flight were tried and were slower in the same benchmark run (a write holds one of
+  // libuv's four threads, which SQLite and the other file work of the server share).
   let batch: Buffer[] = [];
   let batchBytes = 0;
   let written = 0;
-  const inflight: Array<Promise<void>> = [];
+  let inflight: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
+    await inflight;
     if (!batchBytes) return;
-    while (inflight.length >= WRITES_IN_FLIGHT) await inflight.shift();
     const buffers = batch;
-    // Every write says where it goes, so several may be in flight (a new file starts at 0).
-    const position = (options.position ?? 0) + written;
+    const position = options.position === undefined ? null : options.position + written;
     written += batchBytes;
     batch = [];
     batchBytes = 0;
-    const write = writeAll(handle, buffers, position);
-    // Awaited by a later flush or below; this keeps a failure meanwhile from going unhandled.
-    write.catch(() => undefined);
-    inflight.push(write);
+    inflight = writeAll(handle, buffers, position);
+    // Awaited at the next flush or below; this keeps a failure meanwhile from going unhandled.
+    inflight.catch(() => undefined);
   };
   try {
     for (;;) {
@@ -108,12 +105,12 @@ export async function writeHashed(path: string, source: Readable, options: Write
       if (batchBytes >= BATCH_BYTES) await flush();
     }
     await flush();
-    while (inflight.length) await inflight.shift();
+    await inflight;
     await handle.sync();
   } finally {
     // Stops a source we did not read to its end (overflow, disk error) from holding its producer.
     if (!source.readableEnded) source.destroy();
-    await Promise.allSettled(inflight);
+    await inflight.catch(() => undefined);
     await handle.close();
   }
   return { size, sha256: hash?.digest('hex') ?? '', overflow, ...(error === undefined ? {} : { error }) };
@@ -121,16 +118,14 @@ export async function writeHashed(path: string, source: Readable, options: Write
 
 /** Bytes gathered before a write. */
 const BATCH_BYTES = 1024 * 1024;
-/** Batches written at once at most (so at most this many MiB held in memory for writing). */
-const WRITES_IN_FLIGHT = 4;
 
-/** Writes every byte of `buffers` at `position`, however many calls that takes. */
-async function writeAll(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+/** Writes every byte of `buffers` at `position` (null: the file's current offset), however many calls that takes. */
+async function writeAll(handle: FileHandle, buffers: Buffer[], position: number | null): Promise<void> {
   let rest = buffers;
   let at = position;
   while (rest.length) {
-    const { bytesWritten } = await handle.writev(rest, at);
-    at += bytesWritten;
+    const { bytesWritten } = await handle.writev(rest, at ?? undefined);
+    if (at !== null) at += bytesWritten;
     let skip = bytesWritten;
     while (rest.length && skip >= rest[0]!.length) skip -= rest.shift()!.length;
     if (skip) rest[0] = rest[0]!.subarray(skip);
