@@ -8,7 +8,7 @@
 // Where two pieces start at the same offset (a node died between writing a longer one and
 // deleting the one it replaced), the longer one holds the bytes.
 import { Readable } from 'node:stream';
-import { NotFoundError, ValidationError, type ByteRange, type PartialEntry, type PartialUploads, type StoredObject } from '../../core/api.js';
+import { forEachLimited, NotFoundError, ValidationError, type ByteRange, type PartialEntry, type PartialUploads, type StoredObject } from '../../core/api.js';
 import { S3Error } from './s3-client.js';
 import type { S3Depot } from './s3-depot.js';
 import { MIN_PART, objectKeyOf } from './s3-layout.js';
@@ -121,6 +121,9 @@ export class S3PartialUploads implements PartialUploads {
     const state = await this.state(uploadId);
     if (!state.exists) throw new NotFoundError(`no partial upload ${uploadId}`);
     if (offset !== state.size) throw new ValidationError(`offset ${offset} does not match the ${state.size} bytes received`);
+    // Pieces beyond a gap (a node died while later pieces were already written) are not part
+    // of the upload: they go before new ones could be mistaken for a continuation.
+    await this.dropPieces(state.stale);
     const tail = state.chain.at(-1);
     const merge = tail !== undefined && tail.end - tail.start < MIN_PART ? tail : undefined;
     let start = merge ? merge.start : offset;
@@ -129,15 +132,28 @@ export class S3PartialUploads implements PartialUploads {
     let fresh = 0;
     let written = 0;
     const added: Piece[] = [];
+    // Pieces are sent while the next ones are read, at most `concurrency` at once.
+    const sending = new Set<Promise<void>>();
+    let failure: unknown;
     const flush = async (): Promise<void> => {
       if (fresh === 0) return;
-      const piece = await this.putPiece(uploadId, start, Buffer.concat(chunks, held));
+      const bytes = Buffer.concat(chunks, held);
+      const piece = { key: `incoming/${uploadId}/${pad(start)}-${pad(start + bytes.length)}`, start, end: start + bytes.length };
       added.push(piece);
       start = piece.end;
       chunks = [];
       held = 0;
       fresh = 0;
+      const sent: Promise<void> = this.client.putObject(this.bucket, piece.key, bytes).then(
+        () => undefined,
+        (error: unknown) => void (failure ??= error),
+      );
+      sending.add(sent);
+      void sent.finally(() => sending.delete(sent));
+      if (sending.size >= this.depot.options.concurrency) await Promise.race(sending);
+      if (failure) throw failure;
     };
+    let refused: unknown;
     try {
       for await (const chunk of source) {
         const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
@@ -149,15 +165,18 @@ export class S3PartialUploads implements PartialUploads {
         if (held >= this.depot.options.partSize) await flush();
       }
     } catch (error) {
-      if (error instanceof ValidationError || error instanceof S3Error) {
-        // Nothing of a refused append is kept: the pieces it wrote go, the old tail stays.
-        await this.dropPieces(added).catch(() => undefined);
-        if (!source.destroyed) source.destroy();
-        throw error;
-      }
-      // The source failed mid-way: what arrived is kept.
+      // A refused append or a failed store keeps nothing; a source that failed mid-way keeps what arrived.
+      if (error instanceof ValidationError || error instanceof S3Error || error === failure) refused = error;
     }
-    await flush();
+    if (!refused) await flush().catch((error: unknown) => void (refused = error));
+    await Promise.all(sending);
+    refused ??= failure;
+    if (refused) {
+      // Nothing of a refused append is kept: the pieces it wrote go, the old tail stays.
+      await this.dropPieces(added).catch(() => undefined);
+      if (!source.destroyed) source.destroy();
+      throw refused;
+    }
     if (merge && added.some((piece) => piece.start === merge.start)) await this.client.deleteObject(this.bucket, merge.key);
     return written;
   }
@@ -211,7 +230,10 @@ export class S3PartialUploads implements PartialUploads {
       const multipart = await this.client.createMultipartUpload(bucket, objectKey);
       try {
         const etags: string[] = [];
-        for (const [i, piece] of state.chain.entries()) etags.push(await this.client.uploadPartCopy(bucket, objectKey, multipart, i + 1, this.bucket, piece.key));
+        // Copies inside the store, several at once: no bytes pass through this node.
+        await forEachLimited(state.chain, 4, async (piece, i) => {
+          etags[i] = await this.client.uploadPartCopy(bucket, objectKey, multipart, i + 1, this.bucket, piece.key);
+        });
         await this.client.completeMultipartUpload(bucket, objectKey, multipart, etags);
       } catch (error) {
         await this.client.abortMultipartUpload(bucket, objectKey, multipart).catch(() => undefined);

@@ -81,6 +81,11 @@ ms bind msgr1 = false
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:${rgwPort}
 rgw data = ${dir}/rgw
+# Deleted objects' space is reclaimed by the gateway's garbage collector, by default after two
+# hours: within seconds here, so an in-memory OSD does not fill up with what tests delete.
+rgw gc obj min wait = 1
+rgw gc processor period = 5
+rgw gc processor max time = 5
 `;
 }
 
