@@ -210,6 +210,11 @@ export class TusUploadProtocol implements UploadProtocol {
           done(null, chunk);
         },
       });
+      // The body's failure is passed to the tap (below) while the depot may still be awaiting
+      // (a stat, an open) before it reads the tap and listens to it: the tap must have a
+      // listener from the start, or a client hanging up in that gap is an uncaught 'error'
+      // that ends the process. The depot still sees the failure (the tap is destroyed).
+      tap.on('error', remember);
       // A client that hung up ends the body where it stopped: what arrived is kept (as when it
       // hangs up mid-body) and the lock is released, rather than waiting for an end that never comes.
       const hungUp = (): void => {

@@ -1,6 +1,7 @@
 // Faults during uploads against a real `platform serve` process: a client that disconnects
 // mid-chunk keeps what arrived; a server killed with SIGKILL mid-upload and started again
-// resumes the upload from its offset, and the stored file has the right sha256.
+// resumes the upload from its offset, and the stored file has the right sha256; clients that
+// hang up at any point of a PATCH leave the server running.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -136,6 +137,43 @@ for (const kind of databaseKinds()) {
       assert.equal(server.child.exitCode, null, 'the server is still running');
       const shown = await client.action<{ resources: Array<{ sha256: string }> }>('package_show', { id: 'hung-up' });
       assert.equal(shown.resources[0]!.sha256, sha256);
+      await client.close();
+    });
+
+    it('survives clients that hang up mid-body while the PATCH is still setting up its write', async () => {
+      // A PATCH cut after some of its body, at a spread of points and moments: some of the cuts
+      // land while the depot is still preparing the write (not yet reading the body). Before the
+      // fix the failure reached the hashing stream in that gap with no listener: an uncaught
+      // 'aborted' that ended the process.
+      const client = new PlatformClient(server.url, token, undefined);
+      await client.action('package_create', { name: 'cut-often', owner_org: 'lab', state: 'draft' });
+      const { hostname, port } = new URL(server.url);
+      let n = 0;
+      for (const cut of [1, 4_000, 65_000, 140_000]) {
+        for (const wait of [0, 1, 5, 20]) {
+          const path = await client.createUpload(data.length, { package_id: 'cut-often', filename: `cut-${n++}.bin` });
+          const socket = connect(Number(port), hostname);
+          socket.on('error', () => undefined);
+          await once(socket, 'connect');
+          socket.write(`PATCH ${path} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: ${token}\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: ${data.length}\r\n\r\n`);
+          socket.write(data.subarray(0, cut));
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          socket.destroy();
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          assert.equal(server.child.exitCode, null, `the server is still running after a PATCH cut after ${cut} bytes`);
+        }
+      }
+      // It still answers: a whole upload goes through.
+      const path = await client.createUpload(data.length, { package_id: 'cut-often', filename: 'whole.bin' });
+      let done: number | undefined;
+      for (let i = 0; i < 40 && done === undefined; i++) {
+        done = await client.patch(path, join(db.dir, 'data.bin'), (await client.offset(path))!, data.length, () => undefined).catch((error: Error) => {
+          if (!/being written by another request/.test(error.message)) throw error;
+          return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 200));
+        });
+      }
+      assert.equal(done, data.length);
+      assert.equal(server.child.exitCode, null, 'the server is still running');
       await client.close();
     });
 
