@@ -20,7 +20,7 @@ import { CoreWebKit } from './web-kit.js';
 import type { WebSessions } from './web-sessions.js';
 import type { WebSecurity } from './web-security.js';
 import { SITE_CSS } from './site-css.js';
-import { searchPage } from './pages/search-page.js';
+import { facetFields, searchPage } from './pages/search-page.js';
 import { datasetPage } from './pages/dataset-page.js';
 import { safeNext, signInPage } from './pages/sign-in-page.js';
 import { accountPage } from './pages/account-page.js';
@@ -39,6 +39,8 @@ export interface WebFrontDependencies {
   logger: Logger;
   /** Size of the chunks the browser uploads with (tus PATCH requests). */
   uploadChunkBytes: number;
+  /** `[web] facets`: the search page's facets, comma-separated. */
+  facets: string;
   /** Largest form body a page accepts (`[http] max_body_bytes`). */
   maxFormBytes: number;
   /** Reads the server certificate (PEM) that access-token files carry, when one is configured. */
@@ -172,8 +174,9 @@ export function mountWebFront(app: Hono<AppEnv>, deps: WebFrontDependencies): { 
 
   for (const path of ['/dataset/*', '/user/*', '/account', '/account/*', '/admin', '/admin/*']) web.use(path, guard);
 
-  web.get('/', (c) => searchPage(c, kit));
-  web.get('/dataset', (c) => searchPage(c, kit));
+  const facets = facetFields(deps.facets);
+  web.get('/', (c) => searchPage(c, kit, facets));
+  web.get('/dataset', (c) => searchPage(c, kit, facets));
   web.get('/dataset/new', (c) => (viewer(c), newDatasetPage(c, kit)));
   web.post('/dataset/new', async (c) => {
     viewer(c);

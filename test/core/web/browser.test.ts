@@ -42,7 +42,7 @@ for (const kind of databaseKinds()) {
     };
 
     before(async () => {
-      t = await startTestHost(kind, { pluginNames: ['depot-fs', 'upload-tus', 'schema-rtdc'], plugins: [standIns], extraConfig: '[jobs]\npoll_ms = 50\n[web]\nupload_chunk_kb = 64\n' });
+      t = await startTestHost(kind, { pluginNames: ['depot-fs', 'upload-tus', 'schema-rtdc'], plugins: [standIns], extraConfig: '[jobs]\npoll_ms = 50\n[web]\nupload_chunk_kb = 64\nfacets = organization, tags, res_format, license_id, res_extras_dc:setup:channel width\n' });
       f = await createApiFixtures(t);
       const users = t.host.services.get(UserServiceId);
       await users.setPassword('editor-user', 'editor password 1');
@@ -157,6 +157,17 @@ for (const kind of databaseKinds()) {
       const resource = (body.result as { state: string; resources: Array<{ state: string; sha256: string; size: number }> });
       assert.equal(resource.state, 'active');
       assert.equal(resource.resources[0]!.size, 209119);
+    });
+
+    it('narrows a search by RT-DC metadata the check extracted (channel width)', async () => {
+      await page.goto(`${base}/dataset`);
+      const facet = page.locator('aside.facets section', { has: page.getByRole('heading', { name: 'channel width' }) });
+      const item = facet.getByRole('link').first();
+      const label = await item.innerText();
+      await item.click();
+      await page.waitForURL(/res_extras_dc%3Asetup%3Achannel\+width=/);
+      assert.match(await page.getByRole('status').first().innerText(), /^1 dataset found/, label);
+      assert.match(await page.locator('.results').innerText(), /Beads/);
     });
 
     it('fits a phone screen: no page scrolls sideways at 375 pixels', async () => {
