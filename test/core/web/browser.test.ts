@@ -137,6 +137,7 @@ for (const kind of databaseKinds()) {
       assert.ok(offsets[0]! > 0, `the upload went on from ${offsets[0]} bytes, not from the start`);
       await page.locator('#activate:not([disabled])').waitFor({ timeout: 120_000 });
       assert.match(await page.locator('#verdict').innerText(), /Every file passed its checks/);
+      assert.match(await page.locator('#upload-list li').innerText(), /checked and valid/);
       await shot('upload');
       await Promise.all([page.waitForURL(/\/dataset\/beads$/), page.getByRole('button', { name: 'Activate dataset' }).click()]);
       const canvas = page.locator('figure.rtdc-view canvas.plot');
