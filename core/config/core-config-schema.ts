@@ -133,6 +133,7 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
     additionalProperties: false,
     properties: {
       session_hours: { type: 'integer', minimum: 1, maximum: 720, default: 12, description: 'A web session ends after this many hours without a page request.' },
+      facets: { type: 'string', default: 'organization, tags, res_format, license_id', description: 'Facets of the search page, comma-separated, in order: dataset fields, or resource metadata as res_extras_KEY (e.g. res_extras_dc:setup:channel width).' },
       upload_chunk_kb: { type: 'integer', minimum: 64, maximum: 524288, default: 8192, description: 'Size of the pieces the upload page sends; a broken upload resumes from the last whole piece.' },
     },
   },

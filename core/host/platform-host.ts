@@ -234,7 +234,7 @@ export class PlatformHost {
 
   /** The web pages' sessions and CSRF protection, from `[web]` and the site's secret key. */
   private webFront(trustProxy: boolean): NonNullable<AppDependencies['web']> {
-    const web = this.config.section<{ session_hours: number; upload_chunk_kb: number }>('web');
+    const web = this.config.section<{ session_hours: number; upload_chunk_kb: number; facets: string }>('web');
     const secretKey = readSecretFile(this.config.path('platform', 'secret_key_file')!, '[platform] secret_key_file');
     const siteUrl = this.config.string('platform', 'site_url') ?? '';
     return {
@@ -242,6 +242,7 @@ export class PlatformHost {
       security: new WebSecurity({ secretKey, trustProxy, siteUrl }),
       siteTitle: this.config.string('platform', 'site_title') ?? 'Data platform',
       uploadChunkBytes: web.upload_chunk_kb * 1024,
+      facets: web.facets,
       serverCertificate: () => {
         const path = this.config.path('inspect', 'tls_certificate');
         return path ? readFileSync(path, 'utf8') : undefined;

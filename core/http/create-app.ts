@@ -17,7 +17,8 @@ import { AuditLogId, ResourceIntakeId, UserServiceId } from '../services/service
 import { MULTIPART_ACTIONS, isMultipart, runMultipartAction } from './multipart-upload.js';
 import { readJsonBody } from './read-json-body.js';
 import { mountDownloads, type AccelRedirect } from './download-route.js';
-import { mountWebFront, sessionAuthentication, type WebFrontDependencies } from '../web/web-front.js';
+import { mountWebFront, type WebFrontDependencies } from '../web/web-front.js';
+import { sessionAuthentication } from '../web/web-middleware.js';
 
 /** What the app needs from the host. */
 export interface AppDependencies {

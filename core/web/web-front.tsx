@@ -1,12 +1,8 @@
-// The web front: session sign-in on top of core's authentication, CSRF checks on every
-// unsafe request to a page, core's pages, the plugins' pages and the assets they declare.
+// The web front: core's pages, the plugins' pages and the assets they declare, behind the
+// session and CSRF middleware of web-middleware.ts.
 // Pages read and write through the action runner as the viewer, so the API's permission
 // rules are the only ones (a private dataset is a 404 here exactly when it is there).
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../http/app-env.js';
 import type { ActionRunner } from '../actions/action-runner.js';
 import type { HookRegistries } from '../plugins/hook-registries.js';
@@ -15,13 +11,14 @@ import type { PasswordLogin } from '../auth/password-login.js';
 import { AccountLockedError } from '../auth/user-service.js';
 import type { Logger } from '../logger.js';
 import { actorUser, anonymous, type UserIdentity } from '../auth/actor.js';
-import { AuthenticationError, AuthorizationError, NotFoundError, PayloadTooLargeError, TooManyRequestsError, isPlatformError, retryAfterOf } from '../errors.js';
+import { AuthenticationError, AuthorizationError, NotFoundError, TooManyRequestsError, isPlatformError, retryAfterOf } from '../errors.js';
 import { AuditLogId, JobQueueId } from '../services/service-ids.js';
 import { CoreWebKit } from './web-kit.js';
 import type { WebSessions } from './web-sessions.js';
 import type { WebSecurity } from './web-security.js';
-import { SITE_CSS } from './site-css.js';
-import { searchPage } from './pages/search-page.js';
+import { coreAssets, pluginAssets } from './web-assets.js';
+import { SAFE_METHODS, csrfGuard } from './web-middleware.js';
+import { facetFields, searchPage } from './pages/search-page.js';
 import { datasetPage } from './pages/dataset-page.js';
 import { safeNext, signInPage } from './pages/sign-in-page.js';
 import { accountPage } from './pages/account-page.js';
@@ -42,57 +39,12 @@ export interface WebFrontDependencies {
   logger: Logger;
   /** Size of the chunks the browser uploads with (tus PATCH requests). */
   uploadChunkBytes: number;
+  /** `[web] facets`: the search page's facets, comma-separated. */
+  facets: string;
   /** Largest form body a page accepts (`[http] max_body_bytes`). */
   maxFormBytes: number;
   /** Reads the server certificate (PEM) that access-token files carry, when one is configured. */
   serverCertificate?: () => string | undefined;
-}
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/**
- * Signs in requests that carry a session cookie and no Authorization header. Safe requests
- * anywhere; unsafe requests to the API or uploads only with the page's CSRF token in
- * `X-CSRF-Token` (page scripts send it, another site cannot), and unsafe requests to pages
- * once {@link csrfGuard} has checked their token.
- */
-export function sessionAuthentication(deps: Pick<WebFrontDependencies, 'sessions' | 'security'>): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    if (c.get('actor').kind === 'anonymous' && !c.req.header('authorization')) {
-      const secret = deps.security.sessionSecret(c);
-      const session = secret ? await deps.sessions.find(secret) : undefined;
-      if (session) {
-        c.set('webSession', { id: session.id, user: session.user });
-        if (SAFE_METHODS.has(c.req.method) || deps.security.checkCsrf(c, c.req.header('x-csrf-token'))) c.set('actor', { kind: 'user', user: session.user });
-      }
-    }
-    await next();
-  };
-}
-
-/**
- * Refuses an unsafe request to a page without the visitor's CSRF token (header or `_csrf`
- * field), and a form body larger than `maxBytes` before reading it (forms are small; the
- * bytes of files go through the upload protocols).
- */
-function csrfGuard(security: WebSecurity, maxBytes: number): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    if (!SAFE_METHODS.has(c.req.method)) {
-      let token = c.req.header('x-csrf-token');
-      const type = c.req.header('content-type') ?? '';
-      // Browsers give the length of a form; a body without one (chunked) is refused unread.
-      const length = Number(c.req.header('content-length') ?? NaN);
-      if (c.req.raw.body && !(length <= maxBytes)) throw new PayloadTooLargeError(maxBytes);
-      if (!token && /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) {
-        const field = (await c.req.parseBody())._csrf;
-        token = typeof field === 'string' ? field : undefined;
-      }
-      if (!security.checkCsrf(c, token)) throw new AuthorizationError('this form has no valid CSRF token; reload the page and send it again');
-      const session = c.get('webSession');
-      if (session && c.get('actor').kind === 'anonymous') c.set('actor', { kind: 'user', user: session.user });
-    }
-    await next();
-  };
 }
 
 /** The signed-in viewer, or a redirect to the sign-in page. */
@@ -123,39 +75,6 @@ function errorPage(kit: CoreWebKit, logger: Logger) {
   };
 }
 
-/** A served file: bytes and type, read once at start. */
-interface Asset { body: Buffer | string; type: string }
-
-function assetType(name: string): string {
-  if (name.endsWith('.js')) return 'text/javascript; charset=utf-8';
-  if (name.endsWith('.css')) return 'text/css; charset=utf-8';
-  if (name.endsWith('.svg')) return 'image/svg+xml';
-  return 'application/octet-stream';
-}
-
-/** Core's assets: the style sheet, tus-js-client's browser build and the compiled page scripts. */
-function coreAssets(): Map<string, Asset> {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const browser = join(here, '..', '..', 'browser', 'core', 'web', 'browser');
-  const tusDir = join(dirname(createRequire(import.meta.url).resolve('tus-js-client/package.json')), 'dist');
-  return new Map<string, Asset>([
-    ['site.css', { body: SITE_CSS, type: assetType('site.css') }],
-    ['tus.min.js', { body: readFileSync(join(tusDir, 'tus.min.js')), type: assetType('x.js') }],
-    ['upload.js', { body: readFileSync(join(browser, 'upload.js')), type: assetType('x.js') }],
-  ]);
-}
-
-/** Assets declared by plugins' pages and sections, by `<plugin>/<name>`. */
-function pluginAssets(registries: HookRegistries): Map<string, Asset> {
-  const out = new Map<string, Asset>();
-  const add = (plugin: string, assets: Readonly<Record<string, string>> | undefined): void => {
-    for (const [name, path] of Object.entries(assets ?? {})) out.set(`${plugin}/${name}`, { body: readFileSync(path), type: assetType(name) });
-  };
-  for (const { plugin, value } of registries.webPages.contributions()) add(plugin, value.assets);
-  for (const { plugin, value } of registries.datasetSections.contributions()) add(plugin, value.assets);
-  return out;
-}
-
 /** Mounts the pages on the platform's app (after the API and download routes); returns the 404 page for browsers. */
 export function mountWebFront(app: Hono<AppEnv>, deps: WebFrontDependencies): { notFoundPage(c: Context<AppEnv>): Promise<Response> } {
   const kit = new CoreWebKit(deps.security, deps.registries, deps.actions, deps.siteTitle);
@@ -175,8 +94,9 @@ export function mountWebFront(app: Hono<AppEnv>, deps: WebFrontDependencies): { 
 
   for (const path of ['/dataset/*', '/user/*', '/account', '/account/*', '/admin', '/admin/*']) web.use(path, guard);
 
-  web.get('/', (c) => searchPage(c, kit));
-  web.get('/dataset', (c) => searchPage(c, kit));
+  const facets = facetFields(deps.facets);
+  web.get('/', (c) => searchPage(c, kit, facets));
+  web.get('/dataset', (c) => searchPage(c, kit, facets));
   web.get('/dataset/new', (c) => (viewer(c), newDatasetPage(c, kit)));
   web.post('/dataset/new', async (c) => {
     viewer(c);

@@ -52,7 +52,8 @@ if (root && window.tus) {
     bar.value = 0;
     label.htmlFor = id;
     label.textContent = file.name;
-    status.className = 'muted';
+    status.className = 'muted upload-status';
+    item.dataset.name = file.name;
     item.append(label, bar, status);
     list.append(item);
     running++;
@@ -105,6 +106,12 @@ if (root && window.tus) {
       row.append(name, state);
       return row;
     }));
+    // An uploaded file's line says what its check found, once it has.
+    for (const item of Array.from(list.querySelectorAll<HTMLLIElement>('li[data-done="true"]'))) {
+      const resource = resources.find((r) => r.name === item.dataset.name);
+      const status = item.querySelector('.upload-status');
+      if (resource && status && (resource.state === 'active' || resource.state === 'invalid')) status.textContent = resource.state === 'active' ? ' uploaded; checked and valid' : ' uploaded; invalid (see below)';
+    }
     const pending = resources.filter((r) => r.state === 'uploading' || r.state === 'validating').length;
     const invalid = resources.filter((r) => r.state === 'invalid').length;
     const ready = resources.length > 0 && resources.every((r) => r.state === 'active');

@@ -5,9 +5,25 @@ import type { AppEnv } from '../../http/app-env.js';
 import type { CoreWebKit } from '../web-kit.js';
 import { isPlatformError } from '../../errors.js';
 
-/** Facets asked for, in the order they are shown; a filter on one is `<field>=<value>` in the URL. */
-export const FACET_FIELDS = ['organization', 'tags', 'res_format', 'license_id'] as const;
+/** The default of `[web] facets`: facets asked for, in the order shown; a filter on one is `<field>=<value>` in the URL. */
+export const DEFAULT_FACETS = 'organization, tags, res_format, license_id';
 const FACET_TITLES: Record<string, string> = { organization: 'Organisations', tags: 'Tags', res_format: 'Formats', license_id: 'Licenses' };
+
+/** `[web] facets` as a list: comma-separated, so resource metadata keys may hold spaces. */
+export function facetFields(setting: string): string[] {
+  return [...new Set(setting.split(',').map((f) => f.trim()).filter(Boolean))];
+}
+
+/** A facet's heading: its known title, or the last part of a metadata key (`res_extras_dc:setup:channel width` is "channel width"). */
+function facetTitle(field: string, answered: string | undefined): string {
+  if (answered && answered !== field) return answered;
+  return FACET_TITLES[field] ?? field.replace(/^res_extras_/, '').split(':').at(-1)!;
+}
+
+/** One filter as `fq` writes it; resource metadata terms are quoted whole, as package_search reads them. */
+function filterTerm(field: string, value: string): string {
+  return field.startsWith('res_extras_') ? `"${field}:${value}"` : `${field}:"${value}"`;
+}
 const PAGE_SIZE = 20;
 const SORTS: Array<[string, string]> = [
   ['score desc, metadata_modified desc', 'Relevance'], ['metadata_modified desc', 'Last modified'], ['metadata_created desc', 'Newest'],
@@ -22,16 +38,18 @@ interface SearchAnswer {
 }
 
 /** Renders the search page for the request's query. */
-export async function searchPage(c: Context<AppEnv>, kit: CoreWebKit): Promise<Response> {
+export async function searchPage(c: Context<AppEnv>, kit: CoreWebKit, FACET_FIELDS: readonly string[]): Promise<Response> {
   const url = new URL(c.req.url);
   const q = (url.searchParams.get('q') ?? '').slice(0, 500);
   const sort = SORTS.some(([value]) => value === url.searchParams.get('sort')) ? url.searchParams.get('sort')! : SORTS[0]![0];
   const page = Math.max(1, Math.min(50_000, Number.parseInt(url.searchParams.get('page') ?? '1', 10) || 1));
   const filters: Array<[string, string]> = [];
-  for (const field of FACET_FIELDS) for (const value of url.searchParams.getAll(field)) if (value && value.length <= 200 && !value.includes('"')) filters.push([field, value]);
+  // A value with a quote (or, in resource metadata, a colon) cannot be written as a filter term.
+  const writable = (field: string, value: string): boolean => value.length > 0 && value.length <= 200 && !value.includes('"') && !(field.startsWith('res_extras_') && value.includes(':'));
+  for (const field of FACET_FIELDS) for (const value of url.searchParams.getAll(field)) if (writable(field, value)) filters.push([field, value]);
   const input = {
     q, sort, rows: PAGE_SIZE, start: (page - 1) * PAGE_SIZE,
-    fq: filters.map(([field, value]) => `${field}:"${value}"`).join(' '),
+    fq: filters.map(([field, value]) => filterTerm(field, value)).join(' '),
     'facet.field': JSON.stringify(FACET_FIELDS),
   };
   let answer: SearchAnswer;
@@ -60,11 +78,11 @@ export async function searchPage(c: Context<AppEnv>, kit: CoreWebKit): Promise<R
     <aside class="facets" aria-label="Filters">
       {filters.length > 0 && <section>
         <h2 class="h3">Filtered by</h2>
-        <ul>{filters.map(([field, value]) => <li><a href={link({}, [field, value])} aria-label={`Remove filter ${FACET_TITLES[field] ?? field}: ${value}`}>✕ {value}</a></li>)}</ul>
+        <ul>{filters.map(([field, value]) => <li><a href={link({}, [field, value])} aria-label={`Remove filter ${facetTitle(field, undefined)}: ${value}`}>✕ {value}</a></li>)}</ul>
       </section>}
       {FACET_FIELDS.filter((field) => facets[field]?.items?.length).map((field) => (
         <section>
-          <h3>{facets[field]!.title && facets[field]!.title !== field ? facets[field]!.title : FACET_TITLES[field]}</h3>
+          <h3>{facetTitle(field, facets[field]!.title)}</h3>
           <ul>
             {facets[field]!.items.map((item) => {
               const active = filters.some(([f, v]) => f === field && v === item.name);

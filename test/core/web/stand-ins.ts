@@ -5,9 +5,9 @@
 import type { ActionDefinition, PluginDefinition } from '../../../core/api.js';
 import { definePlugin, Actions, DatasetServiceId, NotFoundError } from '../../../core/api.js';
 
-interface Found { count: number; results: Array<{ organization?: { name: string; title?: string } | null; tags?: Array<{ name: string }>; license_id?: string | null; resources?: Array<{ format?: string }> }> }
+interface Found { count: number; results: Array<{ organization?: { name: string; title?: string } | null; tags?: Array<{ name: string }>; license_id?: string | null; resources?: Array<Record<string, unknown> & { format?: string }> }> }
 
-/** package_search wrapped: answers `search_facets` for organization, tags, license_id, res_format. */
+/** package_search wrapped: answers `search_facets` for organization, tags, license_id, res_format and res_extras_KEY. */
 const facetedSearch: ActionDefinition = {
   name: 'package_search',
   kind: 'read',
@@ -32,6 +32,7 @@ const facetedSearch: ActionDefinition = {
         if (field === 'tags') for (const t of d.tags ?? []) add(t.name);
         if (field === 'license_id') add(d.license_id);
         if (field === 'res_format') for (const f of new Set((d.resources ?? []).map((r) => r.format))) add(f);
+        if (field.startsWith('res_extras_')) for (const v of new Set((d.resources ?? []).map((r) => r[field.slice('res_extras_'.length)]))) if (v !== undefined && v !== null) add(String(v));
       }
       facets[field] = { title: field, items: [...counts].map(([name, { display, count }]) => ({ name, display_name: display, count })).sort((a, b) => b.count - a.count) };
     }

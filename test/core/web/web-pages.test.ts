@@ -5,7 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
-import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
+import { auditEvents, basicAuth, createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
 import { WebClient } from '../../helpers/web-client.js';
 import { markupProblems } from '../../contracts/web-pages.js';
 import { runCli } from '../../helpers/run-cli.js';
@@ -288,6 +288,22 @@ for (const kind of databaseKinds()) {
       const page = await client.request('/user/login');
       const big = await client.request('/user/login', { form: { _csrf: WebClient.csrfOf(page.text), name: 'x'.repeat(1_100_000), password: 'y' } });
       assert.equal(big.status, 413);
+    });
+
+    it('locks an account after repeated failed sign-ins, as the API\'s password login does, and audits the lockout', async () => {
+      await t.host.services.get(UserServiceId).setPassword('admin-user', 'admin password 1');
+      const client = new WebClient(t.app);
+      let last = await client.signIn('admin-user', 'wrong 0');
+      for (let i = 1; i < 5; i++) last = await client.signIn('admin-user', `wrong ${i}`);
+      assert.equal(last.status, 400);
+      assert.match(last.text, /locked/);
+      const right = await client.signIn('admin-user', 'admin password 1');
+      assert.equal(right.status, 400, 'the right password does not open a locked account');
+      assert.match(right.text, /locked/);
+      const api = await t.call('status_show', {}, { headers: { authorization: basicAuth('admin-user', 'admin password 1') } });
+      assert.equal(api.status, 403);
+      assert.match(api.body.error!.message, /locked/, 'the API sees the same lock');
+      assert.equal((await auditEvents(t, 'user.lockout')).length, 1);
     });
   });
 }
