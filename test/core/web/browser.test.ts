@@ -14,7 +14,6 @@ import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
 import { UserServiceId } from '../../../core/services/service-ids.js';
 import type { JobWorker } from '../../../core/jobs/job-worker.js';
-import { standIns } from './stand-ins.js';
 import { rtdcSamplesDir } from '../../helpers/rtdc-samples.js';
 
 const samples = rtdcSamplesDir;
@@ -43,7 +42,7 @@ for (const kind of databaseKinds()) {
     };
 
     before(async () => {
-      t = await startTestHost(kind, { pluginNames: ['depot-fs', 'upload-tus', 'schema-rtdc'], plugins: [standIns], extraConfig: '[jobs]\npoll_ms = 50\n[web]\nupload_chunk_kb = 64\nfacets = organization, tags, res_format, license_id, res_extras_dc:setup:channel width\n' });
+      t = await startTestHost(kind, { pluginNames: ['depot-fs', 'upload-tus', 'schema-rtdc'], extraConfig: '[jobs]\npoll_ms = 50\n[search]\nfacet_resource_keys = dc:setup:channel width\n[web]\nupload_chunk_kb = 64\nfacets = organization, tags, res_format, license_id, res_extras_dc:setup:channel width\n' });
       f = await createApiFixtures(t);
       const users = t.host.services.get(UserServiceId);
       await users.setPassword('editor-user', 'editor password 1');
