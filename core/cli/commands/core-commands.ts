@@ -7,12 +7,12 @@ import { userCommands } from './user-commands.js';
 import { orgCommands } from './org-commands.js';
 import { tokenCommands } from './token-commands.js';
 import { pluginsCommands } from './plugins-command.js';
-import { inspectCommands } from './inspect-command.js';
+import { inspectCommands, type InspectHostStarter } from './inspect-command.js';
 import { accessTokenCommands } from './access-token-commands.js';
 import { uploadCommands } from './upload-command.js';
 import { jobsCommands } from './jobs-commands.js';
 
-/** Core's commands. */
-export function coreCommands(): CommandDefinition[] {
-  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands(), ...accessTokenCommands(), ...uploadCommands(), ...jobsCommands()];
+/** Core's commands; `startHost` starts the host inspect examines (see inspect-command). */
+export function coreCommands(startHost: InspectHostStarter): CommandDefinition[] {
+  return [...initCommands(), ...serveCommands(), ...dbCommands(), ...userCommands(), ...orgCommands(), ...tokenCommands(), ...pluginsCommands(), ...inspectCommands(startHost), ...accessTokenCommands(), ...uploadCommands(), ...jobsCommands()];
 }
