@@ -88,6 +88,7 @@ export function runActionContract(options: ActionContractOptions): void {
       if (answer.body.success) return;
       assert.ok(CKAN_TYPES.has(String(answer.body.error?.__type)), `${what}: error type ${String(answer.body.error?.__type)} is not a catalogue type`);
       assert.equal(typeof answer.body.error?.message, 'string', `${what}: the error says what was wrong`);
+      assert.match(String((answer.body.error as { code?: unknown } | undefined)?.code), /^PLATFORM_ERR_[A-Z_]+$/, `${what}: the catalogue's code, for clients to key on`);
     }
 
     const writes = (): ActionDefinition[] => subject.actions.filter((a) => a.kind === 'write' && !(subject.anonymousWrites ?? []).includes(a.name));
