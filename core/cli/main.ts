@@ -2,7 +2,7 @@
 // options, starts the host as far as the command needs, and maps errors to exit codes
 // (0 success, 1 failure, 2 wrong usage).
 import { parseArgs } from 'node:util';
-import { PlatformHost } from '../host/platform-host.js';
+import { PlatformHost, startHostForInspect } from '../host/platform-host.js';
 import { configPath } from '../config/platform-config.js';
 import { ConfigError, UsageError, describeError, isPlatformError } from '../errors.js';
 import type { CommandContext, CommandDefinition } from '../plugins/hooks/commands.js';
@@ -26,7 +26,7 @@ const GLOBAL_OPTIONS = ['--config', '-c'];
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }): Promise<number> {
   // Core's commands, built once per run: they find a command that needs no host, and their
   // first words tell whose --config an option is. (A started host registers core's commands itself.)
-  const builtIn = coreCommands();
+  const builtIn = coreCommands(startHostForInspect);
   const coreGroups = commandGroups(builtIn);
   let global: ReturnType<typeof takeGlobalOptions>;
   try {

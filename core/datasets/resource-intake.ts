@@ -11,7 +11,7 @@ import type { DatasetService } from './dataset-service.js';
 import type { ResourceRecord } from './dataset-types.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import type { JobQueue } from '../jobs/job-queue.js';
-import { RESOURCE_INSPECT_JOB } from '../jobs/resource-inspection-job.js';
+import { RESOURCE_INSPECT_JOB } from '../jobs/resource-inspect-job-type.js';
 
 /** Who hands a file in, and how. */
 export interface IntakeCall {

@@ -1,7 +1,7 @@
 // Core's tables as Sequelize models, defined per Sequelize instance (never module-global,
 // so two databases can live in one process). The tables themselves are made by migrations.
 import { DataTypes, type Model, type ModelStatic, type Optional, type Sequelize } from 'sequelize';
-import type { Dialect } from './database.js';
+import type { Dialect } from './dialect.js';
 
 export interface UserRow {
   id: string;

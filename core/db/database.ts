@@ -9,11 +9,12 @@ import sqlite3 from 'sqlite3';
 import type pg from 'pg';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { ConfigError } from '../errors.js';
+import type { Dialect } from './dialect.js';
 import type { Logger } from '../logger.js';
 import { defineCoreModels, type CoreModels } from './core-models.js';
 import { SqliteReaders } from './sqlite-readers.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './dialect.js';
 
 /** How to reach the database, resolved from `[db]`. */
 export interface DatabaseOptions {

@@ -44,6 +44,7 @@ import type { Services } from '../services/services.js';
 import * as ids from '../services/service-ids.js';
 import { coreActions } from '../actions/core-actions.js';
 import { coreCommands } from '../cli/commands/core-commands.js';
+import type { InspectHostStarter } from '../cli/commands/inspect-command.js';
 import { coreInspectChecks } from '../inspect/checks/core-inspect-checks.js';
 import { InspectChecks } from '../plugins/hooks/inspect-checks.js';
 import { JobHandlers } from '../plugins/hooks/job-handlers.js';
@@ -174,7 +175,7 @@ export class PlatformHost {
     container.bind(ids.LoggerFactoryId).toConstantValue(loggers);
     container.bind(ids.LoadedPluginsId).toConstantValue(plugins);
     for (const action of coreActions(() => plugins.map((p) => p.definition.name))) contribute('core')(Actions, action);
-    for (const command of coreCommands()) contribute('core')(Commands, command);
+    for (const command of coreCommands(startHostForInspect)) contribute('core')(Commands, command);
     for (const check of coreInspectChecks()) contribute('core')(InspectChecks, check);
     contribute('core')(JobHandlers, resourceInspectionJob);
 
@@ -323,3 +324,7 @@ function bindDatabaseServices(container: Container, config: PlatformConfig, db: 
   container.bind(ids.ResourceIntakeId).toDynamicValue((ctx) => new ResourceIntake(registries, config.string('depot', 'active') ?? 'fs', ctx.get(ids.DatasetServiceId), ctx.get(ids.ActionRunnerId), ctx.get(ids.JobQueueId)));
   container.bind(ids.ActionRunnerId).toDynamicValue(() => new ActionRunner(registries, db, services, new JsonSchemaValidator(), loggers.get('platform:actions')));
 }
+
+/** Starts a host as `platform inspect` examines it: on the database, without migrating or creating secrets. */
+export const startHostForInspect: InspectHostStarter = (options) =>
+  PlatformHost.start({ ...options, level: 'database', migrate: 'none', logLevel: 'error', createSecrets: false });

@@ -12,7 +12,7 @@ import { UnknownActionError } from '../actions/action-runner.js';
 import { anonymous } from '../auth/actor.js';
 import type { ApiTokenService } from '../auth/api-token-service.js';
 import type { PasswordLogin } from '../auth/password-login.js';
-import { AuthenticationError, ValidationError, isPlatformError, retryAfterOf } from '../errors.js';
+import { AuthenticationError, NotFoundError, ValidationError, isPlatformError, retryAfterOf } from '../errors.js';
 import { AuditLogId, ResourceIntakeId, UserServiceId } from '../services/service-ids.js';
 import { MULTIPART_ACTIONS, isMultipart, runMultipartAction } from './multipart-upload.js';
 import { readJsonBody } from './read-json-body.js';
@@ -63,10 +63,10 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.onError((error, c) => errorResponse(c, error, deps.logger, deps.siteUrl));
   let notFoundPage: ((c: Context<AppEnv>) => Promise<Response>) | undefined;
   app.notFound((c) => {
-    // A person's browser gets a page; API clients and uploads keep CKAN's JSON.
+    // A person's browser gets a page; API clients and uploads keep CKAN's JSON, through the error catalogue.
     const browser = notFoundPage && c.req.method === 'GET' && /text\/html/.test(c.req.header('accept') ?? '') && !/^\/(api|upload)(\/|$)/.test(c.req.path);
     if (browser) return notFoundPage!(c);
-    return c.json({ success: false, error: { __type: 'Not Found Error', message: `no route for ${c.req.method} ${c.req.path}` } }, 404);
+    return errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), deps.logger, deps.siteUrl);
   });
 
   app.get('/api/3', (c) => c.json({ version: 3 }));
@@ -149,7 +149,7 @@ async function authenticate(header: string, address: string, deps: AppDependenci
 }
 
 /** Keys of the error object that field messages may not replace. */
-const ENVELOPE_KEYS = new Set(['__type', 'message', 'suggestions']);
+const ENVELOPE_KEYS = new Set(['__type', 'code', 'message', 'suggestions']);
 
 /** Maps any error to CKAN's envelope; unexpected errors are logged and reveal nothing. */
 export function errorResponse(c: Context<AppEnv>, error: unknown, logger: Logger, siteUrl: string): Response {
@@ -160,7 +160,8 @@ export function errorResponse(c: Context<AppEnv>, error: unknown, logger: Logger
     // those names must not overwrite them, so its messages go into the message instead.
     const clashing = Object.entries(error.fields).filter(([field]) => ENVELOPE_KEYS.has(field));
     const message = clashing.length ? `${error.message}; ${clashing.map(([field, messages]) => `${field}: ${messages.join(', ')}`).join('; ')}` : error.message;
-    const body: Record<string, unknown> = { ...error.fields, __type: error.ckanType, message };
+    // `code` is the catalogue's (PLATFORM_ERR_...): clients key on it, not on the message.
+    const body: Record<string, unknown> = { ...error.fields, __type: error.ckanType, code: error.code, message };
     if (error instanceof UnknownActionError) body.suggestions = error.suggestions;
     const retryAfter = retryAfterOf(error);
     if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));

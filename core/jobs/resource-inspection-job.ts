@@ -4,9 +4,10 @@
 import type { JobHandler } from '../plugins/hooks/job-handlers.js';
 import type { ResourceInspection } from '../plugins/hooks/schema.js';
 import { ActionRunnerId, DatasetServiceId, HookRegistriesId, ResourceIntakeId } from '../services/service-ids.js';
+import { RESOURCE_INSPECT_JOB } from './resource-inspect-job-type.js';
 
 /** Type of the job. */
-export const RESOURCE_INSPECT_JOB = 'resource.inspect';
+export { RESOURCE_INSPECT_JOB } from './resource-inspect-job-type.js';
 
 /** The handler of `resource.inspect`. */
 export const resourceInspectionJob: JobHandler = {

@@ -7,15 +7,23 @@ import type { Readable } from 'node:stream';
 import { NotFoundError, StorageFullError, ValidationError, type ByteRange, type PartialEntry, type PartialUploads, type StoredObject } from '../../core/api.js';
 import { locationOfKey, shown } from './depot-fs-paths.js';
 import { errnoCode, isNoSpace } from './errno-code.js';
-import type { FsDepot } from './fs-depot.js';
+import type { DepotFsPaths } from './depot-fs-paths.js';
 import { FILE_MODE, writeHashed } from './write-hashed.js';
 
 const UPLOAD_ID = /^[A-Za-z0-9_-]{8,200}$/;
 
+/** What partial uploads need of the depot they finish into (the FsDepot; named here so the two files do not import each other). */
+export interface PartialsHome {
+  readonly name: string;
+  readonly paths: DepotFsPaths;
+  ensureDirectories(): Promise<void>;
+  moveIntoPlace(file: string, location: string): Promise<string>;
+}
+
 /** {@link PartialUploads} as files under the depot's incoming/. */
 export class FsPartialUploads implements PartialUploads {
   /** @param depot the depot whose incoming/ holds the uploads and whose resources/ receives them. */
-  constructor(private readonly depot: FsDepot) {}
+  constructor(private readonly depot: PartialsHome) {}
 
   private pathOf(uploadId: string): string {
     if (!UPLOAD_ID.test(uploadId)) throw new ValidationError(`upload id ${shown(uploadId, 80)} is not safe: use 8 to 200 letters, digits, "-" or "_"`, { uploadId: ['not a safe upload id'] });

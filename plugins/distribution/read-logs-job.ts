@@ -1,11 +1,18 @@
 // The periodic job that reads access logs and download events, then queues its next run.
 import type { JobHandler } from '../../core/api.js';
-import type { DistributionRuntime } from './distribution-runtime.js';
+import type { LogReadReport } from './access-log-reader.js';
+
+/** What the job needs of the distribution runtime (named here so the two files do not import each other). */
+export interface LogReading {
+  readonly settings: { readonly logReadMs: number };
+  readAcknowledgements(): Promise<{ logs: LogReadReport[]; downloads: { events: number; acknowledged: number } }>;
+  scheduleLogReading(delayMs: number): Promise<void>;
+}
 
 export const READ_LOGS_JOB = 'distribution.read-logs';
 
 /** The job handler; it queues the next reading `log_read_seconds` later, whatever happened. */
-export function readLogsJobHandler(runtime: () => DistributionRuntime): JobHandler {
+export function readLogsJobHandler(runtime: () => LogReading): JobHandler {
   return {
     type: READ_LOGS_JOB,
     maxAttempts: 1,

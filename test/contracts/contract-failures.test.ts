@@ -80,4 +80,12 @@ describe('contract suites catch broken implementations', () => {
       ['has a name and a kind', 'holds a sent file whole: size (and sha256, when it can tell) as sent, in nested folders too', 'removes, and removing again (or what never was) is fine'],
     );
   });
+
+  it('Actions: a 500 on unexpected input, a write for anyone, a lookup before the permission check', () => {
+    expectFailures(
+      runBroken('actions'),
+      ['answers an empty call, signed in or not, from the catalogue', 'answers junk input from the catalogue, never with a 5xx', 'lets no one change data without signing in', 'checks permissions before input: an anonymous writer learns nothing of what exists'],
+      ['refuses GET for actions that change data'],
+    );
+  });
 });

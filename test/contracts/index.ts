@@ -7,3 +7,4 @@ export { runUploadProtocolContract, type UploadProtocolContractOptions, type Upl
 export { runSchemaContract, sampleDataset, sampleResource, type SchemaContractOptions, type SchemaContractSubject, type SchemaSampleFile } from './schema.js';
 export { runFileCheckContract, type FileCheckContractOptions, type FileCheckContractSubject, type FileCheckSample } from './file-check.js';
 export { runDeliveryTargetContract, type DeliveryTargetContractOptions, type DestinationUnderTest, type DestinationFile, type DestinationCopy } from './delivery-target.js';
+export { runActionContract, type ActionContractOptions, type ActionContractSubject, type ActionApp } from './actions.js';

@@ -10,7 +10,7 @@ const { name } = JSON.parse(readFileSync(new URL('../../../package.json', import
 describe('the testing entry', () => {
   it('exports a runner for every contract suite', async () => {
     const testing = (await import(`${name}/testing`)) as Record<string, unknown>;
-    for (const runner of ['runDepotContract', 'runAnonymiserContract', 'runUploadProtocolContract', 'runSchemaContract', 'runFileCheckContract', 'runDeliveryTargetContract']) assert.equal(typeof testing[runner], 'function', runner);
+    for (const runner of ['runDepotContract', 'runAnonymiserContract', 'runUploadProtocolContract', 'runSchemaContract', 'runFileCheckContract', 'runDeliveryTargetContract', 'runActionContract']) assert.equal(typeof testing[runner], 'function', runner);
   });
 
   it('uses the same classes as the api entry, so errors thrown by a plugin satisfy the suites', async () => {

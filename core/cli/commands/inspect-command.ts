@@ -4,7 +4,7 @@
 import type { CommandDefinition, CommandContext } from '../../plugins/hooks/commands.js';
 import type { InspectCheck, InspectFinding } from '../../plugins/hooks/inspect-checks.js';
 import type { PlatformConfig } from '../../config/platform-config.js';
-import { PlatformHost } from '../../host/platform-host.js';
+import type { Services } from '../../services/services.js';
 import { ConfigError, PluginError, UsageError, describeError } from '../../errors.js';
 import { configFileFindings, secretFindings } from '../../inspect/checks/config-check.js';
 import { runInspectChecks, summarise, type RepairMode } from '../../inspect/inspect-runner.js';
@@ -15,7 +15,22 @@ import { renderInspectReport, terminalProgress } from '../../inspect/inspect-out
 import { stringOption } from './command-support.js';
 
 /** The inspect command. */
-export function inspectCommands(): CommandDefinition[] {
+/** What inspect needs of a host started on the database, without migrating or creating secrets. */
+export interface InspectedHost {
+  readonly config: PlatformConfig;
+  readonly services: Services;
+  readonly registries: { readonly inspectChecks: { values(): InspectCheck[] } };
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a host for inspect; the host hands it in when it registers core's commands (importing
+ * the host here would make host -> commands -> inspect -> host a cycle).
+ * @throws ConfigError or PluginError when the configuration or a plugin cannot start
+ */
+export type InspectHostStarter = (options: { configFile: string; env: NodeJS.ProcessEnv }) => Promise<InspectedHost>;
+
+export function inspectCommands(startHost: InspectHostStarter): CommandDefinition[] {
   return [
     {
       name: 'inspect',
@@ -31,7 +46,7 @@ export function inspectCommands(): CommandDefinition[] {
         'retry-dead': { type: 'boolean', description: 'with --repair: also queue dead jobs again' },
       },
       async run(args, ctx) {
-        const report = await inspect(ctx, {
+        const report = await inspect(ctx, startHost, {
           repair: args.options.repair === true ? (args.options.yes === true ? 'yes' : 'ask') : 'none',
           deep: args.options.deep === true,
           retryDead: args.options['retry-dead'] === true,
@@ -54,7 +69,7 @@ interface InspectOptions {
   json: boolean;
 }
 
-async function inspect(ctx: CommandContext, options: InspectOptions): Promise<InspectReport> {
+async function inspect(ctx: CommandContext, startHost: InspectHostStarter, options: InspectOptions): Promise<InspectReport> {
   if (options.repair === 'ask' && !ctx.interactive) ctx.stderr.write('no terminal to ask on: repairs are skipped (add --yes to apply them)\n');
   const startedAt = new Date().toISOString();
   const wants = (area: string): boolean => !options.only?.length || options.only.includes(area);
@@ -63,10 +78,10 @@ async function inspect(ctx: CommandContext, options: InspectOptions): Promise<In
   const progress = !options.json && (ctx.stderr as NodeJS.WriteStream).isTTY ? terminalProgress(ctx.stderr) : undefined;
 
   // Config first, without the host: it must work on a configuration too broken to start from.
-  let host: PlatformHost | undefined;
+  let host: InspectedHost | undefined;
   let startError: unknown;
   try {
-    host = await PlatformHost.start({ configFile: ctx.configFile, env: ctx.env, level: 'database', migrate: 'none', logLevel: 'error', createSecrets: false });
+    host = await startHost({ configFile: ctx.configFile, env: ctx.env });
   } catch (error) {
     if (!(error instanceof ConfigError || error instanceof PluginError)) throw error;
     startError = error;

@@ -1,7 +1,7 @@
 // A deliberately broken destination, run by contract-failures.test.ts to show that the delivery
 // destination contract catches it: it writes straight under the final name (so a source that
 // breaks off leaves half a file there), ignores its signal, and reports a URL with its password.
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -21,6 +21,7 @@ function careless(root: string): DestinationUnderTest {
     kind: 'folder',
     async send(file, folder) {
       mkdirSync(dirname(path(folder, file.name)), { recursive: true });
+      writeFileSync(path(folder, file.name), '');
       await pipeline(file.open(), createWriteStream(path(folder, file.name)));
       return (await stat(folder, file.name, new AbortController().signal))!;
     },

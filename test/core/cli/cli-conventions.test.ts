@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../core/cli/main.js';
 import { coreCommands } from '../../../core/cli/commands/core-commands.js';
+import { startHostForInspect } from '../../../core/host/platform-host.js';
 import { startTestHost, writeTestConfig, type TestHost } from '../../helpers/test-host.js';
 import { createTestDatabase } from '../../helpers/test-databases.js';
 import { runCli } from '../../helpers/run-cli.js';
@@ -48,7 +49,7 @@ describe('CLI conventions', () => {
 
   it('no command, core\'s or a plugin\'s, takes a password, token, key or secret as a plain value', () => {
     const offenders: string[] = [];
-    for (const command of [...coreCommands(), ...t.host.registries.commands.values()]) {
+    for (const command of [...coreCommands(startHostForInspect), ...t.host.registries.commands.values()]) {
       for (const [name, option] of Object.entries(command.options ?? {})) {
         if (option.type === 'string' && /pass|token|secret|key|credential/i.test(name) && option.value !== 'FILE') offenders.push(`${command.name} --${name} ${option.value ?? 'VALUE'}`);
       }

@@ -10,6 +10,7 @@ import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { coreCommands } from '../../../core/cli/commands/core-commands.js';
+import { startHostForInspect } from '../../../core/host/platform-host.js';
 
 const bin = fileURLToPath(new URL('../../../../bin/platform.js', import.meta.url));
 
@@ -29,7 +30,7 @@ for (const kind of databaseKinds()) {
     it('--help lists every core command, and each command has its own help', async () => {
       const help = await cli('--help');
       assert.equal(help.status, 0);
-      for (const command of coreCommands()) {
+      for (const command of coreCommands(startHostForInspect)) {
         assert.match(help.stdout, new RegExp(`^  ${command.name}\\b`, 'm'), command.name);
         const own = await cli(...command.name.split(' '), '--help');
         assert.equal(own.status, 0);
