@@ -9,7 +9,8 @@ import type { Services } from '../services/services.js';
 import type { HookRegistries } from '../plugins/hook-registries.js';
 import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.js';
 import type { PlatformEventName, PlatformEvents } from '../plugins/hooks/lifecycle.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { inputTextProblems } from '../validation/text-rule.js';
 import { closestNames } from '../util/did-you-mean.js';
 import type { JsonSchemaValidator } from '../validation/json-schema-validator.js';
 
@@ -77,14 +78,14 @@ export class ActionRunner {
   async runJson(name: string, input: Record<string, unknown>, call: ActionCall): Promise<string | undefined> {
     const action = this.get(name);
     if (action.kind !== 'read' || !action.readJson) return undefined;
-    if (action.inputSchema) this.validator.check(action.inputSchema, input, `${name} input`);
+    this.checkInput(name, action, input);
     return action.readJson(input, { ...this.context(name, call, []), transaction: undefined });
   }
 
   /** Runs an action; writes commit (or roll back) as one transaction. */
   async run(name: string, input: Record<string, unknown>, call: ActionCall): Promise<unknown> {
     const action = this.get(name);
-    if (action.inputSchema) this.validator.check(action.inputSchema, input, `${name} input`);
+    this.checkInput(name, action, input);
     const events: QueuedEvent[] = [];
     const base = this.context(name, call, events);
     let result: unknown;
@@ -95,6 +96,13 @@ export class ActionRunner {
     }
     await this.deliver(events);
     return result;
+  }
+
+  /** The shared text rule, then the action's input schema. @throws ValidationError */
+  private checkInput(name: string, action: ActionDefinition, input: Record<string, unknown>): void {
+    const problems = inputTextProblems(input);
+    if (Object.keys(problems).length) throw new ValidationError(`${name} input is invalid`, problems);
+    if (action.inputSchema) this.validator.check(action.inputSchema, input, `${name} input`);
   }
 
   /** An action context without its transaction; events go to `events`. */

@@ -7,7 +7,7 @@ import type { ReadCache } from './read-cache.js';
 import { datasetReadSql, toDatasetRead, type DatasetRead, type DatasetReadRow } from './dataset-read.js';
 import type { Actor } from '../auth/actor.js';
 import type { OrganizationService } from '../auth/organization-service.js';
-import { ValidationError, type FieldErrors } from '../errors.js';
+import { ValidationError, fieldErrors, type FieldErrors } from '../errors.js';
 import { searchWords } from './dataset-input.js';
 
 /** A parsed search request. */
@@ -34,7 +34,7 @@ const FQ_FIELDS = ['organization', 'owner_org', 'type', 'state', 'dataset_type',
 
 /** Checks and defaults search parameters (given as strings on GET or typed in JSON). */
 export function parseSearchQuery(input: Record<string, unknown>): SearchQuery {
-  const fields: FieldErrors = {};
+  const fields: FieldErrors = fieldErrors();
   const str = (key: string): string => {
     const value = input[key];
     if (value === undefined) return '';

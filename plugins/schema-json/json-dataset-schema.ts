@@ -5,7 +5,7 @@
 // description may change; never back to draft.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { DatasetRecord, DatasetValidationInput, FieldErrors, ResourceRecord, Schema } from '../../core/api.js';
+import { fieldErrors, type DatasetRecord, type DatasetValidationInput, type FieldErrors, type ResourceRecord, type Schema } from '../../core/api.js';
 import { normaliseDoi, normaliseReference } from './doi-normaliser.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -68,7 +68,7 @@ export class JsonDatasetSchema implements Schema {
   validateDataset({ dataset, previous, resources, action }: DatasetValidationInput): FieldErrors {
     const validate = this.validators.get(dataset.type);
     if (!validate) return {};
-    const errors: FieldErrors = {};
+    const errors: FieldErrors = fieldErrors();
     if (!validate(dataset.extras)) for (const e of validate.errors ?? []) {
       const { field, message } = ajvMessage(e);
       if (!errors[field]?.includes(message)) add(errors, field, message);
