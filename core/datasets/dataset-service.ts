@@ -313,7 +313,8 @@ export class DatasetService {
   }
 
   private async loadResource(id: string, transaction?: Transaction): Promise<{ resource: ResourceRecord; dataset: DatasetRecord }> {
-    const row = UUID.test(id) ? await this.db.models.Resource.findByPk(id, { transaction }) : null;
+    // Ids are stored in lower case; a UUID means the same in either case (RFC 9562).
+    const row = UUID.test(id) ? await this.db.models.Resource.findByPk(id.toLowerCase(), { transaction }) : null;
     if (!row || row.get('state') === 'deleted') throw new NotFoundError(`resource "${id}" not found`);
     const resource = toResourceRecord(row.get({ plain: true }));
     const datasetRow = await this.findRow(resource.datasetId, transaction);

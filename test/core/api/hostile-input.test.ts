@@ -68,6 +68,16 @@ for (const kind of databaseKinds()) {
       }
     });
 
+    it("another user's API token answers as an unknown one does", async () => {
+      const mine = await t.call('api_token_create', { user: 'editor-user', name: 'mine' }, { token: f.tokens.editor });
+      const prefix = (mine.body.result as { prefix: string }).prefix;
+      const theirs = await post('api_token_revoke', JSON.stringify({ id: prefix }), f.tokens.member);
+      const unknown = await post('api_token_revoke', JSON.stringify({ id: 'plat_nosuch' }), f.tokens.member);
+      assert.equal(theirs.status, 404);
+      assert.equal(theirs.status, unknown.status);
+      assert.equal(theirs.body.error!.message.replace(prefix, 'X'), unknown.body.error!.message.replace('plat_nosuch', 'X'));
+    });
+
     it('distribution_acknowledgements refuses a number of days no calendar holds', async () => {
       for (const days of [1e21, -1, '99999999']) {
         const answer = await post('distribution_acknowledgements', JSON.stringify({ unacknowledged_days: days }));
