@@ -68,6 +68,16 @@ for (const kind of databaseKinds()) {
       }
     });
 
+    it('refuses a write whose body is not declared JSON, as a cross-site form or simple request would send it', async () => {
+      const before = await tableCounts(t);
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined]) {
+        const headers: Record<string, string> = { authorization: f.tokens.sysadmin, ...(type ? { 'content-type': type } : {}) };
+        const response = await t.app.request('/api/3/action/organization_create', { method: 'POST', headers, body: new Blob(['{"name":"csrf-org"}']) });
+        assert.equal(response.status, 400, `${type}: ${await response.text()}`);
+      }
+      assert.deepEqual(await tableCounts(t), before);
+    });
+
     it("another user's API token answers as an unknown one does", async () => {
       const mine = await t.call('api_token_create', { user: 'editor-user', name: 'mine' }, { token: f.tokens.editor });
       const prefix = (mine.body.result as { prefix: string }).prefix;
