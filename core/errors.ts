@@ -16,6 +16,19 @@ export type CkanErrorType =
 /** Field-level messages: `{ name: ['must be a slug'] }`. */
 export type FieldErrors = Record<string, string[]>;
 
+/**
+ * An empty FieldErrors without a prototype: a field named `toString` or `constructor` (from
+ * hostile input) must find no inherited value where its messages go.
+ */
+export function fieldErrors(): FieldErrors {
+  return Object.create(null) as FieldErrors;
+}
+
+/** Adds a message for a field. */
+export function addFieldError(fields: FieldErrors, field: string, message: string): void {
+  (Object.hasOwn(fields, field) ? fields[field]! : (fields[field] = [])).push(message);
+}
+
 export interface PlatformErrorOptions {
   fields?: FieldErrors;
   cause?: unknown;

@@ -9,8 +9,9 @@ import type { Services } from '../services/services.js';
 import type { HookRegistries } from '../plugins/hook-registries.js';
 import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.js';
 import type { PlatformEventName, PlatformEvents } from '../plugins/hooks/lifecycle.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { PermissionServiceId } from '../services/service-ids.js';
+import { inputTextProblems } from '../validation/text-rule.js';
 import { closestNames } from '../util/did-you-mean.js';
 import type { JsonSchemaValidator } from '../validation/json-schema-validator.js';
 
@@ -88,7 +89,7 @@ export class ActionRunner {
     const action = this.get(name);
     if (action.kind !== 'read' || !action.readJson) return undefined;
     await this.services.get(PermissionServiceId).requireBeforeInput(call.actor, name);
-    if (action.inputSchema) this.validator.check(action.inputSchema, input, `${name} input`);
+    this.checkInput(name, action, input);
     return action.readJson(input, { ...this.context(name, call, []), transaction: undefined });
   }
 
@@ -98,7 +99,7 @@ export class ActionRunner {
     // Access first, as CKAN's check_access: a caller who may not run the action at all is
     // told so (403) whatever the body, and never learns the input schema.
     await this.services.get(PermissionServiceId).requireBeforeInput(call.actor, name);
-    if (action.inputSchema) this.validator.check(action.inputSchema, input, `${name} input`);
+    this.checkInput(name, action, input);
     const events: QueuedEvent[] = [];
     const base = this.context(name, call, events);
     let result: unknown;
@@ -109,6 +110,13 @@ export class ActionRunner {
     }
     await this.deliver(events);
     return result;
+  }
+
+  /** The shared text rule, then the action's input schema. @throws ValidationError */
+  private checkInput(name: string, action: ActionDefinition, input: Record<string, unknown>): void {
+    const problems = inputTextProblems(input);
+    if (Object.keys(problems).length) throw new ValidationError(`${name} input is invalid`, problems);
+    if (action.inputSchema) this.validator.check(action.inputSchema, input, `${name} input`);
   }
 
   /** An action context without its transaction; events go to `events`. */

@@ -3,7 +3,7 @@ import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.j
 import { ApiTokenServiceId, AuditLogId, PermissionServiceId, UserServiceId } from '../services/service-ids.js';
 import type { User } from '../auth/user-service.js';
 import type { ApiToken } from '../auth/api-token-service.js';
-import { NotFoundError } from '../errors.js';
+import { AuthorizationError, NotFoundError } from '../errors.js';
 import { requireAllowed } from './require-allowed.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 100 } as const;
@@ -93,7 +93,13 @@ export function userActions(): ActionDefinition[] {
       run: async (input, ctx) => {
         const tokens = ctx.services.get(ApiTokenServiceId);
         const token = typeof input.token === 'string' ? await tokens.findBySecret(input.token, ctx.transaction) : await tokens.get((input.jti ?? input.id) as string, ctx.transaction);
-        await requireSelf(ctx, token.userId, { ...input, ...(input.token ? { token: '(hidden)' } : {}) });
+        try {
+          await requireSelf(ctx, token.userId, { ...input, ...(input.token ? { token: '(hidden)' } : {}) });
+        } catch (error) {
+          // Another user's token answers as an unknown one does: the caller learns nothing of it.
+          if (error instanceof AuthorizationError && ctx.actor.kind === 'user') throw new NotFoundError(`API token "${input.token ? '(hidden)' : String(input.jti ?? input.id)}" not found`);
+          throw error;
+        }
         const revoked = await tokens.revoke(token.id, ctx.transaction);
         await ctx.services.get(AuditLogId).record({ actor: ctx.actor, action: ctx.action, objectType: 'api_token', objectId: token.id, address: ctx.address, details: { prefix: token.prefix } }, ctx.transaction);
         return tokenDict(revoked);

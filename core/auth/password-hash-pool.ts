@@ -15,6 +15,8 @@ export interface PasswordHasher {
   hash(password: string): Promise<string>;
   /** True when `password` matches `stored` (compared in constant time); false for malformed hashes. */
   verify(password: string, stored: string): Promise<boolean>;
+  /** True when a hash asked for now would be refused (queue full), so callers can refuse before any other work. */
+  saturated?(): boolean;
   /** Frees what the hasher holds (threads); called once at shutdown. */
   close?(): Promise<void>;
 }
@@ -77,6 +79,11 @@ export class PasswordHashPool implements PasswordHasher {
     return actual.length === parsed.key.length && timingSafeEqual(actual, parsed.key);
   }
 
+  saturated(): boolean {
+    const busy = this.slots.filter((slot) => slot.job).length;
+    return busy >= this.options.threads && this.queue.length >= this.options.maxQueued;
+  }
+
   /** Ends the threads; queued hashes fail. */
   async close(): Promise<void> {
     this.closed = true;
@@ -86,8 +93,7 @@ export class PasswordHashPool implements PasswordHasher {
 
   private scrypt(password: string, salt: Uint8Array, params: ScryptParameters, length: number): Promise<Buffer> {
     if (this.closed) return Promise.reject(new ServiceBusyError('the server is shutting down', 5));
-    const busy = this.slots.filter((slot) => slot.job).length;
-    if (busy >= this.options.threads && this.queue.length >= this.options.maxQueued) {
+    if (this.saturated()) {
       this.stats.refused++;
       return Promise.reject(new ServiceBusyError('too many sign-ins are being checked at once; try again in a moment', 1));
     }

@@ -5,7 +5,8 @@
 // lock itself is recorded for the account's owner and admins (audit event `user.lockout`).
 import { anonymous } from '../auth/actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { AuthenticationError, TooManyRequestsError } from '../errors.js';
+import { AuthenticationError, ServiceBusyError, TooManyRequestsError } from '../errors.js';
+import type { PasswordHasher } from './password-hash-pool.js';
 import type { LoginLimiter } from './login-limiter.js';
 import { AccountLockedError, type User, type UserService } from './user-service.js';
 
@@ -28,6 +29,7 @@ export class PasswordLogin {
     private readonly users: UserService,
     private readonly limiter: LoginLimiter,
     private readonly audit: AuditLog,
+    private readonly hasher: PasswordHasher,
   ) {}
 
   /**
@@ -39,6 +41,11 @@ export class PasswordLogin {
     const permit = this.limiter.take(request.address, request.name);
     if (!permit.ok) {
       throw new TooManyRequestsError(`too many failed sign-ins from this ${permit.limitedBy === 'address' ? 'address' : 'user name'}; try again in ${permit.retryAfterSeconds} s`, permit.retryAfterSeconds);
+    }
+    if (this.hasher.saturated?.()) {
+      // Refused before the user lookup too: under a flood, nothing but this check is spent.
+      permit.attempt.refund();
+      throw new ServiceBusyError('too many sign-ins are being checked at once; try again in a moment', 1);
     }
     try {
       const user = await this.users.authenticate(request.name, request.password);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Op, type Transaction } from 'sequelize';
 import type { Database } from '../db/database.js';
 import type { UserRow } from '../db/core-models.js';
-import { AuthenticationError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { AuthenticationError, ConflictError, NotFoundError, ValidationError, fieldErrors } from '../errors.js';
 import { slugProblem } from '../util/names.js';
 import { DUMMY_PASSWORD_HASH } from './password-hasher.js';
 import type { PasswordHasher } from './password-hash-pool.js';
@@ -71,7 +71,7 @@ export class UserService {
    * @throws ValidationError for a bad name, email or password; ConflictError when the name is taken.
    */
   async create(input: { name: string; email: string; password?: string; fullname?: string; sysadmin?: boolean }, transaction?: Transaction): Promise<User> {
-    const fields: Record<string, string[]> = {};
+    const fields: Record<string, string[]> = fieldErrors();
     const nameProblem = slugProblem(input.name);
     if (nameProblem) fields.name = [nameProblem];
     if (!EMAIL.test(input.email) || input.email.length > 254) fields.email = [`"${input.email}" is not an email address`];

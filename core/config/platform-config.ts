@@ -39,9 +39,10 @@ export function readIniFile(file: string, problems: string[] = []): RawSections 
 /**
  * Parses ini text; every value is kept as a string (the schemas coerce types). Section
  * names are taken as written (`[plugin:acme.thing]` is one section, not a nested one), a
- * line whose first non-blank character is `;` or `#` is a comment, and values are kept
- * verbatim otherwise (`site_title = Lab #1` keeps `#1`; there are no inline comments, as in
- * Python's configparser). A value wholly in matching quotes loses them.
+ * line whose first non-blank character is `;` or `#` is a comment, and so is the rest of a
+ * value from a `;` that follows whitespace (`watch = /srv/drop   ; the drop folder`), as with
+ * Python's configparser and `inline_comment_prefixes=(';',)`; `#` inside a value is kept
+ * (`site_title = Lab #1`). A value wholly in matching quotes loses them.
  */
 export function parseIni(text: string, problems: string[] = [], file = '<text>'): RawSections {
   const sections: RawSections = {};
@@ -64,7 +65,8 @@ export function parseIni(text: string, problems: string[] = [], file = '<text>')
       continue;
     }
     const key = line.slice(0, equals).trim();
-    let value = line.slice(equals + 1).trim();
+    // An inline comment: `;` after whitespace, as configparser's inline_comment_prefixes=(';',).
+    let value = line.slice(equals + 1).replace(/\s;.*$/, '').trim();
     if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0])) value = value.slice(1, -1);
     const id = `${section}\u0000${key}`;
     const first = seen.get(id);

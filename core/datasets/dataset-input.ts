@@ -1,6 +1,6 @@
 // Turns CKAN-style package and resource dicts from clients into checked values, reporting
 // every problem at once as field errors.
-import type { FieldErrors } from '../errors.js';
+import { addFieldError, type FieldErrors } from '../errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { slugProblem } from '../util/names.js';
 
@@ -54,7 +54,7 @@ export interface ResourceInput {
 }
 
 function add(fields: FieldErrors, key: string, message: string): void {
-  (fields[key] ??= []).push(message);
+  addFieldError(fields, key, message);
 }
 
 function stringField(raw: Record<string, unknown>, key: string, fields: FieldErrors, max: number): string | undefined {

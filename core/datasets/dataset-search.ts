@@ -7,7 +7,7 @@ import type { ReadCache } from './read-cache.js';
 import { datasetReadSql, toDatasetRead, type DatasetRead, type DatasetReadRow } from './dataset-read.js';
 import type { Actor } from '../auth/actor.js';
 import type { OrganizationService } from '../auth/organization-service.js';
-import { ValidationError, type FieldErrors } from '../errors.js';
+import { ValidationError, fieldErrors, type FieldErrors } from '../errors.js';
 import { searchWords } from './dataset-input.js';
 import { NO_FACETS, countWithFacets, parseFacetQuery, type FacetAnswer, type FacetQuery } from './search-facets.js';
 
@@ -46,7 +46,7 @@ const COLUMN_FIELDS: Record<string, string> = { type: 'd.type', dataset_type: 'd
 
 /** Checks and defaults search parameters (given as strings on GET or typed in JSON). */
 export function parseSearchQuery(input: Record<string, unknown>, resourceKeys: ReadonlySet<string> = new Set()): SearchQuery {
-  const fields: FieldErrors = {};
+  const fields: FieldErrors = fieldErrors();
   const str = (key: string): string => {
     const value = input[key];
     if (value === undefined) return '';

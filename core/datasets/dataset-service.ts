@@ -11,7 +11,7 @@ import type { ActionContext } from '../plugins/hooks/actions.js';
 import type { Schema } from '../plugins/hooks/schema.js';
 import type { Contribution } from '../plugins/hook-id.js';
 import type { ReadCache } from './read-cache.js';
-import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError, addFieldError, fieldErrors, type FieldErrors } from '../errors.js';
 import type { DatasetRecord, ResourceRecord } from './dataset-types.js';
 import { DATASET_COLUMNS, RESOURCE_COLUMNS, datasetReadSql, toDatasetRead, toDatasetRecord, toResourceRecord, type DatasetRead, type DatasetReadRow } from './dataset-read.js';
 import { BatchedLookup } from '../util/batched-lookup.js';
@@ -136,7 +136,7 @@ export class DatasetService {
 
   /** Creates a dataset (package_create). */
   async create(raw: Record<string, unknown>, ctx: ActionContext): Promise<DatasetRecord> {
-    const fields: FieldErrors = {};
+    const fields: FieldErrors = fieldErrors();
     const type = typeof raw.type === 'string' ? raw.type : 'dataset';
     const input = parseDatasetInput(raw, this.extraFields(type), fields);
     if (input.name === undefined) (fields.name ??= []).push('Missing value');
@@ -170,7 +170,7 @@ export class DatasetService {
    */
   async update(nameOrId: string, raw: Record<string, unknown>, replace: boolean, ctx: ActionContext): Promise<DatasetRecord> {
     const previous = await this.requireWritable(nameOrId, ctx, raw);
-    const fields: FieldErrors = {};
+    const fields: FieldErrors = fieldErrors();
     // Free extras (given as an `extras` list) come back at the top level of package_show;
     // take them back there too, so that show -> change -> update works as in CKAN.
     const declared = this.extraFields(previous.type);
@@ -258,7 +258,7 @@ export class DatasetService {
 
   /** Adds a resource to a dataset (resource_create). Without a URL it waits for an upload. */
   async createResource(raw: Record<string, unknown>, ctx: ActionContext, extra: Partial<ResourceRecord> = {}): Promise<ResourceRecord> {
-    const fields: FieldErrors = {};
+    const fields: FieldErrors = fieldErrors();
     const input = parseResourceInput(raw, fields);
     if (raw.package_id === undefined || raw.package_id === '') (fields.package_id ??= []).push('Missing value');
     else if (typeof raw.package_id !== 'string') (fields.package_id ??= []).push(`must be a string (the dataset's name or id), not ${raw.package_id === null ? 'null' : Array.isArray(raw.package_id) ? 'a list' : typeof raw.package_id}`);
@@ -283,7 +283,7 @@ export class DatasetService {
 
   /** Changes a resource (resource_update replaces, resource_patch merges). */
   async updateResource(id: string, raw: Record<string, unknown>, replace: boolean, ctx: ActionContext): Promise<ResourceRecord> {
-    const fields: FieldErrors = {};
+    const fields: FieldErrors = fieldErrors();
     const input: ResourceInput = parseResourceInput(raw, fields);
     if (Object.keys(fields).length) throw new ValidationError('resource is invalid', fields);
     const { resource: previous, dataset } = await this.loadResource(id, ctx.transaction);
@@ -351,7 +351,8 @@ export class DatasetService {
   }
 
   private async loadResource(id: string, transaction?: Transaction): Promise<{ resource: ResourceRecord; dataset: DatasetRecord }> {
-    const row = UUID.test(id) ? await this.db.models.Resource.findByPk(id, { transaction }) : null;
+    // Ids are stored in lower case; a UUID means the same in either case (RFC 9562).
+    const row = UUID.test(id) ? await this.db.models.Resource.findByPk(id.toLowerCase(), { transaction }) : null;
     if (!row || row.get('state') === 'deleted') throw new NotFoundError(`resource "${id}" not found`);
     const resource = toResourceRecord(row.get({ plain: true }));
     const datasetRow = await this.findRow(resource.datasetId, transaction);
@@ -396,11 +397,11 @@ export class DatasetService {
   }
 
   private async validateWithSchemas(dataset: DatasetRecord, previous: DatasetRecord | undefined, resources: ResourceRecord[], ctx: ActionContext): Promise<void> {
-    const problems: FieldErrors = {};
+    const problems: FieldErrors = fieldErrors();
     for (const { value } of this.schemas) {
       if (!value.validateDataset) continue;
       const found = await value.validateDataset({ dataset, resources, action: ctx.action, ...(previous ? { previous } : {}) }, ctx);
-      for (const [field, messages] of Object.entries(found)) (problems[field] ??= []).push(...messages);
+      for (const [field, messages] of Object.entries(found)) for (const message of messages) addFieldError(problems, field, message);
     }
     if (Object.keys(problems).length) throw new ValidationError('dataset is invalid', problems);
   }

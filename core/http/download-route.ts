@@ -42,7 +42,7 @@ export function mountDownloads(app: Hono<AppEnv>, accel?: AccelRedirect): void {
     };
     const { resource, dataset } = await services.get(DatasetServiceId).showResource(c.req.param('rid'), ctx);
     const id = c.req.param('id');
-    if ((dataset.id !== id && dataset.name !== id) || resource.name !== c.req.param('name')) {
+    if ((dataset.id !== id.toLowerCase() && dataset.name !== id) || resource.name !== c.req.param('name')) {
       throw new NotFoundError(`no resource "${c.req.param('name')}" in dataset "${id}"; its download URL is /dataset/${dataset.name}/resource/${resource.id}/download/${encodeURIComponent(resource.name)}`);
     }
     if (!resource.depot || !resource.location || resource.size === undefined) throw new NotFoundError(`resource "${resource.name}" has no stored file yet (state ${resource.state})`);

@@ -1,5 +1,6 @@
 // Reads a JSON object body with a size limit, streaming, so an oversized body is refused
-// (413) without being held in memory, and malformed JSON gets a precise 400.
+// (413) without being held in memory, and malformed JSON gets a precise 400. A body must say
+// it is JSON (Content-Type), which a cross-site form or simple request cannot.
 import { PayloadTooLargeError, ValidationError } from '../errors.js';
 
 /**
@@ -26,8 +27,11 @@ export async function readJsonBody(request: Request, limit: number): Promise<Rec
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (!text.trim()) return {};
-  if (type && !/json/i.test(type) && !/^\s*[{[]/.test(text)) {
-    throw new ValidationError(`request body must be JSON (Content-Type: application/json), not ${type.split(';')[0]}`);
+  // Only a JSON type: a browser sends text/plain, form types or (for a Blob) no type at all
+  // across origins without asking first, so accepting those would let any web page write
+  // with a visitor's Basic credentials (CSRF). application/json needs a CORS preflight.
+  if (!/^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i.test(type.trim())) {
+    throw new ValidationError(`request body must be JSON (Content-Type: application/json)${type ? `, not ${type.split(';')[0]}` : ', sent with that header'}`);
   }
   let parsed: unknown;
   try {

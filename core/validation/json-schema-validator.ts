@@ -2,7 +2,7 @@
 // once and cached. Errors become CKAN-style field messages.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { ValidationError, type FieldErrors } from '../errors.js';
+import { ValidationError, addFieldError, fieldErrors, type FieldErrors } from '../errors.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
@@ -31,7 +31,7 @@ export class JsonSchemaValidator {
 
 /** Maps ajv errors to `{ field: [messages] }` (`__root` for whole-value problems). */
 export function toFieldErrors(errors: ErrorObject[]): FieldErrors {
-  const fields: FieldErrors = {};
+  const fields: FieldErrors = fieldErrors();
   for (const error of errors) {
     let field = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
     let message = error.message ?? 'is invalid';
@@ -44,7 +44,7 @@ export function toFieldErrors(errors: ErrorObject[]): FieldErrors {
     } else if (error.keyword === 'enum') {
       message = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     }
-    (fields[field || '__root'] ??= []).push(message);
+    addFieldError(fields, field || '__root', message);
   }
   return fields;
 }

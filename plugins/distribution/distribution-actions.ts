@@ -59,7 +59,7 @@ export function distributionActions(store: () => DistributionStore): ActionDefin
       name: 'distribution_acknowledgements',
       kind: 'read',
       help: 'Acknowledgements (who fetched which file, when and from where). Filters: since, until (of the acknowledgement), name, label, limit. With unacknowledged_days=N: instead the files sent N or more days ago and never acknowledged.',
-      inputSchema: { ...historyFilterSchema, properties: { ...historyFilterSchema.properties, unacknowledged_days: { type: ['integer', 'string'] } } },
+      inputSchema: { ...historyFilterSchema, properties: { ...historyFilterSchema.properties, unacknowledged_days: { type: ['integer', 'string'], minimum: 0, maximum: 36_500, pattern: '^\\d{1,5}$' } } },
       async run(input, ctx) {
         await requireSysadmin(ctx, 'distribution_acknowledgements', input);
         const s = store();

@@ -16,7 +16,7 @@ export const historyFilterSchema = {
     folder: { type: 'string' },
     state: { type: 'string', enum: [...STATES] },
     name: { type: 'string', description: 'part of the file name' },
-    limit: { type: ['integer', 'string'], description: 'at most this many files (default 100, at most 10000)' },
+    limit: { type: ['integer', 'string'], minimum: 1, maximum: 10_000, pattern: '^\\d{1,5}$', description: 'at most this many files (default 100, at most 10000)' },
     events: { type: ['boolean', 'string'], description: 'include each file\'s events (default true)' },
   },
 } as const;

@@ -4,7 +4,7 @@
 // once active only the licence (to a less restrictive one), private-to-public and the
 // description may change; never back to draft.
 import type { ErrorObject } from 'ajv/dist/2020.js';
-import type { DatasetRecord, DatasetValidationInput, FieldErrors, ResourceRecord, Schema } from '../../core/api.js';
+import { fieldErrors, type DatasetRecord, type DatasetValidationInput, type FieldErrors, type ResourceRecord, type Schema } from '../../core/api.js';
 import { normaliseDoi, normaliseReference } from './doi-normaliser.js';
 import { validatorOf } from './dataset-type-validators.js';
 
@@ -63,7 +63,7 @@ export class JsonDatasetSchema implements Schema {
     const schema = this.types.get(dataset.type);
     if (!schema) return {};
     const validate = validatorOf(schema);
-    const errors: FieldErrors = {};
+    const errors: FieldErrors = fieldErrors();
     if (!validate(dataset.extras)) for (const e of validate.errors ?? []) {
       const { field, message } = ajvMessage(e);
       if (!errors[field]?.includes(message)) add(errors, field, message);

@@ -7,8 +7,12 @@ import { SqlRunner } from './sql-runner.js';
 export const shortText = { type: 'string', maxLength: 200 } as const;
 /** A longer text input (descriptions, free values). */
 export const longText = { type: 'string', maxLength: 2000 } as const;
-/** A row id, as JSON or as a query string. */
-export const rowId = { type: ['integer', 'string'], pattern: '^\\d+$' } as const;
+/**
+ * A row id, count or offset, as JSON (a number) or in a query string (digits): never negative
+ * and never past what a 32-bit INTEGER column holds, so no value reaches the database that it
+ * would refuse with an error.
+ */
+export const rowId = { type: ['integer', 'string'], minimum: 0, maximum: 2_147_483_647, pattern: '^\\d{1,9}$' } as const;
 
 /** A SQL runner bound to the action's transaction. */
 export function sqlOf(ctx: ActionContext): SqlRunner {

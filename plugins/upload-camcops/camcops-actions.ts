@@ -13,7 +13,7 @@ import { VALIDATION_METHODS } from './nhs-number.js';
 import { ERA_NOW, RECORD_KEEPING_COLUMNS } from './record-keeping.js';
 import { quoteIdentifier, type SqlValue } from './sql-runner.js';
 import { findDevice } from './device-store.js';
-import { organizationOf, sqlOf, longText } from './camcops-action-support.js';
+import { organizationOf, sqlOf, longText, rowId } from './camcops-action-support.js';
 import { moveNotesToEra, notesForRecords, noteKeyOf, type ShownNote } from './special-notes.js';
 import { reindexDeviceTasks } from './task-index.js';
 
@@ -84,8 +84,8 @@ export function camcopsActions(tables: () => ClientTableRegistry): ActionDefinit
       inputSchema: {
         type: 'object', additionalProperties: false, required: ['organization', 'table'],
         properties: {
-          organization: str, table: str, era: str, device: str, current: { enum: ['true', 'false', true, false] }, patient_pk: { type: ['integer', 'string'], pattern: '^\\d+$' },
-          limit: { type: ['integer', 'string'], pattern: '^\\d+$' }, offset: { type: ['integer', 'string'], pattern: '^\\d+$' },
+          organization: str, table: str, era: str, device: str, current: { enum: ['true', 'false', true, false] }, patient_pk: rowId,
+          limit: rowId, offset: rowId,
         },
       },
       async run(input, ctx) {
@@ -131,7 +131,7 @@ export function camcopsActions(tables: () => ClientTableRegistry): ActionDefinit
       name: 'camcops_upload_log',
       kind: 'read',
       help: 'The per-table audit lines of CamCOPS uploads into an organisation, newest first (added, modified, deleted, preserved, current per table). Organisation admins.',
-      inputSchema: { type: 'object', additionalProperties: false, required: ['organization'], properties: { organization: str, table: str, limit: { type: ['integer', 'string'], pattern: '^\\d+$' } } },
+      inputSchema: { type: 'object', additionalProperties: false, required: ['organization'], properties: { organization: str, table: str, limit: rowId } },
       async run(input, ctx) {
         const organizationId = await organizationOf(ctx, input, 'admin');
         const limit = Math.min(Number(input.limit ?? 100), 1000);

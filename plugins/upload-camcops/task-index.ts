@@ -7,7 +7,7 @@ import { DatabaseId, type ActionDefinition, type InspectCheck, type InspectFindi
 import type { ClientTableDefinition } from './client-table-definition.js';
 import type { ClientTableRegistry } from './client-table-registry.js';
 import { storageTableName } from './client-table-registry.js';
-import { organizationOf, sqlOf, shortText } from './camcops-action-support.js';
+import { organizationOf, rowId, sqlOf, shortText } from './camcops-action-support.js';
 import { findDevice } from './device-store.js';
 import { quoteIdentifier, SqlRunner, type SqlValue } from './sql-runner.js';
 
@@ -157,7 +157,7 @@ export function taskIndexCheck(tables: () => ClientTableRegistry): InspectCheck 
 }
 
 const str = shortText;
-const count = { type: ['integer', 'string'], pattern: '^\\d+$' } as const;
+const count = rowId;
 
 /** camcops_task_index_list. */
 export function taskIndexListAction(tables: () => ClientTableRegistry): ActionDefinition {

@@ -40,6 +40,8 @@ const ORG_ADMIN: Expect = { anonymous: 403, member: 403, editor: 403, admin: 200
 const SYSADMIN: Expect = { anonymous: 403, member: 403, editor: 403, admin: 403, other: 403, sysadmin: 200, revoked: 403, expired: 403 };
 /** The editor's own tokens: the editor and sysadmins. */
 const EDITOR_SELF: Expect = { anonymous: 403, member: 403, editor: 200, admin: 403, other: 403, sysadmin: 200, revoked: 403, expired: 403 };
+/** Another user's token answers as an unknown token does (404), so prefixes cannot be probed. */
+const EDITOR_OWN_TOKEN: Expect = { ...EDITOR_SELF, member: 404, admin: 404, other: 404 };
 
 interface CaseContext {
   t: TestHost;
@@ -137,7 +139,7 @@ const CASES: Case[] = [
   { action: 'user_show', expect: READ_ALL, input: async () => ({ id: 'editor-user' }) },
   { action: 'api_token_create', expect: EDITOR_SELF, input: async () => ({ user: 'editor-user', name: 'another' }) },
   { action: 'api_token_list', expect: EDITOR_SELF, input: async () => ({ user: 'editor-user' }) },
-  { action: 'api_token_revoke', expect: EDITOR_SELF, input: async (c) => ({ id: await editorToken(c) }) },
+  { action: 'api_token_revoke', expect: EDITOR_OWN_TOKEN, input: async (c) => ({ id: await editorToken(c) }) },
 ];
 
 const SHOW_ACTIONS = new Set(['package_show', 'resource_show']);

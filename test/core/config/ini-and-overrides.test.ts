@@ -115,8 +115,8 @@ describe('platform.ini syntax, types and overrides', () => {
     });
   });
 
-  it('keeps # and ; inside values, skips comment lines, unquotes a quoted value, and refuses keys before any section', async () => {
-    const host = await start('  ; an indented comment\n# another\n[platform]\nsite_title = Lab #1; west wing\nsite_url = "https://data.example.org/a b"\n');
+  it('keeps # and ; inside values, drops a ; comment after whitespace (as docs/ examples write them), skips comment lines, unquotes a quoted value, and refuses keys before any section', async () => {
+    const host = await start('  ; an indented comment\n# another\n[platform]\nsite_title = Lab #1; west wing   ; the name on every page\nsite_url = "https://data.example.org/a b" ; public\n');
     try {
       assert.equal(host.config.string('platform', 'site_title'), 'Lab #1; west wing');
       assert.equal(host.config.string('platform', 'site_url'), 'https://data.example.org/a b');

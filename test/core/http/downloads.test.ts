@@ -96,6 +96,14 @@ for (const kind of databaseKinds()) {
       assert.equal((await t.app.request(`/dataset/secret-cells/resource/${resourceId}/download/other.rtdc`, { headers: { authorization: editorToken } })).status, 404);
     });
 
+    it('accepts resource and dataset ids in upper case, as every other route does', async () => {
+      const dataset = (await t.call('package_show', { id: 'secret-cells' }, { token: editorToken })).body.result as { id: string };
+      const upper = `/dataset/${dataset.id.toUpperCase()}/resource/${resourceId.toUpperCase()}/download/${encodeURIComponent('cells ä.rtdc')}`;
+      const response = await t.app.request(upper, { headers: { authorization: editorToken } });
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.equal(Buffer.from(await response.arrayBuffer()).length, content.length);
+    });
+
     it('writes an audit event per download', async () => {
       const db = t.host.services.get(DatabaseId);
       const before = await db.models.AuditEvent.count({ where: { action: 'resource.download', objectId: resourceId } });
