@@ -25,11 +25,8 @@ for (const kind of databaseKinds()) {
       const t = await startTestHost(kind, { pluginNames: ['depot-fs', 'schema-json', 'upload-tus', 'anonymiser-crate'] });
       return {
         ...(await subjectOf(t, ['core', 'schema-json', 'upload-tus', 'anonymiser-crate'], () => t.close())),
-        // These look the dataset or resource up before the permission check, as CKAN's do
-        // (ckan/logic/action/update.py: package_update raises NotFound before _check_access), so an
-        // anonymous caller can tell a missing id from one it may not change; package_delete and
-        // resource_delete already answer 403. Changing them changes answers clients see today.
-        knownExistenceLeaks: ['package_update', 'package_patch', 'resource_update', 'resource_patch'],
+        // None: access is checked before the input is read (an anonymous writer gets 403 whatever the id).
+        knownExistenceLeaks: [],
       };
     },
   });
