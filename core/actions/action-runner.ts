@@ -10,7 +10,6 @@ import type { HookRegistries } from '../plugins/hook-registries.js';
 import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.js';
 import type { PlatformEventName, PlatformEvents } from '../plugins/hooks/lifecycle.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { PermissionServiceId } from '../services/service-ids.js';
 import { inputTextProblems } from '../validation/text-rule.js';
 import { closestNames } from '../util/did-you-mean.js';
 import type { JsonSchemaValidator } from '../validation/json-schema-validator.js';
@@ -57,6 +56,8 @@ export class ActionRunner {
     private readonly services: Services,
     private readonly validator: JsonSchemaValidator,
     private readonly logger: Logger,
+    /** The permission check that comes before the input is read (PermissionService.requireBeforeInput). */
+    private readonly accessBeforeInput: (actor: Actor, action: string) => Promise<void>,
   ) {}
 
   /** Names of every action, sorted. */
@@ -77,7 +78,7 @@ export class ActionRunner {
    * @throws AuthorizationError
    */
   async requireAccess(name: string, call: ActionCall): Promise<void> {
-    await this.services.get(PermissionServiceId).requireBeforeInput(call.actor, name);
+    await this.accessBeforeInput(call.actor, name);
   }
 
   /**
@@ -88,7 +89,7 @@ export class ActionRunner {
   async runJson(name: string, input: Record<string, unknown>, call: ActionCall): Promise<string | undefined> {
     const action = this.get(name);
     if (action.kind !== 'read' || !action.readJson) return undefined;
-    await this.services.get(PermissionServiceId).requireBeforeInput(call.actor, name);
+    await this.accessBeforeInput(call.actor, name);
     this.checkInput(name, action, input);
     return action.readJson(input, { ...this.context(name, call, []), transaction: undefined });
   }
@@ -98,7 +99,7 @@ export class ActionRunner {
     const action = this.get(name);
     // Access first, as CKAN's check_access: a caller who may not run the action at all is
     // told so (403) whatever the body, and never learns the input schema.
-    await this.services.get(PermissionServiceId).requireBeforeInput(call.actor, name);
+    await this.accessBeforeInput(call.actor, name);
     this.checkInput(name, action, input);
     const events: QueuedEvent[] = [];
     const base = this.context(name, call, events);

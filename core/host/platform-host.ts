@@ -322,7 +322,7 @@ function bindDatabaseServices(container: Container, config: PlatformConfig, db: 
   container.bind(ids.ReadCacheId).toDynamicValue(() => new ReadCache(db, loggers.get('platform:cache'), { maxBytes: readCacheMb * 1024 * 1024 }));
   container.bind(ids.DatasetServiceId).toDynamicValue((ctx) => new DatasetService(db, ctx.get(ids.OrganizationServiceId), ctx.get(ids.PermissionServiceId), ctx.get(ids.AuditLogId), registries.schemas, ctx.get(ids.ReadCacheId), config.string('platform', 'site_url') ?? ''));
   container.bind(ids.ResourceIntakeId).toDynamicValue((ctx) => new ResourceIntake(registries, config.string('depot', 'active') ?? 'fs', ctx.get(ids.DatasetServiceId), ctx.get(ids.ActionRunnerId), ctx.get(ids.JobQueueId)));
-  container.bind(ids.ActionRunnerId).toDynamicValue(() => new ActionRunner(registries, db, services, new JsonSchemaValidator(), loggers.get('platform:actions')));
+  container.bind(ids.ActionRunnerId).toDynamicValue(() => new ActionRunner(registries, db, services, new JsonSchemaValidator(), loggers.get('platform:actions'), (actor, action) => services.get(ids.PermissionServiceId).requireBeforeInput(actor, action)));
 }
 
 /** Starts a host as `platform inspect` examines it: on the database, without migrating or creating secrets. */

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { QueryTypes, type Transaction } from 'sequelize';
 import type { Database } from '../db/database.js';
 import { ValidationError } from '../errors.js';
-import type { EnqueueOptions, Job } from './job-queue.js';
+import type { EnqueueOptions, Job } from './job-types.js';
 
 /** The NOTIFY channel workers LISTEN on for new jobs (PostgreSQL); the payload is the job type. */
 export const JOBS_CHANNEL = 'platform_jobs';

@@ -10,7 +10,7 @@
 import { Readable } from 'node:stream';
 import { forEachLimited, NotFoundError, ValidationError, type ByteRange, type PartialEntry, type PartialUploads, type StoredObject } from '../../core/api.js';
 import { S3Error } from './s3-client.js';
-import type { S3Depot } from './s3-depot.js';
+import type { S3Client } from './s3-client.js';
 import { MIN_PART, objectKeyOf } from './s3-layout.js';
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -64,9 +64,17 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** What the partial uploads use of their depot (not the depot itself: it holds them). */
+export interface PartialUploadsDepot {
+  readonly options: { readonly bucketPrefix: string; readonly concurrency: number; readonly partSize: number };
+  readonly client: S3Client;
+  ensureBucket(bucket: string): Promise<void>;
+  bucketFor(resourceId: string): Promise<string>;
+}
+
 /** Partial uploads of the S3 depot. */
 export class S3PartialUploads implements PartialUploads {
-  constructor(private readonly depot: S3Depot) {}
+  constructor(private readonly depot: PartialUploadsDepot) {}
 
   /** The bucket partial uploads live in. */
   get bucket(): string {
