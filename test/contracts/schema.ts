@@ -124,7 +124,7 @@ export function runSchemaContract(options: SchemaContractOptions): void {
     it('accepts valid datasets with no messages', async (t) => {
       if (!subject.schema.validateDataset) return t.skip('this schema does not validate datasets');
       assert.ok((subject.validDatasets ?? []).length > 0, 'the subject names at least one valid dataset');
-      for (const input of subject.validDatasets ?? []) assert.deepEqual(await subject.schema.validateDataset(prepared(input), context(input.action)), {}, `${input.dataset.name} (${input.action})`);
+      for (const input of subject.validDatasets ?? []) assert.deepEqual({ ...(await subject.schema.validateDataset(prepared(input), context(input.action))) }, {}, `${input.dataset.name} (${input.action})`);
     });
 
     it('answers invalid datasets with messages for the fields at fault, the same every time, without throwing', async (t) => {
