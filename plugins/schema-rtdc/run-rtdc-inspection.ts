@@ -38,8 +38,12 @@ export function rtdcCodePaths(): string[] {
  * @throws ContainedProcessError when a limit is reached, the signal aborts, or the process dies
  */
 export function runRtdcInspectionContained(path: string, limits: InspectionLimits): Promise<RtdcInspection> {
-  const input: RtdcTaskInput = { filterDirectory: filterSourceDirectory(), ...(limits.sizes ? { limits: limits.sizes } : {}), ...(limits.batchSize === undefined ? {} : { batchSize: limits.batchSize }) };
-  return runContained<RtdcInspection>({
+  return runRtdcTask<RtdcInspection>(path, { filterDirectory: filterSourceDirectory(), ...(limits.sizes ? { limits: limits.sizes } : {}), ...(limits.batchSize === undefined ? {} : { batchSize: limits.batchSize }) }, limits);
+}
+
+/** Runs the contained RT-DC task over one file under the limits. */
+function runRtdcTask<T>(path: string, input: RtdcTaskInput, limits: InspectionLimits): Promise<T> {
+  return runContained<T>({
     module: new URL('./rtdc-contained-task.js', import.meta.url),
     input,
     codePaths: rtdcCodePaths(),
@@ -77,14 +81,5 @@ export async function runRtdcInspection(path: string, limits: InspectionLimits):
  * @throws ContainedProcessError when a limit is reached or the features cannot be read
  */
 export function sampleRtdcContained(path: string, request: { features: string[]; limit: number }, limits: InspectionLimits): Promise<RtdcSample> {
-  const input: RtdcTaskInput = { filterDirectory: filterSourceDirectory(), sample: { ...request, batchSize: limits.batchSize ?? 100_000 } };
-  return runContained<RtdcSample>({
-    module: new URL('./rtdc-contained-task.js', import.meta.url),
-    input,
-    codePaths: rtdcCodePaths(),
-    file: path,
-    timeoutMs: limits.timeoutMs,
-    memoryMb: limits.memoryMb,
-    ...(limits.signal ? { signal: limits.signal } : {}),
-  });
+  return runRtdcTask<RtdcSample>(path, { filterDirectory: filterSourceDirectory(), sample: { ...request, batchSize: limits.batchSize ?? 100_000 } }, limits);
 }
