@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { request } from 'undici';
-import { PlatformHost } from '../../core/host/platform-host.js';
-import { ActionRunnerId, ApiTokenServiceId, OrganizationServiceId, UserServiceId } from '../../core/services/service-ids.js';
+import { seedUploader } from './seed-uploader.js';
 import { createInstallation, describeMachine, flags, freePort, median, platformBin, startServer } from './bench-support.js';
 
 const options = flags({ gib: 2, runs: 3 }, 'usage: node dist/scripts/bench/multipart-upload.js [--gib G] [--runs R]');
@@ -73,21 +72,7 @@ try {
   closeSync(fd);
   process.stderr.write(`machine: ${describeMachine()}\nfile: ${(size / 2 ** 30).toFixed(2)} GiB\n`);
   const install = await createInstallation('sqlite', { plugins: ['depot-fs', 'upload-tus'], extraConfig: '[upload]\nmax_size = 1099511627776\nquota_bytes = 1099511627776\n' });
-  const host = await PlatformHost.start({ configFile: install.configFile, env: {}, logLevel: 'warn' });
-  let token: string;
-  try {
-    const user = await host.services.get(UserServiceId).create({ name: 'bench', email: 'bench@example.org' });
-    const orgs = host.services.get(OrganizationServiceId);
-    const org = await orgs.create({ name: 'lab' });
-    await orgs.setMember(org.id, user.id, 'editor');
-    token = (await host.services.get(ApiTokenServiceId).create(user, 'bench')).token;
-    const actor = { kind: 'user' as const, user: { id: user.id, name: user.name, sysadmin: false } };
-    for (let run = 0; run <= options.runs; run++) {
-      for (const kind of ['tus', 'multipart']) await host.services.get(ActionRunnerId).run('package_create', { name: `${kind}-${run}`, owner_org: 'lab', state: 'draft' }, { actor });
-    }
-  } finally {
-    await host.stop();
-  }
+  const token = await seedUploader(install.configFile, Array.from({ length: options.runs + 1 }, (_, run) => ['tus', 'multipart'].map((kind) => `${kind}-${run}`)).flat());
   const server = await startServer([platformBin, '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(await freePort()), PLATFORM__JOBS__WORKER: 'external' });
   try {
     const tus: number[] = [];

@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import { PlatformHost } from '../../core/host/platform-host.js';
-import { ActionRunnerId, ApiTokenServiceId, OrganizationServiceId, UserServiceId } from '../../core/services/service-ids.js';
+import { seedUploader } from './seed-uploader.js';
 import { S3Client } from '../../plugins/depot-s3/s3-client.js';
 import { startRgwCluster } from '../ceph/rgw-cluster.js';
 import { createInstallation, describeMachine, flags, freePort, median, platformBin, startServer, type ChildServer } from './bench-support.js';
@@ -62,19 +61,7 @@ try {
     plugins: ['depot-s3', 'upload-tus'],
     extraConfig: `[upload]\nmax_size = 1099511627776\nquota_bytes = 1099511627776\n[depot]\nactive = s3\n[plugin:depot-s3]\nendpoint = ${cluster.endpoint}\nregion = ${cluster.region}\nbucket_prefix = bench-\naccess_key_file = ${join(work, 'access')}\nsecret_key_file = ${join(work, 'secret')}\npart_size_mb = ${options.partMb}\n`,
   });
-  const host = await PlatformHost.start({ configFile: install.configFile, env: {}, logLevel: 'warn' });
-  let token: string;
-  try {
-    const user = await host.services.get(UserServiceId).create({ name: 'bench', email: 'bench@example.org' });
-    const orgs = host.services.get(OrganizationServiceId);
-    const org = await orgs.create({ name: 'lab' });
-    await orgs.setMember(org.id, user.id, 'editor');
-    token = (await host.services.get(ApiTokenServiceId).create(user, 'bench')).token;
-    const actor = { kind: 'user' as const, user: { id: user.id, name: user.name, sysadmin: false } };
-    for (let run = 0; run <= options.runs; run++) await host.services.get(ActionRunnerId).run('package_create', { name: `bench-${run}`, owner_org: 'lab', state: 'draft' }, { actor });
-  } finally {
-    await host.stop();
-  }
+  const token = await seedUploader(install.configFile, Array.from({ length: options.runs + 1 }, (_, run) => `bench-${run}`));
   platform = await startServer([platformBin, '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(await freePort()), PLATFORM__JOBS__WORKER: 'external' });
   const client = new S3Client({ endpoint: cluster.endpoint, region: cluster.region, credentials: { accessKey: cluster.accessKey, secretKey: cluster.secretKey } });
   await client.createBucket('bench-ceiling');

@@ -15,8 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import { PlatformHost } from '../../core/host/platform-host.js';
-import { ActionRunnerId, ApiTokenServiceId, OrganizationServiceId, UserServiceId } from '../../core/services/service-ids.js';
+import { seedUploader } from './seed-uploader.js';
 import { createInstallation, describeMachine, flags, freePort, median, platformBin, repoRoot, startServer, type ChildServer } from './bench-support.js';
 
 const usage = `usage: node dist/scripts/bench/tus-upload.js [--gib G] [--runs R]
@@ -81,22 +80,7 @@ try {
 
   // The platform: depot-fs + upload-tus on SQLite, a user with a token and a draft dataset.
   const install = await createInstallation('sqlite', { plugins: ['depot-fs', 'upload-tus'], extraConfig: '[upload]\nmax_size = 1099511627776\nquota_bytes = 1099511627776\n[http]\nx_accel_redirect = /_depot/\n' });
-  const host = await PlatformHost.start({ configFile: install.configFile, env: {}, logLevel: 'warn' });
-  let token: string;
-  try {
-    const user = await host.services.get(UserServiceId).create({ name: 'bench', email: 'bench@example.org' });
-    const orgs = host.services.get(OrganizationServiceId);
-    const org = await orgs.create({ name: 'lab' });
-    await orgs.setMember(org.id, user.id, 'editor');
-    token = (await host.services.get(ApiTokenServiceId).create(user, 'bench')).token;
-    const actor = { kind: 'user' as const, user: { id: user.id, name: user.name, sysadmin: false } };
-    for (let run = 0; run <= options.runs; run++) {
-      await host.services.get(ActionRunnerId).run('package_create', { name: `bench-${run}`, owner_org: 'lab', state: 'draft' }, { actor });
-      if (options.baseline) await host.services.get(ActionRunnerId).run('package_create', { name: `baseline-${run}`, owner_org: 'lab', state: 'draft' }, { actor });
-    }
-  } finally {
-    await host.stop();
-  }
+  const token = await seedUploader(install.configFile, Array.from({ length: options.runs + 1 }, (_, run) => [`bench-${run}`, ...(options.baseline ? [`baseline-${run}`] : [])]).flat());
   const profile = [...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProf)}`, '--cpu-prof-name=serve-tus.cpuprofile'] : []), ...options.nodeOptions.split(/\s+/).filter(Boolean)];
   const platform = await startServer([platformBin, '--config', install.configFile, 'serve'], { PLATFORM__HTTP__PORT: String(await freePort()), PLATFORM__JOBS__WORKER: 'external' }, profile);
   servers.push(platform);
