@@ -79,3 +79,9 @@ export interface JobProgress {
   at: string;
 }
 
+
+/** A finished attempt, for `completeMany`. */
+export interface JobOutcome {
+  id: string;
+  result: unknown;
+}
