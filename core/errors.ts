@@ -29,6 +29,34 @@ export function addFieldError(fields: FieldErrors, field: string, message: strin
   (Object.hasOwn(fields, field) ? fields[field]! : (fields[field] = [])).push(message);
 }
 
+/**
+ * Statuses the tus protocol answers with (RFC 9110's, plus tus's own 460 Checksum Mismatch);
+ * each becomes the code `TUS_<status>`.
+ */
+export type TusStatus = 400 | 404 | 409 | 410 | 412 | 413 | 415 | 423 | 460 | 500 | 507;
+
+/**
+ * Every code the platform answers with: the catalogue is closed, so a client can key on a
+ * code knowing the list is complete.
+ */
+export type ErrorCode =
+  | 'PLATFORM_ERR_VALIDATION'
+  | 'PLATFORM_ERR_AUTHORIZATION'
+  | 'PLATFORM_ERR_AUTHENTICATION'
+  | 'PLATFORM_ERR_NOT_FOUND'
+  | 'PLATFORM_ERR_CONFLICT'
+  | 'PLATFORM_ERR_TOO_LARGE'
+  | 'PLATFORM_ERR_STORAGE_FULL'
+  | 'PLATFORM_ERR_TOO_MANY_REQUESTS'
+  | 'PLATFORM_ERR_BUSY'
+  | 'PLATFORM_ERR_VETO'
+  | 'PLATFORM_ERR_CONFIG'
+  | 'PLATFORM_ERR_PLUGIN'
+  | 'PLATFORM_ERR_USAGE'
+  | 'PLATFORM_ERR_SERVER'
+  | 'PLATFORM_ERR_TLS'
+  | `TUS_${TusStatus}`;
+
 export interface PlatformErrorOptions {
   fields?: FieldErrors;
   cause?: unknown;
@@ -36,12 +64,12 @@ export interface PlatformErrorOptions {
 
 /** Base of every error the platform raises on purpose. */
 export class PlatformError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly status: number;
   readonly ckanType: CkanErrorType;
   readonly fields: FieldErrors;
 
-  constructor(code: string, status: number, ckanType: CkanErrorType, message: string, options: PlatformErrorOptions = {}) {
+  constructor(code: ErrorCode, status: number, ckanType: CkanErrorType, message: string, options: PlatformErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PlatformError';
     this.code = code;
@@ -72,10 +100,38 @@ export class AuthenticationError extends PlatformError {
   }
 }
 
+/** A login refused because the account is locked. */
+export class AccountLockedError extends AuthenticationError {
+  readonly userId: string;
+  readonly userName: string;
+  constructor(
+    user: { readonly id: string; readonly name: string },
+    /** When the lock ends. */
+    readonly until: Date,
+    /** True for the failed attempt that locked the account (audit it once). */
+    readonly lockedNow: boolean,
+    message: string,
+  ) {
+    super(message);
+    this.userId = user.id;
+    this.userName = user.name;
+  }
+}
+
 /** A named thing does not exist (or is not visible to the caller). */
 export class NotFoundError extends PlatformError {
   constructor(message: string) {
     super('PLATFORM_ERR_NOT_FOUND', 404, 'Not Found Error', message);
+  }
+}
+
+/** An unknown action; carries the close names for the 404 answer. */
+export class UnknownActionError extends NotFoundError {
+  constructor(
+    readonly action: string,
+    readonly suggestions: string[],
+  ) {
+    super(`action "${action}" not found${suggestions.length ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(' or ')}?` : ''}`);
   }
 }
 
@@ -154,6 +210,13 @@ export class PluginError extends PlatformError {
 export class UsageError extends PlatformError {
   constructor(message: string) {
     super('PLATFORM_ERR_USAGE', 400, 'Validation Error', message);
+  }
+}
+
+/** A tus protocol answer with a status of its own; the code is `TUS_<status>`. */
+export class TusError extends PlatformError {
+  constructor(status: TusStatus, message: string) {
+    super(`TUS_${status}`, status, status === 404 ? 'Not Found Error' : 'Validation Error', message);
   }
 }
 

@@ -9,7 +9,7 @@ import type { Services } from '../services/services.js';
 import type { HookRegistries } from '../plugins/hook-registries.js';
 import type { ActionContext, ActionDefinition } from '../plugins/hooks/actions.js';
 import type { PlatformEventName, PlatformEvents } from '../plugins/hooks/lifecycle.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, UnknownActionError, ValidationError } from '../errors.js';
 import { inputTextProblems } from '../validation/text-rule.js';
 import { closestNames } from '../util/did-you-mean.js';
 import type { JsonSchemaValidator } from '../validation/json-schema-validator.js';
@@ -24,16 +24,6 @@ export interface ActionCall {
 interface QueuedEvent {
   name: PlatformEventName;
   payload: PlatformEvents[PlatformEventName];
-}
-
-/** An unknown action; carries the close names for the 404 answer. */
-export class UnknownActionError extends NotFoundError {
-  constructor(
-    readonly action: string,
-    readonly suggestions: string[],
-  ) {
-    super(`action "${action}" not found${suggestions.length ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(' or ')}?` : ''}`);
-  }
 }
 
 /**

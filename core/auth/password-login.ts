@@ -5,10 +5,10 @@
 // lock itself is recorded for the account's owner and admins (audit event `user.lockout`).
 import { anonymous } from '../auth/actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { AuthenticationError, ServiceBusyError, TooManyRequestsError } from '../errors.js';
+import { AccountLockedError, AuthenticationError, ServiceBusyError, TooManyRequestsError } from '../errors.js';
 import type { PasswordHasher } from './password-hash-pool.js';
 import type { LoginLimiter } from './login-limiter.js';
-import { AccountLockedError, type User, type UserService } from './user-service.js';
+import type { User, UserService } from './user-service.js';
 
 /** The one answer to a refused sign-in. */
 export const LOGIN_REFUSED = 'wrong user name or password';

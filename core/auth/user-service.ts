@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Op, type Transaction } from 'sequelize';
 import type { Database } from '../db/database.js';
 import type { UserRow } from '../db/core-models.js';
-import { AuthenticationError, ConflictError, NotFoundError, ValidationError, fieldErrors } from '../errors.js';
+import { AccountLockedError, AuthenticationError, ConflictError, NotFoundError, ValidationError, fieldErrors } from '../errors.js';
 import { slugProblem } from '../util/names.js';
 import { DUMMY_PASSWORD_HASH } from './password-hasher.js';
 import type { PasswordHasher } from './password-hash-pool.js';
@@ -31,24 +31,6 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function toUser(row: UserRow): User {
   return { id: row.id, name: row.name, email: row.email, fullname: row.fullname, sysadmin: Boolean(row.sysadmin), state: row.state, lockedUntil: row.lockedUntil ?? undefined, createdAt: row.createdAt };
-}
-
-/** A login refused because the account is locked. */
-export class AccountLockedError extends AuthenticationError {
-  readonly userId: string;
-  readonly userName: string;
-  constructor(
-    user: User,
-    /** When the lock ends. */
-    readonly until: Date,
-    /** True for the failed attempt that locked the account (audit it once). */
-    readonly lockedNow: boolean,
-    message: string,
-  ) {
-    super(message);
-    this.userId = user.id;
-    this.userName = user.name;
-  }
 }
 
 /** Manages users. */

@@ -2,6 +2,7 @@
 // so two databases can live in one process). The tables themselves are made by migrations.
 import { DataTypes, type Model, type ModelStatic, type Optional, type Sequelize } from 'sequelize';
 import type { Dialect } from './dialect.js';
+import type { DatasetRecord, ResourceRecord } from '../datasets/dataset-types.js';
 
 export interface UserRow {
   id: string;
@@ -49,41 +50,17 @@ export interface MembershipRow {
   createdAt: Date;
 }
 
-export interface DatasetRow {
-  id: string;
-  name: string;
-  title: string;
-  notes: string;
-  type: string;
-  ownerOrgId: string;
-  private: boolean;
-  state: 'draft' | 'active' | 'deleted';
-  licenseId: string | null;
-  tags: string[];
-  extras: Record<string, unknown>;
-  searchText: string;
-  creatorUserId: string | null;
-  createdAt: Date;
-  modifiedAt: Date;
-}
+/**
+ * A record as its table row holds it: NULL where the record says undefined. Rows derive from
+ * the records plugins see, so a column added to one cannot be forgotten in the other.
+ */
+type RowOf<T> = { [K in keyof T]-?: undefined extends T[K] ? Exclude<T[K], undefined> | null : T[K] };
 
-export interface ResourceRow {
-  id: string;
-  datasetId: string;
-  name: string;
-  format: string;
-  description: string;
-  url: string;
-  size: number | null;
-  sha256: string | null;
-  depot: string | null;
-  location: string | null;
-  state: 'uploading' | 'validating' | 'active' | 'invalid' | 'deleted';
-  metadata: Record<string, unknown>;
-  position: number;
-  createdAt: Date;
-  modifiedAt: Date;
-}
+/** A dataset row: the record, plus the text the search index reads. */
+export type DatasetRow = RowOf<DatasetRecord> & { searchText: string };
+
+/** A resource row. */
+export type ResourceRow = RowOf<ResourceRecord>;
 
 export interface AuditEventRow {
   id: number;

@@ -14,7 +14,7 @@ import type { ClientTableRegistry } from './client-table-registry.js';
 import { explicitUploadGroup } from './camcops-settings.js';
 import { findDevice, lockDevice } from './device-store.js';
 import { infoOperations } from './info-operations.js';
-import { IgnoredTableNotice, type Operation, type OperationContext, type ServerInfo } from './operation-context.js';
+import { type Operation, type OperationContext, type ServerInfo } from './operation-context.js';
 import { SessionStore, type TabletSession } from './session-store.js';
 import { SqlRunner } from './sql-runner.js';
 import { uploadOperations } from './upload-operations.js';
@@ -113,8 +113,7 @@ export class CamcopsApi implements UploadProtocol {
       reply = result === undefined ? { result: operation! } : typeof result === 'string' ? { result } : { ...result };
       reply.success = 1;
     } catch (error) {
-      if (error instanceof IgnoredTableNotice) reply = { result: error.message, success: 1 };
-      else if (error instanceof CamcopsUserError) {
+      if (error instanceof CamcopsUserError) {
         this.logger.info('camcops request refused', { operation, reason: error.message });
         reply = { success: 0, error: error.message };
       } else {

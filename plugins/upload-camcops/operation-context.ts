@@ -24,8 +24,10 @@ export interface ServerInfo {
 /** A table name a client may send and the server silently ignores (antique clients). */
 export const IGNORED_TABLES: ReadonlySet<string> = new Set(['storedvars']);
 
-/** Thrown to answer success with a note, for antique tables. */
-export class IgnoredTableNotice extends Error {}
+/** An antique table the server ignores: the operation succeeds with this note and changes nothing. */
+export interface IgnoredTable {
+  readonly ignoredNote: string;
+}
 
 /** The context of one operation. */
 export interface OperationContext {
@@ -94,16 +96,26 @@ export function namesParam(ctx: OperationContext, name: string): string[] {
 
 /**
  * A client table the client may upload: it exists and the client's version is recent enough.
- * @throws IgnoredTableNotice for antique tables; CamcopsUserError otherwise.
+ * Callers leave out the ignored antique tables first (see requestedTable).
+ * @throws CamcopsUserError otherwise.
  */
 export function clientTable(ctx: OperationContext, name: string): ClientTableDefinition {
-  if (IGNORED_TABLES.has(name)) throw new IgnoredTableNotice(`Ignoring table ${name}`);
   const table = ctx.tables.get(name);
   if (!table) failUser(`Invalid client table name: ${name}`);
   if (compareVersions(ctx.clientVersion, table.minimumClientVersion) < 0) {
     failUser(`Client CamCOPS version ${formatVersion(ctx.clientVersion)} is less than the version (${formatVersion(table.minimumClientVersion)}) required to handle table ${table.name}`);
   }
   return table;
+}
+
+/**
+ * The client table named by the `table` parameter, or, for an antique table, the note the
+ * operation answers instead (success, as CamCOPS's server answers IgnoringAntiqueTableException).
+ * @throws CamcopsUserError for unknown tables or too old a client.
+ */
+export function requestedTable(ctx: OperationContext): ClientTableDefinition | IgnoredTable {
+  const name = param(ctx, 'table');
+  return IGNORED_TABLES.has(name) ? { ignoredNote: `Ignoring table ${name}` } : clientTable(ctx, name);
 }
 
 /** The uploader of an upload operation (device and user are known by then). */

@@ -6,7 +6,7 @@ import type { ClientTableDefinition } from './client-table-definition.js';
 import { storageTableName } from './client-table-registry.js';
 import { groupPolicies, idnumDefinitions } from './camcops-settings.js';
 import { liveRecords, predecessorChain } from './live-records.js';
-import { clientTable, intParam, literalsParam, namesParam, param, uploader, IGNORED_TABLES, type Operation, type OperationContext } from './operation-context.js';
+import { clientTable, intParam, literalsParam, namesParam, param, requestedTable, uploader, IGNORED_TABLES, type Operation, type OperationContext } from './operation-context.js';
 import { enforcePolicies, patientsFrom } from './patient-policy-check.js';
 import { ERA_NOW, MOVE_OFF_TABLET } from './record-keeping.js';
 import { buildRow, checkFieldNames, checkPkName, type ClientRow, type RowCheckContext } from './record-validation.js';
@@ -112,7 +112,8 @@ export const uploadOperations: Record<string, Operation> = {
   upload_table: {
     access: 'upload',
     async run(ctx) {
-      const table = clientTable(ctx, param(ctx, 'table'));
+      const table = requestedTable(ctx);
+      if ('ignoredNote' in table) return table.ignoredNote;
       const fields = namesParam(ctx, 'fields');
       const columns = checkFieldNames(table, fields);
       const nrecords = intParam(ctx, 'nrecords');
@@ -134,7 +135,8 @@ export const uploadOperations: Record<string, Operation> = {
   upload_record: {
     access: 'upload',
     async run(ctx) {
-      const table = clientTable(ctx, param(ctx, 'table'));
+      const table = requestedTable(ctx);
+      if ('ignoredNote' in table) return table.ignoredNote;
       const pkName = pkNameOf(ctx, table);
       const columns = checkFieldNames(table, namesParam(ctx, 'fields'));
       const row = buildRow(table, columns, literalsParam(ctx, 'values'), pkName, 'the record', await rowContext(ctx));
@@ -148,7 +150,8 @@ export const uploadOperations: Record<string, Operation> = {
   delete_where_key_not: {
     access: 'upload',
     async run(ctx) {
-      const table = clientTable(ctx, param(ctx, 'table'));
+      const table = requestedTable(ctx);
+      if ('ignoredNote' in table) return table.ignoredNote;
       const pkName = pkNameOf(ctx, table);
       const keep = new Set(integerKeys(literalsParam(ctx, 'pkvalues')));
       await batchFor(ctx.sql, ctx.tables, ctx.device!, ctx.user!.id, ctx.now);
@@ -159,7 +162,8 @@ export const uploadOperations: Record<string, Operation> = {
   which_keys_to_send: {
     access: 'upload',
     async run(ctx) {
-      const table = clientTable(ctx, param(ctx, 'table'));
+      const table = requestedTable(ctx);
+      if ('ignoredNote' in table) return table.ignoredNote;
       const pkName = pkNameOf(ctx, table);
       // Real tablets send these three lists raw (QueryResult::columnAsStringList): unquoted
       // ISO dates, and an empty item for a NULL flag. The reference decodes each item with

@@ -7,7 +7,7 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { Context, Hono } from 'hono';
 import {
-  ActionRunnerId, AuthorizationError, ConflictError, DatabaseId, NotFoundError, PlatformConfigId, PlatformError, ResourceIntakeId, ValidationError, StorageFullError,
+  ActionRunnerId, AuthorizationError, ConflictError, DatabaseId, NotFoundError, PlatformConfigId, ResourceIntakeId, ValidationError, StorageFullError, TusError,
   type Actor, type AppEnv, type Depot, type PartialUploads, type Services, type UploadProtocol,
 } from '../../core/api.js';
 import { TusUploadStore, type TusUpload } from './tus-upload-store.js';
@@ -16,13 +16,6 @@ import { requestBody } from './request-body.js';
 
 const TUS_VERSION = '1.0.0';
 const CHECKSUMS: Record<string, string> = { sha1: 'sha1', sha256: 'sha256', md5: 'md5' };
-
-/** A tus-specific error status that is not in core's catalogue. */
-class TusError extends PlatformError {
-  constructor(status: number, message: string) {
-    super(`TUS_${status}`, status, status === 404 ? 'Not Found Error' : 'Validation Error', message);
-  }
-}
 
 interface RunningHash {
   offset: number;
