@@ -11,7 +11,6 @@
 // only after all its rows are written, so a crash leaves it to be redone by the next
 // --incremental run.
 import { readFileSync } from 'node:fs';
-import { QueryTypes } from 'sequelize';
 import { ValidationError, type Logger, type Services, type ThreadPool } from '../../core/api.js';
 import { loadAnonConfig, type AnonConfig } from './anon-config.js';
 import { formatProblems, parseDataDictionary } from './data-dictionary.js';
@@ -21,10 +20,11 @@ import { KeyedHasher } from './keyed-hasher.js';
 import { SecretMapStore, type PatientMapping } from './secret-map-store.js';
 import { indexStatements, prepareDestination, type AddedColumns } from './destination-schema.js';
 import { BatchProcessor, tableKey, type BatchPatient, type BatchResult, type BatchSettings, type BatchTask } from './batch-processor.js';
-import { quoteIdentifier } from './sql-dialect.js';
-import { keyMatch, keyOrder, keyString, type KeyTuple } from './row-keys.js';
-import { datasetFilesOf, stageDatasets, type DatasetFiles } from './dataset-staging.js';
+import type { KeyTuple } from './row-keys.js';
+import { datasetFilesOf, stageDatasets, type DatasetFiles, type DatasetStage } from './dataset-staging.js';
 import { listPatients } from './patient-list.js';
+import { keyRanges } from './table-key-ranges.js';
+import { deleteKeys, deleteTuples, findVanished, holdsOnly } from './vanished-rows.js';
 
 /** How far a run is. */
 export interface RunProgress {
@@ -91,97 +91,188 @@ export function loadDictionary(config: AnonConfig): DictionaryPlan {
 /** Runs an anonymisation. @throws ValidationError for a bad config or dictionary, before anything is written */
 export async function runAnonymisation(options: RunOptions): Promise<RunSummary> {
   const started = Date.now();
-  // Where a run's time goes, for `--log-level debug` and benchmarks.
-  const reached = (phase: string): void => options.logger?.debug('anonymisation phase reached', { phase, ms: Date.now() - started });
   const loaded = options.config ?? loadAnonConfig(options.configFile!, options.env ?? process.env);
   const plan = loadDictionary(loaded);
-  const workers = options.workers ?? loaded.workers;
-  const summary: RunSummary = { incremental: options.incremental, workers, patients: 0, patientsOptedOut: 0, patientsSkipped: 0, rowsRead: 0, rowsWritten: 0, rowsUnchanged: 0, rowsSkipped: 0, rowsDeleted: 0, bytesRead: 0, seconds: 0 };
   const patientHasher = new KeyedHasher(loaded.hashMethod, loaded.patientKey);
-  const masterHasher = new KeyedHasher(loaded.hashMethod, loaded.masterKey);
   const changeHasher = new KeyedHasher(loaded.hashMethod, loaded.changeKey);
   const added: AddedColumns = { tridField: loaded.tridField, mridField: loaded.mridField, sourceHashField: loaded.sourceHashField, ridLength: patientHasher.hexLength, hashLength: changeHasher.hexLength };
   // Dataset resources are loaded (and checked) before any database is opened for writing.
   const stage = await stageDatasets(loaded, plan, options.datasetFiles ?? (options.services ? datasetFilesOf(options.services) : undefined), options.incremental, added);
-  const config = stage.config;
-  const settings: BatchSettings = { config, plan, incremental: options.incremental };
-
-  const opened: OpenDatabase[] = [];
-  const open = async (url: string, role: string): Promise<OpenDatabase> => {
-    const db = await openDatabase(url, role);
-    opened.push(db);
-    return db;
-  };
-  let inline: BatchProcessor | undefined;
+  const run = new AnonymisationRun(options, loaded, plan, stage, added, started);
   try {
-    const secret = await open(config.secretMapUrl, 'secret map');
-    const destination = await open(config.destinationUrl, 'destination');
-    const sources = new Map<string, OpenDatabase>();
-    for (const name of new Set(plan.tables.map((t) => t.srcDb))) sources.set(name, await open(config.sources[name]!, `source ${name}`));
-    reached('opened');
-    const store = new SecretMapStore(secret.sequelize, secret.dialect);
-    await store.ensureSchema();
+    await run.openDatabases();
+    const created = await run.prepareDestination();
+    await run.registerPatients();
+    await run.surveyPatients();
+    await run.runTasks(await run.planTasks());
+    await run.cleanUp();
+    return await run.finish(created);
+  } finally {
+    await run.close();
+  }
+}
 
-    const created = await prepareDestination(destination.sequelize, destination.dialect, plan.tables, added, !options.incremental, config.destinationCompression);
-    if (!options.incremental) await store.clearDigests();
+/** The phases of a progress report after the patients: tables, cleanup, done. */
+type LaterPhase = Exclude<RunProgress['phase'], 'patients'>;
 
-    reached('prepared');
-    // Patients and opt-outs.
-    const { patients, optedOut } = await listPatients(config, plan, sources, open);
-    reached('patients listed');
+/** One run's state, and its steps in the order runAnonymisation takes them. */
+class AnonymisationRun {
+  private readonly config: AnonConfig;
+  private readonly settings: BatchSettings;
+  private readonly workers: number;
+  private readonly summary: RunSummary;
+  private readonly progress: RunProgress;
+  private readonly patientHasher: KeyedHasher;
+  private readonly masterHasher: KeyedHasher;
+  private readonly opened: OpenDatabase[] = [];
+  private readonly sources = new Map<string, OpenDatabase>();
+  private secret!: OpenDatabase;
+  private destination!: OpenDatabase;
+  private store!: SecretMapStore;
+  /** A processor on this thread: the survey's, or the one inline runs use. */
+  private inline: BatchProcessor | undefined;
+  private mappings = new Map<string, PatientMapping>();
+  private optedOut = new Set<string>();
+  /** Patients skipped because a required scrubber field (R) was empty. */
+  private readonly skipped = new Set<string>();
+  /** The patients still to run (after the survey, those with anything to do). */
+  private toRun: BatchPatient[] = [];
+  /** Per patient table: destination rows the survey found for source rows of patients who stay. */
+  private present: Map<string, number> | undefined;
+  /** Per table: destination keys whose source is gone, being read while the run goes on. */
+  private readonly vanished = new Map<TablePlan, Promise<KeyTuple[]>>();
+
+  constructor(
+    private readonly options: RunOptions,
+    loaded: AnonConfig,
+    private readonly plan: DictionaryPlan,
+    private readonly stage: DatasetStage,
+    private readonly added: AddedColumns,
+    private readonly started: number,
+  ) {
+    this.config = stage.config;
+    this.settings = { config: this.config, plan, incremental: options.incremental };
+    this.workers = options.workers ?? loaded.workers;
+    this.patientHasher = new KeyedHasher(loaded.hashMethod, loaded.patientKey);
+    this.masterHasher = new KeyedHasher(loaded.hashMethod, loaded.masterKey);
+    this.summary = { incremental: options.incremental, workers: this.workers, patients: 0, patientsOptedOut: 0, patientsSkipped: 0, rowsRead: 0, rowsWritten: 0, rowsUnchanged: 0, rowsSkipped: 0, rowsDeleted: 0, bytesRead: 0, seconds: 0 };
+    this.progress = { phase: 'patients', patientsDone: 0, patientsTotal: 0, rowsWritten: 0, bytesRead: 0 };
+  }
+
+  /** Where a run's time goes, for `--log-level debug` and benchmarks. */
+  private reached(phase: string): void {
+    this.options.logger?.debug('anonymisation phase reached', { phase, ms: Date.now() - this.started });
+  }
+
+  private async open(url: string, role: string): Promise<OpenDatabase> {
+    const db = await openDatabase(url, role);
+    this.opened.push(db);
+    return db;
+  }
+
+  /** Opens the secret map, the destination and every source the dictionary reads. */
+  async openDatabases(): Promise<void> {
+    this.secret = await this.open(this.config.secretMapUrl, 'secret map');
+    this.destination = await this.open(this.config.destinationUrl, 'destination');
+    for (const name of new Set(this.plan.tables.map((t) => t.srcDb))) this.sources.set(name, await this.open(this.config.sources[name]!, `source ${name}`));
+    this.reached('opened');
+  }
+
+  /** Creates (or, in a full run, recreates) the destination tables and the secret map's. @returns the tables created */
+  async prepareDestination(): Promise<TablePlan[]> {
+    this.store = new SecretMapStore(this.secret.sequelize, this.secret.dialect);
+    await this.store.ensureSchema();
+    const created = await prepareDestination(this.destination.sequelize, this.destination.dialect, this.plan.tables, this.added, !this.options.incremental, this.config.destinationCompression);
+    if (!this.options.incremental) await this.store.clearDigests();
+    this.reached('prepared');
+    return created;
+  }
+
+  /** Lists the patients and opt-outs, and gives each patient its IDs in the secret map. */
+  async registerPatients(): Promise<void> {
+    const { patients, optedOut } = await listPatients(this.config, this.plan, this.sources, (url, role) => this.open(url, role));
+    this.reached('patients listed');
+    this.optedOut = optedOut;
     const included = patients.filter((p) => !optedOut.has(String(p.pid)));
-    summary.patients = included.length;
-    summary.patientsOptedOut = patients.length - included.length;
-    const mappings = await store.ensure(patients.map((p) => ({ pid: String(p.pid), rid: patientHasher.hash(String(p.pid)), mpid: p.mpid, mrid: p.mpid === undefined ? undefined : masterHasher.hash(p.mpid) })));
-
-    reached('mappings');
-    const progress: RunProgress = { phase: 'patients', patientsDone: 0, patientsTotal: included.length, rowsWritten: 0, bytesRead: 0 };
-    const skipped = new Set<string>();
-    // Scrubber and row-version digests of patients written completely (or, for row versions,
-    // found unchanged), recorded only after their rows are committed, and only where they differ
-    // from what the secret map held at the start.
-    const storeDigests = async (result: Pick<BatchResult, 'scrubberHashes' | 'rowsVersions'>): Promise<void> => {
-      const changed = (digests: Record<string, string>, recorded: (m: PatientMapping) => string | undefined): Map<string, string> =>
-        new Map(Object.entries(digests).filter(([pid, digest]) => {
-          const mapping = mappings.get(pid);
-          return !mapping || recorded(mapping) !== digest;
-        }));
-      const hashes = changed(result.scrubberHashes, (m) => m.scrubberHash);
-      if (hashes.size) await store.setScrubberHashes(hashes);
-      const versions = changed(result.rowsVersions, (m) => m.rowsVersion);
-      if (versions.size) await store.setRowsVersions(versions);
-    };
-    const batchPatient = (p: { pid: string | number }): BatchPatient => {
-      const m = mappings.get(String(p.pid))!;
+    this.summary.patients = included.length;
+    this.summary.patientsOptedOut = patients.length - included.length;
+    this.progress.patientsTotal = included.length;
+    this.mappings = await this.store.ensure(patients.map((p) => ({ pid: String(p.pid), rid: this.patientHasher.hash(String(p.pid)), mpid: p.mpid, mrid: p.mpid === undefined ? undefined : this.masterHasher.hash(p.mpid) })));
+    this.toRun = included.map((p) => {
+      const m = this.mappings.get(String(p.pid))!;
       return { pid: p.pid, rid: m.rid, trid: m.trid, mrid: m.mrid, previousScrubberHash: m.scrubberHash, previousRowsVersion: m.rowsVersion };
-    };
-    let toRun: BatchPatient[] = included.map(batchPatient);
-    // Rows whose source is gone: for tables without patients (and for patient tables the survey
-    // does not settle, below) the keys of both sides are read while the run goes on (the
-    // databases answer these reads while this thread works) and compared in the clean-up. Tasks
-    // write only rows whose source key exists, so what they do cannot change that list.
-    const vanished = new Map<TablePlan, Promise<KeyTuple[]>>();
-    const findGone = (table: TablePlan): void => {
-      const found = findVanished(sources.get(table.srcDb)!, destination, table, (key) => table.keys.map((k, i) => (k === table.pid ? patientHasher.hash(String(key[i])) : key[i])));
-      // Awaited in the clean-up; this only keeps a failure meanwhile from going unhandled.
-      found.catch(() => undefined);
-      vanished.set(table, found);
-    };
-    const keepsRows = (table: TablePlan): boolean => options.incremental && table.included.length > 0 && !table.addOnly;
-    for (const table of plan.tables) if (keepsRows(table) && !table.pid) findGone(table);
-    // Per patient table: destination rows the survey found for source rows of patients who stay.
-    let present: Map<string, number> | undefined;
-    if (options.incremental && toRun.length) {
-      // A first pass on this thread finds the patients with anything to do, comparing digests
-      // only; the others need no scrubber, no thread and no further query (see survey()).
+    });
+    this.reached('mappings');
+  }
+
+  /** Whether the clean-up looks for destination rows whose source is gone in `table`. */
+  private keepsRows(table: TablePlan): boolean {
+    return this.options.incremental && table.included.length > 0 && !table.addOnly;
+  }
+
+  /**
+   * Starts reading the keys of both sides of `table`, to find rows whose source is gone. The
+   * databases answer these reads while this thread works; tasks write only rows whose source
+   * key exists, so what they do cannot change that list.
+   */
+  private findGone(table: TablePlan): void {
+    const found = findVanished(this.sources.get(table.srcDb)!, this.destination, table, (key) => table.keys.map((k, i) => (k === table.pid ? this.patientHasher.hash(String(key[i])) : key[i])));
+    // Awaited in the clean-up; this only keeps a failure meanwhile from going unhandled.
+    found.catch(() => undefined);
+    this.vanished.set(table, found);
+  }
+
+  /**
+   * Scrubber and row-version digests of patients written completely (or, for row versions,
+   * found unchanged), recorded only after their rows are committed, and only where they differ
+   * from what the secret map held at the start.
+   */
+  private async storeDigests(result: Pick<BatchResult, 'scrubberHashes' | 'rowsVersions'>): Promise<void> {
+    const changed = (digests: Record<string, string>, recorded: (m: PatientMapping) => string | undefined): Map<string, string> =>
+      new Map(Object.entries(digests).filter(([pid, digest]) => {
+        const mapping = this.mappings.get(pid);
+        return !mapping || recorded(mapping) !== digest;
+      }));
+    const hashes = changed(result.scrubberHashes, (m) => m.scrubberHash);
+    if (hashes.size) await this.store.setScrubberHashes(hashes);
+    const versions = changed(result.rowsVersions, (m) => m.rowsVersion);
+    if (versions.size) await this.store.setRowsVersions(versions);
+  }
+
+  /** Adds a task's (or a survey's) tallies to the summary and records its digests. */
+  private async absorb(r: BatchResult, patientsDone: number, phase?: LaterPhase): Promise<void> {
+    const { summary, progress } = this;
+    summary.rowsRead += r.rowsRead;
+    summary.rowsWritten += r.rowsWritten;
+    summary.rowsUnchanged += r.rowsUnchanged;
+    summary.rowsSkipped += r.rowsSkipped;
+    summary.bytesRead += r.bytesRead;
+    for (const pid of r.skippedPatients) this.skipped.add(pid);
+    await this.storeDigests(r);
+    progress.patientsDone += patientsDone;
+    if (phase) progress.phase = phase;
+    progress.rowsWritten = summary.rowsWritten;
+    progress.bytesRead = summary.bytesRead;
+    this.options.onProgress?.({ ...progress });
+  }
+
+  /**
+   * An incremental run's first pass on this thread: finds the patients with anything to do,
+   * comparing digests only; the others need no scrubber, no thread and no further query (see
+   * surveyPatients). Starts the search for vanished rows of the tables it cannot settle.
+   */
+  async surveyPatients(): Promise<void> {
+    const { options, config } = this;
+    for (const table of this.plan.tables) if (this.keepsRows(table) && !table.pid) this.findGone(table);
+    if (options.incremental && this.toRun.length) {
       // Three batches in flight, each with its reads in parallel: connections for all. With two,
       // the main thread still waited on the databases a fifth of the time.
-      inline = await BatchProcessor.open(settings, 6);
-      if (inline.canSurvey()) {
-        const surveyor = inline;
-        const counts = (present = new Map());
+      this.inline = await BatchProcessor.open(this.settings, 6);
+      if (this.inline.canSurvey()) {
+        const surveyor = this.inline;
+        const counts = (this.present = new Map());
         const batches: BatchPatient[][] = [];
-        for (let i = 0; i < toRun.length; i += config.batchPatients) batches.push(toRun.slice(i, i + config.batchPatients));
+        for (let i = 0; i < this.toRun.length; i += config.batchPatients) batches.push(this.toRun.slice(i, i + config.batchPatients));
         const changed: BatchPatient[][] = new Array(batches.length);
         let next = 0;
         // Three batches in flight: the databases answer two while this thread compares the third.
@@ -192,59 +283,52 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
             const { changed: c, result, present: found } = await surveyor.survey(batches[i]!);
             changed[i] = c;
             for (const [table, n] of Object.entries(found)) counts.set(table, (counts.get(table) ?? 0) + n);
-            summary.rowsRead += result.rowsRead;
-            summary.rowsUnchanged += result.rowsUnchanged;
-            summary.rowsSkipped += result.rowsSkipped;
-            summary.bytesRead += result.bytesRead;
-            for (const pid of result.skippedPatients) skipped.add(pid);
-            await storeDigests(result);
-            progress.patientsDone += batches[i]!.length - c.length;
-            progress.bytesRead = summary.bytesRead;
-            options.onProgress?.({ ...progress });
+            // The survey writes nothing: its tallies are of rows found unchanged.
+            await this.absorb({ ...result, rowsWritten: 0 }, batches[i]!.length - c.length);
           }
         };
         await Promise.all([lane(), lane(), lane()]);
-        toRun = changed.flat();
+        this.toRun = changed.flat();
       }
     }
-
-    reached('surveyed');
+    this.reached('surveyed');
     // When no patient has anything to do, the survey found a destination row for every source
     // row of the patients who stay: if a table then holds no more rows than that (after the
     // rows of patients who left are deleted), no row lost its source, and both sides' keys need
     // not be read (see the clean-up). Otherwise the keys are read while the tasks run.
-    const settled = present !== undefined && toRun.length === 0;
-    for (const table of plan.tables) if (keepsRows(table) && table.pid && !settled) findGone(table);
-    // Work, coarse: batches of patients, then key ranges of other tables.
-    // On the pool a task is a whole fresh thread: loading sequelize and the drivers and
-    // connecting cost most of a second there, so a task gets many batches: at most
-    // patients_per_task patients each, in rounds of one task per worker, all tasks the same
-    // size so that the threads finish together (a last, smaller task would run on one thread
-    // while the others sit idle).
-    const pooled = Boolean(options.pool && workers > 0);
+    const settled = this.present !== undefined && this.toRun.length === 0;
+    for (const table of this.plan.tables) if (this.keepsRows(table) && table.pid && !settled) this.findGone(table);
+  }
+
+  /**
+   * The work, coarse: batches of patients, then key ranges of other tables. On the pool a task
+   * is a whole fresh thread: loading sequelize and the drivers and connecting cost most of a
+   * second there, so a task gets many batches: at most patients_per_task patients each, in
+   * rounds of one task per worker, all tasks the same size so that the threads finish together
+   * (a last, smaller task would run on one thread while the others sit idle).
+   */
+  async planTasks(): Promise<BatchTask[]> {
+    const { config, toRun, workers } = this;
     const rounds = Math.max(1, Math.ceil(toRun.length / (workers * config.patientsPerTask)));
-    const perTask = pooled ? Math.max(config.batchPatients, Math.ceil(toRun.length / (workers * rounds))) : config.batchPatients;
+    const perTask = this.pooled() ? Math.max(config.batchPatients, Math.ceil(toRun.length / (workers * rounds))) : config.batchPatients;
     const tasks: BatchTask[] = [];
     for (let i = 0; i < toRun.length; i += perTask) tasks.push({ kind: 'patients', patients: toRun.slice(i, i + perTask) });
-    for (const table of plan.tables) {
+    for (const table of this.plan.tables) {
       if (table.pid || !table.included.length) continue;
-      tasks.push(...(await keyRanges(sources.get(table.srcDb)!, table, config.rowsPerTableTask)));
+      tasks.push(...(await keyRanges(this.sources.get(table.srcDb)!, table, config.rowsPerTableTask)));
     }
-    const absorb = async (task: BatchTask, r: BatchResult): Promise<void> => {
-      summary.rowsRead += r.rowsRead;
-      summary.rowsWritten += r.rowsWritten;
-      summary.rowsUnchanged += r.rowsUnchanged;
-      summary.rowsSkipped += r.rowsSkipped;
-      summary.bytesRead += r.bytesRead;
-      for (const pid of r.skippedPatients) skipped.add(pid);
-      await storeDigests(r);
-      if (task.kind === 'patients') progress.patientsDone += task.patients.length;
-      else progress.phase = 'tables';
-      progress.rowsWritten = summary.rowsWritten;
-      progress.bytesRead = summary.bytesRead;
-      options.onProgress?.({ ...progress });
-    };
-    if (pooled) {
+    return tasks;
+  }
+
+  private pooled(): boolean {
+    return Boolean(this.options.pool && this.workers > 0);
+  }
+
+  /** Runs the tasks, on the pool's threads (one lane per worker) or inline on this thread. */
+  async runTasks(tasks: readonly BatchTask[]): Promise<void> {
+    const { options } = this;
+    const finished = (task: BatchTask, r: BatchResult): Promise<void> => this.absorb(r, task.kind === 'patients' ? task.patients.length : 0, task.kind === 'patients' ? undefined : 'tables');
+    if (this.pooled()) {
       const pool = options.pool!;
       const module = new URL('./batch-thread.js', import.meta.url);
       let next = 0;
@@ -252,121 +336,62 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
         while (next < tasks.length) {
           options.signal?.throwIfAborted();
           const task = tasks[next++]!;
-          const r = await pool.run<BatchResult>({ module, export: 'runAnonymiserBatch', args: [settings, task], ...(options.signal ? { signal: options.signal } : {}) });
-          await absorb(task, r);
+          const r = await pool.run<BatchResult>({ module, export: 'runAnonymiserBatch', args: [this.settings, task], ...(options.signal ? { signal: options.signal } : {}) });
+          await finished(task, r);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(workers, Math.max(1, tasks.length)) }, lane));
+      await Promise.all(Array.from({ length: Math.min(this.workers, Math.max(1, tasks.length)) }, lane));
     } else {
-      inline ??= await BatchProcessor.open(settings);
+      this.inline ??= await BatchProcessor.open(this.settings);
       for (const task of tasks) {
         options.signal?.throwIfAborted();
-        await absorb(task, await inline.run(task));
+        await finished(task, await this.inline.run(task));
       }
     }
-    reached('tasks done');
-    summary.patientsSkipped = skipped.size;
+    this.reached('tasks done');
+    this.summary.patientsSkipped = this.skipped.size;
+  }
 
-    // Clean-up: rows of opted-out and skipped patients, and rows whose source is gone.
+  /** Clean-up of an incremental run: rows of opted-out and skipped patients, and rows whose source is gone. */
+  async cleanUp(): Promise<void> {
+    const { progress, summary, destination } = this;
     progress.phase = 'cleanup';
-    options.onProgress?.({ ...progress });
-    if (options.incremental) {
-      const gonePatients = [...optedOut, ...skipped].map((pid) => mappings.get(pid)?.rid).filter((rid): rid is string => rid !== undefined);
-      for (const table of plan.tables) {
+    this.options.onProgress?.({ ...progress });
+    if (this.options.incremental) {
+      const gonePatients = [...this.optedOut, ...this.skipped].map((pid) => this.mappings.get(pid)?.rid).filter((rid): rid is string => rid !== undefined);
+      for (const table of this.plan.tables) {
         if (!table.included.length) continue;
         if (table.pid && gonePatients.length) summary.rowsDeleted += await deleteKeys(destination, table.destTable, table.pid.destField, gonePatients);
-        if (!keepsRows(table)) continue;
-        if (!vanished.has(table) && !(await holdsOnly(destination, table.destTable, present!.get(tableKey(table)) ?? 0))) findGone(table);
-        const gone = vanished.get(table);
+        if (!this.keepsRows(table)) continue;
+        if (!this.vanished.has(table) && !(await holdsOnly(destination, table.destTable, this.present!.get(tableKey(table)) ?? 0))) this.findGone(table);
+        const gone = this.vanished.get(table);
         const keys = gone ? await gone : [];
         if (keys.length) summary.rowsDeleted += await deleteTuples(destination, table.destTable, table.keys.map((k) => k.destField), keys);
       }
     }
-    reached('cleanup done');
-    for (const table of created) for (const sql of indexStatements(destination.dialect, table, added)) await destination.sequelize.query(sql);
-    if (config.destinationDataset) {
+    this.reached('cleanup done');
+  }
+
+  /** Indexes the tables created, publishes a dataset destination, and reports. */
+  async finish(created: readonly TablePlan[]): Promise<RunSummary> {
+    const { destination, summary, progress } = this;
+    for (const table of created) for (const sql of indexStatements(destination.dialect, table, this.added)) await destination.sequelize.query(sql);
+    if (this.config.destinationDataset) {
       await destination.close();
-      opened.splice(opened.indexOf(destination), 1);
-      summary.resourcesWritten = await stage.publish(plan, added);
+      this.opened.splice(this.opened.indexOf(destination), 1);
+      summary.resourcesWritten = await this.stage.publish(this.plan, this.added);
     }
     progress.phase = 'done';
-    options.onProgress?.({ ...progress });
-    summary.seconds = (Date.now() - started) / 1000;
-    options.logger?.info('anonymisation finished', { ...summary });
+    this.options.onProgress?.({ ...progress });
+    summary.seconds = (Date.now() - this.started) / 1000;
+    this.options.logger?.info('anonymisation finished', { ...summary });
     return summary;
-  } finally {
-    await inline?.close();
-    for (const db of opened.reverse()) await db.close().catch(() => undefined);
-    stage.cleanup();
   }
-}
 
-/**
- * Tasks covering `table` in ranges of about `size` rows, bounded by whole keys (all fields of a
- * composite key), so that ranges neither overlap nor miss rows.
- */
-async function keyRanges(db: OpenDatabase, table: TablePlan, size: number): Promise<BatchTask[]> {
-  const q = (n: string): string => quoteIdentifier(db.dialect, n);
-  const fields = table.keys.map((k) => k.srcField);
-  const select = fields.map((f, i) => `${q(f)} AS ${q(`k${i}`)}`).join(', ');
-  const order = keyOrder(db.dialect, fields);
-  const bounds: KeyTuple[] = [];
-  for (let offset = size - 1; ; offset += size) {
-    const sql = db.dialect === 'mssql'
-      ? `SELECT ${select} FROM ${q(table.srcTable)} ORDER BY ${order} OFFSET ${offset} ROWS FETCH NEXT 1 ROWS ONLY`
-      : `SELECT ${select} FROM ${q(table.srcTable)} ORDER BY ${order} LIMIT 1 OFFSET ${offset}`;
-    const rows = await db.sequelize.query<Record<string, unknown>>(sql, { type: QueryTypes.SELECT });
-    if (!rows.length) break;
-    bounds.push(fields.map((_, i) => rows[0]![`k${i}`]));
+  /** Closes what the run opened and removes staged files. */
+  async close(): Promise<void> {
+    await this.inline?.close();
+    for (const db of this.opened.reverse()) await db.close().catch(() => undefined);
+    this.stage.cleanup();
   }
-  const tasks: BatchTask[] = [];
-  let after: KeyTuple | undefined;
-  for (const bound of bounds) {
-    tasks.push({ kind: 'table', table: tableKey(table), after, upTo: bound });
-    after = bound;
-  }
-  tasks.push({ kind: 'table', table: tableKey(table), after, upTo: undefined });
-  return tasks;
-}
-
-async function deleteKeys(db: OpenDatabase, table: string, field: string, keys: readonly unknown[]): Promise<number> {
-  return deleteTuples(db, table, [field], keys.map((k) => [k]));
-}
-
-/** Deletes the rows whose key (of `fields`) is one of `tuples`; returns how many went. */
-async function deleteTuples(db: OpenDatabase, table: string, fields: readonly string[], tuples: readonly KeyTuple[]): Promise<number> {
-  const q = (n: string): string => quoteIdentifier(db.dialect, n);
-  let deleted = 0;
-  const chunkSize = fields.length === 1 ? 500 : 100;
-  for (let i = 0; i < tuples.length; i += chunkSize) {
-    const match = keyMatch(db.dialect, fields, tuples.slice(i, i + chunkSize), 'keys');
-    const [count] = await db.sequelize.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${q(table)} WHERE ${match.sql}`, { type: QueryTypes.SELECT, replacements: match.replacements });
-    if (Number(count?.n ?? 0) === 0) continue;
-    await db.sequelize.query(`DELETE FROM ${q(table)} WHERE ${match.sql}`, { replacements: match.replacements });
-    deleted += Number(count!.n);
-  }
-  return deleted;
-}
-
-/** True when `table` holds exactly `rows` rows. */
-async function holdsOnly(db: OpenDatabase, table: string, rows: number): Promise<boolean> {
-  const q = (n: string): string => quoteIdentifier(db.dialect, n);
-  const [count] = await db.sequelize.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${q(table)}`, { type: QueryTypes.SELECT });
-  return Number(count?.n ?? -1) === rows;
-}
-
-/** The destination keys (of the table's destination key fields) whose source key no longer exists. */
-async function findVanished(source: OpenDatabase, destination: OpenDatabase, table: TablePlan, destKeyOf: (sourceKey: KeyTuple) => KeyTuple): Promise<KeyTuple[]> {
-  const qs = (n: string): string => quoteIdentifier(source.dialect, n);
-  const qd = (n: string): string => quoteIdentifier(destination.dialect, n);
-  const srcFields = table.keys.map((k) => k.srcField);
-  const destFields = table.keys.map((k) => k.destField);
-  const tuple = (r: Record<string, unknown>): KeyTuple => srcFields.map((_, i) => r[`k${i}`]);
-  // Both reads at once: each database answers while the other does.
-  const [sourceRows, destKeys] = await Promise.all([
-    source.sequelize.query<Record<string, unknown>>(`SELECT ${srcFields.map((f, i) => `${qs(f)} AS ${qs(`k${i}`)}`).join(', ')} FROM ${qs(table.srcTable)}`, { type: QueryTypes.SELECT }),
-    destination.sequelize.query<Record<string, unknown>>(`SELECT ${destFields.map((f, i) => `${qd(f)} AS ${qd(`k${i}`)}`).join(', ')} FROM ${qd(table.destTable)}`, { type: QueryTypes.SELECT }),
-  ]);
-  const sourceKeys = new Set(sourceRows.map((r) => keyString(destKeyOf(tuple(r)))));
-  return destKeys.map(tuple).filter((k) => !sourceKeys.has(keyString(k)));
 }
