@@ -38,7 +38,7 @@ export function distributionActions(store: () => DistributionStore): ActionDefin
     {
       name: 'distribution_history',
       kind: 'read',
-      help: 'Files in distribution with the events of their lives (received, checked, routed, sent, failed, archived, acknowledged, rejected). Filters: since, until (YYYY-MM-DD), label, folder, state (or pending, acknowledged, unacknowledged), name (part of it), limit, events.',
+      help: 'Files in distribution with the events of their lives (received, checked, routed, sent, failed, archived, acknowledged, rejected). Filters: since, until (YYYY-MM-DD or an ISO time), label, folder, state (sent: every file that was sent, archived since or not; or pending, acknowledged, unacknowledged), name (part of it, in any case), limit, events.',
       inputSchema: historyFilterSchema,
       async run(input, ctx) {
         await requireSysadmin(ctx, 'distribution_history', input);
@@ -76,7 +76,7 @@ export function distributionActions(store: () => DistributionStore): ActionDefin
         return events
           .filter((e) => {
             const f = e.fileId ? files.get(e.fileId) : undefined;
-            return f && (!input.name || f.name.includes(String(input.name))) && (!input.label || f.label === input.label);
+            return f && (!input.name || f.name.toLowerCase().includes(String(input.name).toLowerCase())) && (!input.label || f.label === input.label);
           })
           .slice(-limit)
           .map((e) => {

@@ -84,9 +84,9 @@ export interface FileFilter {
   until?: Date;
   label?: string;
   folder?: string;
-  /** A state, or `pending` (received, not sent), `acknowledged`, `unacknowledged` (sent, not acknowledged). */
+  /** A state (`sent`: every file that was sent, archived since or not), or `pending` (received, not sent), `acknowledged`, `unacknowledged` (sent, not acknowledged). */
   state?: FileState | 'pending' | 'acknowledged' | 'unacknowledged';
-  /** Substring of the file name. */
+  /** Part of the file name, in any case. */
   name?: string;
   /** Sent before this moment (for "unacknowledged after N days"). */
   sentBefore?: Date;

@@ -69,14 +69,18 @@ export class DistributionStore {
     }
   }
 
-  /** Records a file refused at intake, with its reason, so it is listed and never lost. */
-  async recordRejected(input: NewFile, reason: string, e: Omit<EventInput, 'kind'> = {}): Promise<DistributedFile> {
+  /**
+   * Records a file refused at intake, with its reason, so it is listed and never lost: its
+   * `received` event (with `e`'s detail: where it came from), then one refusal event, `kind`
+   * (`duplicate` for a file already known by name or content), with the reason.
+   */
+  async recordRejected(input: NewFile, reason: string, e: Omit<EventInput, 'kind'> = {}, kind: 'rejected' | 'duplicate' = 'rejected'): Promise<DistributedFile> {
     return this.db().transaction(async (transaction) => {
       const now = new Date();
       const row = await this.m().files.create({ id: randomUUID(), ...input, state: 'rejected', reason, receivedAt: now, updatedAt: now }, { transaction });
       const file = toFile(row.get({ plain: true }));
       await this.event(file, { ...e, kind: 'received' }, transaction);
-      await this.event(file, { ...e, kind: 'rejected', detail: reason }, transaction);
+      await this.event(file, { ...e, kind, detail: reason }, transaction);
       return file;
     });
   }
@@ -171,14 +175,18 @@ export class DistributionStore {
     if (filter.folder) where.folder = filter.folder;
     // A plain substring (LIKE would need an ESCAPE clause for _ and %, which SQLite lacks by default).
     const position = this.db().dialect === 'postgres' ? 'strpos' : 'instr';
-    const nameMatch = filter.name ? where_(fn(position, col('name'), filter.name), Op.gt, 0) : undefined;
+    // In any case: lower() folds ASCII letters on both databases (SQLite's folds no others).
+    const nameMatch = filter.name ? where_(fn(position, fn('lower', col('name')), filter.name.toLowerCase()), Op.gt, 0) : undefined;
+    const sent: Record<symbol, Date | null> = {};
     if (filter.state === 'pending') where.state = { [Op.in]: [...PENDING_STATES] };
     else if (filter.state === 'acknowledged') where.acknowledgedAt = { [Op.ne]: null };
     else if (filter.state === 'unacknowledged') {
       where.state = { [Op.in]: ['sent', 'archived'] };
       where.acknowledgedAt = null;
-    } else if (filter.state) where.state = filter.state;
-    if (filter.sentBefore) where.sentAt = { [Op.lt]: filter.sentBefore };
+    } else if (filter.state === 'sent') sent[Op.ne] = null; // every file that was sent, whatever happened after (archived)
+    else if (filter.state) where.state = filter.state;
+    if (filter.sentBefore) sent[Op.lt] = filter.sentBefore;
+    if (Object.getOwnPropertySymbols(sent).length) where.sentAt = sent;
     const combined = (nameMatch ? { [Op.and]: [where, nameMatch] } : where) as WhereOptions<Row>;
     const rows = await this.m().files.findAll({ where: combined, order: [['receivedAt', 'DESC'], ['name', 'ASC']], limit: filter.limit ?? 1000 });
     return rows.map((r) => toFile(r.get({ plain: true })));
