@@ -12,8 +12,8 @@ export function fileView(file: DistributedFile, events: FileEvent[] | undefined)
     source: file.source, label: file.label ?? null, tag: file.tag ?? null, destination: file.destination ?? null, folder: file.folder ?? null,
     remote_location: file.remoteLocation ?? null, received_at: file.receivedAt.toISOString(), sent_at: file.sentAt?.toISOString() ?? null,
     archived_at: file.archivedAt?.toISOString() ?? null, acknowledged_at: file.acknowledgedAt?.toISOString() ?? null,
-    acknowledged_by: file.acknowledgedBy ?? null, acknowledged_from: file.acknowledgedFrom ?? null,
-    ...(events ? { events: events.map((e) => ({ kind: e.kind, at: e.at.toISOString(), actor: e.actor ?? null, address: e.address ?? null, detail: e.detail ?? null })) } : {}),
+    acknowledged_by: file.acknowledgedBy ?? null, acknowledged_from: file.acknowledgedFrom ?? null, acknowledged_user: file.acknowledgedUser ?? null, acknowledged_agent: file.acknowledgedAgent ?? null,
+    ...(events ? { events: events.map((e) => ({ kind: e.kind, at: e.at.toISOString(), actor: e.actor ?? null, address: e.address ?? null, user: e.remoteUser ?? null, user_agent: e.userAgent ?? null, detail: e.detail ?? null })) } : {}),
   };
 }
 
@@ -58,7 +58,7 @@ export function distributionActions(store: () => DistributionStore): ActionDefin
     {
       name: 'distribution_acknowledgements',
       kind: 'read',
-      help: 'Acknowledgements (who fetched which file, when and from where). Filters: since, until (of the acknowledgement), name, label, limit. With unacknowledged_days=N: instead the files sent N or more days ago and never acknowledged.',
+      help: 'Acknowledgements (who fetched which file, when, from where, as which authenticated user and with which user agent). Filters: since, until (of the acknowledgement), name, label, limit. With unacknowledged_days=N: instead the files sent N or more days ago and never acknowledged.',
       inputSchema: { ...historyFilterSchema, properties: { ...historyFilterSchema.properties, unacknowledged_days: { type: ['integer', 'string'], minimum: 0, maximum: 36_500, pattern: '^\\d{1,5}$' } } },
       async run(input, ctx) {
         await requireSysadmin(ctx, 'distribution_acknowledgements', input);
@@ -81,7 +81,7 @@ export function distributionActions(store: () => DistributionStore): ActionDefin
           .slice(-limit)
           .map((e) => {
             const f = files.get(e.fileId!)!;
-            return { file_id: f.id, name: f.name, label: f.label ?? null, folder: f.folder ?? null, by: e.actor ?? null, at: e.at.toISOString(), from: e.address ?? null, via: e.detail ?? null };
+            return { file_id: f.id, name: f.name, label: f.label ?? null, folder: f.folder ?? null, by: e.actor ?? null, at: e.at.toISOString(), from: e.address ?? null, user: e.remoteUser ?? null, user_agent: e.userAgent ?? null, via: e.detail ?? null };
           });
       },
     },

@@ -110,7 +110,7 @@ export function distributionCommands(runtime: () => DistributionRuntime): Comman
           files.map((f) => [String(f.name), String(f.state), String(f.label ?? '-'), f.destination ? `${String(f.destination)}:${String(f.folder ?? '')}` : '-', short(f.received_at), short(f.sent_at), f.acknowledged_at ? `${short(f.acknowledged_at)} by ${String(f.acknowledged_by)}` : '-', String(f.reason ?? '').slice(0, 80)]),
         );
         if (args.options.events) {
-          for (const f of files) for (const e of f.events as Array<Record<string, unknown>>) ctx.stdout.write(`${String(f.name)}\t${short(e.at)}\t${String(e.kind)}\t${String(e.detail ?? '')}\n`);
+          for (const f of files) for (const e of f.events as Array<Record<string, unknown>>) ctx.stdout.write(`${String(f.name)}\t${short(e.at)}\t${String(e.kind)}\t${String(e.detail ?? '')}${e.user ? `\tuser ${String(e.user)}` : ''}${e.user_agent ? `\tagent ${String(e.user_agent)}` : ''}\n`);
         }
         ctx.stderr.write(more ? `${files.length} file(s), the newest; more match: raise --limit (at most 10000) or narrow the search\n` : `${files.length} file(s)\n`);
       },

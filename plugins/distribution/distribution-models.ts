@@ -22,11 +22,12 @@ export function defineDistributionModels(s: Sequelize): DistributionModels {
       id: { type: DataTypes.UUID, primaryKey: true }, name: DataTypes.STRING, sha256: DataTypes.STRING, size: DataTypes.BIGINT, mimeType: DataTypes.STRING,
       source: DataTypes.STRING, sourceRef: DataTypes.STRING, state: DataTypes.STRING, reason: DataTypes.TEXT, label: DataTypes.STRING, tag: DataTypes.STRING,
       destination: DataTypes.STRING, folder: DataTypes.STRING, remoteLocation: DataTypes.STRING, localPath: DataTypes.STRING, sentSha256: DataTypes.STRING, sentSize: DataTypes.BIGINT, sentName: DataTypes.STRING, receivedAt: DataTypes.DATE,
-      sentAt: DataTypes.DATE, archivedAt: DataTypes.DATE, acknowledgedAt: DataTypes.DATE, acknowledgedBy: DataTypes.STRING, acknowledgedFrom: DataTypes.STRING, updatedAt: DataTypes.DATE,
+      sentAt: DataTypes.DATE, archivedAt: DataTypes.DATE, acknowledgedAt: DataTypes.DATE, acknowledgedBy: DataTypes.STRING, acknowledgedFrom: DataTypes.STRING,
+      acknowledgedUser: DataTypes.STRING, acknowledgedAgent: DataTypes.STRING, updatedAt: DataTypes.DATE,
     }, { ...common, tableName: 'distribution_files' }) as unknown as RowModel,
     events: s.define('distribution_events', {
       id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true }, fileId: DataTypes.UUID, fileName: DataTypes.STRING, kind: DataTypes.STRING,
-      at: DataTypes.DATE, actor: DataTypes.STRING, address: DataTypes.STRING, detail: DataTypes.TEXT,
+      at: DataTypes.DATE, actor: DataTypes.STRING, address: DataTypes.STRING, remoteUser: DataTypes.STRING, userAgent: DataTypes.STRING, detail: DataTypes.TEXT,
     }, { ...common, tableName: 'distribution_events' }) as unknown as RowModel,
     folders: s.define('distribution_folders', {
       label: { type: DataTypes.STRING, primaryKey: true }, tag: { type: DataTypes.STRING, primaryKey: true }, folder: DataTypes.STRING, base: DataTypes.STRING, updatedAt: DataTypes.DATE,

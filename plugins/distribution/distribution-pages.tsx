@@ -11,7 +11,8 @@ import type { DistributionRuntime } from './distribution-runtime.js';
 interface FileRow {
   id: string; name: string; state: string; reason: string | null; label: string | null; folder: string | null; destination: string | null;
   received_at: string; sent_at: string | null; archived_at: string | null; acknowledged_at: string | null; acknowledged_by: string | null;
-  events?: Array<{ kind: string; at: string; actor: string | null; address: string | null; detail: string | null }>;
+  acknowledged_user: string | null; acknowledged_agent: string | null;
+  events?: Array<{ kind: string; at: string; actor: string | null; address: string | null; user: string | null; user_agent: string | null; detail: string | null }>;
 }
 
 const VIEWS = { all: 'All files', pending: 'Waiting to be sent', unacknowledged: 'Sent, not acknowledged' } as const;
@@ -22,6 +23,12 @@ const STATES = ['received', 'routed', 'unroutable', 'sending', 'sent', 'archived
 
 function time(iso: string | null | undefined): string {
   return iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : '—';
+}
+
+/** Who fetched, beyond the address: the authenticated user and the user agent the log line names. */
+function clientWords(user: string | null | undefined, agent: string | null | undefined): string {
+  const parts = [user ? `user ${user}` : '', agent ? `with ${agent}` : ''].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
 /** A state in words: an archived file that was sent first says so. */
@@ -68,7 +75,7 @@ function listPage(app: Hono<AppEnv>, kit: WebKit): void {
             <td>{stateWords(f)}</td>
             <td>{view === 'pending' ? (f.reason ?? f.state) : `${f.label ?? '—'} / ${f.folder ?? '—'}`}</td>
             <td>{time(f.received_at)}</td><td>{time(f.sent_at)}</td>
-            <td>{f.acknowledged_at ? `${time(f.acknowledged_at)} by ${f.acknowledged_by ?? '?'}` : '—'}</td>
+            <td>{f.acknowledged_at ? `${time(f.acknowledged_at)} by ${f.acknowledged_by ?? '?'}${clientWords(f.acknowledged_user, f.acknowledged_agent)}` : '—'}</td>
           </tr>
         ))}</tbody>
       </table>
@@ -100,7 +107,7 @@ function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRun
       </form>}
       <h2>Life line</h2>
       <ol class="life-line">{(f.events ?? []).map((e) => (
-        <li><strong>{e.kind}</strong> {time(e.at)}{e.actor ? ` by ${e.actor}` : ''}{e.address ? ` from ${e.address}` : ''}{e.detail ? `: ${e.detail}` : ''}</li>
+        <li><strong>{e.kind}</strong> {time(e.at)}{e.actor ? ` by ${e.actor}` : ''}{e.address ? ` from ${e.address}` : ''}{clientWords(e.user, e.user_agent)}{e.detail ? `: ${e.detail}` : ''}</li>
       ))}</ol>
     </div>);
   });

@@ -38,6 +38,9 @@ export interface DistributedFile {
   acknowledgedAt: Date | undefined;
   acknowledgedBy: string | undefined;
   acknowledgedFrom: string | undefined;
+  /** The authenticated user and the user agent of the first acknowledgement, when its source named them. */
+  acknowledgedUser: string | undefined;
+  acknowledgedAgent: string | undefined;
   updatedAt: Date;
 }
 
@@ -50,6 +53,9 @@ export interface FileEvent {
   at: Date;
   actor: string | undefined;
   address: string | undefined;
+  /** Of an acknowledgement: the authenticated user and the user agent its log line names. */
+  remoteUser: string | undefined;
+  userAgent: string | undefined;
   detail: string | undefined;
 }
 
@@ -102,6 +108,8 @@ export interface EventInput {
   detail?: string;
   actor?: string;
   address?: string;
+  remoteUser?: string;
+  userAgent?: string;
   at?: Date;
 }
 
@@ -111,7 +119,7 @@ export const PENDING_STATES: readonly FileState[] = ['received', 'routed', 'unro
 export type Row = Record<string, unknown>;
 
 /** Column names of `distribution_events` by field name. */
-export const EVENT_COLUMNS: Record<string, string> = { fileId: 'file_id', fileName: 'file_name', kind: 'kind', at: 'at', actor: 'actor', address: 'address', detail: 'detail' };
+export const EVENT_COLUMNS: Record<string, string> = { fileId: 'file_id', fileName: 'file_name', kind: 'kind', at: 'at', actor: 'actor', address: 'address', remoteUser: 'remote_user', userAgent: 'user_agent', detail: 'detail' };
 
 /** Fields that usually differ from file to file within a batch (set through CASE). */
 export const PER_FILE = new Set(['localPath', 'remoteLocation', 'reason', 'sentSha256', 'sentSize', 'sentName']);
@@ -122,7 +130,7 @@ export const COLUMNS: Record<string, string> = {
   label: 'label', tag: 'tag', destination: 'destination', folder: 'folder', remoteLocation: 'remote_location', localPath: 'local_path',
   sentSha256: 'sent_sha256', sentSize: 'sent_size', sentName: 'sent_name',
   receivedAt: 'received_at', sentAt: 'sent_at', archivedAt: 'archived_at', acknowledgedAt: 'acknowledged_at', acknowledgedBy: 'acknowledged_by',
-  acknowledgedFrom: 'acknowledged_from', updatedAt: 'updated_at',
+  acknowledgedFrom: 'acknowledged_from', acknowledgedUser: 'acknowledged_user', acknowledgedAgent: 'acknowledged_agent', updatedAt: 'updated_at',
 };
 
 /** NULL as undefined. */
@@ -140,13 +148,14 @@ export function toFile(r: Row): DistributedFile {
     sentSha256: opt(r.sentSha256 as string | null), sentSize: r.sentSize === null || r.sentSize === undefined ? undefined : Number(r.sentSize),
     sentName: opt(r.sentName as string | null),
     receivedAt: date(r.receivedAt)!, sentAt: date(r.sentAt), archivedAt: date(r.archivedAt), acknowledgedAt: date(r.acknowledgedAt),
-    acknowledgedBy: opt(r.acknowledgedBy as string | null), acknowledgedFrom: opt(r.acknowledgedFrom as string | null), updatedAt: date(r.updatedAt)!,
+    acknowledgedBy: opt(r.acknowledgedBy as string | null), acknowledgedFrom: opt(r.acknowledgedFrom as string | null),
+    acknowledgedUser: opt(r.acknowledgedUser as string | null), acknowledgedAgent: opt(r.acknowledgedAgent as string | null), updatedAt: date(r.updatedAt)!,
   };
 }
 
 /** A `distribution_events` row as an event. */
 export function toEvent(r: Row): FileEvent {
-  return { id: Number(r.id), fileId: opt(r.fileId as string | null), fileName: String(r.fileName), kind: r.kind as EventKind, at: date(r.at)!, actor: opt(r.actor as string | null), address: opt(r.address as string | null), detail: opt(r.detail as string | null) };
+  return { id: Number(r.id), fileId: opt(r.fileId as string | null), fileName: String(r.fileName), kind: r.kind as EventKind, at: date(r.at)!, actor: opt(r.actor as string | null), address: opt(r.address as string | null), remoteUser: opt(r.remoteUser as string | null), userAgent: opt(r.userAgent as string | null), detail: opt(r.detail as string | null) };
 }
 
 /** The result of recording a new file: its record, or the file it duplicates. */

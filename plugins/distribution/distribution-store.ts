@@ -35,7 +35,7 @@ export class DistributionStore {
   }
 
   private async event(file: { id: string | undefined; name: string }, e: EventInput, transaction?: Transaction): Promise<void> {
-    await this.m().events.create({ fileId: file.id ?? null, fileName: file.name, kind: e.kind, at: e.at ?? new Date(), actor: e.actor ?? null, address: e.address ?? null, detail: e.detail ?? null }, { transaction });
+    await this.m().events.create({ fileId: file.id ?? null, fileName: file.name, kind: e.kind, at: e.at ?? new Date(), actor: e.actor ?? null, address: e.address ?? null, remoteUser: e.remoteUser ?? null, userAgent: e.userAgent ?? null, detail: e.detail ?? null }, { transaction });
   }
 
   /** A file not rejected with this name or content, if any. */
@@ -125,11 +125,17 @@ export class DistributionStore {
     await this.event(file, e);
   }
 
-  /** Records an acknowledgement; the first one also sets the file's acknowledged fields. */
-  async acknowledge(file: DistributedFile, by: { actor: string; at: Date; address: string | undefined; via: string }, transaction?: Transaction): Promise<void> {
-    await this.event(file, { kind: 'acknowledged', actor: by.actor, at: by.at, address: by.address, detail: by.via }, transaction);
+  /**
+   * Records an acknowledgement; the first one also sets the file's acknowledged fields.
+   * `user` and `userAgent` are what the source names beyond the address (an access log's
+   * `$remote_user` and `$http_user_agent`), so recipients behind one address can be told apart.
+   */
+  async acknowledge(file: DistributedFile, by: { actor: string; at: Date; address: string | undefined; via: string; user?: string | undefined; userAgent?: string | undefined }, transaction?: Transaction): Promise<void> {
+    const user = by.user?.slice(0, 200);
+    const userAgent = by.userAgent?.slice(0, 500);
+    await this.event(file, { kind: 'acknowledged', actor: by.actor, at: by.at, address: by.address, ...(user ? { remoteUser: user } : {}), ...(userAgent ? { userAgent } : {}), detail: by.via }, transaction);
     await this.m().files.update(
-      { acknowledgedAt: by.at, acknowledgedBy: by.actor, acknowledgedFrom: by.address ?? null, updatedAt: new Date() },
+      { acknowledgedAt: by.at, acknowledgedBy: by.actor, acknowledgedFrom: by.address ?? null, acknowledgedUser: user ?? null, acknowledgedAgent: userAgent ?? null, updatedAt: new Date() },
       { where: { id: file.id, acknowledgedAt: null }, transaction },
     );
   }
