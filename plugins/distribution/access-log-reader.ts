@@ -220,7 +220,7 @@ export class AccessLogReader {
         // Several sent files of one name: the one whose remote URL has this path.
         const file = candidates.length === 1 ? candidates[0] : candidates.find((f) => f.remoteLocation && safePath(f.remoteLocation) === request.path);
         if (!file) continue;
-        await this.store.acknowledge(file, { actor: request.user ?? request.address ?? 'unknown', at: request.at ?? new Date(), address: request.address, via: `access log ${basename(key.slice(4))}: ${request.method ?? 'GET'} ${request.path} ${request.status}` }, transaction);
+        await this.store.acknowledge(file, { actor: request.user ?? request.address ?? 'unknown', at: request.at ?? new Date(), address: request.address, user: request.user, userAgent: request.userAgent, via: `access log ${basename(key.slice(4))}: ${request.method ?? 'GET'} ${request.path} ${request.status}` }, transaction);
         report.acknowledged++;
       }
       await this.store.saveCursor(key, cursor, transaction);

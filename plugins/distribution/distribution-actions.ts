@@ -12,8 +12,8 @@ export function fileView(file: DistributedFile, events: FileEvent[] | undefined)
     source: file.source, label: file.label ?? null, tag: file.tag ?? null, destination: file.destination ?? null, folder: file.folder ?? null,
     remote_location: file.remoteLocation ?? null, received_at: file.receivedAt.toISOString(), sent_at: file.sentAt?.toISOString() ?? null,
     archived_at: file.archivedAt?.toISOString() ?? null, acknowledged_at: file.acknowledgedAt?.toISOString() ?? null,
-    acknowledged_by: file.acknowledgedBy ?? null, acknowledged_from: file.acknowledgedFrom ?? null,
-    ...(events ? { events: events.map((e) => ({ kind: e.kind, at: e.at.toISOString(), actor: e.actor ?? null, address: e.address ?? null, detail: e.detail ?? null })) } : {}),
+    acknowledged_by: file.acknowledgedBy ?? null, acknowledged_from: file.acknowledgedFrom ?? null, acknowledged_user: file.acknowledgedUser ?? null, acknowledged_agent: file.acknowledgedAgent ?? null,
+    ...(events ? { events: events.map((e) => ({ kind: e.kind, at: e.at.toISOString(), actor: e.actor ?? null, address: e.address ?? null, user: e.remoteUser ?? null, user_agent: e.userAgent ?? null, detail: e.detail ?? null })) } : {}),
   };
 }
 
@@ -38,7 +38,7 @@ export function distributionActions(store: () => DistributionStore): ActionDefin
     {
       name: 'distribution_history',
       kind: 'read',
-      help: 'Files in distribution with the events of their lives (received, checked, routed, sent, failed, archived, acknowledged, rejected). Filters: since, until (YYYY-MM-DD), label, folder, state (or pending, acknowledged, unacknowledged), name (part of it), limit, events.',
+      help: 'Files in distribution with the events of their lives (received, checked, routed, sent, failed, archived, acknowledged, rejected). Filters: since, until (YYYY-MM-DD or an ISO time), label, folder, state (sent: every file that was sent, archived since or not; or pending, acknowledged, unacknowledged), name (part of it, in any case), limit, events.',
       inputSchema: historyFilterSchema,
       async run(input, ctx) {
         await requireSysadmin(ctx, 'distribution_history', input);
@@ -58,7 +58,7 @@ export function distributionActions(store: () => DistributionStore): ActionDefin
     {
       name: 'distribution_acknowledgements',
       kind: 'read',
-      help: 'Acknowledgements (who fetched which file, when and from where). Filters: since, until (of the acknowledgement), name, label, limit. With unacknowledged_days=N: instead the files sent N or more days ago and never acknowledged.',
+      help: 'Acknowledgements (who fetched which file, when, from where, as which authenticated user and with which user agent). Filters: since, until (of the acknowledgement), name, label, limit. With unacknowledged_days=N: instead the files sent N or more days ago and never acknowledged.',
       inputSchema: { ...historyFilterSchema, properties: { ...historyFilterSchema.properties, unacknowledged_days: { type: ['integer', 'string'], minimum: 0, maximum: 36_500, pattern: '^\\d{1,5}$' } } },
       async run(input, ctx) {
         await requireSysadmin(ctx, 'distribution_acknowledgements', input);
@@ -76,12 +76,12 @@ export function distributionActions(store: () => DistributionStore): ActionDefin
         return events
           .filter((e) => {
             const f = e.fileId ? files.get(e.fileId) : undefined;
-            return f && (!input.name || f.name.includes(String(input.name))) && (!input.label || f.label === input.label);
+            return f && (!input.name || f.name.toLowerCase().includes(String(input.name).toLowerCase())) && (!input.label || f.label === input.label);
           })
           .slice(-limit)
           .map((e) => {
             const f = files.get(e.fileId!)!;
-            return { file_id: f.id, name: f.name, label: f.label ?? null, folder: f.folder ?? null, by: e.actor ?? null, at: e.at.toISOString(), from: e.address ?? null, via: e.detail ?? null };
+            return { file_id: f.id, name: f.name, label: f.label ?? null, folder: f.folder ?? null, by: e.actor ?? null, at: e.at.toISOString(), from: e.address ?? null, user: e.remoteUser ?? null, user_agent: e.userAgent ?? null, via: e.detail ?? null };
           });
       },
     },

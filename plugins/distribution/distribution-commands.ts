@@ -5,6 +5,7 @@ import { UsageError, printTable, stringOption, type CommandArgs, type CommandCon
 import type { DistributionRuntime } from './distribution-runtime.js';
 import { parseRemoteFolders } from './remote-folders-csv.js';
 import { history } from './distribution-actions.js';
+import { parseHistoryFilter } from './history-filter.js';
 import { PlatformError } from '../../core/api.js';
 
 const short = (iso: unknown): string => (typeof iso === 'string' ? iso.replace('T', ' ').slice(0, 16) : '-');
@@ -70,13 +71,13 @@ export function distributionCommands(runtime: () => DistributionRuntime): Comman
       options: {
         pending: { type: 'boolean', description: 'only files received and not sent (with why they wait)' },
         unacknowledged: { type: 'boolean', description: 'only files sent and not acknowledged' },
-        since: { type: 'string', value: 'DATE', description: 'received on or after DATE (YYYY-MM-DD)' },
-        until: { type: 'string', value: 'DATE', description: 'received before DATE' },
+        since: { type: 'string', value: 'DATE', description: 'received on or after DATE (YYYY-MM-DD, or an ISO time)' },
+        until: { type: 'string', value: 'DATE', description: 'received before DATE (YYYY-MM-DD, or an ISO time)' },
         label: { type: 'string', value: 'LABEL', description: 'only files routed by this rule label' },
         folder: { type: 'string', value: 'FOLDER', description: 'only files routed to this folder' },
-        state: { type: 'string', value: 'STATE', description: 'only files in this state' },
-        name: { type: 'string', value: 'TEXT', description: 'only files whose name contains TEXT' },
-        limit: { type: 'string', value: 'N', description: 'at most N files (default 100)' },
+        state: { type: 'string', value: 'STATE', description: 'only files in this state (sent: every file that was sent, archived since or not)' },
+        name: { type: 'string', value: 'TEXT', description: 'only files whose name contains TEXT (in any case)' },
+        limit: { type: 'string', value: 'N', description: 'at most N files, the newest (default 100); says when more match' },
         events: { type: 'boolean', description: 'print every event of each file' },
         json: { type: 'boolean', description: 'print JSON (with events)' },
       },
@@ -87,22 +88,31 @@ export function distributionCommands(runtime: () => DistributionRuntime): Comman
         if (args.options.pending) input.state = 'pending';
         if (args.options.unacknowledged) input.state = 'unacknowledged';
         let files: Record<string, unknown>[];
+        let limit: number;
         try {
-          files = await history(runtime().store, { ...input, events: Boolean(args.options.json || args.options.events) });
+          limit = parseHistoryFilter(input).limit!;
+          // One more than asked for, to say whether more files match.
+          files = await history(runtime().store, { ...input, events: Boolean(args.options.json || args.options.events) }, { limit: limit + 1 });
         } catch (error) {
           if (error instanceof PlatformError) throw new UsageError(error.message);
           throw error;
         }
-        if (args.options.json) return void ctx.stdout.write(`${JSON.stringify(files, null, 2)}\n`);
+        const more = files.length > limit;
+        if (more) files = files.slice(0, limit);
+        if (args.options.json) {
+          ctx.stdout.write(`${JSON.stringify(files, null, 2)}\n`);
+          if (more) ctx.stderr.write(`${files.length} file(s), the newest; more match: raise --limit (at most 10000) or narrow the search\n`);
+          return;
+        }
         printTable(
           ctx.stdout,
           ['NAME', 'STATE', 'LABEL', 'TO', 'RECEIVED', 'SENT', 'ACKNOWLEDGED', 'REASON'],
           files.map((f) => [String(f.name), String(f.state), String(f.label ?? '-'), f.destination ? `${String(f.destination)}:${String(f.folder ?? '')}` : '-', short(f.received_at), short(f.sent_at), f.acknowledged_at ? `${short(f.acknowledged_at)} by ${String(f.acknowledged_by)}` : '-', String(f.reason ?? '').slice(0, 80)]),
         );
         if (args.options.events) {
-          for (const f of files) for (const e of f.events as Array<Record<string, unknown>>) ctx.stdout.write(`${String(f.name)}\t${short(e.at)}\t${String(e.kind)}\t${String(e.detail ?? '')}\n`);
+          for (const f of files) for (const e of f.events as Array<Record<string, unknown>>) ctx.stdout.write(`${String(f.name)}\t${short(e.at)}\t${String(e.kind)}\t${String(e.detail ?? '')}${e.user ? `\tuser ${String(e.user)}` : ''}${e.user_agent ? `\tagent ${String(e.user_agent)}` : ''}\n`);
         }
-        ctx.stderr.write(`${files.length} file(s)\n`);
+        ctx.stderr.write(more ? `${files.length} file(s), the newest; more match: raise --limit (at most 10000) or narrow the search\n` : `${files.length} file(s)\n`);
       },
     },
     {

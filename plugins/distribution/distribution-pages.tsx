@@ -11,15 +11,24 @@ import type { DistributionRuntime } from './distribution-runtime.js';
 interface FileRow {
   id: string; name: string; state: string; reason: string | null; label: string | null; folder: string | null; destination: string | null;
   received_at: string; sent_at: string | null; archived_at: string | null; acknowledged_at: string | null; acknowledged_by: string | null;
-  events?: Array<{ kind: string; at: string; actor: string | null; address: string | null; detail: string | null }>;
+  acknowledged_user: string | null; acknowledged_agent: string | null;
+  events?: Array<{ kind: string; at: string; actor: string | null; address: string | null; user: string | null; user_agent: string | null; detail: string | null }>;
 }
 
 const VIEWS = { all: 'All files', pending: 'Waiting to be sent', unacknowledged: 'Sent, not acknowledged' } as const;
 type View = keyof typeof VIEWS;
+/** Files shown on one page of the history. */
+const SHOWN = 200;
 const STATES = ['received', 'routed', 'unroutable', 'sending', 'sent', 'archived', 'failed', 'rejected', 'acknowledged'];
 
 function time(iso: string | null | undefined): string {
   return iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : '—';
+}
+
+/** Who fetched, beyond the address: the authenticated user and the user agent the log line names. */
+function clientWords(user: string | null | undefined, agent: string | null | undefined): string {
+  const parts = [user ? `user ${user}` : '', agent ? `with ${agent}` : ''].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
 /** A state in words: an archived file that was sent first says so. */
@@ -36,16 +45,19 @@ function listPage(app: Hono<AppEnv>, kit: WebKit): void {
   app.get('/', async (c) => {
     const q = c.req.query();
     const view: View = q.view === 'pending' || q.view === 'unacknowledged' ? q.view : 'all';
-    const filter: Record<string, unknown> = { limit: 200, events: false };
+    // One more than shown, to say whether more files match.
+    const filter: Record<string, unknown> = { limit: SHOWN + 1, events: false };
     for (const key of ['name', 'label', 'folder', 'since', 'until'] as const) if (q[key]) filter[key] = q[key]!.slice(0, 200);
     if (view === 'all' && q.state && STATES.includes(q.state)) filter.state = q.state;
     if (view === 'unacknowledged') filter.state = 'unacknowledged';
-    const files = await kit.run<FileRow[]>(c, view === 'pending' ? 'distribution_pending' : 'distribution_history', filter);
+    const found = await kit.run<FileRow[]>(c, view === 'pending' ? 'distribution_pending' : 'distribution_history', filter);
+    const more = found.length > SHOWN;
+    const files = found.slice(0, SHOWN);
     return kit.page(c, 'Distribution', <div>
       <nav aria-label="Distribution views"><ul class="tags">{(Object.keys(VIEWS) as View[]).map((v) => <li>{v === view ? <strong aria-current="page">{VIEWS[v]}</strong> : <a href={`/distribution?view=${v}`}>{VIEWS[v]}</a>}</li>)}</ul></nav>
       <form method="get" action="/distribution" role="search">
         <input type="hidden" name="view" value={view} />
-        <label for="dist-name">File name (part of it)</label><input type="search" id="dist-name" name="name" value={q.name ?? ''} />
+        <label for="dist-name">File name (part of it, any case)</label><input type="search" id="dist-name" name="name" value={q.name ?? ''} />
         <label for="dist-label">Label</label><input type="text" id="dist-label" name="label" value={q.label ?? ''} />
         <label for="dist-folder">Folder</label><input type="text" id="dist-folder" name="folder" value={q.folder ?? ''} />
         <label for="dist-since">Received on or after (YYYY-MM-DD)</label><input type="text" id="dist-since" name="since" value={q.since ?? ''} />
@@ -54,7 +66,7 @@ function listPage(app: Hono<AppEnv>, kit: WebKit): void {
           <select id="dist-state" name="state"><option value="">any</option>{STATES.map((s) => <option value={s} selected={q.state === s}>{s}</option>)}</select></>}
         <p><button type="submit">Show</button></p>
       </form>
-      <p role="status">{files.length === 1 ? '1 file' : `${files.length} files`}{files.length === 200 ? ' (the newest 200; narrow the search for others)' : ''}</p>
+      <p role="status">{files.length === 1 ? '1 file' : `${files.length} files`}{more ? ` (the newest ${SHOWN}; more match: narrow the search to see the others)` : ''}</p>
       <table>
         <thead><tr><th scope="col">File</th><th scope="col">State</th><th scope="col">{view === 'pending' ? 'Why it waits' : 'Label / folder'}</th><th scope="col">Received</th><th scope="col">Sent</th><th scope="col">Acknowledged</th></tr></thead>
         <tbody>{files.map((f) => (
@@ -63,7 +75,7 @@ function listPage(app: Hono<AppEnv>, kit: WebKit): void {
             <td>{stateWords(f)}</td>
             <td>{view === 'pending' ? (f.reason ?? f.state) : `${f.label ?? '—'} / ${f.folder ?? '—'}`}</td>
             <td>{time(f.received_at)}</td><td>{time(f.sent_at)}</td>
-            <td>{f.acknowledged_at ? `${time(f.acknowledged_at)} by ${f.acknowledged_by ?? '?'}` : '—'}</td>
+            <td>{f.acknowledged_at ? `${time(f.acknowledged_at)} by ${f.acknowledged_by ?? '?'}${clientWords(f.acknowledged_user, f.acknowledged_agent)}` : '—'}</td>
           </tr>
         ))}</tbody>
       </table>
@@ -95,7 +107,7 @@ function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRun
       </form>}
       <h2>Life line</h2>
       <ol class="life-line">{(f.events ?? []).map((e) => (
-        <li><strong>{e.kind}</strong> {time(e.at)}{e.actor ? ` by ${e.actor}` : ''}{e.address ? ` from ${e.address}` : ''}{e.detail ? `: ${e.detail}` : ''}</li>
+        <li><strong>{e.kind}</strong> {time(e.at)}{e.actor ? ` by ${e.actor}` : ''}{e.address ? ` from ${e.address}` : ''}{clientWords(e.user, e.user_agent)}{e.detail ? `: ${e.detail}` : ''}</li>
       ))}</ol>
     </div>);
   });

@@ -25,7 +25,7 @@ export class DownloadAcknowledger {
         for (const e of events) {
           const file = e.objectId ? byResource.get(e.objectId) : undefined;
           if (!file) continue;
-          await this.store.acknowledge(file, { actor: e.actor, at: new Date(e.at), address: e.address ?? undefined, via: `platform download (audit event ${e.id})` }, transaction);
+          await this.store.acknowledge(file, { actor: e.actor, user: e.actor, at: new Date(e.at), address: e.address ?? undefined, via: `platform download (audit event ${e.id})` }, transaction);
           result.acknowledged++;
         }
         await this.store.saveCursor(CURSOR, { inode: undefined, position: events[events.length - 1]!.id }, transaction);

@@ -90,7 +90,7 @@ export class FileIntake {
     });
     candidates.sort((a, b) => a.index - b.index);
     // 2. Record them in one transaction; duplicates (of earlier files or within the chunk) are refused.
-    const outcomes = await this.store.receiveMany(candidates.map((c) => ({ file: c.file, event: { kind: 'received' as const, detail: how.ref ? `from ${how.source} ${how.ref}` : `from ${how.source}`, ...event } })));
+    const outcomes = await this.store.receiveMany(candidates.map((c) => ({ file: c.file, event: { kind: 'received' as const, detail: receivedFrom(how), ...event } })));
     const received: Array<{ index: number; path: string; file: DistributedFile }> = [];
     await forEachLimited(candidates, concurrency, async (c, i) => {
       const outcome = outcomes[i]!;
@@ -160,11 +160,15 @@ export class FileIntake {
     } catch (error) {
       this.logger.warn('could not put a refused file into rejected/', { file: file.name, error: (error as Error).message });
     }
-    const recorded = await this.store.recordRejected({ ...file, ...(rejectedPath ? { localPath: rejectedPath } : {}) }, reason, event);
-    if (kind === 'duplicate') await this.store.note(recorded, { kind: 'duplicate', detail: reason });
+    await this.store.recordRejected({ ...file, ...(rejectedPath ? { localPath: rejectedPath } : {}) }, reason, { ...event, detail: receivedFrom(how) }, kind);
     this.logger.info('refused a file', { file: file.name, reason });
     return { name: file.name, outcome: 'rejected', reason, rejectedPath };
   }
+}
+
+/** The detail of a `received` event: where the file came from. */
+function receivedFrom(how: IntakeSource): string {
+  return how.ref ? `from ${how.source} ${how.ref}` : `from ${how.source}`;
 }
 
 async function present(path: string | undefined): Promise<boolean> {

@@ -15,18 +15,29 @@ export const historyFilterSchema = {
     label: { type: 'string' },
     folder: { type: 'string' },
     state: { type: 'string', enum: [...STATES] },
-    name: { type: 'string', description: 'part of the file name' },
+    name: { type: 'string', description: 'part of the file name, in any case' },
     limit: { type: ['integer', 'string'], minimum: 1, maximum: 10_000, pattern: '^\\d{1,5}$', description: 'at most this many files (default 100, at most 10000)' },
     events: { type: ['boolean', 'string'], description: 'include each file\'s events (default true)' },
   },
 } as const;
 
-/** Parses a date option. @throws ValidationError naming the field. */
+/** `YYYY-MM-DD`, optionally followed by an ISO time of day and zone (`T08:30`, `T08:30:00Z`, `T08:30:00.000+02:00`). */
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * Parses a date option: `YYYY-MM-DD` (midnight UTC) or an ISO time. Anything else is refused,
+ * `08/12/2026` included: JavaScript would read it as a US month/day, which is not what the
+ * help promises.
+ * @throws ValidationError naming the field.
+ */
 export function parseDate(value: unknown, field: string): Date | undefined {
   if (value === undefined || value === '') return undefined;
   const text = String(value);
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : new Date(text);
-  if (Number.isNaN(date.getTime())) throw new ValidationError(`${field} "${text}" is not a date; write YYYY-MM-DD or an ISO time`, { [field]: ['not a date (YYYY-MM-DD)'] });
+  const m = ISO_DATE.exec(text);
+  const date = m ? new Date(m[4] === undefined ? `${text}T00:00:00Z` : m[7] === undefined ? `${text}Z` : text) : undefined;
+  // The calendar date as written must exist (2026-02-30 is refused, not moved to March).
+  const real = m && date && !Number.isNaN(date.getTime()) && new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).toISOString().startsWith(`${m[1]}-${m[2]}-${m[3]}`);
+  if (!date || !real) throw new ValidationError(`${field} "${text}" is not a date in the form YYYY-MM-DD (or an ISO time such as 2026-12-08T09:30:00Z)`, { [field]: ['not a date (YYYY-MM-DD)'] });
   return date;
 }
 

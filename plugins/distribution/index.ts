@@ -10,6 +10,7 @@ import { distributionConfigSchema, readDistributionSettings } from './distributi
 import { createDistributionTables } from './distribution-tables-migration.js';
 import { addDistributionTransfers } from './distribution-transfers-migration.js';
 import { addDistributionSentName } from './distribution-sent-name-migration.js';
+import { addAcknowledgementClient } from './distribution-acknowledgement-client-migration.js';
 import { DistributionRuntime, type RuntimeOptions } from './distribution-runtime.js';
 import { deliveryJobHandler } from './delivery-job.js';
 import { readLogsJobHandler } from './read-logs-job.js';
@@ -31,7 +32,7 @@ export function createDistributionPlugin(options: RuntimeOptions = {}): PluginDe
       const settings = readDistributionSettings(ctx);
       const runtime = new DistributionRuntime(settings, ctx.services, ctx.logger, options);
       const store = () => runtime.store;
-      ctx.contribute(Migrations, { migrations: [createDistributionTables, addDistributionTransfers, addDistributionSentName] });
+      ctx.contribute(Migrations, { migrations: [createDistributionTables, addDistributionTransfers, addDistributionSentName, addAcknowledgementClient] });
       ctx.contribute(Distribution, runtime.distribution());
       ctx.contribute(JobHandlers, deliveryJobHandler(() => runtime.deliverer, settings.maxAttempts));
       ctx.contribute(JobHandlers, readLogsJobHandler(() => runtime));

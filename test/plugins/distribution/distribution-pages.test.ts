@@ -34,7 +34,7 @@ for (const kind of databaseKinds()) {
       acked = await make('BHS0001.pdf');
       await d.store.update(acked.id, { state: 'sent', label: 'bhs', folder: 'bhs', destination: 'local', sentAt: new Date() }, { kind: 'sent', detail: 'to local:bhs' });
       await d.store.update(acked.id, { state: 'archived', archivedAt: new Date() }, { kind: 'archived' });
-      await d.store.acknowledge((await d.store.get(acked.id))!, { actor: 'dr-who', at: new Date(), address: '192.0.2.7', via: 'webdav log' });
+      await d.store.acknowledge((await d.store.get(acked.id))!, { actor: 'dr-who', at: new Date(), address: '192.0.2.7', via: 'webdav log', user: 'dr-who', userAgent: 'Mozilla/5.0 ward-3' });
       const unacked = await make('BHS0002.pdf');
       await d.store.update(unacked.id, { state: 'sent', label: 'bhs', folder: 'bhs', destination: 'local', sentAt: new Date() }, { kind: 'sent' });
       failed = await make('BHS0003.pdf');
@@ -70,7 +70,7 @@ for (const kind of databaseKinds()) {
       assert.equal(life.status, 200);
       const kinds = [...life.text.matchAll(/<li><strong>([a-z]+)<\/strong>/g)].map((m) => m[1]);
       assert.deepEqual(kinds, ['received', 'sent', 'archived', 'acknowledged']);
-      assert.match(life.text, /acknowledged<\/strong> [^<]* by dr-who from 192\.0\.2\.7/);
+      assert.match(life.text, /acknowledged<\/strong> [^<]* by dr-who from 192\.0\.2\.7 \(user dr-who, with Mozilla\/5\.0 ward-3\)/, 'the user agent and the authenticated user tell recipients behind one address apart');
       const page = await admin.request(`/distribution/file/${failed.id}`);
       assert.match(page.text, /Send again/);
       const queue = d.t.host.services.get(JobQueueId);

@@ -169,6 +169,15 @@ for (const kind of databaseKinds()) {
       const rejected = await d.store.list({ state: 'rejected' });
       assert.equal(rejected.length, 5);
       assert.ok(rejected.every((r) => r.reason && r.localPath && existsSync(r.localPath)), 'every refusal is kept with its reason');
+      // A refused duplicate is recorded once (one `duplicate` event, not also `rejected`), and its
+      // `received` event says where it came from, as an accepted file's does.
+      const copy = rejected.find((r) => r.name === 'BHS0103_copy.pdf')!;
+      const copyEvents = await d.store.events({ fileIds: [copy.id] });
+      assert.deepEqual(copyEvents.map((e) => e.kind), ['received', 'duplicate']);
+      assert.equal(copyEvents[0]!.detail, 'from cli');
+      assert.match(copyEvents[1]!.detail ?? '', /^duplicate: a file with the same content/);
+      const badName = rejected.find((r) => r.name === 'bad name.pdf')!;
+      assert.deepEqual((await d.store.events({ fileIds: [badName.id] })).map((e) => [e.kind, e.detail?.slice(0, 8)]), [['received', 'from cli'], ['rejected', 'the name']]);
       await d.waitForState('BHS0100.pdf', 'archived');
     });
 
@@ -258,11 +267,32 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(future.body.result, []);
       const badDate = await d.t.call('distribution_history', { since: 'yesterday' }, { token: f.tokens.sysadmin, method: 'GET' });
       assert.equal(badDate.status, 400);
-      assert.match(badDate.body.error!.message, /since "yesterday" is not a date; write YYYY-MM-DD/);
-      const rejected = await d.t.call('distribution_history', { state: 'rejected', name: 'copy' }, { token: f.tokens.sysadmin, method: 'GET' });
-      assert.deepEqual((rejected.body.result as Array<{ name: string }>).map((r) => r.name), ['BHS0103_copy.pdf']);
+      assert.match(badDate.body.error!.message, /since "yesterday" is not a date in the form YYYY-MM-DD/);
+      // A US-style date would be read as month/day by JavaScript: refused, not guessed. So is a day that does not exist.
+      const usDate = await d.t.call('distribution_history', { since: '08/12/2026' }, { token: f.tokens.sysadmin, method: 'GET' });
+      assert.equal(usDate.status, 400);
+      assert.match(usDate.body.error!.message, /since "08\/12\/2026" is not a date in the form YYYY-MM-DD/);
+      assert.equal((await d.t.call('distribution_history', { until: '2026-02-30' }, { token: f.tokens.sysadmin, method: 'GET' })).status, 400);
+      const isoTime = await d.t.call('distribution_history', { label: 'daily', since: '2020-01-01T08:30:00+02:00', events: false }, { token: f.tokens.sysadmin, method: 'GET' });
+      assert.deepEqual((isoTime.body.result as Array<{ name: string }>).map((r) => r.name), ['report_20261105.pdf']);
+      // `sent` finds every file that was sent, though it has been archived since.
+      const sent = await d.t.call('distribution_history', { state: 'sent', label: 'daily', events: false }, { token: f.tokens.sysadmin, method: 'GET' });
+      assert.deepEqual((sent.body.result as Array<{ name: string; state: string }>).map((r) => [r.name, r.state]), [['report_20261105.pdf', 'archived']]);
+      const rejected = await d.t.call('distribution_history', { state: 'rejected', name: 'COPY' }, { token: f.tokens.sysadmin, method: 'GET' });
+      assert.deepEqual((rejected.body.result as Array<{ name: string }>).map((r) => r.name), ['BHS0103_copy.pdf'], 'the name matches in any case');
       const cliBad = await cli('history', '--since', 'soon');
       assert.notEqual(cliBad.status, 0);
+      const cliUs = await cli('history', '--since', '08/12/2026');
+      assert.notEqual(cliUs.status, 0);
+      assert.match(cliUs.stderr, /YYYY-MM-DD/);
+      const cliSent = await cli('history', '--state', 'sent', '--name', 'REPORT_2026');
+      assert.match(cliSent.stdout, /report_20261105\.pdf\s+archived/);
+      // --limit says when more files match than it shows.
+      const limited = await cli('history', '--state', 'rejected', '--limit', '1');
+      assert.equal(limited.stdout.trim().split('\n').length, 2, limited.stdout);
+      assert.match(limited.stderr, /1 file\(s\), the newest; more match: raise --limit/);
+      const whole = await cli('history', '--state', 'rejected', '--limit', '1000');
+      assert.match(whole.stderr, /^\d+ file\(s\)\n$/);
     });
 
     it('warns in inspect about files sent and not acknowledged after N days', async () => {
