@@ -10,6 +10,7 @@ import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import h5wasm, { BrokenSoftLink, Module, type Attribute, type Dataset, type File as H5File, type Group, type Metadata } from 'h5wasm';
 import { mountOneFile, type EmscriptenFs } from './one-file-fs.js';
 import { FILTER_DIRECTORY, FILTERS, installFilters } from './rtdc-filters.js';
+import { unknownFeatureProblem } from './rtdc-feature-names.js';
 
 /** A value that survives `JSON.stringify` unchanged. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -519,6 +520,8 @@ function inspectEvents(events: Group, eventCount: number | undefined, context: R
       continue;
     }
     features.push(name);
+    const unknown = unknownFeatureProblem(name);
+    if (unknown !== undefined) problems.push(unknown);
     if (item instanceof h5wasm.Group) {
       // e.g. `contour`: one dataset per event.
       const entries = item.keys().length;

@@ -30,7 +30,12 @@ with h5py.File(out, "w") as f:
     for key, value in ATTRIBUTES.items():
         f.attrs[key] = value
     group = f.create_group("events")
-    names = ["area_um", "deform", "bright_avg", "pos_x", "pos_y"] + [f"userdef{i}" for i in range(max(0, features - 5))]
+    # Names dclab defines (dclab/definitions/feat_const.py), so that the file stays valid.
+    names = ["area_um", "deform", "bright_avg", "pos_x", "pos_y", "area_cvx", "area_msd", "area_ratio",
+             "aspect", "bright_sd", "circ", "inert_ratio_cvx", "inert_ratio_raw", "per_ratio", "size_x",
+             "size_y", "temp", "tilt", "time", "volume"] + [f"userdef{i}" for i in range(10)]
+    if features > len(names):
+        sys.exit(f"at most {len(names)} features")
     for name in names[:features]:
         ds = group.create_dataset(name, shape=(events,), dtype="<f8", chunks=(min(CHUNK, events),))
         for start in range(0, events, CHUNK):

@@ -127,6 +127,30 @@ describe('RT-DC inspection of hostile HDF5 files', { skip: noH5py }, () => {
     });
   });
 
+  // dclab's rule (dclab/rtdc_dataset/check.py, IntegrityChecker.check_features_unknown_hdf5;
+  // names from dclab/definitions/feat_const.py, ML scores from feat_logic.py's ML_SCORE_REGEX
+  // `^ml_score_[a-z0-9]{3}$`): an unknown member of `events` is a violation, `def` is skipped.
+  describe('features dclab does not know', () => {
+    it('calls an unknown feature a violation in dclab\'s words', async () => {
+      const inspection = await inspectWritten('unknown', 'events["my_feature"] = np.ones(10)');
+      assert.equal(inspection.valid, false);
+      assert.deepEqual(inspection.problems, ["Features: Unknown key 'my_feature' (not a feature RT-DC defines; it would be lost to dclab and DCOR)"]);
+    });
+
+    it('accepts ML scores, user-defined and basin-mapping features, "def" and any trace name', async () => {
+      const body = ['ml_score_abc', 'ml_score_0x9', 'userdef0', 'userdef9', 'basinmap0', 'def'].map((n) => `events["${n}"] = np.ones(10)`).join('\n')
+        + '\nevents.create_group("trace")["fl9_custom"] = np.zeros((10, 4), dtype="<i2")';
+      const inspection = await inspectWritten('known', body);
+      assert.deepEqual(inspection.problems, []);
+    });
+
+    it('calls names just outside dclab\'s patterns unknown (ml_score_ABC, ml_score_abcd, userdef10, basinmap10)', async () => {
+      const names = ['ml_score_ABC', 'ml_score_abcd', 'userdef10', 'basinmap10'];
+      const inspection = await inspectWritten('near-misses', names.map((n) => `events["${n}"] = np.ones(10)`).join('\n'));
+      assert.deepEqual(inspection.problems, names.sort().map((n) => `Features: Unknown key '${n}' (not a feature RT-DC defines; it would be lost to dclab and DCOR)`));
+    });
+  });
+
   // External raw storage as h5py writes it: `external=[(name, offset, size)]`
   // (h5py/_hl/filters.py, fill_dcpl: `plist.set_external(name, offset, size)`).
   describe('data kept outside the file', () => {
