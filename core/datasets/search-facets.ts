@@ -105,10 +105,19 @@ function facetSelect(field: string, dialect: 'sqlite' | 'postgres', params: Reco
  * (already limited to what the caller may see) are read once into `m`.
  * @param from the FROM of the search (`datasets d`, with the word index joined when q has words)
  * @param clause the WHERE clause of the search over `d`, or ''
+ * @param matchIdsUpTo when given, the answer also holds the ids of every match (`matchIds`) if
+ *   there are at most this many (PostgreSQL only: the ids are read as text)
  */
-export async function countWithFacets(db: Database, from: string, clause: string, params: Record<string, unknown>, query: FacetQuery, transaction?: Transaction): Promise<{ count: number; facets: FacetAnswer }> {
+export async function countWithFacets(
+  db: Database, from: string, clause: string, params: Record<string, unknown>, query: FacetQuery, transaction?: Transaction, matchIdsUpTo?: number,
+): Promise<{ count: number; facets: FacetAnswer; matchIds?: string[] }> {
   const p: Record<string, unknown> = { ...params, mincount: query.mincount };
   const parts = [`SELECT 0 AS f, NULL AS value, NULL AS label, COUNT(*) AS n FROM m`];
+  if (matchIdsUpTo !== undefined) {
+    // The ids of the matches too, when there are few, read from the same pass over them.
+    p.matchIdsUpTo = matchIdsUpTo;
+    parts.push(`SELECT -1 AS f, CAST(m.id AS TEXT) AS value, NULL AS label, 0 AS n FROM m WHERE (SELECT COUNT(*) FROM m) <= :matchIdsUpTo`);
+  }
   query.fields.forEach((field, i) => {
     const select = facetSelect(field, db.dialect, p, i);
     if (select) parts.push(`SELECT ${i + 1} AS f, value, label, n FROM (${select}) g${i} WHERE n >= :mincount`);
@@ -117,10 +126,12 @@ export async function countWithFacets(db: Database, from: string, clause: string
   const sql = `WITH m AS ${materialized}(SELECT d.id, d.owner_org_id, d.license_id, d.type, d.tags FROM ${from} ${clause}) ${parts.join(' UNION ALL ')}`;
   const rows = await db.sequelize.query<{ f: number | string; value: string | null; label: string | null; n: number | string }>(sql, { replacements: p, type: QueryTypes.SELECT, transaction });
   let count = 0;
+  const matchIds: string[] = [];
   const grouped = new Map<number, Array<{ value: string; label: string | null; n: number }>>();
   for (const row of rows) {
     const f = Number(row.f);
     if (f === 0) count = Number(row.n);
+    else if (f === -1) matchIds.push(String(row.value));
     else if (row.value !== null) (grouped.get(f) ?? grouped.set(f, []).get(f)!).push({ value: String(row.value), label: row.label, n: Number(row.n) });
   }
   const answer: FacetAnswer = { facets: {}, search_facets: {} };
@@ -134,7 +145,7 @@ export async function countWithFacets(db: Database, from: string, clause: string
     items.sort((a, b) => (a.display_name < b.display_name ? 1 : a.display_name > b.display_name ? -1 : 0));
     answer.search_facets[field] = { title: field, items };
   });
-  return { count, facets: answer };
+  return { count, facets: answer, ...(matchIdsUpTo !== undefined && count <= matchIdsUpTo ? { matchIds } : {}) };
 }
 
 /** The answer when no facet is asked for. */

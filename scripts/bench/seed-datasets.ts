@@ -58,6 +58,9 @@ export interface SeedOptions {
 /** The most common word of the catalogue: a search for it matches a large share of datasets. */
 export const COMMON_WORD = WORDS[0]!;
 
+/** Every word the seeded texts draw from (searches for each of them match something). */
+export const SEED_WORDS: readonly string[] = WORDS;
+
 /**
  * Seeds datasets (default 100,000) over organisations (default 50) into an empty platform
  * database whose core migrations have run. Deterministic for a given seed, apart from ids.

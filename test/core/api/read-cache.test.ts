@@ -1,6 +1,6 @@
 // The read cache never serves a stale answer to the process that wrote, and on PostgreSQL
 // another process's write empties it through NOTIFY. Private datasets are never cached;
-// search counts are kept per visibility (what the caller may see).
+// search counts, facets and pages are kept per visibility (what the caller may see).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { databaseKinds } from '../../helpers/test-databases.js';
@@ -90,6 +90,31 @@ for (const kind of databaseKinds()) {
       assert.equal(await count(f.tokens.other), 0);
     });
 
+    it('keeps logged-in search pages and facets per visibility, and a write updates them at once', async () => {
+      type Page = { count: number; results: Array<{ name: string }>; facets: { tags: Record<string, number> } };
+      const page = async (token: string): Promise<Page> => {
+        const { status, body } = await t.call('package_search', { q: 'pageme', 'facet.field': '["tags"]', rows: '10' }, { method: 'GET', token });
+        assert.equal(status, 200, JSON.stringify(body));
+        return body.result as Page;
+      };
+      const seen = async (token: string): Promise<{ names: string[]; tags: Record<string, number> }> => {
+        const result = await page(token);
+        assert.equal(result.count, result.results.length, 'the count agrees with the page');
+        return { names: result.results.map((d) => d.name).sort(), tags: result.facets.tags };
+      };
+      await t.call('package_create', { name: 'pageme-public', owner_org: 'lab', tags: ['open'] }, { token: f.tokens.editor });
+      await t.call('package_create', { name: 'pageme-private', owner_org: 'lab', private: true, tags: ['closed'] }, { token: f.tokens.editor });
+      for (let i = 0; i < 2; i++) {
+        assert.deepEqual(await seen(f.tokens.member), { names: ['pageme-private', 'pageme-public'], tags: { closed: 1, open: 1 } }, 'a member of lab sees both');
+        assert.deepEqual(await seen(f.tokens.other), { names: ['pageme-public'], tags: { open: 1 } }, 'an outsider sees the public one only');
+      }
+      await t.call('package_patch', { id: 'pageme-private', private: false }, { token: f.tokens.editor });
+      assert.deepEqual(await seen(f.tokens.other), { names: ['pageme-private', 'pageme-public'], tags: { closed: 1, open: 1 } }, 'made public: in the outsider\'s page at once');
+      await t.call('package_delete', { id: 'pageme-public' }, { token: f.tokens.editor });
+      assert.deepEqual(await seen(f.tokens.member), { names: ['pageme-private'], tags: { closed: 1 } }, 'deleted: gone from the page and its facets');
+      assert.deepEqual(await seen(f.tokens.other), { names: ['pageme-private'], tags: { closed: 1 } });
+    });
+
     it('empties on another process\'s write (PostgreSQL NOTIFY)', { skip: kind !== 'postgres' && 'notifications need PostgreSQL' }, async () => {
       await t.host.services.get(ReadCacheId).listen();
       await t.call('package_create', { name: 'shared', owner_org: 'lab', title: 'Before' }, { token: f.tokens.editor });
@@ -134,8 +159,11 @@ for (const kind of databaseKinds()) {
 
     it('updates a logged-in search count on another process\'s write (PostgreSQL NOTIFY)', { skip: kind !== 'postgres' && 'notifications need PostgreSQL' }, async () => {
       await t.host.services.get(ReadCacheId).listen();
-      const count = async (): Promise<number> => ((await t.call('package_search', { q: 'elsewhere' }, { method: 'GET', token: f.tokens.member })).body.result as { count: number }).count;
-      assert.equal(await count(), 0);
+      const search = async (): Promise<{ count: number; results: Array<{ name: string }> }> =>
+        (await t.call('package_search', { q: 'elsewhere' }, { method: 'GET', token: f.tokens.member })).body.result as { count: number; results: Array<{ name: string }> };
+      const count = async (): Promise<number> => (await search()).count;
+      await t.call('package_create', { name: 'first-elsewhere', owner_org: 'lab' }, { token: f.tokens.editor });
+      assert.deepEqual((await search()).results.map((d) => d.name), ['first-elsewhere'], 'a page read and cached before the other write');
       const other = await PlatformHost.start({ configFile: t.configFile, env: {}, logSink: () => undefined });
       try {
         const runner = other.services.get((await import('../../../core/services/service-ids.js')).ActionRunnerId);
@@ -144,11 +172,12 @@ for (const kind of databaseKinds()) {
         await other.stop();
       }
       let seen = 0;
-      for (let i = 0; i < 500 && seen !== 1; i++) {
+      for (let i = 0; i < 500 && seen !== 2; i++) {
         seen = await count();
-        if (seen !== 1) await new Promise((resolve) => setTimeout(resolve, 20));
+        if (seen !== 2) await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      assert.equal(seen, 1);
+      assert.equal(seen, 2);
+      assert.deepEqual((await search()).results.map((d) => d.name).sort(), ['first-elsewhere', 'made-elsewhere'], 'the cached page was dropped with the count');
     });
   });
 }

@@ -145,6 +145,17 @@ for (const kind of databaseKinds()) {
       assert.equal(found.count, 2);
       const faceted = await search({ q: 'erythrocyte', 'facet.field': '["tags"]' });
       assert.deepEqual([faceted.count, faceted.facets.tags], [2, { erythrocyte: 1 }], 'facets over ranked matches');
+      // A faceted search ranks its page as a plain one does (on PostgreSQL from the matches' ids
+      // the facet statement read), page by page and either way round.
+      const facetedOrder = async (params: Record<string, string>): Promise<string[]> => (await search({ q: 'erythrocyte', 'facet.field': '["tags","organization"]', ...params })).results.map((r) => r.name);
+      assert.deepEqual(await facetedOrder({}), ['rank-strong', 'rank-weak']);
+      assert.deepEqual(await facetedOrder({ rows: '1', start: '1' }), ['rank-weak'], 'the second page');
+      assert.deepEqual(await facetedOrder({ sort: 'score asc' }), ['rank-weak', 'rank-strong']);
+      assert.deepEqual(await facetedOrder({ sort: 'metadata_modified desc' }), ['rank-weak', 'rank-strong']);
+      const service = t.host.services.get(DatasetServiceId);
+      const unrankedTwoStep = new DatasetSearch(t.host.services.get(DatabaseId), t.host.services.get(OrganizationServiceId), undefined, (id) => service.readRowById(id), 1);
+      const unrankedFaceted = await unrankedTwoStep.search(parseSearchQuery({ q: 'erythrocyte', 'facet.field': '["tags"]' }), anonymous);
+      assert.deepEqual(unrankedFaceted.datasets.map((d) => d.dataset.name), ['rank-weak', 'rank-strong'], 'past the rank limit, faceted or not');
     });
   });
 }
