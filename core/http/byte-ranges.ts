@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import type { ByteRange } from '../plugins/hooks/depot.js';
+import { sendNodeStream } from './node-stream-response.js';
 
 /**
  * Parses a Range header against a file of `size` bytes. Multiple ranges and malformed headers
@@ -67,7 +68,11 @@ export async function sendByteRange(c: Context, body: ByteRangeBody): Promise<Re
   const headers = { ...body.headers, 'Accept-Ranges': 'bytes' };
   if (range === 'unsatisfiable') return c.body(null, 416, { ...headers, 'Content-Range': `bytes */${size}` });
   if (size === 0) return c.body(null, 200, { ...headers, 'Content-Length': '0' });
-  const stream = Readable.toWeb(await body.open(range ?? { start: 0, end: size - 1 })) as ReadableStream<Uint8Array>;
-  if (range) return c.body(stream, 206, { ...headers, 'Content-Length': String(range.end - range.start + 1), 'Content-Range': `bytes ${range.start}-${range.end}/${size}` });
-  return c.body(stream, 200, { ...headers, 'Content-Length': String(size) });
+  const status = range ? 206 : 200;
+  const answer = range ? { ...headers, 'Content-Length': String(range.end - range.start + 1), 'Content-Range': `bytes ${range.start}-${range.end}/${size}` } : { ...headers, 'Content-Length': String(size) };
+  const open = (): Promise<Readable> | Readable => body.open(range ?? { start: 0, end: size - 1 });
+  // Served by Node: the file's stream goes into the socket directly (no web-stream adapter).
+  const sent = await sendNodeStream(c, status, answer, open);
+  if (sent) return sent;
+  return c.body(Readable.toWeb(await open()) as ReadableStream<Uint8Array>, status, answer);
 }

@@ -1,5 +1,6 @@
 // Partial (resumable) uploads of depot-fs: one file per upload id under incoming/, appended
 // at an offset and, once complete, renamed into resources/ (a rename, never a copy).
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -83,14 +84,20 @@ export class FsPartialUploads implements PartialUploads {
     return createReadStream(path, range ? { start: range.start, end: range.end } : {});
   }
 
-  async finish(uploadId: string, key: string, checked: { size: number; sha256: string }): Promise<StoredObject> {
+  async finish(uploadId: string, key: string, checked: { size: number; sha256?: string }): Promise<StoredObject> {
     const path = this.pathOf(uploadId);
     const location = locationOfKey(key);
     const size = await this.size(uploadId);
     if (size === undefined) throw new NotFoundError(`no partial upload ${uploadId}`);
     if (size !== checked.size) throw new ValidationError(`partial upload ${uploadId} has ${size} bytes, not ${checked.size}`);
+    let sha256 = checked.sha256;
+    if (sha256 === undefined) {
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+      sha256 = hash.digest('hex');
+    }
     await this.depot.moveIntoPlace(path, location);
-    return { location, size, sha256: checked.sha256 };
+    return { location, size, sha256 };
   }
 
   async delete(uploadId: string): Promise<void> {

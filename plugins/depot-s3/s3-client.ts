@@ -4,7 +4,7 @@
 // so connections return to the pool.
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
-import { EMPTY_SHA256, presignUrl, signHeaders, UNSIGNED_PAYLOAD, uriEncode, type Credentials, type SigningScope } from './sigv4.js';
+import { EMPTY_SHA256, encodeS3Path, presignS3Url, signS3Request, UNSIGNED_PAYLOAD, type Credentials } from './s3-request-signer.js';
 import { xmlTags, xmlText } from './s3-xml.js';
 
 /** An error answer of S3, with its code (`NoSuchKey`, `InvalidRange`, ...). */
@@ -57,12 +57,10 @@ interface SendOptions {
 /** The S3 client. */
 export class S3Client {
   private readonly endpoint: URL;
-  private readonly scope: SigningScope;
   private readonly dispatcher: Dispatcher;
 
   constructor(private readonly options: S3ClientOptions) {
     this.endpoint = new URL(options.endpoint);
-    this.scope = { region: options.region, service: 's3' };
     this.dispatcher = new Agent({ connections: options.connections ?? 16, keepAliveTimeout: 10_000 });
   }
 
@@ -70,24 +68,24 @@ export class S3Client {
   url(bucket: string, key?: string, query: Record<string, string> = {}): URL {
     const base = this.endpoint.pathname.replace(/\/$/, '');
     const url = new URL(this.endpoint.origin);
-    url.pathname = `${base}/${uriEncode(bucket)}${key === undefined ? '' : `/${uriEncode(key, true)}`}`;
+    url.pathname = `${base}/${encodeS3Path(bucket)}${key === undefined ? '' : `/${encodeS3Path(key, true)}`}`;
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     return url;
   }
 
   /** A presigned GET of an object, valid for `seconds`, with the response headers S3 should send. */
   presignGet(bucket: string, key: string, seconds: number, responseHeaders: Record<string, string> = {}): string {
-    return presignUrl('GET', this.url(bucket, key, responseHeaders), this.options.credentials, this.scope, seconds).href;
+    return presignS3Url('GET', this.url(bucket, key, responseHeaders), this.options.credentials, this.options.region, seconds).href;
   }
 
   private async send(method: string, options: SendOptions): Promise<Dispatcher.ResponseData> {
     const url = this.url(options.bucket, options.key, options.query);
     const body = options.body;
-    const headers: Record<string, string> = { host: url.host, ...options.headers };
+    const headers: Record<string, string> = { ...options.headers };
     if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
     const payloadHash = body === undefined ? EMPTY_SHA256 : UNSIGNED_PAYLOAD;
-    const signed = signHeaders({ method, url, headers, payloadHash }, this.options.credentials, this.scope);
-    const response = await request(url, { method, headers: signed, body, dispatcher: this.dispatcher });
+    const signed = signS3Request({ method, url, headers, payloadHash }, this.options.credentials, this.options.region);
+    const response = await request(signed.url, { method, headers: signed.headers, body, dispatcher: this.dispatcher });
     if (response.statusCode < 300 || options.accept?.includes(response.statusCode)) return response;
     const text = await response.body.text().catch(() => '');
     const code = xmlText(text, 'Code') ?? `HTTP${response.statusCode}`;
@@ -112,8 +110,8 @@ export class S3Client {
   async listBuckets(): Promise<string[]> {
     const url = new URL(this.endpoint.origin);
     url.pathname = this.endpoint.pathname.replace(/\/$/, '') || '/';
-    const headers = signHeaders({ method: 'GET', url, headers: { host: url.host }, payloadHash: EMPTY_SHA256 }, this.options.credentials, this.scope);
-    const response = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher });
+    const signed = signS3Request({ method: 'GET', url, headers: {}, payloadHash: EMPTY_SHA256 }, this.options.credentials, this.options.region);
+    const response = await request(signed.url, { method: 'GET', headers: signed.headers, dispatcher: this.dispatcher });
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new S3Error(response.statusCode, xmlText(text, 'Code') ?? 'ListBuckets', `S3 ListBuckets answered ${response.statusCode}`);
     return xmlTags(text, 'Bucket').map((b) => xmlText(b, 'Name') ?? '');
@@ -173,7 +171,7 @@ export class S3Client {
 
   /** Copies an object inside the store (up to 5 GiB), without the bytes passing through here. */
   async copyObject(fromBucket: string, fromKey: string, bucket: string, key: string): Promise<void> {
-    const response = await this.text('PUT', { bucket, key, headers: { 'x-amz-copy-source': `/${uriEncode(fromBucket)}/${uriEncode(fromKey, true)}` } });
+    const response = await this.text('PUT', { bucket, key, headers: { 'x-amz-copy-source': `/${encodeS3Path(fromBucket)}/${encodeS3Path(fromKey, true)}` } });
     // A copy can fail after its 200 status line: the error is then in the body.
     if (/<Error>/.test(response.text)) throw new S3Error(500, xmlText(response.text, 'Code') ?? 'CopyFailed', `S3 copy of ${fromBucket}/${fromKey} failed`);
   }
@@ -208,7 +206,7 @@ export class S3Client {
 
   /** Makes a part from (a range of) another object, inside the store. @returns its ETag. */
   async uploadPartCopy(bucket: string, key: string, uploadId: string, partNumber: number, fromBucket: string, fromKey: string): Promise<string> {
-    const { text } = await this.text('PUT', { bucket, key, query: { partNumber: String(partNumber), uploadId }, headers: { 'x-amz-copy-source': `/${uriEncode(fromBucket)}/${uriEncode(fromKey, true)}` } });
+    const { text } = await this.text('PUT', { bucket, key, query: { partNumber: String(partNumber), uploadId }, headers: { 'x-amz-copy-source': `/${encodeS3Path(fromBucket)}/${encodeS3Path(fromKey, true)}` } });
     const etag = xmlText(text, 'ETag');
     if (!etag) throw new S3Error(500, xmlText(text, 'Code') ?? 'CopyFailed', `S3 part copy of ${fromBucket}/${fromKey} failed`);
     return etag;

@@ -16,10 +16,12 @@ export interface StaleUpload {
 /** Unfinished multipart uploads begun more than `hours` ago, in every bucket of the depot. */
 export async function staleMultipartUploads(depot: S3Depot, hours: number, now = Date.now()): Promise<StaleUpload[]> {
   const out: StaleUpload[] = [];
+  // A tus upload writes its multipart upload for as long as it lasts: its expiry, not this check, ends it.
+  const writing = await depot.partials.multipartIds();
   const buckets = (await depot.client.listBuckets()).filter((b) => b.startsWith(depot.options.bucketPrefix));
   for (const bucket of buckets) {
     for await (const upload of depot.client.listMultipartUploads(bucket)) {
-      if (now - upload.initiated.getTime() > hours * 3_600_000) out.push({ bucket, ...upload });
+      if (now - upload.initiated.getTime() > hours * 3_600_000 && !writing.has(upload.uploadId)) out.push({ bucket, ...upload });
     }
   }
   return out;

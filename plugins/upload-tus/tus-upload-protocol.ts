@@ -19,7 +19,8 @@ const CHECKSUMS: Record<string, string> = { sha1: 'sha1', sha256: 'sha256', md5:
 
 interface RunningHash {
   offset: number;
-  hash: Hash;
+  /** Undefined when no process saw every byte and the depot cannot read them back: the depot hashes at the end. */
+  hash: Hash | undefined;
 }
 
 /** Limits from `[upload]`. */
@@ -129,7 +130,7 @@ export class TusUploadProtocol implements UploadProtocol {
       resourceId: resource.id, datasetId: dataset.id, userId: actor.user.id, depot: depot.name, length,
       metadata: { ...metadata, filename: name }, declaredSha256: declared, expiresAt: this.expiry(),
     });
-    await depot.partials.create(upload.id);
+    await depot.partials.create(upload.id, resource.id);
     this.hashes.set(upload.id, { offset: 0, hash: createHash('sha256') });
     if (length === 0) await this.complete(upload, call);
     return c.body(null, 201, { Location: this.location(c, upload.id), 'Upload-Expires': upload.expiresAt.toUTCString(), 'Upload-Offset': '0' });
@@ -192,13 +193,13 @@ export class TusUploadProtocol implements UploadProtocol {
       if (current !== upload.offset) await this.store.setOffset(upload.id, current, upload.expiresAt);
       if (offset !== current) throw new TusError(409, `Upload-Offset ${offset} does not match the ${current} bytes received; send HEAD to learn the offset`);
       const running = await this.runningHash(upload, depot.partials, current);
-      const before = running.hash.copy();
+      const before = running.hash?.copy();
       const chunkHash = checksum ? createHash(checksum.algorithm) : undefined;
       let seen = 0;
       const tap = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           seen += chunk.length;
-          running.hash.update(chunk);
+          running.hash?.update(chunk);
           chunkHash?.update(chunk);
           done(null, chunk);
         },
@@ -259,10 +260,14 @@ export class TusUploadProtocol implements UploadProtocol {
     }
   }
 
-  /** The running hash at `offset`, re-hashing the received prefix when this process lacks it. */
+  /**
+   * The running hash at `offset`, re-hashing the received prefix when this process lacks it
+   * (or none, when the depot cannot read the prefix back: it hashes the finished object).
+   */
   private async runningHash(upload: TusUpload, partials: PartialUploads, offset: number): Promise<RunningHash> {
     const cached = this.hashes.get(upload.id);
     if (cached && cached.offset === offset) return cached;
+    if (offset > 0 && partials.readable === false) return this.unhashed(upload.id, offset);
     const hash = createHash('sha256');
     if (offset > 0) for await (const chunk of await partials.open(upload.id, { start: 0, end: offset - 1 })) hash.update(chunk as Buffer);
     const running = { offset, hash };
@@ -270,20 +275,29 @@ export class TusUploadProtocol implements UploadProtocol {
     return running;
   }
 
+  private unhashed(uploadId: string, offset: number): RunningHash {
+    const running = { offset, hash: undefined };
+    this.hashes.set(uploadId, running);
+    return running;
+  }
+
   /** Moves the finished upload into place and hands it to core's intake. */
   private async complete(upload: TusUpload, call: { actor: Actor; address?: string; requestId?: string }): Promise<void> {
     const depot = this.depot(upload.depot);
     const running = await this.runningHash(upload, depot.partials, upload.length);
-    const sha256 = running.hash.digest('hex');
+    const sha256 = running.hash?.digest('hex');
     this.hashes.delete(upload.id);
     const intake = this.services.get(ResourceIntakeId);
-    if (upload.declaredSha256 && upload.declaredSha256 !== sha256) {
-      await depot.partials.delete(upload.id);
+    const discard = async (actual: string, location?: string): Promise<never> => {
+      if (location === undefined) await depot.partials.delete(upload.id);
+      else await depot.delete(location);
       await this.store.remove(upload.id);
       await this.services.get(ActionRunnerId).run('resource_delete', { id: upload.resourceId }, call).catch(() => undefined);
-      throw new TusError(460, `the file's sha256 ${sha256} differs from the declared ${upload.declaredSha256}; the upload was discarded`);
-    }
-    const stored = await depot.partials.finish(upload.id, upload.resourceId, { size: upload.length, sha256 });
+      throw new TusError(460, `the file's sha256 ${actual} differs from the declared ${upload.declaredSha256}; the upload was discarded`);
+    };
+    if (sha256 !== undefined && upload.declaredSha256 && upload.declaredSha256 !== sha256) await discard(sha256);
+    const stored = await depot.partials.finish(upload.id, upload.resourceId, { size: upload.length, ...(sha256 === undefined ? {} : { sha256 }) });
+    if (upload.declaredSha256 && upload.declaredSha256 !== stored.sha256) await discard(stored.sha256, stored.location);
     await intake.recordStored(upload.resourceId, depot.name, stored, { actor: call.actor, ...(call.address ? { address: call.address } : {}), protocol: this.name });
     await this.store.remove(upload.id);
   }

@@ -53,13 +53,13 @@ export class MemoryPartials implements PartialUploads {
     return Readable.from([range ? upload.data.subarray(range.start, range.end + 1) : upload.data]);
   }
 
-  async finish(uploadId: string, key: string, checked: { size: number; sha256: string }): Promise<StoredObject> {
+  async finish(uploadId: string, key: string, checked: { size: number; sha256?: string }): Promise<StoredObject> {
     const upload = this.uploads.get(uploadId);
     if (!upload) throw new NotFoundError(`no partial upload ${uploadId}`);
     const location = locationOf(key);
     this.depot.objects.set(location, { data: upload.data, modified: new Date() });
     this.uploads.delete(uploadId);
-    return { location, size: checked.size, sha256: checked.sha256 };
+    return { location, size: checked.size, sha256: checked.sha256 ?? createHash('sha256').update(upload.data).digest('hex') };
   }
 
   async delete(uploadId: string): Promise<void> {

@@ -43,8 +43,12 @@ export interface PartialEntry {
  * where the depot can (a rename on a filesystem, completing a multipart upload on S3).
  */
 export interface PartialUploads {
-  /** Starts an empty partial upload. */
-  create(uploadId: string): Promise<void>;
+  /**
+   * Starts an empty partial upload. `key`, when known, is the resource id the upload will be
+   * finished as: a depot may then write the bytes straight where the object will live (an S3
+   * multipart upload of the final object) instead of moving them there at the end.
+   */
+  create(uploadId: string, key?: string): Promise<void>;
   /** Bytes received so far (the authoritative offset after a crash), or undefined when unknown. */
   size(uploadId: string): Promise<number | undefined>;
   /**
@@ -56,10 +60,22 @@ export interface PartialUploads {
   append(uploadId: string, offset: number, source: Readable, limit: number): Promise<number>;
   /** Cuts a partial upload back to `size` bytes (drops a chunk that failed its checksum). */
   truncate(uploadId: string, size: number): Promise<void>;
-  /** Reads what was received (to re-hash after a resume on another process). */
+  /**
+   * False when bytes received cannot be read back before `finish` (parts of an S3 multipart
+   * upload): a process that lacks the running hash then leaves hashing to `finish`. Default true.
+   */
+  readonly readable?: boolean;
+  /**
+   * Reads what was received (to re-hash after a resume on another process).
+   * @throws ConflictError where {@link readable} is false and the range is no longer readable.
+   */
   open(uploadId: string, range?: ByteRange): Promise<Readable>;
-  /** Moves the finished upload into place as the object of `key`; `size` and `sha256` are recorded as given. */
-  finish(uploadId: string, key: string, checked: { size: number; sha256: string }): Promise<StoredObject>;
+  /**
+   * Moves the finished upload into place as the object of `key`; `size` and `sha256` are
+   * recorded as given. Without `sha256` (no process saw every byte) the depot hashes the
+   * finished object itself.
+   */
+  finish(uploadId: string, key: string, checked: { size: number; sha256?: string }): Promise<StoredObject>;
   /** Removes a partial upload; absent ones are not an error. */
   delete(uploadId: string): Promise<void>;
   /** Every partial upload (for expiry and inspect). */

@@ -10,6 +10,8 @@ import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { MemoryDepot, memoryDepotPlugin } from '../../helpers/memory-depot.js';
 import { ApiTokenServiceId, DatabaseId, OrganizationServiceId, ResourceIntakeId, UserServiceId } from '../../../core/services/service-ids.js';
 import type { Actor } from '../../../core/auth/actor.js';
+import { startHttpServer } from '../../../core/http/http-server.js';
+import { request } from 'undici';
 
 for (const kind of databaseKinds()) {
   describe(`resource intake and downloads (${kind})`, () => {
@@ -102,6 +104,34 @@ for (const kind of databaseKinds()) {
       const response = await t.app.request(upper, { headers: { authorization: editorToken } });
       assert.equal(response.status, 200, await response.clone().text());
       assert.equal(Buffer.from(await response.arrayBuffer()).length, content.length);
+    });
+
+    it('sends the same bytes and headers over a real socket (the stream goes into the response directly)', async () => {
+      const { server, port } = await startHttpServer(t.app.fetch, '127.0.0.1', 0, { requestTimeoutSeconds: 0, idleTimeoutSeconds: 30, headersTimeoutSeconds: 30 });
+      try {
+        const whole = await request(`http://127.0.0.1:${port}${url}`, { headers: { authorization: editorToken } });
+        assert.equal(whole.statusCode, 200);
+        assert.equal(whole.headers['content-length'], String(content.length));
+        assert.equal(whole.headers.etag, `"${sha256}"`);
+        assert.match(String(whole.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+        assert.deepEqual(Buffer.from(await whole.body.arrayBuffer()), content);
+        const part = await request(`http://127.0.0.1:${port}${url}`, { headers: { authorization: editorToken, range: 'bytes=99990-' } });
+        assert.equal(part.statusCode, 206);
+        assert.equal(part.headers['content-range'], `bytes 99990-99999/${content.length}`);
+        assert.deepEqual(Buffer.from(await part.body.arrayBuffer()), content.subarray(99990));
+        const head = await request(`http://127.0.0.1:${port}${url}`, { method: 'HEAD', headers: { authorization: editorToken } });
+        assert.equal(head.statusCode, 200);
+        assert.equal(head.headers['content-length'], String(content.length));
+        await head.body.dump();
+        // A client that hangs up mid-download leaves the server answering the next one.
+        const gone = await request(`http://127.0.0.1:${port}${url}`, { headers: { authorization: editorToken } });
+        gone.body.destroy();
+        const again = await request(`http://127.0.0.1:${port}${url}`, { headers: { authorization: editorToken } });
+        assert.deepEqual(Buffer.from(await again.body.arrayBuffer()), content);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
 
     it('writes an audit event per download', async () => {

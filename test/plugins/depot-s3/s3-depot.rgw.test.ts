@@ -124,14 +124,15 @@ if (!rgw) {
       }
     });
 
-    it('continues a partial upload from another process, across small and large appends, and finishes it whole', async () => {
-      const first = makeDepot();
+    it('continues a partial upload from another process, across small and large appends, writing the final object directly', async () => {
+      const first = makeDepot({}, 5 * MiB);
       // A second depot object over the same store: what another node sees.
       const second = new S3Depot(new S3Client({ endpoint: rgw.endpoint, region: rgw.region, credentials: { accessKey: rgw.accessKey, secretKey: rgw.secretKey } }), first.options);
       try {
         const data = randomBytes(13 * MiB + 5);
         const id = randomBytes(16).toString('hex');
-        await first.partials.create(id);
+        const rid = randomUUID();
+        await first.partials.create(id, rid);
         let at = 0;
         // Appends under, at and over S3's 5 MiB part minimum, alternating between the nodes.
         for (const [i, length] of [100, 1 * MiB, 3 * MiB, 7, 6 * MiB, data.length - (100 + MiB + 3 * MiB + 7 + 6 * MiB)].entries()) {
@@ -140,18 +141,53 @@ if (!rgw) {
           assert.equal(await node.partials.append(id, at, Readable.from([data.subarray(at, at + length)]), data.length - at), length);
           at += length;
         }
-        assert.deepEqual(await readAll(await second.partials.open(id, { start: 5 * MiB - 3, end: 5 * MiB + 3 })), data.subarray(5 * MiB - 3, 5 * MiB + 4));
-        assert.equal(createHash('sha256').update(await readAll(await first.partials.open(id))).digest('hex'), sha(data));
-        const rid = randomUUID();
-        const stored = await second.partials.finish(id, rid, { size: data.length, sha256: sha(data) });
+        // The bytes are parts of the final object's multipart upload (in the organisation's bucket), not objects of their own.
+        const bucket = await first.bucketFor(rid);
+        const writing = [];
+        for await (const upload of first.client.listMultipartUploads(bucket)) writing.push(upload.key);
+        assert.deepEqual(writing, [`resource/${rid.slice(0, 3)}/${rid.slice(3, 6)}/${rid.slice(6)}`]);
+        await assert.rejects(second.partials.open(id, { start: 0, end: 10 }), /multipart/);
+        // Live uploads are not stale, however old: only their expiry ends them.
+        assert.equal((await staleMultipartCheck(first, 24, () => Date.now() + 25 * 3_600_000).run({} as never))[0]?.severity, 'ok');
+        // Without a sha256 (no process saw every byte) the depot hashes the finished object.
+        const stored = await second.partials.finish(id, rid, { size: data.length });
+        assert.equal(stored.sha256, sha(data));
         assert.deepEqual(await readAll(await first.open(stored.location)), data);
         assert.equal(await first.partials.size(id), undefined);
         const left = [];
         for await (const entry of first.partials.list()) left.push(entry);
         assert.deepEqual(left, []);
+        for await (const upload of first.client.listMultipartUploads(bucket)) assert.fail(`multipart upload ${upload.key} left behind`);
       } finally {
         await second.client.close();
         await emptyDepot(first);
+      }
+    });
+
+    it('drops a chunk again (a failed checksum) after it was sent as parts, and aborts the multipart upload on delete', async () => {
+      const depot = makeDepot({}, 5 * MiB);
+      try {
+        const data = randomBytes(12 * MiB);
+        const id = randomBytes(16).toString('hex');
+        const rid = randomUUID();
+        await depot.partials.create(id, rid);
+        assert.equal(await depot.partials.append(id, 0, Readable.from([data.subarray(0, 2 * MiB)]), data.length), 2 * MiB);
+        assert.equal(await depot.partials.append(id, 2 * MiB, Readable.from([Buffer.alloc(7 * MiB)]), data.length), 7 * MiB);
+        await depot.partials.truncate(id, 2 * MiB);
+        assert.equal(await depot.partials.size(id), 2 * MiB);
+        assert.equal(await depot.partials.append(id, 2 * MiB, Readable.from([data.subarray(2 * MiB)]), data.length - 2 * MiB), 10 * MiB);
+        const stored = await depot.partials.finish(id, rid, { size: data.length, sha256: sha(data) });
+        assert.deepEqual(await readAll(await depot.open(stored.location)), data);
+
+        const other = randomBytes(16).toString('hex');
+        const orid = randomUUID();
+        await depot.partials.create(other, orid);
+        await depot.partials.append(other, 0, Readable.from([randomBytes(6 * MiB)]), 6 * MiB);
+        await depot.partials.delete(other);
+        for await (const upload of depot.client.listMultipartUploads(await depot.bucketFor(orid))) assert.fail(`multipart upload ${upload.key} left behind`);
+        assert.equal(await depot.partials.size(other), undefined);
+      } finally {
+        await emptyDepot(depot);
       }
     });
   });
