@@ -40,6 +40,8 @@ export { ThreadError, type ThreadPool, type ThreadTask, type ThreadErrorCode } f
 export { runContained, ContainedProcessError, type ContainedTask, type ContainedFailure } from './jobs/contained-process.js';
 export { directoryFindings } from './inspect/checks/directory-findings.js';
 export { contentDisposition } from './http/content-disposition.js';
+// The rules for names that become file names (resource names, names written under a folder).
+export { fileNameProblem, safeFileName } from './util/file-names.js';
 // Serving a file with byte ranges, as core's dataset downloads do.
 export { parseRange, requestedRange, sendByteRange, type ByteRangeBody } from './http/byte-ranges.js';
 export { forEachLimited } from './util/for-each-limited.js';

@@ -149,6 +149,13 @@ export class PayloadTooLargeError extends PlatformError {
   }
 }
 
+/** The request body is not of a type this endpoint reads (e.g. text/plain sent to a JSON action). */
+export class UnsupportedMediaTypeError extends PlatformError {
+  constructor(message: string) {
+    super('PLATFORM_ERR_MEDIA_TYPE', 415, 'Validation Error', message);
+  }
+}
+
 /** Storage has no room left (disk full or quota): nothing half-written was kept; retry once space is freed. */
 export class StorageFullError extends PlatformError {
   constructor(message: string, options: PlatformErrorOptions = {}) {

@@ -4,6 +4,9 @@
 // back when the password was right, so only failures count. The buckets live in this process:
 // with several HTTP nodes an attacker gets each node's allowance, which the bounded hashing
 // queue still caps. Both maps are bounded; the entries touched longest ago go first.
+// An address where a name signed in successfully is that name's known address until it fails
+// for the name: the per-name limit (and the account lock, see PasswordLogin) does not apply
+// there, so strangers guessing a name from elsewhere cannot lock its owner out.
 
 /** Limits from `[auth]`. */
 export interface LoginLimits {
@@ -67,24 +70,49 @@ class Buckets {
 export class LoginLimiter {
   private readonly byAddress: Buckets | undefined;
   private readonly byName: Buckets | undefined;
+  /** `name\naddress` keys of known addresses, oldest first. */
+  private readonly known = new Map<string, true>();
+  private readonly maxEntries: number;
 
   constructor(
     limits: LoginLimits,
     private readonly now: () => number = Date.now,
   ) {
     const max = limits.maxEntries ?? 100_000;
+    this.maxEntries = max;
     const windowMs = limits.windowSeconds * 1000;
     this.byAddress = limits.perAddress > 0 ? new Buckets(limits.perAddress, limits.perAddress / windowMs, max) : undefined;
     this.byName = limits.perName > 0 ? new Buckets(limits.perName, limits.perName / windowMs, max) : undefined;
   }
 
-  /** Takes an attempt for this address and name, or says how long to wait. */
+  /** True when `name` signed in from `address` and has not failed there since. */
+  isKnownAddress(address: string, name: string): boolean {
+    return this.known.has(knownKey(address, name));
+  }
+
+  /** Remembers `address` as a known address of `name` (after a successful sign-in). */
+  rememberSuccess(address: string, name: string): void {
+    const key = knownKey(address, name);
+    this.known.delete(key);
+    this.known.set(key, true);
+    while (this.known.size > this.maxEntries) this.known.delete(this.known.keys().next().value!);
+  }
+
+  /** Forgets `address` as a known address of `name` (after a failed sign-in from there). */
+  forgetAddress(address: string, name: string): void {
+    this.known.delete(knownKey(address, name));
+  }
+
+  /**
+   * Takes an attempt for this address and name, or says how long to wait. The per-name limit
+   * does not apply to a known address of the name.
+   */
   take(address: string, name: string): LoginPermit {
     const now = this.now();
     const addressKey = addressBucketKey(address);
-    const nameKey = name.normalize('NFKC').toLowerCase();
+    const nameKey = nameBucketKey(name);
     const a = this.byAddress?.peek(addressKey, now);
-    const n = this.byName?.peek(nameKey, now);
+    const n = this.isKnownAddress(address, name) ? undefined : this.byName?.peek(nameKey, now);
     if (a && a.tokens < 1) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(this.byAddress!.waitMs(a) / 1000)), limitedBy: 'address' };
     if (n && n.tokens < 1) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(this.byName!.waitMs(n) / 1000)), limitedBy: 'name' };
     if (a) this.byAddress!.store(addressKey, { tokens: a.tokens - 1, at: now });
@@ -98,11 +126,19 @@ export class LoginLimiter {
           refunded = true;
           const at = this.now();
           this.byAddress?.add(addressKey, 1, at);
-          this.byName?.add(nameKey, 1, at);
+          if (n) this.byName?.add(nameKey, 1, at);
         },
       },
     };
   }
+}
+
+function nameBucketKey(name: string): string {
+  return name.normalize('NFKC').toLowerCase();
+}
+
+function knownKey(address: string, name: string): string {
+  return `${nameBucketKey(name)}\n${address}`;
 }
 
 /**

@@ -3,6 +3,9 @@
 // address and per name before any hashing, and every refusal (unknown name, wrong password,
 // locked account) answers the same, so nobody can probe which names exist or are locked. The
 // lock itself is recorded for the account's owner and admins (audit event `user.lockout`).
+// Neither the per-name limit nor the account lock applies at an address where the name signed
+// in successfully before and has not failed since: guessing from elsewhere cannot lock the
+// owner out, while the attacking addresses stay locked.
 import { anonymous } from '../auth/actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { AccountLockedError, AuthenticationError, ServiceBusyError, TooManyRequestsError } from '../errors.js';
@@ -47,11 +50,14 @@ export class PasswordLogin {
       permit.attempt.refund();
       throw new ServiceBusyError('too many sign-ins are being checked at once; try again in a moment', 1);
     }
+    const knownAddress = this.limiter.isKnownAddress(request.address, request.name);
     try {
-      const user = await this.users.authenticate(request.name, request.password);
+      const user = await this.users.authenticate(request.name, request.password, { ignoreLock: knownAddress });
       permit.attempt.refund();
+      this.limiter.rememberSuccess(request.address, request.name);
       return user;
     } catch (error) {
+      if (error instanceof AuthenticationError) this.limiter.forgetAddress(request.address, request.name);
       if (error instanceof AccountLockedError) {
         if (error.lockedNow) {
           await this.audit.record({ actor: anonymous, action: 'user.lockout', objectType: 'user', objectId: error.userId, address: request.address, details: { name: error.userName, until: error.until.toISOString(), via: request.via } });

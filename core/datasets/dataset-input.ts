@@ -3,6 +3,7 @@
 import { addFieldError, type FieldErrors } from '../errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { slugProblem } from '../util/names.js';
+import { fileNameProblem } from '../util/file-names.js';
 
 /** Fields core itself understands on a dataset. */
 export const CORE_DATASET_FIELDS = [
@@ -157,7 +158,9 @@ export function parseResourceInput(raw: Record<string, unknown>, fields: FieldEr
   const out: ResourceInput = {};
   const name = stringField(raw, 'name', fields, 255);
   if (name !== undefined) {
-    if (!name.trim()) add(fields, 'name', 'must not be empty');
+    // The name is the file name of downloads: the same rules as for tus uploads.
+    const problem = name.trim() ? fileNameProblem(name) : 'must not be empty';
+    if (problem) add(fields, 'name', problem);
     out.name = name;
   }
   out.format = stringField(raw, 'format', fields, 100);

@@ -11,13 +11,14 @@ import type { ActionRunner } from '../actions/action-runner.js';
 import { anonymous } from '../auth/actor.js';
 import type { ApiTokenService } from '../auth/api-token-service.js';
 import type { PasswordLogin } from '../auth/password-login.js';
-import { AuthenticationError, NotFoundError, UnknownActionError, ValidationError, isPlatformError, retryAfterOf } from '../errors.js';
+import { AuthenticationError, AuthorizationError, NotFoundError, UnknownActionError, ValidationError, isPlatformError, retryAfterOf } from '../errors.js';
 import { AuditLogId, ResourceIntakeId, UserServiceId } from '../services/service-ids.js';
 import { MULTIPART_ACTIONS, isMultipart, runMultipartAction } from './multipart-upload.js';
 import { readJsonBody } from './read-json-body.js';
 import { mountDownloads, type AccelRedirect } from './download-route.js';
 import { mountWebFront, type WebFrontDependencies } from '../web/web-front.js';
-import { sessionAuthentication } from '../web/web-middleware.js';
+import { SAFE_METHODS, sessionAuthentication } from '../web/web-middleware.js';
+import { originAllowed, publicBaseUrl } from './request-origin.js';
 
 /** What the app needs from the host. */
 export interface AppDependencies {
@@ -33,6 +34,7 @@ export interface AppDependencies {
   trustProxy: boolean;
   /** Hand downloads of local depot files to nginx (see download-route). */
   accel?: AccelRedirect;
+  /** `[platform] site_url` ('' when not set: links then name the host the request was sent to). */
   siteUrl: string;
   /** The web pages (sessions, CSRF, pages); without it the app serves the API alone. */
   web?: Omit<WebFrontDependencies, 'registries' | 'actions' | 'users' | 'login' | 'logger' | 'maxFormBytes'>;
@@ -53,19 +55,34 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   });
 
   app.use('*', async (c, next) => {
+    // A browser attaches Basic credentials and cookies to requests any page sends, but it also
+    // names that page's origin: a write carrying them from another site is refused before
+    // any password is checked (CSRF). Clients outside browsers send no Origin.
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !SAFE_METHODS.has(c.req.method)) {
+      const authorization = c.req.header('authorization');
+      const ambient = authorization ? /^basic\s/i.test(authorization) : Boolean(c.req.header('cookie'));
+      if (ambient && !originAllowed(origin, c, deps.siteUrl, deps.trustProxy)) {
+        throw new AuthorizationError(`a write with a password or session cookie may only come from this site, not from Origin ${JSON.stringify(origin.slice(0, 200))}; other sites' pages must use an API token`);
+      }
+    }
+    await next();
+  });
+
+  app.use('*', async (c, next) => {
     const header = c.req.header('authorization');
     if (header) c.set('actor', await authenticate(header, c.get('address'), deps));
     await next();
   });
   if (deps.web) app.use('*', sessionAuthentication(deps.web));
 
-  app.onError((error, c) => errorResponse(c, error, deps.logger, deps.siteUrl));
+  app.onError((error, c) => errorResponse(c, error, deps.logger, publicBaseUrl(c, deps.siteUrl, deps.trustProxy)));
   let notFoundPage: ((c: Context<AppEnv>) => Promise<Response>) | undefined;
   app.notFound((c) => {
     // A person's browser gets a page; API clients and uploads keep CKAN's JSON, through the error catalogue.
     const browser = notFoundPage && c.req.method === 'GET' && /text\/html/.test(c.req.header('accept') ?? '') && !/^\/(api|upload)(\/|$)/.test(c.req.path);
     if (browser) return notFoundPage!(c);
-    return errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), deps.logger, deps.siteUrl);
+    return errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), deps.logger, publicBaseUrl(c, deps.siteUrl, deps.trustProxy));
   });
 
   app.get('/api/3', (c) => c.json({ version: 3 }));
@@ -73,6 +90,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     const name = c.req.param('name') ?? '';
     const action = deps.actions.get(name);
     const call = { actor: c.get('actor'), address: c.get('address'), requestId: c.get('requestId') };
+    const help = helpUrl(publicBaseUrl(c, deps.siteUrl, deps.trustProxy), name);
     await deps.actions.requireAccess(name, call);
     let input: Record<string, unknown>;
     if (c.req.method === 'GET') {
@@ -84,17 +102,17 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
       // CKAN's file upload: fields and an `upload` part, streamed to the depot.
       const limits = { maxFileBytes: deps.maxUploadBytes ?? deps.maxBodyBytes, maxFieldBytes: deps.maxBodyBytes };
       const result = await runMultipartAction(name, c.req.raw, call, deps.actions, deps.services.get(ResourceIntakeId), limits);
-      return c.json({ help: helpUrl(deps.siteUrl, name), success: true, result });
+      return c.json({ help, success: true, result });
     } else {
       input = await readJsonBody(c.req.raw, deps.maxBodyBytes);
     }
     if (action.readJson) {
       // An answer kept as JSON text goes into the envelope as it is.
       const text = await deps.actions.runJson(name, input, call);
-      if (text !== undefined) return c.body(`{"help":${JSON.stringify(helpUrl(deps.siteUrl, name))},"success":true,"result":${text}}`, 200, { 'Content-Type': 'application/json' });
+      if (text !== undefined) return c.body(`{"help":${JSON.stringify(help)},"success":true,"result":${text}}`, 200, { 'Content-Type': 'application/json' });
     }
     const result = await deps.actions.run(name, input, call);
-    return c.json({ help: helpUrl(deps.siteUrl, name), success: true, result });
+    return c.json({ help, success: true, result });
   };
   for (const prefix of ['/api/3/action', '/api/action']) {
     app.get(`${prefix}/:name`, actionRoute);
@@ -117,8 +135,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   return app;
 }
 
-function helpUrl(siteUrl: string, action: string): string {
-  return `${siteUrl.replace(/\/$/, '')}/api/3/action/help_show?name=${encodeURIComponent(action)}`;
+function helpUrl(baseUrl: string, action: string): string {
+  return `${baseUrl}/api/3/action/help_show?name=${encodeURIComponent(action)}`;
 }
 
 function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
@@ -150,10 +168,13 @@ async function authenticate(header: string, address: string, deps: AppDependenci
 /** Keys of the error object that field messages may not replace. */
 const ENVELOPE_KEYS = new Set(['__type', 'code', 'message', 'suggestions']);
 
-/** Maps any error to CKAN's envelope; unexpected errors are logged and reveal nothing. */
-export function errorResponse(c: Context<AppEnv>, error: unknown, logger: Logger, siteUrl: string): Response {
+/**
+ * Maps any error to CKAN's envelope; unexpected errors are logged and reveal nothing.
+ * @param baseUrl what the `help` link starts with (see publicBaseUrl).
+ */
+export function errorResponse(c: Context<AppEnv>, error: unknown, logger: Logger, baseUrl: string): Response {
   const name = c.req.param('name');
-  const help = name ? helpUrl(siteUrl, name) : undefined;
+  const help = name ? helpUrl(baseUrl, name) : undefined;
   if (isPlatformError(error)) {
     // Field messages sit beside __type and message, as in CKAN; a field that shares one of
     // those names must not overwrite them, so its messages go into the message instead.

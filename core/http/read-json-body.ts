@@ -1,11 +1,12 @@
 // Reads a JSON object body with a size limit, streaming, so an oversized body is refused
 // (413) without being held in memory, and malformed JSON gets a precise 400. A body must say
 // it is JSON (Content-Type), which a cross-site form or simple request cannot.
-import { PayloadTooLargeError, ValidationError } from '../errors.js';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 
 /**
  * The body as a JSON object (an empty body is `{}`).
- * @throws PayloadTooLargeError past `limit` bytes; ValidationError for malformed JSON or a non-object.
+ * @throws PayloadTooLargeError past `limit` bytes; UnsupportedMediaTypeError (415) for a body not declared JSON;
+ *   ValidationError for malformed JSON or a non-object.
  */
 export async function readJsonBody(request: Request, limit: number): Promise<Record<string, unknown>> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
@@ -31,7 +32,7 @@ export async function readJsonBody(request: Request, limit: number): Promise<Rec
   // across origins without asking first, so accepting those would let any web page write
   // with a visitor's Basic credentials (CSRF). application/json needs a CORS preflight.
   if (!/^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i.test(type.trim())) {
-    throw new ValidationError(`request body must be JSON (Content-Type: application/json)${type ? `, not ${type.split(';')[0]}` : ', sent with that header'}`);
+    throw new UnsupportedMediaTypeError(`request body must be JSON (Content-Type: application/json)${type ? `, not ${type.split(';')[0]}` : ', sent with that header'}`);
   }
   let parsed: unknown;
   try {

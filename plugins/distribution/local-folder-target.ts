@@ -1,8 +1,10 @@
 // A local or mounted folder as a destination: written to a temporary name, then renamed, so
-// a reader never sees half a file; the destination can tell the sha256.
+// a reader never sees half a file; the destination can tell the sha256. A name or folder that
+// would lead out of the destination's folder (`..`, an absolute path, a separator inside a
+// name) is refused, whatever a sender or a routing rule supplied.
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { DeliveryTarget, OutgoingFile, RemoteCopy } from './delivery-target.js';
 import { DeliveryError } from './delivery-target.js';
@@ -14,8 +16,17 @@ export class LocalFolderTarget implements DeliveryTarget {
 
   constructor(readonly name: string, private readonly root: string) {}
 
+  /** @throws DeliveryError (not retryable) for a folder or name that leaves the root. */
   private path(folder: string, name: string): string {
-    return join(this.root, ...folder.split('/').filter(Boolean), name);
+    const parts = folder.split('/').filter(Boolean);
+    const bad = [...parts, name].find((part) => part === '.' || part === '..' || /[/\\\u0000-\u001f]/.test(part) || isAbsolute(part));
+    if (bad !== undefined || !name) {
+      throw new DeliveryError(`destination "${this.name}": ${JSON.stringify(`${folder ? `${folder}/` : ''}${name}`.slice(0, 200))} would leave its folder; names may not be ".." or hold "/", "\\" or control characters`, false);
+    }
+    const root = resolve(this.root);
+    const path = resolve(root, ...parts, name);
+    if (!path.startsWith(root + sep)) throw new DeliveryError(`destination "${this.name}": ${JSON.stringify(name.slice(0, 200))} would leave its folder`, false);
+    return path;
   }
 
   async send(file: OutgoingFile, folder: string, signal: AbortSignal): Promise<RemoteCopy> {

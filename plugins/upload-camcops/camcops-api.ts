@@ -124,6 +124,8 @@ export class CamcopsApi implements UploadProtocol {
         reply = { success: 0, error: `Database Unavailable: the server could not complete the request; quote request id ${requestId} to the administrator` };
       }
     }
+    // Only a request that succeeded keeps a session; a refused one (a failed login) stores none.
+    if (reply.success === 1 && !session.stored) session = await this.sessions.keep(outside, session, address, nowMs);
     reply.session_id = session.id;
     reply.session_token = session.token;
     return new Response(formatReply(reply), { status, statusText: status === 503 ? 'Database Unavailable' : 'OK', headers: { 'content-type': 'text/plain; charset=utf-8' } });

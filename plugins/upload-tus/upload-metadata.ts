@@ -1,5 +1,5 @@
 // Parsing tus `Upload-Metadata` and turning a client's file name into a safe resource name.
-import { ValidationError } from '../../core/api.js';
+import { ValidationError, fileNameProblem } from '../../core/api.js';
 
 /** Characters allowed in resource names (DCOR's rule). */
 const ALLOWED = /[^A-Za-z0-9.,\-_+()[\]]/g;
@@ -33,5 +33,8 @@ export function sanitiseResourceName(filename: string): string {
   if (!name || /^\.+$/.test(name) || /^_+$/.test(name)) {
     throw new ValidationError(`file name "${filename.slice(0, 100)}" gives no usable resource name; use letters, digits and . , - _ + ( ) [ ]`, { filename: ['is not a usable resource name'] });
   }
+  // What core refuses in a resource name (a device name, a trailing dot) is refused here too.
+  const problem = fileNameProblem(name);
+  if (problem) throw new ValidationError(`file name "${filename.slice(0, 100)}": ${problem}`, { filename: [problem] });
   return name;
 }

@@ -142,7 +142,7 @@ for (const kind of databaseKinds()) {
     it('a body that is not JSON at all, or empty, or null: a precise 400', async () => {
       const before = await counts();
       const form = await raw('package_create', 'name=x&owner_org=lab', { 'content-type': 'application/x-www-form-urlencoded' });
-      assert.equal(form.status, 400);
+      assert.equal(form.status, 415);
       assert.match(form.body.error.message, /must be JSON \(Content-Type: application\/json\), not application\/x-www-form-urlencoded/);
       const empty = await raw('package_create', '');
       assert.equal(empty.status, 400);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { createApiFixtures, tableCounts, type ApiFixtures } from '../../helpers/api-fixtures.js';
+import { contentDisposition } from '../../../core/http/content-disposition.js';
 
 for (const kind of databaseKinds()) {
   describe(`hostile input (${kind})`, () => {
@@ -57,6 +58,36 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await tableCounts(t), before);
     });
 
+    it('resource names that are paths, hold control characters or name devices are refused with 400 on create, update and patch', async () => {
+      const made = await post('resource_create', JSON.stringify({ package_id: 'cells', name: 'plain.csv' }));
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      const id = (made.body as unknown as { result: { id: string } }).result.id;
+      const before = await tableCounts(t);
+      for (const name of ['../../../etc/passwd', 'a/b.csv', 'a\\b.csv', '..', '.', 'x\u0001y', 'line\nbreak', 'CON', 'nul.txt', 'lpt1', 'trailing.', ' spaced']) {
+        for (const [action, input] of [['resource_create', { package_id: 'cells', name }], ['resource_patch', { id, name }], ['resource_update', { id, name }]] as const) {
+          const answer = await post(action, JSON.stringify(input));
+          assert.equal(answer.status, 400, `${action} ${JSON.stringify(name)}: ${JSON.stringify(answer.body)}`);
+          assert.ok(Array.isArray(answer.body.error!.name), `${action} ${JSON.stringify(name)} names the field`);
+        }
+      }
+      assert.deepEqual(await tableCounts(t), before);
+      for (const name of ['cells 1.rtdc', 'Zellen ä (2).csv', 'console.log', 'a..b']) {
+        assert.equal((await post('resource_patch', JSON.stringify({ id, name }))).status, 200, name);
+      }
+    });
+
+    it('Content-Disposition offers one plain file name whatever a stored name holds', () => {
+      for (const stored of ['../../../etc/passwd', 'dir\\evil.txt', 'a"b\r\nSet-Cookie: x=1', '..']) {
+        const header = contentDisposition(stored);
+        assert.doesNotMatch(header, /[\r\n]/, header);
+        const ascii = /filename="([^"]*)"/.exec(header)![1]!;
+        assert.doesNotMatch(ascii, /[/\\]|^\.\.?$/, header);
+        const utf8 = decodeURIComponent(/filename\*=UTF-8''(.*)$/.exec(header)![1]!);
+        assert.doesNotMatch(utf8, /[/\\\u0000-\u001f]|^\.\.?$/, header);
+      }
+      assert.equal(contentDisposition('../../../etc/passwd'), `attachment; filename="passwd"; filename*=UTF-8''passwd`);
+    });
+
     it('CamCOPS listings refuse negative, huge and 20-digit numbers', async () => {
       for (const input of [{ offset: -1 }, { limit: -5 }, { limit: 1e21 }, { offset: '1e21' }, { patient_pk: '12345678901234567890' }, { patient_pk: 2 ** 53 }]) {
         const answer = await post('camcops_table_show', JSON.stringify({ organization: 'lab', table: 'patient', ...input }));
@@ -73,7 +104,7 @@ for (const kind of databaseKinds()) {
       for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined]) {
         const headers: Record<string, string> = { authorization: f.tokens.sysadmin, ...(type ? { 'content-type': type } : {}) };
         const response = await t.app.request('/api/3/action/organization_create', { method: 'POST', headers, body: new Blob(['{"name":"csrf-org"}']) });
-        assert.equal(response.status, 400, `${type}: ${await response.text()}`);
+        assert.equal(response.status, 415, `${type}: ${await response.text()}`);
       }
       assert.deepEqual(await tableCounts(t), before);
     });

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { basicAuth, rawAction } from '../../helpers/api-fixtures.js';
+import { auditEvents } from '../../helpers/api-fixtures.js';
 import { ApiTokenServiceId, OrganizationServiceId, PasswordHasherId, ResourceIntakeId, UserServiceId } from '../../../core/services/service-ids.js';
 import type { PasswordHashPool } from '../../../core/auth/password-hash-pool.js';
 
@@ -129,6 +130,43 @@ for (const kind of databaseKinds()) {
       // A busy refusal is not the caller's failure: it leaves the address's allowance alone.
       const address = `198.51.100.${100 + answers.findIndex((a) => a.status === 503)}`;
       for (let i = 0; i < 3; i++) assert.equal((await login(`later-${i}`, 'guess', address)).status, 403);
+    });
+  });
+
+  describe(`guessing a name from elsewhere does not lock its owner out (${kind})`, () => {
+    let t: TestHost;
+
+    before(async () => {
+      t = await startTestHost(kind, {
+        extraConfig: '[http]\ntrust_proxy = true\n[auth]\nmax_failed_logins = 3\nlockout_minutes = 60\nlogin_failures_per_address = 10\nlogin_failures_per_name = 4\nlogin_window_seconds = 3600\n',
+      });
+      await t.host.services.get(UserServiceId).create({ name: 'erin', email: 'e@example.org', password: PASSWORD });
+    });
+    after(async () => t.close());
+
+    const login = (password: string, address: string) =>
+      rawAction(t, 'status_show', { method: 'GET', auth: basicAuth('erin', password), headers: { 'x-forwarded-for': address } });
+
+    it('the owner signs in where they signed in before, while the account stays locked for every other address', async () => {
+      const home = '198.51.100.30';
+      assert.equal((await login(PASSWORD, home)).status, 200);
+      const guesses = [];
+      for (let i = 0; i < 4; i++) guesses.push(await login(`guess-${i}`, `203.0.113.${i + 1}`));
+      assert.ok(guesses.every((g) => g.status === 403), JSON.stringify(guesses.map((g) => g.status)));
+      const erinId = (await t.host.services.get(UserServiceId).get('erin')).id;
+      assert.equal((await auditEvents(t, 'user.lockout')).filter((e) => e.objectId === erinId).length, 1, 'the lock is told to the owner through the audit trail');
+      // A stranger with the right password (or the name's limit) is refused as any wrong password is.
+      const stranger = await login(PASSWORD, '192.0.2.77');
+      assert.ok(stranger.status === 403 || stranger.status === 429, JSON.stringify(stranger.body));
+      assert.ok([403, 429].includes((await login(PASSWORD, '203.0.113.1')).status), 'an attacking address stays locked out');
+      // The owner's address is neither name-limited nor locked.
+      const home1 = await login(PASSWORD, home);
+      assert.equal(home1.status, 200, JSON.stringify(home1.body));
+      assert.equal((await login(PASSWORD, home)).status, 200);
+      assert.ok([403, 429].includes((await login(PASSWORD, '203.0.113.2')).status), 'the owner signing in does not lift the lock for others');
+      // A failure at the known address makes it an address like any other.
+      assert.equal((await login('typo', home)).status, 403);
+      assert.ok([403, 429].includes((await login(PASSWORD, home)).status));
     });
   });
 }

@@ -11,7 +11,7 @@ import { databaseKinds } from '../../helpers/test-databases.js';
 import { PASSWORD, registeredTablet, startCamcopsWorld, type CamcopsWorld } from './camcops-test-setup.js';
 import { FakeTablet } from './fake-tablet.js';
 import { decodeLiteralList } from '../../../plugins/upload-camcops/sql-literal-codec.js';
-import { AuditLogId } from '../../../core/services/service-ids.js';
+import { AuditLogId, DatabaseId } from '../../../core/services/service-ids.js';
 
 for (const kind of databaseKinds()) {
   describe(`upload-camcops sessions and information (${kind})`, () => {
@@ -92,6 +92,29 @@ for (const kind of databaseKinds()) {
       thief.sessionToken = sessionToken;
       assert.match(await thief.refused('get_id_info'), /Log in first/);
       assert.notEqual(thief.sessionId, sessionId);
+    });
+
+    it('stores a session only for a login that succeeded: failed logins leave no rows behind', async () => {
+      const sessionRows = async () => {
+        const [rows] = await w.t.host.services.get(DatabaseId).sequelize.query('SELECT COUNT(*) AS n FROM camcops_sessions');
+        return Number((rows as Array<{ n: number | string }>)[0]!.n);
+      };
+      const before = await sessionRows();
+      for (let i = 0; i < 3; i++) {
+        const guesser = w.tablet('sess-4', `nobody-${i}`, 'a-guess');
+        guesser.address = `203.0.113.${40 + i}`;
+        assert.equal(await guesser.refused('check_upload_user_and_device'), 'Invalid username/password');
+        assert.equal(await guesser.refused('check_upload_user_and_device'), 'Invalid username/password');
+      }
+      assert.equal(await sessionRows(), before, 'no session row for a refused login');
+      const tablet = await registeredTablet(w, 'sess-5');
+      await tablet.ok('check_upload_user_and_device');
+      assert.ok((await sessionRows()) > before, 'a successful login is stored');
+      // Expired sessions go when the next client arrives without a valid one.
+      await w.t.host.services.get(DatabaseId).sequelize.query('UPDATE camcops_sessions SET last_activity_ms = 0');
+      const late = w.tablet('sess-6', 'nobody-late', 'a-guess');
+      await late.refused('check_upload_user_and_device');
+      assert.equal(await sessionRows(), 0, 'expired sessions are purged');
     });
 
     it('refuses a wrong password without revealing it, and counts failures toward core\'s lockout', async () => {
