@@ -263,13 +263,21 @@ export function adversarialCorpus(options: CorpusOptions): { patients: CorpusPat
   const next = seededRandom(options.seed);
   const patients: CorpusPatient[] = [];
   for (let i = 0; i < options.patients; i++) {
-    const forename = FORENAMES[(i * 7 + Math.floor(next() * 3)) % FORENAMES.length]!;
+    const drawn = FORENAMES[(i * 7 + Math.floor(next() * 3)) % FORENAMES.length]!;
+    // Every corpus of two or more patients has a patient called May (the second).
+    const forename = i === 1 ? 'May' : drawn;
     const surname = SURNAMES[(i * 11 + Math.floor(next() * 5)) % SURNAMES.length]!;
     const year = 1930 + Math.floor(next() * 75);
     const [kind] = pick(next, STREET_KINDS);
+    const nhs = nhsNumber(next);
+    const alias = pick(next, ALIASES);
+    const drawnMonth = 1 + Math.floor(next() * 12);
+    // A patient named after a month is born in it: a written date then begins with the
+    // patient's name ("May 17, 1933"), and must go whole, not as the name alone.
+    const month = MONTHS.includes(forename) ? MONTHS.indexOf(forename) + 1 : drawnMonth;
     patients.push({
-      pid: 20000 + i, nhsNumber: nhsNumber(next), forename, surname, alias: pick(next, ALIASES),
-      dob: `${year}-${String(1 + Math.floor(next() * 12)).padStart(2, '0')}-${String(1 + Math.floor(next() * 28)).padStart(2, '0')}`,
+      pid: 20000 + i, nhsNumber: nhs, forename, surname, alias,
+      dob: `${year}-${String(month).padStart(2, '0')}-${String(1 + Math.floor(next() * 28)).padStart(2, '0')}`,
       houseNumber: 1 + Math.floor(next() * 98), street: `${pick(next, STREET_NAMES)} ${kind}`, town: pick(next, TOWNS),
       postcode: `${pick(next, ['S10', 'S11', 'CB2', 'PE13', 'SG8', 'LS6', 'M14'])} ${Math.floor(next() * 10)}${pick(next, ['XY', 'QQ', 'DL', 'NW', 'AB'])}`,
       phone: phoneNumber(next),

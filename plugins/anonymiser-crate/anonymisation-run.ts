@@ -112,6 +112,12 @@ export async function runAnonymisation(options: RunOptions): Promise<RunSummary>
   }
 }
 
+/** The tasks of a run: those for this thread, and those for the pool's threads. */
+interface PlannedTasks {
+  here: BatchTask[];
+  pool: BatchTask[];
+}
+
 /** The phases of a progress report after the patients: tables, cleanup, done. */
 type LaterPhase = Exclude<RunProgress['phase'], 'patients'>;
 
@@ -305,49 +311,70 @@ class AnonymisationRun {
    * is a whole fresh thread: loading sequelize and the drivers and connecting cost most of a
    * second there, so a task gets many batches: at most patients_per_task patients each, in
    * rounds of one task per worker, all tasks the same size so that the threads finish together
-   * (a last, smaller task would run on one thread while the others sit idle).
+   * (a last, smaller task would run on one thread while the others sit idle). On the pool, the
+   * first batch of patients of a run with more than a batch per worker is run on this thread
+   * instead (see runTasks).
+   * @returns the tasks for this thread, and those for the pool (none without one)
    */
-  async planTasks(): Promise<BatchTask[]> {
-    const { config, toRun, workers } = this;
+  async planTasks(): Promise<PlannedTasks> {
+    const { config, workers } = this;
+    const pooled = this.pooled();
+    const here: BatchTask[] = [];
+    let toRun = this.toRun;
+    // Only when the pool still gets a batch per worker: a run that small is over about as soon
+    // as the threads have started anyway.
+    if (pooled && toRun.length >= config.batchPatients * (workers + 1)) {
+      here.push({ kind: 'patients', patients: toRun.slice(0, config.batchPatients) });
+      toRun = toRun.slice(config.batchPatients);
+    }
     const rounds = Math.max(1, Math.ceil(toRun.length / (workers * config.patientsPerTask)));
-    const perTask = this.pooled() ? Math.max(config.batchPatients, Math.ceil(toRun.length / (workers * rounds))) : config.batchPatients;
+    const perTask = pooled ? Math.max(config.batchPatients, Math.ceil(toRun.length / (workers * rounds))) : config.batchPatients;
     const tasks: BatchTask[] = [];
     for (let i = 0; i < toRun.length; i += perTask) tasks.push({ kind: 'patients', patients: toRun.slice(i, i + perTask) });
     for (const table of this.plan.tables) {
       if (table.pid || !table.included.length) continue;
       tasks.push(...(await keyRanges(this.sources.get(table.srcDb)!, table, config.rowsPerTableTask)));
     }
-    return tasks;
+    return pooled ? { here, pool: tasks } : { here: [...here, ...tasks], pool: [] };
   }
 
   private pooled(): boolean {
     return Boolean(this.options.pool && this.workers > 0);
   }
 
-  /** Runs the tasks, on the pool's threads (one lane per worker) or inline on this thread. */
-  async runTasks(tasks: readonly BatchTask[]): Promise<void> {
+  /**
+   * Runs the tasks: the pool's on its threads (one lane per worker), and at the same time this
+   * thread's inline. This thread has its modules loaded and its databases open, so its first
+   * batch writes the run's first rows while the pool's threads are still starting.
+   */
+  async runTasks(tasks: PlannedTasks): Promise<void> {
     const { options } = this;
     const finished = (task: BatchTask, r: BatchResult): Promise<void> => this.absorb(r, task.kind === 'patients' ? task.patients.length : 0, task.kind === 'patients' ? undefined : 'tables');
-    if (this.pooled()) {
+    const lanes: Array<Promise<void>> = [];
+    if (tasks.pool.length) {
       const pool = options.pool!;
       const module = new URL('./batch-thread.js', import.meta.url);
       let next = 0;
       const lane = async (): Promise<void> => {
-        while (next < tasks.length) {
+        while (next < tasks.pool.length) {
           options.signal?.throwIfAborted();
-          const task = tasks[next++]!;
+          const task = tasks.pool[next++]!;
           const r = await pool.run<BatchResult>({ module, export: 'runAnonymiserBatch', args: [this.settings, task], ...(options.signal ? { signal: options.signal } : {}) });
           await finished(task, r);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(this.workers, Math.max(1, tasks.length)) }, lane));
-    } else {
-      this.inline ??= await BatchProcessor.open(this.settings);
-      for (const task of tasks) {
-        options.signal?.throwIfAborted();
-        await finished(task, await this.inline.run(task));
-      }
+      for (let i = 0; i < Math.min(this.workers, tasks.pool.length); i++) lanes.push(lane());
     }
+    if (tasks.here.length) {
+      lanes.push((async () => {
+        this.inline ??= await BatchProcessor.open(this.settings);
+        for (const task of tasks.here) {
+          options.signal?.throwIfAborted();
+          await finished(task, await this.inline.run(task));
+        }
+      })());
+    }
+    await Promise.all(lanes);
     this.reached('tasks done');
     this.summary.patientsSkipped = this.skipped.size;
   }

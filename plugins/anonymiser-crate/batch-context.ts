@@ -22,6 +22,8 @@ export class BatchContext {
   private readonly fingerprint: string;
   /** What a row-version digest's meaning depends on: the patient tables, their keys and hashed fields. */
   private readonly versionFingerprint: string;
+  /** Tables this processor has committed rows to (see table-copier's first commit). */
+  readonly committed = new Set<TablePlan>();
   /** Per table (tableKey): whether its source keeps row versions. */
   private readonly versioned = new Map<string, Promise<boolean>>();
 

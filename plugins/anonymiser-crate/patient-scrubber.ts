@@ -54,7 +54,7 @@ export function defaultScrubberOptions(): ScrubberOptions {
  * patient's scrubber digest, so raising it when a change to this code would scrub differently
  * makes the next incremental run redo every patient.
  */
-export const SCRUBBER_VERSION = 2;
+export const SCRUBBER_VERSION = 3;
 
 /**
  * A fingerprint of everything in `options` that shapes a scrubber (replacements, suffixes,
@@ -114,6 +114,8 @@ class ElementSet {
   readonly words = new Set<string>();
   readonly wordBounded = new Set<string>();
   readonly digitBounded = new Set<string>();
+  /** Dates, digit-bounded too, but tried before words (see pattern). */
+  readonly dates = new Set<string>();
   readonly guarded = new Set<string>();
 
   add(value: unknown, method: ScrubMethod, options: ScrubberOptions): void {
@@ -122,7 +124,7 @@ class ElementSet {
       // Digit-bounded, not word-bounded: "DOB08/01/1945" (a label glued to the date, as
       // untagged tables and copied forms give it) is still the date.
       const element = dateElement(value);
-      if (element) this.digitBounded.add(element);
+      if (element) this.dates.add(element);
       return;
     }
     const text = value instanceof Date ? value.toISOString().slice(0, 10) : Buffer.isBuffer(value) ? '' : String(value);
@@ -171,10 +173,16 @@ class ElementSet {
   }
 
   get size(): number {
-    return this.words.size + this.wordBounded.size + this.digitBounded.size + this.guarded.size;
+    return this.words.size + this.wordBounded.size + this.digitBounded.size + this.dates.size + this.guarded.size;
   }
 
-  /** One group-free alternation: one pair of word boundaries around all word-like bodies, one pair of digit boundaries around all numbers and dates. */
+  /**
+   * One group-free alternation: dates first, then one pair of word boundaries around all
+   * word-like bodies, then one pair of digit boundaries around all numbers. Dates come before
+   * words because a written date may begin with a word that is also a name: "May 17, 1933" of
+   * a patient called May would otherwise lose "May" to the name and keep "17, 1933". Numbers
+   * come after words, so that a code beginning with digits ("12AB34") goes whole.
+   */
   pattern(suffixes: readonly string[]): string | undefined {
     const bodies = byLength(this.wordBounded);
     const trie = trieRegex(this.words);
@@ -184,6 +192,7 @@ class ElementSet {
       bodies.push(`${trie}${suffix}`);
     }
     const parts: string[] = [];
+    if (this.dates.size) parts.push(`${DIGIT_START}(?:${byLength(this.dates).join('|')})${DIGIT_END}`);
     if (bodies.length) parts.push(`${WORD_START}(?:${bodies.join('|')})${WORD_END}`);
     if (this.digitBounded.size) parts.push(`${DIGIT_START}(?:${byLength(this.digitBounded).join('|')})${DIGIT_END}`);
     return parts.length ? parts.join('|') : undefined;

@@ -16,6 +16,13 @@ import { writeRows } from './destination-writer.js';
 import { byteSize, hashPlan, IN_CHUNK, passesFilters, pushLine, ROW_VERSION, ROW_VERSION_SQL, versionLine, type VersionCollector } from './source-row-plan.js';
 
 const PAGE_ROWS = 2000;
+/**
+ * Rows of a processor's first commit to each table: the first rows of a run reach the
+ * destination after a few notes are scrubbed rather than a whole batch's, so that a run shows
+ * its output (and a wrong dictionary its effect) at once. Later commits are commit_rows /
+ * commit_mb large.
+ */
+const FIRST_COMMIT_ROWS = 20;
 
 /** Which rows of a table to copy: those of the given patients, or a key range. */
 export type CopyScope = { pids: ReadonlyArray<string | number> } | { after: KeyTuple | undefined; upTo: KeyTuple | undefined };
@@ -152,7 +159,10 @@ export async function copyTable(
         pending.push(out);
         for (const v of Object.values(out)) pendingBytes += byteSize(v);
         result.rowsWritten += 1;
-        if (pending.length >= config.commitRows || pendingBytes >= config.commitBytes) await flush();
+        if (pending.length >= config.commitRows || pendingBytes >= config.commitBytes || (!ctx.committed.has(table) && pending.length >= FIRST_COMMIT_ROWS)) {
+          ctx.committed.add(table);
+          await flush();
+        }
       }
     }
   }

@@ -12,7 +12,7 @@
 //
 // `npm run bench:anonymise` runs it after the sparse benchmark (anonymise-throughput.ts).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -39,12 +39,14 @@ export interface DenseBenchOptions {
 /** Default settings: 500 patients of about 42 KB and 90 mentions each (about 21 MB), 3 rounds, 2 threads. */
 export const denseDefaults: DenseBenchOptions = { patients: 500, kb: 42, mentions: 90, rounds: 3, workers: 2, pg: process.env.PLATFORM_BENCH_PG_URL ?? defaultPgUrl };
 
-interface Case {
+/** One measured combination of corpus and destination. */
+export interface Case {
   corpus: 'dense' | 'sparse';
   destination: 'postgres' | 'sqlite';
 }
 
-function sequelizeOf(url: string): Sequelize {
+/** A connection to a SQLite file (`sqlite:PATH`) or a PostgreSQL URL. */
+export function sequelizeOf(url: string): Sequelize {
   return url.startsWith('sqlite:') ? new Sequelize({ dialect: 'sqlite', storage: url.slice('sqlite:'.length), logging: false }) : new Sequelize(url.replace(/^postgresql:/, 'postgres:'), { logging: false });
 }
 
@@ -149,8 +151,11 @@ export async function denseBench(options: DenseBenchOptions): Promise<void> {
 /**
  * Seconds from starting `platform anonymise run` to the first row in the destination's `note`
  * or `progress` table; the run is left to finish.
+ * @param bin - the `platform` entry to start (another build's, to compare in the same run)
+ * @param stopAtFirstRow - end the run once its first row is there instead of letting it finish
+ * @param onCpu - receives the CPU seconds the command had used when its first row was found
  */
-async function commandToFirstRow(c: Case, configFile: string, sqliteFile: string, env: NodeJS.ProcessEnv, pgUrl: string): Promise<number> {
+export async function commandToFirstRow(c: Case, configFile: string, sqliteFile: string, env: NodeJS.ProcessEnv, pgUrl: string, bin = platformBin, stopAtFirstRow = false, onCpu?: (cpuSeconds: number | undefined) => void): Promise<number> {
   if (c.destination === 'postgres') {
     // Rows of an earlier run must not count as this one's.
     const db = sequelizeOf(pgUrl);
@@ -158,13 +163,14 @@ async function commandToFirstRow(c: Case, configFile: string, sqliteFile: string
     await db.close();
   }
   const started = performance.now();
-  const child = spawn(process.execPath, [platformBin, '--config', join(repoRoot, 'platform.ini'), 'anonymise', 'run', '--config', configFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [bin, '--config', join(repoRoot, 'platform.ini'), 'anonymise', 'run', '--config', configFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
   let done = false;
   void exited.then(() => (done = true));
   let seconds: number | undefined;
+  let cpuSeconds: number | undefined;
   const probe = async (): Promise<boolean> => {
     const url = c.destination === 'sqlite' ? `sqlite:${sqliteFile}` : pgUrl;
     const db = sequelizeOf(url);
@@ -180,14 +186,37 @@ async function commandToFirstRow(c: Case, configFile: string, sqliteFile: string
   };
   // A full run drops and recreates the destination tables: rows found are this run's.
   while (seconds === undefined && !done) {
-    if (await probe()) seconds = (performance.now() - started) / 1000;
-    else await new Promise((r) => setTimeout(r, 20));
+    if (await probe()) {
+      seconds = (performance.now() - started) / 1000;
+      cpuSeconds = child.pid === undefined ? undefined : processCpuSeconds(child.pid);
+    } else await new Promise((r) => setTimeout(r, 20));
   }
+  if (stopAtFirstRow && seconds !== undefined) child.kill('SIGTERM');
   const code = await exited;
-  if (code !== 0) throw new Error(`platform anonymise run failed (${code}): ${stderr.slice(-2000)}`);
+  if (code !== 0 && !(stopAtFirstRow && seconds !== undefined)) throw new Error(`platform anonymise run failed (${code}): ${stderr.slice(-2000)}`);
   rmSync(sqliteFile, { force: true });
+  onCpu?.(cpuSeconds);
   return seconds ?? (performance.now() - started) / 1000;
 }
+
+/**
+ * CPU seconds (user and system, all threads) a running process has used so far, from
+ * /proc/PID/stat; undefined where there is no /proc. Unlike seconds on the clock, the load of
+ * a shared machine hardly moves it.
+ */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) in parentheses; utime and stime are the 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc/PID/stat's times (100 on every common build). */
+const CLOCK_TICKS = 100;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const usage = 'anonymise-dense [--patients 500] [--kb 42] [--mentions 90] [--rounds 3] [--workers 2] [--pg URL]';

@@ -9,6 +9,7 @@ import { createHmac } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import { anonDbKinds, anonFixture, connect, type AnonFixture } from './anon-fixture.js';
 import { runAnonymisation } from '../../../plugins/anonymiser-crate/anonymisation-run.js';
+import { loadAnonConfig } from '../../../plugins/anonymiser-crate/anon-config.js';
 import { ThreadPool } from '../../../core/jobs/thread-pool.js';
 
 const rid = (pid: number | string, key = 'patient-key-for-tests'): string => createHmac('sha256', key).update(String(pid)).digest('hex');
@@ -256,6 +257,23 @@ for (const kind of await anonDbKinds()) {
         const summary = await runAnonymisation({ configFile: f.configFile, env: f.env, incremental: false, workers: 2, pool });
         assert.equal(summary.workers, 2);
         assert.ok(pool.stats.succeeded >= 2, `batches ran on pool threads (${pool.stats.succeeded})`);
+      } finally {
+        await pool.shutdown();
+      }
+      assert.deepEqual(await snapshot(f.destination.url), full);
+    });
+
+    test('with more than a batch per worker, the first batch runs on the main thread beside the pool, with the same output', async () => {
+      // Batches of 3, one worker: the first batch here, the others in one task on a thread.
+      const config = { ...loadAnonConfig(f.configFile, f.env), batchPatients: 3 };
+      const pool = new ThreadPool({ size: 1, memoryLimitMb: 256 });
+      const progress: number[] = [];
+      try {
+        const summary = await runAnonymisation({ config, incremental: false, workers: 1, pool, onProgress: (p) => progress.push(p.patientsDone) });
+        assert.ok(summary.patients >= 6, `enough patients for a batch here and one on the pool (${summary.patients})`);
+        assert.equal(pool.stats.succeeded, 1, 'one task ran on the pool');
+        // Two pieces finished apart, whichever first: the batch of 3 here, the rest on the thread.
+        assert.ok(progress.includes(3) || progress.includes(summary.patients - 3), `the first batch of 3 was done on its own (${progress.join(', ')})`);
       } finally {
         await pool.shutdown();
       }

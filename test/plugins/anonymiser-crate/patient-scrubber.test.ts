@@ -51,6 +51,17 @@ test('dates in many orders, separators, month names, ordinals and two-digit year
   for (const other of ['08/03/1985', '7 April 1985', '17/03/1985', 'Ma 7 1985']) assert.equal(scrub(p, `born ${other}.`), `born ${other}.`, other);
 });
 
+test('a date that begins with the patient\'s name goes whole: May born in May', () => {
+  // The dense benchmark's only leaks were of this form: "May 17, 1933" of a patient called May
+  // lost "May" to the name and kept "17, 1933".
+  const p: IdentifierValue[] = [{ value: 'May', method: 'words' }, { value: 'Nowak', method: 'words' }, { value: '1933-05-17', method: 'date' }];
+  for (const form of ['May 17, 1933', 'May 17th 33', 'MAY 17 1933', 'may 17th, 1933']) assert.equal(scrub(p, `born ${form}.`), 'born [__PPP__].', form);
+  // The name alone, and another date in May, still go as the name.
+  assert.equal(scrub(p, 'May Nowak, seen May 18, 1933.'), '[__PPP__] [__PPP__], seen [__PPP__] 18, 1933.');
+  // A code that begins with digits is not cut short by a number that is its start.
+  assert.equal(scrub([{ value: '12', method: 'number' }, { value: '12AB34', method: 'code' }], 'ref 12AB34'), 'ref [__PPP__]');
+});
+
 test('third parties get their own replacement; patient wins where both match', () => {
   const out = scrub([{ value: 'Alice', method: 'words' }], 'Alice and Bob Jones and Alice', () => undefined, [{ value: 'Bob Jones', method: 'words' }, { value: 'Alice', method: 'words' }]);
   assert.equal(out, '[__PPP__] and [__TTT__] [__TTT__] and [__PPP__]');
