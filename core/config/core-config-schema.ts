@@ -107,6 +107,7 @@ export const coreConfigSchema: Record<string, ConfigSectionSchema> = {
     additionalProperties: false,
     properties: {
       min_free_mb: { type: 'integer', minimum: 0, default: 1024, description: 'Free space below this (MiB) in the data directories is a problem.' },
+      behind_nginx: { type: 'boolean', description: 'Whether this installation is served through nginx, so inspect checks nginx here (default: yes when [http] trust_proxy or x_accel_redirect or [inspect] nginx_config is set).' },
       nginx_config: { type: 'string', 'x-path': true, description: 'Where the platform\'s nginx configuration is installed (default /etc/nginx/sites-enabled/platform.conf).' },
       tls_certificate: { type: 'string', 'x-path': true, description: 'The TLS certificate nginx serves, checked for host name and expiry.' },
     },

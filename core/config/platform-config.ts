@@ -53,7 +53,8 @@ export function parseIni(text: string, problems: string[] = [], file = '<text>')
     const line = lines[index]!.trim();
     const at = `${file}:${index + 1}`;
     if (line === '' || line.startsWith(';') || line.startsWith('#')) continue;
-    const header = /^\[([^\]]*)\]$/.exec(line);
+    // A header may carry an inline comment too (`[web]   ; the pages`), as with configparser.
+    const header = /^\[([^\]]*)\](?:\s+;.*)?$/.exec(line);
     if (header) {
       section = header[1]!.trim();
       sections[section] ??= {};

@@ -2,7 +2,7 @@
 // (production), the core models, and transactions that behave the same on both.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import sqlite3 from 'sqlite3';
 // pg is loaded only for PostgreSQL installations (a SQLite server need not hold it).
@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   password?: string;
   poolMax?: number;
   logSql?: boolean;
+  /** Refuse a SQLite file that does not exist instead of creating it (read-only callers such as inspect). */
+  mustExist?: boolean;
 }
 
 /** sqlite3 with a busy timeout on every connection, so concurrent writers wait instead of failing. */
@@ -66,6 +68,9 @@ export class Database {
     if (options.url.startsWith('sqlite:')) {
       const raw = options.url.slice('sqlite:'.length);
       const storage = raw === ':memory:' ? raw : isAbsolute(raw) ? raw : resolve(options.baseDir, raw);
+      if (options.mustExist && storage !== ':memory:' && !existsSync(storage)) {
+        throw new ConfigError(`cannot reach the database at sqlite:${storage}: the file does not exist yet; platform db upgrade (or serve) creates it`);
+      }
       if (storage !== ':memory:') mkdirSync(dirname(storage), { recursive: true });
       const sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: log, dialectModule: patientSqlite });
       const db = new Database(sequelize, 'sqlite', `sqlite:${storage}`, undefined, undefined, storage === ':memory:' ? undefined : new SqliteReaders(storage));

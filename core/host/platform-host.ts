@@ -66,6 +66,8 @@ export interface HostOptions {
   inlinePlugins?: ReadonlyMap<string, PluginDefinition>;
   logSink?: LogSink;
   logLevel?: LogLevel;
+  /** Create a missing SQLite database file (default true; inspect, which writes nothing, refuses to). */
+  createDatabase?: boolean;
   /** Create missing generated secrets (default true; inspect reports them instead). */
   createSecrets?: boolean;
 }
@@ -126,6 +128,7 @@ export class PlatformHost {
           ...(password ? { password } : {}),
           poolMax: config.section<{ pool_max: number }>('db').pool_max,
           logSql: config.section<{ log_sql: boolean }>('db').log_sql,
+          mustExist: options.createDatabase === false,
         },
         loggers.get('platform:db'),
       );
@@ -327,4 +330,4 @@ function bindDatabaseServices(container: Container, config: PlatformConfig, db: 
 
 /** Starts a host as `platform inspect` examines it: on the database, without migrating or creating secrets. */
 export const startHostForInspect: InspectHostStarter = (options) =>
-  PlatformHost.start({ ...options, level: 'database', migrate: 'none', logLevel: 'error', createSecrets: false });
+  PlatformHost.start({ ...options, level: 'database', migrate: 'none', logLevel: 'error', createSecrets: false, createDatabase: false });

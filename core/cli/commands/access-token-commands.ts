@@ -1,12 +1,13 @@
 // platform access-token create|inspect: encrypted `.dcor-access` files that give a user
 // their API token and the server certificate to trust, protected by a password that is
 // sent by another channel.
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { CommandDefinition } from '../../plugins/hooks/commands.js';
 import { ActionRunnerId } from '../../services/service-ids.js';
 import { UsageError } from '../../errors.js';
 import { generateTokenPassword, parseCertificate, readAccessTokenFile, summariseAccessToken, writeAccessTokenFile, type AccessTokenEncryption } from '../../auth/access-token-file.js';
+import { checkPrivateFileTarget, writePrivateFile } from '../../util/private-file.js';
 import { cliActor, positionals, printJson, requireOption, stringOption } from './command-support.js';
 
 function readPasswordFile(path: string): string {
@@ -35,7 +36,7 @@ export function accessTokenCommands(): CommandDefinition[] {
         'password-file': { type: 'string', value: 'FILE', description: 'read the password from the first line of FILE (default: generate one)' },
         'expires-days': { type: 'string', value: 'N', description: 'the API token expires after N days (default: never)' },
         compat: { type: 'string', value: 'zipcrypto', description: 'write traditional ZipCrypto encryption for old readers (weaker)' },
-        force: { type: 'boolean', description: 'overwrite an existing output file' },
+        force: { type: 'boolean', description: 'replace an existing output file (with a new one of mode 0600; a symbolic link is refused)' },
       },
       async run(args, ctx) {
         const user = requireOption(args, 'user', 'access-token create');
@@ -45,7 +46,8 @@ export function accessTokenCommands(): CommandDefinition[] {
         if (compat !== undefined && compat !== 'zipcrypto') throw new UsageError(`--compat must be "zipcrypto", not "${compat}"`);
         const days = stringOption(args, 'expires-days');
         if (days !== undefined && !/^\d+$/.test(days)) throw new UsageError(`--expires-days must be a whole number of days, not "${days}"`);
-        if (existsSync(out) && args.options.force !== true) throw new UsageError(`${out} already exists; add --force to overwrite it`);
+        // Checked before the token exists, so a refusal leaves no token behind.
+        checkPrivateFileTarget(out, args.options.force === true);
         let certificatePem: string;
         try {
           certificatePem = readFileSync(certPath, 'utf8');
@@ -60,7 +62,7 @@ export function accessTokenCommands(): CommandDefinition[] {
         const name = basename(out, extname(out));
         const created = (await ctx.services.get(ActionRunnerId).run('api_token_create', { user, name, ...(days ? { expires_days: Number(days) } : {}) }, { actor: cliActor })) as { token: string; prefix: string };
         const data = await writeAccessTokenFile({ apiKey: created.token, certificatePem, password, encryption });
-        writeFileSync(out, data, { mode: 0o600, flag: args.options.force === true ? 'w' : 'wx' });
+        writePrivateFile(out, data, args.options.force === true);
         ctx.stderr.write(`wrote ${out} (${encryption}) with API token ${created.prefix} for ${user}\n`);
         if (!passwordFile) {
           ctx.stderr.write('the generated password follows; it is shown only now, send it by another channel than the file:\n');

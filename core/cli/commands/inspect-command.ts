@@ -10,7 +10,7 @@ import { configFileFindings, secretFindings } from '../../inspect/checks/config-
 import { runInspectChecks, summarise, type RepairMode } from '../../inspect/inspect-runner.js';
 import type { InspectReport, ReportedCheck } from '../../inspect/inspect-report.js';
 import { storeInspectReport } from '../../inspect/inspect-report-store.js';
-import { AuditLogId, DatabaseId } from '../../services/service-ids.js';
+import { AuditLogId, DatabaseId, MigratorId } from '../../services/service-ids.js';
 import { renderInspectReport, terminalProgress } from '../../inspect/inspect-output.js';
 import { stringOption } from './command-support.js';
 
@@ -102,21 +102,33 @@ async function inspect(ctx: CommandContext, startHost: InspectHostStarter, optio
     if (wants('config')) checks.push(...(await runInspectChecks([configCheck], { deep: options.deep, repair: options.repair, confirm, onRepaired, context: { services: noServices, config: host?.config as PlatformConfig, deep: options.deep } })));
     if (!host) {
       if (startError instanceof ConfigError && /cannot reach the database/.test(startError.message) && wants('database')) {
-        checks.push({ area: 'database', name: 'connection', status: 'problem', findings: [{ severity: 'problem', title: startError.message, why: 'nothing works without the database', fix: 'start the database server, or correct [db] url' }] });
+        const missingFile = /does not exist yet/.test(startError.message);
+        checks.push({ area: 'database', name: 'connection', status: 'problem', findings: [{ severity: 'problem', title: startError.message, why: 'nothing works without the database', fix: missingFile ? 'run platform db upgrade (or start the platform), or correct [db] url' : 'start the database server, or correct [db] url' }] });
       }
     } else {
       const registered = host.registries.inspectChecks.values().filter((c) => wants(c.area));
-      checks.push(
-        ...(await runInspectChecks(registered, {
+      const runChecks = async (list: InspectCheck[]): Promise<ReportedCheck[]> =>
+        runInspectChecks(list, {
           deep: options.deep,
           repair: options.repair,
           confirm,
           onCheckStart: (check) => progress?.start(`${check.area}: ${check.name}`),
           onCheckDone: () => progress?.done(),
           onRepaired,
-          context: { services: host.services, config: host.config, deep: options.deep, retryDead: options.retryDead, ...(progress ? { progress: progress.update } : {}) },
-        })),
-      );
+          context: { services: host!.services, config: host!.config, deep: options.deep, retryDead: options.retryDead, ...(progress ? { progress: progress.update } : {}) },
+        });
+      // With migrations pending the tables other checks read may not exist: the database
+      // checks run first (their repair applies the migrations), the rest only once none is pending.
+      const migrator = host.services.get(MigratorId);
+      if ((await migrator.pending()).length) {
+        checks.push(...(await runChecks(registered.filter((c) => c.area === 'database'))));
+        const pending = await migrator.pending();
+        const rest = registered.filter((c) => c.area !== 'database');
+        if (pending.length) checks.push(...rest.map((c) => skippedCheck(c, pending.length)));
+        else checks.push(...(await runChecks(rest)));
+      } else {
+        checks.push(...(await runChecks(registered)));
+      }
     }
     const { summary, exitCode } = summarise(checks);
     const report: InspectReport = { version: 1, startedAt, finishedAt: new Date().toISOString(), config: ctx.configFile, deep: options.deep, repair: options.repair !== 'none', checks, summary, exitCode };
@@ -132,4 +144,14 @@ async function inspect(ctx: CommandContext, startHost: InspectHostStarter, optio
   } finally {
     await host?.stop();
   }
+}
+
+/** A check not run because the database has migrations pending. */
+function skippedCheck(check: InspectCheck, pending: number): ReportedCheck {
+  return {
+    area: check.area,
+    name: check.name,
+    status: 'warning',
+    findings: [{ severity: 'warning', title: `skipped until \`platform db upgrade\` (${pending} migration(s) pending)`, why: 'the tables this check reads may not exist yet', fix: 'run platform db upgrade (or platform inspect --repair), then inspect again' }],
+  };
 }

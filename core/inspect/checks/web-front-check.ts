@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import type { InspectCheck, InspectFinding } from '../../plugins/hooks/inspect-checks.js';
 import { PlatformConfigId } from '../../services/service-ids.js';
 import { nginxConfigOf } from '../../config/nginx-config.js';
+import type { PlatformConfig } from '../../config/platform-config.js';
 
 const run = promisify(execFile);
 const DAY = 86_400_000;
@@ -88,6 +89,18 @@ export function certificateFindings(file: string, pem: string, host: string | un
   return findings;
 }
 
+/**
+ * Whether the configuration says the site is served through nginx: `[inspect] behind_nginx`,
+ * else any setting that only makes sense behind it. A development install (nginx merely on
+ * the machine) has none, and nginx's checks would only report what it does not need.
+ */
+export function behindNginx(config: PlatformConfig): boolean {
+  const explicit = config.section<{ behind_nginx?: boolean }>('inspect').behind_nginx;
+  if (explicit !== undefined) return explicit;
+  const http = config.section<{ trust_proxy: boolean; x_accel_redirect: string }>('http');
+  return http.trust_proxy || http.x_accel_redirect !== '' || config.string('inspect', 'nginx_config') !== undefined;
+}
+
 /** The web front check. */
 export const webFrontCheck: InspectCheck = {
   area: 'web',
@@ -98,8 +111,10 @@ export const webFrontCheck: InspectCheck = {
     const maxUpload = config.section<{ max_size: number }>('upload').max_size;
     const findings: InspectFinding[] = [];
     const nginxFile = config.path('inspect', 'nginx_config') ?? '/etc/nginx/sites-enabled/platform.conf';
-    const nginx = await run('nginx', ['-v']).then(() => true, () => false);
-    if (!nginx) findings.push({ severity: 'ok', title: 'nginx is not installed here; its checks are skipped (run inspect on the machine that serves the site)' });
+    const behind = behindNginx(config);
+    const nginx = behind && (await run('nginx', ['-v']).then(() => true, () => false));
+    if (!behind) findings.push({ severity: 'ok', title: 'not configured to be served through nginx ([inspect] behind_nginx, [http] trust_proxy); its checks are skipped' });
+    else if (!nginx) findings.push({ severity: 'ok', title: 'nginx is not installed here; its checks are skipped (run inspect on the machine that serves the site)' });
     else {
       const tested = await run('nginx', ['-t'], { timeout: 20_000 }).then(() => undefined, (error: { stderr?: string }) => error.stderr ?? 'nginx -t failed');
       if (tested) findings.push({ severity: 'problem', title: 'nginx -t reports an invalid configuration', why: 'nginx will not reload, and a restart would take the site down', fix: 'correct the configuration nginx -t names', details: tested.trim().split('\n').slice(-5) });

@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,6 +135,32 @@ for (const kind of databaseKinds()) {
       assert.equal(run.stdout, '');
       assert.match(run.stderr, /known-plaintext/);
       assert.equal((await readAccessTokenFile(readFileSync(out), 'an-agreed-password')).encryption, 'zipcrypto');
+    });
+
+    it('--force replaces an existing world-readable file with a new one of mode 0600, and refuses a symbolic link at --out', async () => {
+      const out = join(t.db.dir, 'replaced.dcor-access');
+      writeFileSync(out, 'old contents', { mode: 0o644 });
+      chmodSync(out, 0o644);
+      const refused = await runCli(['--config', t.configFile, 'access-token', 'create', '--user', 'alice', '--cert', join(fixtures, 'server.cert'), '--out', out]);
+      assert.equal(refused.status, 2);
+      assert.match(refused.stderr, /already exists; add --force/);
+      const run = await runCli(['--config', t.configFile, 'access-token', 'create', '--user', 'alice', '--cert', join(fixtures, 'server.cert'), '--out', out, '--force']);
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(statSync(out).mode & 0o777, 0o600, 'the old file kept its mode 0644');
+      assert.equal((await readAccessTokenFile(readFileSync(out), run.stdout.trim())).encryption, 'aes-256');
+      assert.deepEqual(readdirSync(t.db.dir).filter((name) => name.endsWith('.tmp')), [], 'no temporary file stays');
+
+      const victim = join(t.db.dir, 'victim.txt');
+      writeFileSync(victim, 'do not touch', { mode: 0o644 });
+      const link = join(t.db.dir, 'link.dcor-access');
+      symlinkSync(victim, link);
+      const before = (await runCli(['--config', t.configFile, 'token', 'list', '--user', 'alice', '--json'])).stdout;
+      const linked = await runCli(['--config', t.configFile, 'access-token', 'create', '--user', 'alice', '--cert', join(fixtures, 'server.cert'), '--out', link, '--force']);
+      assert.equal(linked.status, 2);
+      assert.match(linked.stderr, /is a symbolic link/);
+      assert.equal(readFileSync(victim, 'utf8'), 'do not touch');
+      assert.ok(lstatSync(link).isSymbolicLink());
+      assert.equal((await runCli(['--config', t.configFile, 'token', 'list', '--user', 'alice', '--json'])).stdout, before, 'no token was created');
     });
 
     it('refuses a certificate that does not parse, and creates no token', async () => {
