@@ -298,10 +298,10 @@ export class JobQueue {
     // A second round only when a live job with the key ended between our insert and our look-up.
     for (let round = 0; pending.length && round < 5; round++) {
       const now = new Date();
-      const added = await insertChunk(this.db, pending.map((x) => x.p), now, transaction);
+      const skipped = await insertChunk(this.db, pending.map((x) => x.p), now, transaction);
       const conflicted = [];
       for (const x of pending) {
-        if (added.has(x.p.id)) {
+        if (!skipped.has(x.p.id)) {
           jobs[x.index] = insertedJob(x.p, now);
           inserted.add(x.p.id);
         } else conflicted.push(x);
