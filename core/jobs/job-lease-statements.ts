@@ -3,6 +3,7 @@
 // statistics), called as prepared statements on a pooled connection; on SQLite, plain
 // statements inside an IMMEDIATE transaction (the single writer).
 import { QueryTypes } from 'sequelize';
+import type pg from 'pg';
 import type { Database } from '../db/database.js';
 import type { JobRow } from './job-rows.js';
 import type { JobOutcome } from './job-types.js';
@@ -82,10 +83,16 @@ export async function completeRows(db: Database, owner: string, now: Date, outco
   });
 }
 
-/** Extends to `until` the leases of `ids` that `owner` still holds. @returns those renewed. */
-export async function renewRows(db: Database, owner: string, ids: readonly string[], until: Date): Promise<RenewedRow[]> {
+/**
+ * Extends to `until` the leases of `ids` that `owner` still holds; on PostgreSQL on
+ * `connection` when given (a worker's own), else on a pooled one. @returns those renewed.
+ */
+export async function renewRows(db: Database, owner: string, ids: readonly string[], until: Date, connection?: pg.Client): Promise<RenewedRow[]> {
   if (db.dialect === 'postgres') {
-    const rows = await runPooled<{ job_id: string; cancel_requested: boolean }>(db, 'platform_jobs_renew', 'SELECT * FROM platform_jobs_renew($1, $2, $3)', [owner, ids, until]);
+    const statement = { name: 'platform_jobs_renew', text: 'SELECT * FROM platform_jobs_renew($1, $2, $3)', values: [owner, ids, until] };
+    const rows = connection
+      ? (await connection.query<{ job_id: string; cancel_requested: boolean }>(statement)).rows
+      : await runPooled<{ job_id: string; cancel_requested: boolean }>(db, statement.name, statement.text, statement.values);
     return rows.map((r) => ({ id: r.job_id, cancel_requested: r.cancel_requested }));
   }
   return db.transaction((transaction) =>

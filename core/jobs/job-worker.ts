@@ -1,6 +1,7 @@
 // A job worker: claims jobs in batches with a lease, runs their handlers (on the event loop
 // with an AbortSignal and a time limit, or on the thread pool for CPU-heavy handlers),
-// renews the leases of all its running jobs in one statement, records successes in batches,
+// renews the leases of all its running jobs (and of successes not yet recorded) in one
+// statement on its own connection, records successes in batches,
 // and puts back jobs whose worker died. On PostgreSQL it LISTENs on a dedicated connection
 // and starts at once when a job is enqueued; otherwise (and as a fallback) it polls. On
 // shutdown it stops claiming, lets running jobs finish within a grace period and gives the
@@ -206,7 +207,7 @@ export class JobWorker {
         return [];
       }
       since = Date.now();
-      const { lost } = await this.queue.renew(this.id, jobs.map((j) => j.id), this.options.leaseMs);
+      const { lost } = await this.queue.renew(this.id, jobs.map((j) => j.id), this.options.leaseMs, this.listener);
       if (lost.length) {
         this.logger.warn('claimed jobs lost their lease before they started; not running them', { worker: this.id, jobs: lost.length });
         jobs = jobs.filter((j) => !lost.includes(j.id));
@@ -385,7 +386,9 @@ export class JobWorker {
     if (this.renewing || !ids.length) return;
     this.renewing = true;
     try {
-      const { lost, cancel } = await this.queue.renew(this.id, ids, this.options.leaseMs);
+      // On the LISTEN connection when there is one: a pooled connection may be long in coming
+      // when handlers hold the pool and new connections open slowly under load.
+      const { lost, cancel } = await this.queue.renew(this.id, ids, this.options.leaseMs, this.listener);
       for (const id of lost) this.stopJob(id, 'lost');
       for (const id of cancel) this.stopJob(id, 'cancel');
     } catch (error) {
