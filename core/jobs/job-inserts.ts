@@ -5,14 +5,16 @@
 //
 // On PostgreSQL a chunk travels as one JSON parameter unpacked by `json_to_recordset` (one
 // parse, no thousands of placeholders for the driver to escape and the server to plan), the
-// statement returns only the ids it added, and it NOTIFYs once per job type rather than per
-// row. On SQLite a chunk is one multi-row VALUES statement in the caller's IMMEDIATE
+// statement answers one row naming only the jobs it did not add (none, unless a dedupe key was
+// live), and it NOTIFYs once per job type rather than per row. Outside a transaction it is a
+// prepared statement on a pooled connection. On SQLite a chunk is one multi-row VALUES statement in the caller's IMMEDIATE
 // transaction (the single writer).
 import { randomUUID } from 'node:crypto';
 import { QueryTypes, type Transaction } from 'sequelize';
 import type { Database } from '../db/database.js';
 import { ValidationError } from '../errors.js';
 import type { EnqueueOptions, Job } from './job-types.js';
+import { runPooled } from './pooled-statement.js';
 
 /** The NOTIFY channel workers LISTEN on for new jobs (PostgreSQL); the payload is the job type. */
 export const JOBS_CHANNEL = 'platform_jobs';
@@ -37,7 +39,8 @@ const PG_INSERT = `
   ), notified AS (
     SELECT pg_notify('${JOBS_CHANNEL}', t.type) FROM (SELECT DISTINCT type FROM added) t
   )
-  SELECT added.id, (SELECT COUNT(*) FROM notified) AS notified FROM added`;
+  SELECT (SELECT COUNT(*) FROM notified) AS notified,
+    ARRAY(SELECT input.id::text FROM input WHERE NOT EXISTS (SELECT 1 FROM added WHERE added.id = input.id)) AS skipped`;
 
 /** One job ready to be written: checked, with its defaults applied and its payload serialised. */
 export interface PreparedJob {
@@ -91,7 +94,7 @@ export function insertedJob(p: PreparedJob, now: Date): Job {
 /**
  * Inserts one chunk (at most `INSERT_CHUNK` jobs) in `transaction` (or on its own, PostgreSQL
  * only), skipping those whose dedupe key is live.
- * @returns the ids inserted.
+ * @returns the ids not inserted (their dedupe key was live).
  */
 export async function insertChunk(db: Database, jobs: readonly PreparedJob[], now: Date, transaction: Transaction | undefined): Promise<Set<string>> {
   const inTx = transaction ? { transaction } : {};
@@ -101,13 +104,16 @@ export async function insertChunk(db: Database, jobs: readonly PreparedJob[], no
     const input = `[${jobs
       .map((j) => `{"id":"${j.id}","type":${JSON.stringify(j.type)},"payload":${j.payload},"priority":${j.priority},"run_after":"${(j.runAfter ?? now).toISOString()}","max_attempts":${j.maxAttempts},"timeout_ms":${j.timeoutMs ?? 'null'},"dedupe_key":${j.dedupeKey === undefined ? 'null' : JSON.stringify(j.dedupeKey)}}`)
       .join(',')}]`;
-    const rows = await db.sequelize.query<{ id: string }>(PG_INSERT, { bind: [input, nowText], type: QueryTypes.SELECT, ...inTx });
-    return new Set(rows.map((r) => r.id));
+    const [row] = transaction
+      ? await db.sequelize.query<{ skipped: string[] }>(PG_INSERT, { bind: [input, nowText], type: QueryTypes.SELECT, transaction })
+      : await runPooled<{ skipped: string[] }>(db, 'platform_jobs_insert', PG_INSERT, [input, nowText]);
+    return new Set(row?.skipped ?? []);
   }
   const values = jobs.map(() => `(?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?, ?, ?, ?)`).join(', ');
   const replacements = jobs.flatMap((j) => [j.id, j.type, j.payload, j.priority, j.runAfter ?? now, j.maxAttempts, j.timeoutMs ?? null, j.dedupeKey ?? null, false, now, now]);
   // Sequelize runs an INSERT on SQLite without fetching rows, so RETURNING would be lost: look the ids up.
   await db.sequelize.query(`INSERT INTO jobs (${INSERT_COLUMNS}) VALUES ${values} ${LIVE_KEY_CONFLICT}`, { replacements, ...inTx });
   const rows = await db.sequelize.query<{ id: string }>('SELECT id FROM jobs WHERE id IN (:ids)', { replacements: { ids: jobs.map((j) => j.id) }, type: QueryTypes.SELECT, ...inTx });
-  return new Set(rows.map((r) => r.id));
+  const added = new Set(rows.map((r) => r.id));
+  return new Set(jobs.filter((j) => !added.has(j.id)).map((j) => j.id));
 }

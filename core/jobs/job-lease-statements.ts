@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { Database } from '../db/database.js';
 import type { JobRow } from './job-rows.js';
 import type { JobOutcome } from './job-types.js';
+import { runPooled } from './pooled-statement.js';
 
 /** What a claim takes. */
 export interface ClaimStatement {
@@ -40,11 +41,11 @@ const results = (outcomes: readonly JobOutcome[]): string => JSON.stringify(outc
 export async function claimRows(db: Database, c: ClaimStatement): Promise<JobRow[]> {
   if (db.dialect === 'postgres' && c.complete.length) {
     // One round trip and one commit for both.
-    return raw<JobRow>(db, 'platform_jobs_complete_and_claim', 'SELECT * FROM platform_jobs_complete_and_claim($1, $2, $3, $4, $5, $6, $7)', [
+    return runPooled<JobRow>(db, 'platform_jobs_complete_and_claim', 'SELECT * FROM platform_jobs_complete_and_claim($1, $2, $3, $4, $5, $6, $7)', [
       c.owner, c.now, c.complete.map((o) => o.id), results(c.complete), c.until, c.types, c.limit,
     ]);
   }
-  if (db.dialect === 'postgres') return raw<JobRow>(db, 'platform_jobs_claim', 'SELECT * FROM platform_jobs_claim($1, $2, $3, $4, $5)', [c.owner, c.until, c.now, c.types, c.limit]);
+  if (db.dialect === 'postgres') return runPooled<JobRow>(db, 'platform_jobs_claim', 'SELECT * FROM platform_jobs_claim($1, $2, $3, $4, $5)', [c.owner, c.until, c.now, c.types, c.limit]);
   return db.transaction((transaction) =>
     db.sequelize.query<JobRow>(
       `UPDATE jobs SET state = 'running', lease_owner = :owner, lease_until = :until, attempts = attempts + 1, started_at = :now, updated_at = :now, cancel_requested = 0
@@ -63,7 +64,7 @@ export async function claimRows(db: Database, c: ClaimStatement): Promise<JobRow
 /** Records successes of jobs whose lease `owner` still holds. @returns those recorded. */
 export async function completeRows(db: Database, owner: string, now: Date, outcomes: readonly JobOutcome[]): Promise<CompletedRow[]> {
   if (db.dialect === 'postgres') {
-    const rows = await raw<{ job_id: string; has_dependants: boolean }>(db, 'platform_jobs_complete', 'SELECT * FROM platform_jobs_complete($1, $2, $3, $4)', [owner, now, outcomes.map((o) => o.id), results(outcomes)]);
+    const rows = await runPooled<{ job_id: string; has_dependants: boolean }>(db, 'platform_jobs_complete', 'SELECT * FROM platform_jobs_complete($1, $2, $3, $4)', [owner, now, outcomes.map((o) => o.id), results(outcomes)]);
     return rows.map((r) => ({ id: r.job_id, has_dependants: r.has_dependants }));
   }
   return db.transaction(async (transaction) => {
@@ -82,10 +83,16 @@ export async function completeRows(db: Database, owner: string, now: Date, outco
   });
 }
 
-/** Extends to `until` the leases of `ids` that `owner` still holds. @returns those renewed. */
-export async function renewRows(db: Database, owner: string, ids: readonly string[], until: Date): Promise<RenewedRow[]> {
+/**
+ * Extends to `until` the leases of `ids` that `owner` still holds; on PostgreSQL on
+ * `connection` when given (a worker's own), else on a pooled one. @returns those renewed.
+ */
+export async function renewRows(db: Database, owner: string, ids: readonly string[], until: Date, connection?: pg.Client): Promise<RenewedRow[]> {
   if (db.dialect === 'postgres') {
-    const rows = await raw<{ job_id: string; cancel_requested: boolean }>(db, 'platform_jobs_renew', 'SELECT * FROM platform_jobs_renew($1, $2, $3)', [owner, ids, until]);
+    const statement = { name: 'platform_jobs_renew', text: 'SELECT * FROM platform_jobs_renew($1, $2, $3)', values: [owner, ids, until] };
+    const rows = connection
+      ? (await connection.query<{ job_id: string; cancel_requested: boolean }>(statement)).rows
+      : await runPooled<{ job_id: string; cancel_requested: boolean }>(db, statement.name, statement.text, statement.values);
     return rows.map((r) => ({ id: r.job_id, cancel_requested: r.cancel_requested }));
   }
   return db.transaction((transaction) =>
@@ -95,18 +102,4 @@ export async function renewRows(db: Database, owner: string, ids: readonly strin
       transaction,
     }),
   );
-}
-
-/** A hot-path statement on a pooled connection, prepared once per connection. */
-async function raw<T>(db: Database, name: string, text: string, values: unknown[]): Promise<T[]> {
-  const manager = db.sequelize.connectionManager as unknown as {
-    getConnection(options: { type: 'write' }): Promise<pg.Client>;
-    releaseConnection(connection: pg.Client): Promise<void>;
-  };
-  const connection = await manager.getConnection({ type: 'write' });
-  try {
-    return (await connection.query({ name, text, values })).rows as T[];
-  } finally {
-    await manager.releaseConnection(connection);
-  }
 }

@@ -5,6 +5,7 @@
 // may record an outcome, so a worker that lost one changes nothing. Failures back off
 // exponentially with jitter; after the last attempt a job is dead with its last error and stack.
 import { QueryTypes } from 'sequelize';
+import type pg from 'pg';
 import type { Database } from '../db/database.js';
 import { claimRows, completeRows, renewRows } from './job-lease-statements.js';
 import type { JobMaintenance } from './job-maintenance.js';
@@ -49,11 +50,13 @@ export class JobLeases {
 
   /**
    * Extends the leases of `ids` held by `owner`.
+   * @param connection a connection of the worker's own (PostgreSQL), so that renewals never
+   *   wait behind other work for a pooled one while leases run out.
    * @returns which of them were lost (no longer running under this owner) and which were asked to stop.
    */
-  async renew(owner: string, ids: readonly string[], leaseMs: number): Promise<{ lost: string[]; cancel: string[] }> {
+  async renew(owner: string, ids: readonly string[], leaseMs: number, connection?: pg.Client): Promise<{ lost: string[]; cancel: string[] }> {
     if (!ids.length) return { lost: [], cancel: [] };
-    const rows = await renewRows(this.db, owner, ids, new Date(Date.now() + leaseMs));
+    const rows = await renewRows(this.db, owner, ids, new Date(Date.now() + leaseMs), connection);
     const held = new Set(rows.map((r) => r.id));
     return { lost: ids.filter((id) => !held.has(id)), cancel: rows.filter((r) => Boolean(r.cancel_requested)).map((r) => r.id) };
   }

@@ -6,6 +6,7 @@
 // surface so that callers need one service. Delivery is at least once: a running job whose
 // lease lapsed (its worker died) is claimed again.
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import { QueryTypes, type Transaction } from 'sequelize';
 import type { Database } from '../db/database.js';
 import type { Disposable } from '../plugins/hook-id.js';
@@ -204,8 +205,8 @@ export class JobQueue {
   }
 
   /** Extends a worker's leases; see `JobLeases.renew`. @returns the ids lost and those asked to stop. */
-  renew(owner: string, ids: readonly string[], leaseMs: number): Promise<{ lost: string[]; cancel: string[] }> {
-    return this.leases.renew(owner, ids, leaseMs);
+  renew(owner: string, ids: readonly string[], leaseMs: number, connection?: pg.Client): Promise<{ lost: string[]; cancel: string[] }> {
+    return this.leases.renew(owner, ids, leaseMs, connection);
   }
 
   /** Records one success, if `owner` still holds the lease. */
@@ -298,10 +299,10 @@ export class JobQueue {
     // A second round only when a live job with the key ended between our insert and our look-up.
     for (let round = 0; pending.length && round < 5; round++) {
       const now = new Date();
-      const added = await insertChunk(this.db, pending.map((x) => x.p), now, transaction);
+      const skipped = await insertChunk(this.db, pending.map((x) => x.p), now, transaction);
       const conflicted = [];
       for (const x of pending) {
-        if (added.has(x.p.id)) {
+        if (!skipped.has(x.p.id)) {
           jobs[x.index] = insertedJob(x.p, now);
           inserted.add(x.p.id);
         } else conflicted.push(x);

@@ -1,6 +1,7 @@
 // A job worker: claims jobs in batches with a lease, runs their handlers (on the event loop
 // with an AbortSignal and a time limit, or on the thread pool for CPU-heavy handlers),
-// renews the leases of all its running jobs in one statement, records successes in batches,
+// renews the leases of all its running jobs (and of successes not yet recorded) in one
+// statement on its own connection, records successes in batches,
 // and puts back jobs whose worker died. On PostgreSQL it LISTENs on a dedicated connection
 // and starts at once when a job is enqueued; otherwise (and as a fallback) it polls. On
 // shutdown it stops claiming, lets running jobs finish within a grace period and gives the
@@ -61,6 +62,9 @@ export class JobWorker {
   private nextPollAt = 0;
   private endSleep: (() => void) | undefined;
   private completions: JobOutcome[] = [];
+  // Successes not yet recorded (buffered or in flight): their leases are renewed like those of
+  // running jobs, or a lease could lapse while the success waits and the job would run again.
+  private readonly unrecorded = new Set<string>();
   private flushing: Promise<void> | undefined;
   private renewing = false;
   private renewTimer: NodeJS.Timeout | undefined;
@@ -165,8 +169,10 @@ export class JobWorker {
       // Finished jobs ride along with the claim: one round trip and one commit for both.
       const complete = this.completions.splice(0, 1000);
       let jobs: Job[] = [];
+      const leasedAt = Date.now();
       try {
         jobs = await this.queue.claim(this.id, { leaseMs: this.options.leaseMs, types: this.types, limit: free, complete });
+        for (const outcome of complete) this.unrecorded.delete(outcome.id);
       } catch (error) {
         this.completions.unshift(...complete);
         this.logger.warn('claiming jobs failed; trying again', { worker: this.id, error: (error as Error).message });
@@ -174,8 +180,40 @@ export class JobWorker {
         continue;
       }
       lastClaimShort = jobs.length < free;
+      try {
+        jobs = await this.stillHeld(jobs, leasedAt);
+      } catch (error) {
+        // Not started: their leases lapse and maintenance puts them back.
+        this.logger.warn('could not confirm the leases of claimed jobs; leaving them to lapse', { worker: this.id, jobs: jobs.length, error: (error as Error).message });
+        jobs = [];
+      }
       for (const job of jobs) this.begin(job);
     }
+  }
+
+  /**
+   * The claimed jobs whose leases this worker still holds. When the claim's answer took long
+   * (a starved process, a cold connection), a lease may have lapsed on the way and the job been
+   * put back and claimed by another worker: such jobs are renewed before they start, and those
+   * already lost are left to their new holder. Jobs still slow to renew are given back.
+   * @param leasedAt when the claim was sent (its leases run from no earlier than this).
+   */
+  private async stillHeld(jobs: Job[], leasedAt: number): Promise<Job[]> {
+    let since = leasedAt;
+    for (let round = 0; jobs.length && Date.now() - since > this.options.leaseMs / 3; round++) {
+      if (round === 3) {
+        await this.queue.release(this.id, jobs.map((j) => j.id));
+        this.logger.warn('gave back claimed jobs whose leases could not be renewed in time', { worker: this.id, jobs: jobs.length });
+        return [];
+      }
+      since = Date.now();
+      const { lost } = await this.queue.renew(this.id, jobs.map((j) => j.id), this.options.leaseMs, this.listener);
+      if (lost.length) {
+        this.logger.warn('claimed jobs lost their lease before they started; not running them', { worker: this.id, jobs: lost.length });
+        jobs = jobs.filter((j) => !lost.includes(j.id));
+      }
+    }
+    return jobs;
   }
 
   /** Sleeps until poked, or `ms` (for ever when undefined). */
@@ -261,6 +299,7 @@ export class JobWorker {
       if (entry.reason === 'lost') return;
       // Recorded with the next claim, or by the loop when it idles (see loop), or now when stopping.
       this.completions.push({ id: job.id, result: result ?? null });
+      this.unrecorded.add(job.id);
       if (this.state !== 'running') void this.flush();
     } catch (caught) {
       const error = caught instanceof Error ? caught : new Error(String(caught));
@@ -331,6 +370,8 @@ export class JobWorker {
           await this.queue.completeMany(this.id, batch);
         } catch (error) {
           this.logger.error('recording finished jobs failed; they run again after their lease', { jobs: batch.length, error: (error as Error).message });
+        } finally {
+          for (const outcome of batch) this.unrecorded.delete(outcome.id);
         }
       }
     })().finally(() => {
@@ -341,11 +382,13 @@ export class JobWorker {
   }
 
   private async renew(): Promise<void> {
-    const ids = this.running.filter((id) => !this.active.get(id)!.controller.signal.aborted);
+    const ids = [...this.running.filter((id) => !this.active.get(id)!.controller.signal.aborted), ...this.unrecorded];
     if (this.renewing || !ids.length) return;
     this.renewing = true;
     try {
-      const { lost, cancel } = await this.queue.renew(this.id, ids, this.options.leaseMs);
+      // On the LISTEN connection when there is one: a pooled connection may be long in coming
+      // when handlers hold the pool and new connections open slowly under load.
+      const { lost, cancel } = await this.queue.renew(this.id, ids, this.options.leaseMs, this.listener);
       for (const id of lost) this.stopJob(id, 'lost');
       for (const id of cancel) this.stopJob(id, 'cancel');
     } catch (error) {

@@ -322,6 +322,31 @@ for (const kind of databaseKinds()) {
       });
     });
 
+    it('keeps renewing the lease of a finished job until its success is recorded, so it runs once', async () => {
+      // A success waits for the worker's next claim or idle flush; here both take 2.5 s, longer
+      // than the 1 s lease, as on a starved machine. The job must not be put back meanwhile.
+      const original = { claim: queue.claim, completeMany: queue.completeMany };
+      const slow = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, when: (...args: A) => boolean) => async (...args: A): Promise<R> => {
+        if (when(...args)) await new Promise((resolve) => setTimeout(resolve, 2500));
+        return fn.apply(queue, args);
+      };
+      queue.claim = slow(original.claim, (_owner, options) => Boolean(options.complete?.length));
+      queue.completeMany = slow(original.completeMany, () => true);
+      const worker = t.host.jobWorker();
+      try {
+        await worker.start();
+        const job = await queue.enqueue('test.ok', { n: 2 });
+        await until(async () => (await queue.get(job.id)).state === 'succeeded', 'the job to succeed');
+        const done = await queue.get(job.id);
+        assert.equal(done.attempts, 1, 'not put back and run again while its success waited');
+        assert.deepEqual(done.result, { doubled: 4 });
+      } finally {
+        queue.claim = original.claim;
+        queue.completeMany = original.completeMany;
+        await worker.stop(1000);
+      }
+    });
+
     it('releases a running job at shutdown after the grace period, without counting the attempt', async () => {
       const worker = t.host.jobWorker();
       await worker.start();
