@@ -190,7 +190,9 @@ for (const kind of databaseKinds()) {
       it(`drains 10,000 jobs with ${workers} worker processes, each job run exactly once`, { skip: kind !== 'postgres' && 'several worker processes on one SQLite file is not a production set-up' }, async () => {
         await sql('DELETE FROM test_job_runs RETURNING id');
         await sql(`DELETE FROM jobs WHERE type = 'test.record' RETURNING id`);
-        const pool = await Promise.all(Array.from({ length: workers }, () => worker()));
+        // A lease long enough that a loaded machine's pauses cannot lapse it: this test is about
+        // claiming, not about recovering from a stalled worker (the SIGKILL test covers that).
+        const pool = await Promise.all(Array.from({ length: workers }, () => worker({ PLATFORM__JOBS__LEASE_SECONDS: '30' })));
         const specs = Array.from({ length: 10_000 }, (_v, n) => ({ type: 'test.record', payload: { n } }));
         await queue.enqueueMany(specs);
         await until(async () => {
