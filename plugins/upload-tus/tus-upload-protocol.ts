@@ -2,7 +2,8 @@
 // /upload/tus/, so stock tus clients work. Upload state lives in the database and bytes in
 // the active depot's partial uploads, so any node can resume any upload. Bytes are hashed
 // as they arrive; the running hash is only a cache: a process that did not see the earlier
-// bytes re-hashes them once from the depot.
+// bytes re-hashes them once from the depot, or, where the depot cannot read them back before
+// the end (S3 multipart parts), leaves the hash to the depot's finish.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { Context, Hono } from 'hono';
