@@ -193,7 +193,8 @@ export class TusUploadProtocol implements UploadProtocol {
     body.on('error', remember);
     const owner = randomUUID();
     if (!(await this.store.lock(upload.id, owner, this.lockSeconds))) throw new TusError(423, `upload ${upload.id} is being written by another request; retry when it ends`);
-    const renew = setInterval(() => void this.store.lock(upload.id, owner, this.lockSeconds), (this.lockSeconds * 1000) / 3);
+    // A renewal that fails (no database connection free in time) is retried by the next one; unhandled, it would end the process.
+    const renew = setInterval(() => void this.store.lock(upload.id, owner, this.lockSeconds).catch(() => undefined), (this.lockSeconds * 1000) / 3);
     try {
       const depot = this.depot(upload.depot);
       const stored = (await depot.partials.size(upload.id)) ?? 0;
