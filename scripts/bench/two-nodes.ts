@@ -66,10 +66,11 @@ async function startNginx(nodes: string[], work: string, name: string): Promise<
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${join(dir, t)};`).join(' ');
+  // keepalive_timeout under Node's 5 s keep-alive: nginx must not reuse a connection the node is closing (a 502 for a PATCH).
   writeFileSync(join(dir, 'nginx.conf'), `worker_processes 1; pid ${join(dir, 'nginx.pid')}; error_log ${join(dir, 'error.log')};
 events { worker_connections 1024; }
 http { access_log off; ${temp}
-  upstream platform { ${nodes.map((n) => `server ${new URL(n).host};`).join(' ')} keepalive 64; }
+  upstream platform { ${nodes.map((n) => `server ${new URL(n).host};`).join(' ')} keepalive 64; keepalive_timeout 2s; }
   server { listen 127.0.0.1:${port}; client_max_body_size 0;
     location / { proxy_pass http://platform; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_request_buffering off; proxy_buffering off; proxy_read_timeout 600s; proxy_send_timeout 600s; } } }
 `);
