@@ -2,7 +2,8 @@
 // /upload/tus/, so stock tus clients work. Upload state lives in the database and bytes in
 // the active depot's partial uploads, so any node can resume any upload. Bytes are hashed
 // as they arrive; the running hash is only a cache: a process that did not see the earlier
-// bytes re-hashes them once from the depot.
+// bytes re-hashes them once from the depot, or, where the depot cannot read them back before
+// the end (S3 multipart parts), leaves the hash to the depot's finish.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { Context, Hono } from 'hono';
@@ -185,7 +186,8 @@ export class TusUploadProtocol implements UploadProtocol {
     body.on('error', remember);
     const owner = randomUUID();
     if (!(await this.store.lock(upload.id, owner, this.lockSeconds))) throw new TusError(423, `upload ${upload.id} is being written by another request; retry when it ends`);
-    const renew = setInterval(() => void this.store.lock(upload.id, owner, this.lockSeconds), (this.lockSeconds * 1000) / 3);
+    // A renewal that fails (no database connection free in time) is retried by the next one; unhandled, it would end the process.
+    const renew = setInterval(() => void this.store.lock(upload.id, owner, this.lockSeconds).catch(() => undefined), (this.lockSeconds * 1000) / 3);
     try {
       const depot = this.depot(upload.depot);
       const stored = (await depot.partials.size(upload.id)) ?? 0;
