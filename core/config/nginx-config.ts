@@ -49,6 +49,9 @@ export function renderNginxConfig(s: NginxSettings): string {
 upstream platform {
 ${s.upstreams.map((node) => `    server ${node};`).join('\n')}
     keepalive 32;
+    # Shorter than the nodes' own idle keep-alive (Node's 5 s), so nginx never sends a request
+    # on a connection a node is closing (a 502 for a POST or PATCH).
+    keepalive_timeout 4s;
 }
 
 server {
