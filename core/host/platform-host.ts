@@ -33,6 +33,7 @@ import { ActionRunner } from '../actions/action-runner.js';
 import { ResourceIntake } from '../datasets/resource-intake.js';
 import { ReadCache } from '../datasets/read-cache.js';
 import { JobQueue } from '../jobs/job-queue.js';
+import { JobSchedulerId, jobSchedulerOver } from '../jobs/job-scheduler.js';
 import { JobWorker, type JobWorkerOptions } from '../jobs/job-worker.js';
 import { ThreadPool } from '../jobs/thread-pool.js';
 import { JsonSchemaValidator } from '../validation/json-schema-validator.js';
@@ -317,6 +318,7 @@ function bindDatabaseServices(container: Container, config: PlatformConfig, db: 
   container.bind(ids.PermissionServiceId).toDynamicValue((ctx) => new PermissionService(ctx.get(ids.OrganizationServiceId), registries.authPolicies));
   const jobs = config.section<{ max_attempts: number; pool_size: number; thread_memory_mb: number }>('jobs');
   container.bind(ids.JobQueueId).toDynamicValue(() => new JobQueue(db, { maxAttempts: jobs.max_attempts, maxAttemptsOf: (type) => registries.jobHandlers.get(type)?.maxAttempts }));
+  container.bind(JobSchedulerId).toDynamicValue((ctx) => jobSchedulerOver(ctx.get(ids.JobQueueId)));
   container.bind(ids.ThreadPoolId).toDynamicValue(() => new ThreadPool({ size: jobs.pool_size, memoryLimitMb: jobs.thread_memory_mb }, loggers.get('platform:threads')));
   const readCacheMb = config.section<{ read_cache_mb: number }>('http').read_cache_mb;
   container.bind(ids.ReadCacheId).toDynamicValue(() => new ReadCache(db, loggers.get('platform:cache'), { maxBytes: readCacheMb * 1024 * 1024 }));
