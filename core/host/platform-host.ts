@@ -313,7 +313,7 @@ function bindDatabaseServices(container: Container, config: PlatformConfig, db: 
   container.bind(ids.UserServiceId).toDynamicValue((ctx) => new UserService(db, { maxFailedLogins: auth.max_failed_logins, lockoutMinutes: auth.lockout_minutes, minPasswordLength: auth.min_password_length }, ctx.get(ids.PasswordHasherId)));
   const limits = { perAddress: auth.login_failures_per_address, perName: auth.login_failures_per_name, windowSeconds: auth.login_window_seconds };
   container.bind(ids.PasswordLoginId).toDynamicValue((ctx) => new PasswordLogin(ctx.get(ids.UserServiceId), new LoginLimiter(limits), ctx.get(ids.AuditLogId), ctx.get(ids.PasswordHasherId)));
-  container.bind(ids.ApiTokenServiceId).toDynamicValue((ctx) => new ApiTokenService(db, ctx.get(ids.UserServiceId), readSecretFile(secretKeyFile, '[platform] secret_key_file')));
+  container.bind(ids.ApiTokenServiceId).toDynamicValue(() => new ApiTokenService(db, readSecretFile(secretKeyFile, '[platform] secret_key_file')));
   container.bind(ids.OrganizationServiceId).toDynamicValue(() => new OrganizationService(db));
   container.bind(ids.PermissionServiceId).toDynamicValue((ctx) => new PermissionService(ctx.get(ids.OrganizationServiceId), registries.authPolicies));
   const jobs = config.section<{ max_attempts: number; pool_size: number; thread_memory_mb: number }>('jobs');
