@@ -1,7 +1,7 @@
 // The one stable surface for plugins: hook interfaces, services plugins may use, error
 // types and definePlugin. Plugins import only from here; core itself never does.
-export { definePlugin, type PluginDefinition } from './plugins/define-plugin.js';
-export type { PluginContext } from './plugins/plugin-context.js';
+export { definePlugin, type PluginDefinition, type ConfigOf } from './plugins/define-plugin.js';
+export type { PluginContext, PluginConfigValues } from './plugins/plugin-context.js';
 // Every hook identifier is `Symbol.for('platform.hook.<Name>')` for a name in HOOK_NAMES, and
 // every service identifier `Symbol.for('platform.<Service>')`: a plain JavaScript package can
 // write those symbols itself instead of importing this module.
@@ -31,10 +31,25 @@ export type { DatasetRecord, ResourceRecord, DatasetState, ResourceState } from 
 export type { Logger } from './logger.js';
 export type { Database } from './db/database.js';
 export { splitList, type PlatformConfig } from './config/platform-config.js';
-export * from './errors.js';
-export * from './services/service-ids.js';
+// The error catalogue: every error a user may see, with its code, status and CKAN type.
+export {
+  PlatformError, ValidationError, AuthorizationError, AuthenticationError, AccountLockedError, NotFoundError, UnknownActionError, ConflictError,
+  PayloadTooLargeError, StorageFullError, TooManyRequestsError, ServiceBusyError, VetoError, ConfigError, PluginError, UsageError, TusError,
+  fieldErrors, addFieldError, isPlatformError, describeError,
+  type ErrorCode, type TusStatus, type CkanErrorType, type FieldErrors, type PlatformErrorOptions,
+} from './errors.js';
+// Core services a plugin may look up with `services.get(Id)`.
+export {
+  DatabaseId, AuditLogId, PlatformConfigId, UserServiceId, OrganizationServiceId, PermissionServiceId, DatasetServiceId, ActionRunnerId, ResourceIntakeId, ThreadPoolId, PasswordLoginId,
+} from './services/service-ids.js';
+// Which contributions exist (read-only: a plugin adds only its own, through ctx.contribute).
+export { HookRegistryViewsId as HookRegistriesId, type HookRegistryViews, type RegistryView } from './plugins/hook-registry-views.js';
 export type { ResourceIntake, IntakeCall } from './datasets/resource-intake.js';
-export type { JobQueue, Job, JobState, EnqueueOptions, JobSpec, JobFilter } from './jobs/job-queue.js';
+// Putting work on the job queue; the workers' lease protocol is not part of the door.
+export { JobSchedulerId, type JobScheduler } from './jobs/job-scheduler.js';
+/** @deprecated the scheduler under its earlier names; use JobSchedulerId and JobScheduler. */
+export { JobSchedulerId as JobQueueId, type JobScheduler as JobQueue } from './jobs/job-scheduler.js';
+export type { Job, JobState, EnqueueOptions, JobSpec } from './jobs/job-types.js';
 export { ThreadError, type ThreadPool, type ThreadTask, type ThreadErrorCode } from './jobs/thread-pool.js';
 // Work on untrusted files in a process that can read only its own code and the one file.
 export { runContained, ContainedProcessError, type ContainedTask, type ContainedFailure } from './jobs/contained-process.js';

@@ -6,7 +6,7 @@ import type { Database } from '../db/database.js';
 import type { ApiTokenRow, MemberRole } from '../db/core-models.js';
 import { AuthenticationError, NotFoundError, ValidationError } from '../errors.js';
 import { toDate, toOptionalDate } from '../db/row-values.js';
-import type { User, UserService } from './user-service.js';
+import type { User } from './user-service.js';
 import { BatchedLookup } from '../util/batched-lookup.js';
 
 /** A token as listed (never with its secret or hash). */
@@ -85,7 +85,6 @@ export class ApiTokenService {
 
   constructor(
     private readonly db: Database,
-    private readonly users: UserService,
     private readonly secretKey: string,
   ) {}
 

@@ -3,6 +3,7 @@
 import type { Container } from 'inversify';
 import { PluginError } from '../errors.js';
 import type { Contribution, Disposable, HookId } from './hook-id.js';
+import type { HookRegistryViews } from './hook-registry-views.js';
 import { Actions, type ActionDefinition } from './hooks/actions.js';
 import { Commands, type CommandDefinition } from './hooks/commands.js';
 import { Routes, type RouteContribution } from './hooks/routes.js';
@@ -70,7 +71,7 @@ export class NamedRegistry<T> {
 }
 
 /** Every hook's contributions, built once from the container after all plugins registered. */
-export class HookRegistries {
+export class HookRegistries implements HookRegistryViews {
   readonly actions = new NamedRegistry<ActionDefinition>('action');
   readonly commands = new NamedRegistry<CommandDefinition>('command');
   readonly routes = new NamedRegistry<RouteContribution>('route');

@@ -5,12 +5,15 @@ import type { Services } from '../services/services.js';
 import type { HookId } from './hook-id.js';
 import type { ServiceIdentifier } from 'inversify';
 
-/** What `register(ctx)` may use. */
-export interface PluginContext {
+/** A validated config section: each key's value, defaults applied. */
+export type PluginConfigValues = { readonly [key: string]: string | number | boolean | undefined };
+
+/** What `register(ctx)` may use; `Config` is the section's shape, from the plugin's schema. */
+export interface PluginContext<Config extends PluginConfigValues = PluginConfigValues> {
   /** The plugin's name. */
   readonly name: string;
   /** Its validated `[plugin:NAME]` section, defaults applied. */
-  readonly config: Readonly<Record<string, string | number | boolean>>;
+  readonly config: Config;
   /** The whole validated configuration (e.g. for `[platform] data_dir`). */
   readonly platformConfig: PlatformConfig;
   /** A logger named `plugin:<name>`. */

@@ -18,7 +18,7 @@ export default definePlugin({
     },
   },
   register(ctx) {
-    const depot = new FsDepot(ctx.resolvePath(String(ctx.config.root)));
+    const depot = new FsDepot(ctx.resolvePath(ctx.config.root));
     ctx.contribute(Depot, depot);
     // Created when the server starts (not on every command, so inspect still sees missing ones).
     ctx.contribute(Lifecycle, { onStart: () => depot.ensureDirectories() });

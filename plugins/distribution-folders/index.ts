@@ -6,7 +6,7 @@ import { definePlugin, Lifecycle, type ConfigSectionSchema } from '../../core/ap
 import { dropFoldersService } from './drop-folders-client.js';
 
 /** The `[plugin:distribution-folders]` section. */
-export const distributionFoldersConfigSchema: ConfigSectionSchema = {
+export const distributionFoldersConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -14,7 +14,7 @@ export const distributionFoldersConfigSchema: ConfigSectionSchema = {
     stable_ms: { type: 'integer', minimum: 0, maximum: 600_000, default: 1000, description: 'A dropped file is taken once its size and time stayed unchanged this long.' },
     scan_seconds: { type: 'integer', minimum: 1, maximum: 3600, default: 30, description: 'Rescan of the drop folder, in case a change notification was missed.' },
   },
-};
+} as const satisfies ConfigSectionSchema;
 
 export default definePlugin({
   name: 'distribution-folders',
@@ -26,12 +26,12 @@ export default definePlugin({
     if (!ctx.platformConfig.pluginNames().includes('distribution')) {
       throw new Error('needs the distribution plugin: add "distribution" to [platform] plugins');
     }
-    const watch = typeof ctx.config.watch === 'string' && ctx.config.watch !== '' ? ctx.resolvePath(ctx.config.watch) : undefined;
+    const watch = ctx.config.watch ? ctx.resolvePath(ctx.config.watch) : undefined;
     let watching: { dispose(): Promise<void> } | undefined;
     ctx.contribute(Lifecycle, {
       onStart: async (services) => {
         if (!watch) return void ctx.logger.warn('[plugin:distribution-folders] watch is not set: no drop folder is watched');
-        watching = await dropFoldersService(services).watch(watch, { stableMs: Number(ctx.config.stable_ms), scanMs: Number(ctx.config.scan_seconds) * 1000, owner: ctx.name });
+        watching = await dropFoldersService(services).watch(watch, { stableMs: ctx.config.stable_ms, scanMs: ctx.config.scan_seconds * 1000, owner: ctx.name });
       },
       onStop: async () => {
         await watching?.dispose();

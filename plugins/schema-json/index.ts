@@ -21,11 +21,11 @@ export default definePlugin({
     },
   },
   register(ctx) {
-    const dir = typeof ctx.config.schemas === 'string' && ctx.config.schemas ? ctx.resolvePath(ctx.config.schemas) : undefined;
+    const dir = ctx.config.schemas ? ctx.resolvePath(ctx.config.schemas) : undefined;
     const schema = new JsonDatasetSchema(loadDatasetTypeSchemas(dir), {
-      licenses: splitList(String(ctx.config.licenses)),
-      extensions: splitList(String(ctx.config.resource_extensions)).map((e) => e.replace(/^\./, '').toLowerCase()),
-      lifecycle: ctx.config.lifecycle !== false,
+      licenses: splitList(ctx.config.licenses),
+      extensions: splitList(ctx.config.resource_extensions).map((e) => e.replace(/^\./, '').toLowerCase()),
+      lifecycle: ctx.config.lifecycle,
     });
     ctx.contribute(Schema, schema);
     ctx.contribute(Actions, {

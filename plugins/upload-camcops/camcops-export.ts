@@ -3,7 +3,7 @@
 // anonymiser and distribution plugins can take them further. Started by camcops_export_start.
 import { Readable } from 'node:stream';
 import {
-  ActionRunnerId, DatabaseId, DatasetServiceId, JobQueueId, NotFoundError, PermissionServiceId, ResourceIntakeId, UserServiceId, ValidationError, ConflictError,
+  ActionRunnerId, DatabaseId, DatasetServiceId, JobSchedulerId, NotFoundError, PermissionServiceId, ResourceIntakeId, UserServiceId, ValidationError, ConflictError,
   type ActionDefinition, type Actor, type JobHandler, type Services,
 } from '../../core/api.js';
 import type { ClientTableRegistry } from './client-table-registry.js';
@@ -41,7 +41,7 @@ export function exportStartAction(): ActionDefinition {
       if (dataset.state !== 'draft') throw new ConflictError(`dataset "${dataset.name}" is ${dataset.state}; exports go into draft datasets`);
       if (ctx.actor.kind !== 'user') throw new ValidationError('exports are started by a user');
       const payload: ExportPayload = { organizationId: dataset.ownerOrgId, datasetId: dataset.id, userId: ctx.actor.user.id, currentOnly: input.current_only !== false, ...(input.era ? { era: String(input.era) } : {}) };
-      const job = await ctx.services.get(JobQueueId).enqueue(EXPORT_JOB, { ...payload }, { dedupeKey: `${EXPORT_JOB}:${dataset.id}`, transaction: ctx.transaction });
+      const job = await ctx.services.get(JobSchedulerId).enqueue(EXPORT_JOB, { ...payload }, { dedupeKey: `${EXPORT_JOB}:${dataset.id}`, transaction: ctx.transaction });
       return { job_id: job.id, dataset: dataset.name };
     },
   };

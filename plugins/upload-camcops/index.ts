@@ -19,8 +19,6 @@ import { SqlRunner } from './sql-runner.js';
 import { clientTablesCheck } from './client-tables-check.js';
 import { exportJobHandler, exportStartAction } from './camcops-export.js';
 
-type Role = 'member' | 'editor' | 'admin';
-
 export default definePlugin({
   name: 'upload-camcops',
   version: '0.1.0',
@@ -41,18 +39,18 @@ export default definePlugin({
     },
   },
   register(ctx) {
-    const extraDirs = String(ctx.config.task_dirs ?? '').split(/\s+/).filter(Boolean).map((d) => ctx.resolvePath(d));
+    const extraDirs = ctx.config.task_dirs.split(/\s+/).filter(Boolean).map((d) => ctx.resolvePath(d));
     // Loaded at register so that a bad definition stops start-up with the file's name.
     const tables = ClientTableRegistry.load([shippedTasksDir(), ...extraDirs]);
     const api = new CamcopsApi(
       ctx.services,
       () => tables,
       {
-        server: { databaseTitle: String(ctx.config.database_title), serverVersion: String(ctx.config.server_camcops_version) },
-        sessionTimeoutMinutes: Number(ctx.config.session_timeout_minutes),
-        maxRequestBytes: Number(ctx.config.max_request_bytes),
-        registerRole: ctx.config.register_role as Role,
-        uploadRole: ctx.config.upload_role as Role,
+        server: { databaseTitle: ctx.config.database_title, serverVersion: ctx.config.server_camcops_version },
+        sessionTimeoutMinutes: ctx.config.session_timeout_minutes,
+        maxRequestBytes: ctx.config.max_request_bytes,
+        registerRole: ctx.config.register_role,
+        uploadRole: ctx.config.upload_role,
       },
       ctx.logger,
     );
@@ -61,7 +59,7 @@ export default definePlugin({
     for (const action of camcopsActions(() => tables)) ctx.contribute(Actions, action);
     for (const action of ipUseActions()) ctx.contribute(Actions, action);
     for (const action of taskScheduleActions(() => tables)) ctx.contribute(Actions, action);
-    for (const action of specialNoteActions(() => tables, ctx.config.note_role as Role)) ctx.contribute(Actions, action);
+    for (const action of specialNoteActions(() => tables, ctx.config.note_role)) ctx.contribute(Actions, action);
     ctx.contribute(Actions, taskIndexListAction(() => tables));
     ctx.contribute(Actions, exportStartAction());
     ctx.contribute(Actions, serverPatientCreateAction());

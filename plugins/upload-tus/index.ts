@@ -19,11 +19,11 @@ export default definePlugin({
     },
   },
   register(ctx) {
-    const protocol = new TusUploadProtocol(ctx.services, Number(ctx.config.lock_seconds));
+    const protocol = new TusUploadProtocol(ctx.services, ctx.config.lock_seconds);
     ctx.contribute(UploadProtocol, protocol);
     ctx.contribute(Migrations, { migrations: [createTusUploads] });
     ctx.contribute(InspectChecks, staleUploadsCheck(protocol));
-    const cleanupMs = Number(ctx.config.cleanup_minutes) * 60_000;
+    const cleanupMs = ctx.config.cleanup_minutes * 60_000;
     ctx.contribute(JobHandlers, expiredUploadsJob(protocol, cleanupMs));
     ctx.contribute(Lifecycle, expiredUploadsLifecycle(cleanupMs));
   },

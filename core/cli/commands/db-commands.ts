@@ -37,6 +37,7 @@ export function dbCommands(): CommandDefinition[] {
           return 1;
         }
         if (!status.length) throw new ConfigError('no migrations are known');
+        return 0;
       },
     },
   ];

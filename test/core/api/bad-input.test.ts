@@ -69,7 +69,7 @@ for (const kind of databaseKinds()) {
       assert.equal(resource.status, 400);
       assert.match(String(resource.body.error!.name), /256 characters long; the limit is 255/);
       assert.deepEqual(await counts(), mid);
-      assert.equal(mid.datasets, before.datasets + 1);
+      assert.equal(mid.datasets, before.datasets! + 1);
     });
 
     it('missing required fields are named', async () => {

@@ -2,7 +2,8 @@
 // and run by the distribution plugin's check runner after its own, and its refusal names it.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { FileCheck, HookRegistriesId, definePlugin, type CheckedFile } from '../../../core/api.js';
+import { FileCheck, definePlugin, type CheckedFile } from '../../../core/api.js';
+import { HookRegistriesId } from '../../../core/services/service-ids.js';
 import { startTestHost, type TestHost } from '../../helpers/test-host.js';
 import { FileCheckRunner } from '../../../plugins/distribution/file-check-runner.js';
 
