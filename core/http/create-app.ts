@@ -12,7 +12,7 @@ import { anonymous } from '../auth/actor.js';
 import type { ApiTokenService } from '../auth/api-token-service.js';
 import type { PasswordLogin } from '../auth/password-login.js';
 import { AuthenticationError, AuthorizationError, NotFoundError, UnknownActionError, ValidationError, isPlatformError, retryAfterOf } from '../errors.js';
-import { AuditLogId, ResourceIntakeId, UserServiceId } from '../services/service-ids.js';
+import { ResourceIntakeId, UserServiceId } from '../services/service-ids.js';
 import { MULTIPART_ACTIONS, isMultipart, runMultipartAction } from './multipart-upload.js';
 import { readJsonBody } from './read-json-body.js';
 import { mountDownloads, type AccelRedirect } from './download-route.js';
