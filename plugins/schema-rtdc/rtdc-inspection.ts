@@ -11,6 +11,9 @@ import h5wasm, { BrokenSoftLink, Module, type Attribute, type Dataset, type File
 import { mountOneFile, type EmscriptenFs } from './one-file-fs.js';
 import { FILTER_DIRECTORY, FILTERS, installFilters } from './rtdc-filters.js';
 import { unknownFeatureProblem } from './rtdc-feature-names.js';
+import { arrayType, sampleIndices, summarise, type RtdcFeatureStatistics } from './rtdc-statistics.js';
+
+export type { RtdcFeatureStatistics } from './rtdc-statistics.js';
 
 /** A value that survives `JSON.stringify` unchanged. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -23,6 +26,18 @@ export interface RtdcInspection {
   problems: string[];
   /** What the file says about itself (`dc:section:key`, `dc:features`, `dc:statistics`, ...). */
   metadata: Record<string, JsonValue>;
+  /** Every scalar feature with statistics at the same sampled events; absent without an event count. */
+  sample?: RtdcEventSample;
+}
+
+/**
+ * Scalar features' values at `count` events spread evenly over `totalEvents`
+ * (see sampleIndices), each as the base64 of little-endian float64s (NaN kept).
+ */
+export interface RtdcEventSample {
+  totalEvents: number;
+  count: number;
+  values: Record<string, string>;
 }
 
 /** Sizes above which a file is refused unread; every one is a `[plugin:schema-rtdc]` setting. */
@@ -46,15 +61,13 @@ export interface RtdcInspectionOptions {
   batchSize?: number;
   /** The folder of the compression filters (default: h5wasm-plugins' own, see rtdc-filters.ts). */
   filterDirectory?: string;
+  /** Most events of the stored sample (default {@link DEFAULT_SAMPLE_EVENTS}; 0: none). */
+  sampleEvents?: number;
 }
 
-/** Statistics of one scalar feature, NaN ignored; min, max and mean are absent when no value counts. */
-export interface RtdcFeatureStatistics {
-  count: number;
-  min?: number;
-  max?: number;
-  mean?: number;
-}
+/** Events sampled at inspection unless the caller says otherwise. */
+export const DEFAULT_SAMPLE_EVENTS = 5000;
+
 
 /**
  * A scalar feature that declares more than this many times the bytes of the whole file is
@@ -105,7 +118,6 @@ const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x
 const KNOWN_FILTERS = new Set([1, 2, 3, 5, 6, ...Object.values(FILTERS)]);
 // HDF5 datatype classes (H5T_class_t).
 const H5T_INTEGER = 0;
-const H5T_FLOAT = 1;
 const H5T_STRING = 3;
 /** Names of HDF5's datatype classes (H5T_class_t), for messages. */
 const TYPE_CLASS_NAMES: Record<number, string> = { 0: 'integer', 1: 'float', 2: 'time', 3: 'string', 4: 'bitfield', 5: 'opaque', 6: 'compound', 7: 'reference', 8: 'enum', 9: 'variable-length', 10: 'array' };
@@ -196,104 +208,6 @@ function member(group: Group, names: readonly string[], name: string, problems: 
   return group.get(path);
 }
 
-/** A typed-array constructor, as a view on wasm memory. */
-export type NumericArrayType = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>;
-
-/** The typed-array constructor for an HDF5 integer or float type, undefined when JS has none. */
-export function arrayType(metadata: Metadata): NumericArrayType | undefined {
-  if (metadata.vlen) return undefined;
-  if (metadata.type === H5T_FLOAT) return metadata.size === 8 ? Float64Array : metadata.size === 4 ? Float32Array : undefined;
-  if (metadata.type !== H5T_INTEGER) return undefined;
-  switch (metadata.size) {
-    case 1: return metadata.signed ? Int8Array : Uint8Array;
-    case 2: return metadata.signed ? Int16Array : Uint16Array;
-    case 4: return metadata.signed ? Int32Array : Uint32Array;
-    case 8: return metadata.signed ? BigInt64Array : BigUint64Array;
-    default: return undefined;
-  }
-}
-
-/** Running count, sum, min and max of a feature. */
-interface Accumulator {
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-}
-
-// One function per kind of array, so that each loop sees a single array type and V8 keeps it
-// fast (one loop over every typed-array type was several times slower on float64 features).
-function accumulateFloat64(values: Float64Array, acc: Accumulator): void {
-  let { count, sum, min, max } = acc;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v !== v) continue; // NaN
-    count++;
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  Object.assign(acc, { count, sum, min, max });
-}
-
-function accumulateBigInt(values: BigInt64Array | BigUint64Array, acc: Accumulator): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = Number(values[i]!);
-    acc.count++;
-    acc.sum += v;
-    if (v < acc.min) acc.min = v;
-    if (v > acc.max) acc.max = v;
-  }
-}
-
-function accumulateOther(values: ArrayLike<number>, acc: Accumulator): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (Number.isNaN(v)) continue;
-    acc.count++;
-    acc.sum += v;
-    if (v < acc.min) acc.min = v;
-    if (v > acc.max) acc.max = v;
-  }
-}
-
-type Summary = { statistics: RtdcFeatureStatistics } | { unreadable: string };
-
-/**
- * Count, min, max and mean of the first `length` values, NaN ignored, `batchSize` at a time,
- * into one buffer in wasm memory that each batch is read into and summed in place. Not
- * `Dataset.slice()`: h5wasm ignores the status of HDF5's read there, so a chunk that cannot
- * be decoded (damaged, or compressed with a filter h5wasm lacks) comes back as
- * uninitialised memory, silently.
- */
-function summarise(dataset: Dataset, metadata: Metadata, length: number, batchSize: number): Summary {
-  const Type = arrayType(metadata)!;
-  const acc: Accumulator = { count: 0, sum: 0, min: Infinity, max: -Infinity };
-  const rowsPerBatch = Math.min(batchSize, Math.max(length, 1));
-  const pointer = Module._malloc(metadata.size * rowsPerBatch);
-  if (pointer === 0) throw new Error(`cannot allocate ${metadata.size * rowsPerBatch} bytes for a batch`);
-  try {
-    for (let start = 0; start < length; start += batchSize) {
-      const end = Math.min(length, start + batchSize);
-      const status = Module.get_dataset_data(dataset.file_id, dataset.path, [BigInt(end - start)], [BigInt(start)], [1n], BigInt(pointer));
-      if (status < 0) return { unreadable: `events ${start} to ${end - 1} cannot be read` };
-      // A view, made after the read: wasm memory may have grown (and moved) during it.
-      const values = new Type(Module.HEAPU8.buffer, pointer, end - start);
-      if (values instanceof Float64Array) accumulateFloat64(values, acc);
-      else if (values instanceof BigInt64Array || values instanceof BigUint64Array) accumulateBigInt(values, acc);
-      else accumulateOther(values as ArrayLike<number>, acc);
-    }
-  } finally {
-    Module._free(pointer);
-  }
-  const { count, sum, min, max } = acc;
-  if (count === 0) return { statistics: { count } };
-  const statistics: RtdcFeatureStatistics = { count };
-  // ±Infinity in the data make min, max or mean infinite, which JSON cannot hold: left out.
-  for (const [key, value] of [['min', min], ['max', max], ['mean', sum / count]] as const) if (Number.isFinite(value)) statistics[key] = value;
-  return { statistics };
-}
-
 /** Filters of a dataset that this reader has no decoder for, as "name (id N)". */
 function missingFilters(dataset: Dataset): string[] {
   return dataset.filters.filter((f) => !KNOWN_FILTERS.has(f.id)).map((f) => `${f.name || 'unnamed'} (id ${f.id})`);
@@ -343,7 +257,8 @@ export async function inspectRtdcFd(fd: number, options: RtdcInspectionOptions =
   const batchSize = checkBatchSize(options.batchSize ?? DEFAULT_BATCH_SIZE);
   const problems: string[] = [];
   const metadata: Record<string, JsonValue> = {};
-  const done = (): RtdcInspection => ({ valid: problems.length === 0, problems, metadata });
+  let sample: RtdcEventSample | undefined;
+  const done = (): RtdcInspection => ({ valid: problems.length === 0, problems, metadata, ...(sample ? { sample } : {}) });
 
   const size = fstatSync(fd).size;
   const sniff = sniffHdf5(fd, size);
@@ -365,7 +280,7 @@ export async function inspectRtdcFd(fd: number, options: RtdcInspectionOptions =
       return done();
     }
     try {
-      inspectOpenFile(file, { batchSize, limits: { ...DEFAULT_LIMITS, ...options.limits }, fileBytes: size, outside }, problems, metadata);
+      sample = inspectOpenFile(file, { batchSize, limits: { ...DEFAULT_LIMITS, ...options.limits }, fileBytes: size, outside, sampled: [] }, options.sampleEvents ?? DEFAULT_SAMPLE_EVENTS, problems, metadata);
     } catch (error) {
       problems.push(`the file cannot be read as RT-DC: ${messageOf(error)}`);
     } finally {
@@ -410,9 +325,12 @@ interface ReadContext {
   limits: RtdcLimits;
   fileBytes: number;
   outside: OutsideOpens;
+  /** Events whose values are kept (ascending), the same for every feature. */
+  sampled: readonly number[];
 }
 
-function inspectOpenFile(file: H5File, context: ReadContext, problems: string[], metadata: Record<string, JsonValue>): void {
+/** Inspects the open file into `problems` and `metadata`; returns the event sample when there is an event count. */
+function inspectOpenFile(file: H5File, context: ReadContext, sampleEvents: number, problems: string[], metadata: Record<string, JsonValue>): RtdcEventSample | undefined {
   readRootAttributes(file, context.limits, problems, metadata);
   const rawCount = metadata['dc:experiment:event count'];
   const eventCount = typeof rawCount === 'number' && Number.isSafeInteger(rawCount) && rawCount >= 0 ? rawCount : undefined;
@@ -420,6 +338,8 @@ function inspectOpenFile(file: H5File, context: ReadContext, problems: string[],
 
   const features: string[] = [];
   const statistics: Record<string, JsonValue> = {};
+  const samples: Record<string, Float64Array> = {};
+  const sampled = eventCount === undefined ? [] : sampleIndices(eventCount, sampleEvents);
   const rootNames = file.keys();
   const events = member(file, rootNames, 'events', problems);
   if (events === undefined) {
@@ -429,7 +349,7 @@ function inspectOpenFile(file: H5File, context: ReadContext, problems: string[],
   } else if (!(events instanceof h5wasm.Group)) {
     problems.push('"events" is not a group');
   } else {
-    inspectEvents(events, eventCount, context, { problems, features, statistics });
+    inspectEvents(events, eventCount, { ...context, sampled }, { problems, features, statistics, samples });
   }
 
   const hasFluorescence = Object.keys(metadata).some((k) => k.startsWith('dc:fluorescence:')) || ['fl1_max', 'fl2_max', 'fl3_max'].some((f) => features.includes(f));
@@ -443,6 +363,10 @@ function inspectOpenFile(file: H5File, context: ReadContext, problems: string[],
   metadata['dc:logs'] = memberNames(file, rootNames, 'logs', context.limits, problems);
   metadata['dc:tables'] = memberNames(file, rootNames, 'tables', context.limits, problems);
   metadata['dc:statistics'] = statistics;
+  if (eventCount === undefined) return undefined;
+  const values: Record<string, string> = {};
+  for (const [name, sample] of Object.entries(samples)) values[name] = Buffer.from(sample.buffer, sample.byteOffset, sample.byteLength).toString('base64');
+  return { totalEvents: eventCount, count: sampled.length, values };
 }
 
 function readRootAttributes(file: H5File, limits: RtdcLimits, problems: string[], metadata: Record<string, JsonValue>): void {
@@ -500,6 +424,7 @@ interface EventFindings {
   problems: string[];
   features: string[];
   statistics: Record<string, JsonValue>;
+  samples: Record<string, Float64Array>;
 }
 
 function inspectEvents(events: Group, eventCount: number | undefined, context: ReadContext, found: EventFindings): void {
@@ -558,7 +483,8 @@ function inspectEvents(events: Group, eventCount: number | undefined, context: R
     }
     if (shape.length !== 1 || arrayType(metadata) === undefined) continue;
     outside.clear();
-    const summary = summarise(item, metadata, eventCount === undefined ? rows : Math.min(rows, eventCount), batchSize);
+    const length = eventCount === undefined ? rows : Math.min(rows, eventCount);
+    const summary = summarise(item, metadata, length, batchSize, length < (eventCount ?? 0) ? context.sampled.filter((i) => i < length) : context.sampled);
     if (outside.paths.length > 0) {
       // External raw storage: HDF5 asked for another file, which this file system does not have.
       problems.push(`feature "${name}" keeps its data outside the file (external storage); an RT-DC file must hold its own data`);
@@ -566,6 +492,7 @@ function inspectEvents(events: Group, eventCount: number | undefined, context: R
     }
     if ('statistics' in summary) {
       found.statistics[name] = { ...summary.statistics };
+      found.samples[name] = summary.sample;
       continue;
     }
     const missing = missingFilters(item);
