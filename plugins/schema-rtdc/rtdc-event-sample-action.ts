@@ -48,7 +48,7 @@ export function eventSampleAction(store: RtdcSampleStore): ActionDefinition {
     if (hit && hit.expires > now) return hit.text;
     const stored = await store.read(resource.id, features);
     if (!stored || stored.location !== resource.location) {
-      throw new ConflictError(`resource "${resource.name}" has no stored event sample: it was checked before samples were kept; an administrator's \`platform inspect --repair\` checks it again`);
+      throw new ConflictError(`resource "${resource.name}" has no stored event sample: it was checked before samples were kept; storing its file again checks it and keeps one`);
     }
     const text = JSON.stringify(subsample(resource.id, stored.totalEvents, features, stored.values, limit));
     if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);

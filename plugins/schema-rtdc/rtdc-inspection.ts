@@ -11,6 +11,7 @@ import h5wasm, { BrokenSoftLink, Module, type Attribute, type Dataset, type File
 import { mountOneFile, type EmscriptenFs } from './one-file-fs.js';
 import { FILTER_DIRECTORY, FILTERS, installFilters } from './rtdc-filters.js';
 import { unknownFeatureProblem } from './rtdc-feature-names.js';
+import { captureHdf5Diagnostics, type Hdf5Diagnostics } from './hdf5-diagnostics.js';
 import { arrayType, sampleIndices, summarise, type RtdcFeatureStatistics } from './rtdc-statistics.js';
 
 export type { RtdcFeatureStatistics } from './rtdc-statistics.js';
@@ -272,25 +273,35 @@ export async function inspectRtdcFd(fd: number, options: RtdcInspectionOptions =
   const directory = `/input-${++mounts}`;
   const path = mountOneFile(fs, fd, size, directory, 'file.rtdc');
   const outside = watchOpens(fs, path, module.get_plugin_search_paths());
+  // From here on every h5wasm call is synchronous: HDF5's error stacks are taken off stderr
+  // until the file is closed, and their causes named in the problems.
+  const diagnostics = captureHdf5Diagnostics();
   try {
     const file = new h5wasm.File(path, 'r');
     if (file.file_id < 0n) {
       // The signature is there but HDF5 cannot open it: typically a truncated upload.
-      problems.push('not a readable HDF5 file (it may be truncated or damaged)');
+      problems.push(`not a readable HDF5 file (${diagnostics.takeCause() ?? 'it may be truncated or damaged'})`);
       return done();
     }
     try {
-      sample = inspectOpenFile(file, { batchSize, limits: { ...DEFAULT_LIMITS, ...options.limits }, fileBytes: size, outside, sampled: [] }, options.sampleEvents ?? DEFAULT_SAMPLE_EVENTS, problems, metadata);
+      sample = inspectOpenFile(file, { batchSize, limits: { ...DEFAULT_LIMITS, ...options.limits }, fileBytes: size, outside, diagnostics, sampled: [] }, options.sampleEvents ?? DEFAULT_SAMPLE_EVENTS, problems, metadata);
     } catch (error) {
-      problems.push(`the file cannot be read as RT-DC: ${messageOf(error)}`);
+      problems.push(`the file cannot be read as RT-DC: ${withCause(messageOf(error), diagnostics)}`);
     } finally {
       file.close();
     }
   } finally {
+    diagnostics.stop();
     outside.stop();
     (fs as unknown as { unmount(path: string): void }).unmount(directory);
   }
   return done();
+}
+
+/** `message`, followed by HDF5's own account of the failure when it printed one. */
+function withCause(message: string, diagnostics: Hdf5Diagnostics): string {
+  const cause = diagnostics.takeCause();
+  return cause && !message.includes(cause) ? `${message} (HDF5: ${cause})` : message;
 }
 
 /** Files HDF5 tried to open besides the one under inspection (external storage, links). */
@@ -325,6 +336,8 @@ interface ReadContext {
   limits: RtdcLimits;
   fileBytes: number;
   outside: OutsideOpens;
+  /** HDF5's error stacks, caught while the file is read. */
+  diagnostics: Hdf5Diagnostics;
   /** Events whose values are kept (ascending), the same for every feature. */
   sampled: readonly number[];
 }
@@ -483,6 +496,7 @@ function inspectEvents(events: Group, eventCount: number | undefined, context: R
     }
     if (shape.length !== 1 || arrayType(metadata) === undefined) continue;
     outside.clear();
+    context.diagnostics.takeCause();
     const length = eventCount === undefined ? rows : Math.min(rows, eventCount);
     const summary = summarise(item, metadata, length, batchSize, length < (eventCount ?? 0) ? context.sampled.filter((i) => i < length) : context.sampled);
     if (outside.paths.length > 0) {
@@ -497,7 +511,7 @@ function inspectEvents(events: Group, eventCount: number | undefined, context: R
     }
     const missing = missingFilters(item);
     if (missing.length > 0) problems.push(`feature "${name}" is compressed with ${missing.join(', ')}, which this reader cannot decode`);
-    else problems.push(`feature "${name}" is damaged: ${summary.unreadable}`);
+    else problems.push(`feature "${name}" is damaged: ${withCause(summary.unreadable, context.diagnostics)}`);
   }
   if (new Set(imageSizes.map(([, size]) => size)).size > 1) {
     problems.push(`image-like features differ in size: ${imageSizes.map(([n, size]) => `${n} ${size}`).join(', ')}`);

@@ -113,7 +113,7 @@ for (const kind of databaseKinds()) {
       await t.host.services.get(DatabaseId).sequelize.query('DELETE FROM rtdc_event_samples WHERE resource_id = ?', { replacements: [id] });
       const old = await t.call('rtdc_event_sample', { id, limit: 5 }, { token: f.tokens.member });
       assert.equal(old.status, 409);
-      assert.match(JSON.stringify(old.body.error), /has no stored event sample: it was checked before samples were kept; an administrator's `platform inspect --repair` checks it again/);
+      assert.match(JSON.stringify(old.body.error), /has no stored event sample: it was checked before samples were kept; storing its file again checks it and keeps one/);
     });
 
     it('marks a broken file invalid with the reason, and the dataset cannot be activated', async () => {
