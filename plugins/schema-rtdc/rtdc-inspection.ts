@@ -12,12 +12,13 @@ import { mountOneFile, type EmscriptenFs } from './one-file-fs.js';
 import { FILTER_DIRECTORY, FILTERS, installFilters } from './rtdc-filters.js';
 import { unknownFeatureProblem } from './rtdc-feature-names.js';
 import { captureHdf5Diagnostics, type Hdf5Diagnostics } from './hdf5-diagnostics.js';
+import { jsonSafe, shaped, type JsonValue } from './hdf5-json-values.js';
+
+export { jsonSafe, shaped, type JsonValue } from './hdf5-json-values.js';
 import { arrayType, sampleIndices, summarise, type RtdcFeatureStatistics } from './rtdc-statistics.js';
 
 export type { RtdcFeatureStatistics } from './rtdc-statistics.js';
 
-/** A value that survives `JSON.stringify` unchanged. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** The outcome of inspecting one file. */
 export interface RtdcInspection {
@@ -117,14 +118,10 @@ export const IMAGE_FEATURES: readonly string[] = ['image', 'image_bg', 'mask'];
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** HDF5's own filters, which h5wasm always has, and the plugins loaded into it (rtdc-filters.ts). */
 const KNOWN_FILTERS = new Set([1, 2, 3, 5, 6, ...Object.values(FILTERS)]);
-// HDF5 datatype classes (H5T_class_t).
-const H5T_INTEGER = 0;
-const H5T_STRING = 3;
 /** Names of HDF5's datatype classes (H5T_class_t), for messages. */
 const TYPE_CLASS_NAMES: Record<number, string> = { 0: 'integer', 1: 'float', 2: 'time', 3: 'string', 4: 'bitfield', 5: 'opaque', 6: 'compound', 7: 'reference', 8: 'enum', 9: 'variable-length', 10: 'array' };
 /** Classes that can never be a scalar feature's values (numbers, or booleans as an enum). */
 const NON_SCALAR_CLASSES = new Set([3, 5, 6, 7, 9, 10]);
-const H5T_ENUM = 8;
 
 /** What a look at the first bytes of a file says. */
 export type Hdf5Sniff = { hdf5: true } | { hdf5: false; reason: string };
@@ -145,45 +142,9 @@ export function sniffHdf5(fd: number, size: number): Hdf5Sniff {
   return { hdf5: false, reason: 'no HDF5 signature' };
 }
 
-/** A JSON-safe number: NaN and ±Infinity have no JSON form and become null. */
-function jsonNumber(value: number): number | null {
-  return Number.isFinite(value) ? value : null;
-}
-
 /** The message of anything thrown (h5wasm sometimes throws plain strings). */
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Converts a value h5wasm read into one that JSON keeps as it is: bigint to number when
- * safe (else a decimal string), typed arrays to arrays, raw bytes (types h5wasm does not
- * decode, such as opaque) to UTF-8 strings, NaN and ±Infinity to null.
- * @param value - what h5wasm returned
- * @param metadata - the HDF5 type of the value, which tells raw bytes from uint8 numbers
- * @returns the JSON-safe value
- */
-export function jsonSafe(value: unknown, metadata?: Metadata): JsonValue {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (typeof value === 'number') {
-    // h5py writes booleans as an enum {FALSE, TRUE}; h5wasm reads them as 0/1.
-    if (metadata?.type === H5T_ENUM && isBooleanEnum(metadata)) return value !== 0;
-    return jsonNumber(value);
-  }
-  if (typeof value === 'string' || typeof value === 'boolean') return value;
-  if (value instanceof Uint8Array && metadata !== undefined && metadata.type !== H5T_INTEGER && metadata.type !== H5T_ENUM) {
-    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
-  }
-  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number | bigint>, (item) => jsonSafe(item, metadata));
-  if (Array.isArray(value)) return value.map((item) => jsonSafe(item, metadata?.type === H5T_STRING ? metadata : undefined));
-  // References and other objects have no meaning outside the file.
-  return null;
-}
-
-function isBooleanEnum(metadata: Metadata): boolean {
-  const names = Object.keys(metadata.enum_type?.members ?? {}).sort();
-  return names.length === 2 && names[0] === 'FALSE' && names[1] === 'TRUE';
 }
 
 /** The external file a link points to, read without following the link; undefined for other links. */
@@ -414,23 +375,6 @@ function readRootAttributes(file: H5File, limits: RtdcLimits, problems: string[]
     }
   }
   for (const name of REQUIRED_ATTRIBUTES) if (!(`dc:${name}` in metadata)) problems.push(`required root attribute "${name}" is missing`);
-}
-
-/**
- * A flat array as nested arrays of `shape` (a (4, 2) polygon stays four pairs); anything else
- * unchanged.
- * @param value - what jsonSafe returned
- * @param shape - the HDF5 shape of the value
- */
-export function shaped(value: JsonValue, shape: readonly number[] | null | undefined): JsonValue {
-  if (!Array.isArray(value) || !shape || shape.length < 2 || shape.reduce((a, b) => a * b, 1) !== value.length) return value;
-  const nest = (start: number, dims: readonly number[]): JsonValue[] => {
-    const [first, ...rest] = dims;
-    if (rest.length === 0) return value.slice(start, start + first!);
-    const step = rest.reduce((a, b) => a * b, 1);
-    return Array.from({ length: first! }, (_, i) => nest(start + i * step, rest));
-  };
-  return nest(0, shape);
 }
 
 interface EventFindings {
