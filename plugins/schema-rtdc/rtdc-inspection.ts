@@ -11,9 +11,14 @@ import h5wasm, { BrokenSoftLink, Module, type Attribute, type Dataset, type File
 import { mountOneFile, type EmscriptenFs } from './one-file-fs.js';
 import { FILTER_DIRECTORY, FILTERS, installFilters } from './rtdc-filters.js';
 import { unknownFeatureProblem } from './rtdc-feature-names.js';
+import { captureHdf5Diagnostics, type Hdf5Diagnostics } from './hdf5-diagnostics.js';
+import { jsonSafe, shaped, type JsonValue } from './hdf5-json-values.js';
 
-/** A value that survives `JSON.stringify` unchanged. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export { jsonSafe, shaped, type JsonValue } from './hdf5-json-values.js';
+import { arrayType, sampleIndices, summarise, type RtdcFeatureStatistics } from './rtdc-statistics.js';
+
+export type { RtdcFeatureStatistics } from './rtdc-statistics.js';
+
 
 /** The outcome of inspecting one file. */
 export interface RtdcInspection {
@@ -23,6 +28,18 @@ export interface RtdcInspection {
   problems: string[];
   /** What the file says about itself (`dc:section:key`, `dc:features`, `dc:statistics`, ...). */
   metadata: Record<string, JsonValue>;
+  /** Every scalar feature with statistics at the same sampled events; absent without an event count. */
+  sample?: RtdcEventSample;
+}
+
+/**
+ * Scalar features' values at `count` events spread evenly over `totalEvents`
+ * (see sampleIndices), each as the base64 of little-endian float64s (NaN kept).
+ */
+export interface RtdcEventSample {
+  totalEvents: number;
+  count: number;
+  values: Record<string, string>;
 }
 
 /** Sizes above which a file is refused unread; every one is a `[plugin:schema-rtdc]` setting. */
@@ -46,15 +63,13 @@ export interface RtdcInspectionOptions {
   batchSize?: number;
   /** The folder of the compression filters (default: h5wasm-plugins' own, see rtdc-filters.ts). */
   filterDirectory?: string;
+  /** Most events of the stored sample (default {@link DEFAULT_SAMPLE_EVENTS}; 0: none). */
+  sampleEvents?: number;
 }
 
-/** Statistics of one scalar feature, NaN ignored; min, max and mean are absent when no value counts. */
-export interface RtdcFeatureStatistics {
-  count: number;
-  min?: number;
-  max?: number;
-  mean?: number;
-}
+/** Events sampled at inspection unless the caller says otherwise. */
+export const DEFAULT_SAMPLE_EVENTS = 5000;
+
 
 /**
  * A scalar feature that declares more than this many times the bytes of the whole file is
@@ -103,15 +118,10 @@ export const IMAGE_FEATURES: readonly string[] = ['image', 'image_bg', 'mask'];
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** HDF5's own filters, which h5wasm always has, and the plugins loaded into it (rtdc-filters.ts). */
 const KNOWN_FILTERS = new Set([1, 2, 3, 5, 6, ...Object.values(FILTERS)]);
-// HDF5 datatype classes (H5T_class_t).
-const H5T_INTEGER = 0;
-const H5T_FLOAT = 1;
-const H5T_STRING = 3;
 /** Names of HDF5's datatype classes (H5T_class_t), for messages. */
 const TYPE_CLASS_NAMES: Record<number, string> = { 0: 'integer', 1: 'float', 2: 'time', 3: 'string', 4: 'bitfield', 5: 'opaque', 6: 'compound', 7: 'reference', 8: 'enum', 9: 'variable-length', 10: 'array' };
 /** Classes that can never be a scalar feature's values (numbers, or booleans as an enum). */
 const NON_SCALAR_CLASSES = new Set([3, 5, 6, 7, 9, 10]);
-const H5T_ENUM = 8;
 
 /** What a look at the first bytes of a file says. */
 export type Hdf5Sniff = { hdf5: true } | { hdf5: false; reason: string };
@@ -132,45 +142,9 @@ export function sniffHdf5(fd: number, size: number): Hdf5Sniff {
   return { hdf5: false, reason: 'no HDF5 signature' };
 }
 
-/** A JSON-safe number: NaN and ±Infinity have no JSON form and become null. */
-function jsonNumber(value: number): number | null {
-  return Number.isFinite(value) ? value : null;
-}
-
 /** The message of anything thrown (h5wasm sometimes throws plain strings). */
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Converts a value h5wasm read into one that JSON keeps as it is: bigint to number when
- * safe (else a decimal string), typed arrays to arrays, raw bytes (types h5wasm does not
- * decode, such as opaque) to UTF-8 strings, NaN and ±Infinity to null.
- * @param value - what h5wasm returned
- * @param metadata - the HDF5 type of the value, which tells raw bytes from uint8 numbers
- * @returns the JSON-safe value
- */
-export function jsonSafe(value: unknown, metadata?: Metadata): JsonValue {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (typeof value === 'number') {
-    // h5py writes booleans as an enum {FALSE, TRUE}; h5wasm reads them as 0/1.
-    if (metadata?.type === H5T_ENUM && isBooleanEnum(metadata)) return value !== 0;
-    return jsonNumber(value);
-  }
-  if (typeof value === 'string' || typeof value === 'boolean') return value;
-  if (value instanceof Uint8Array && metadata !== undefined && metadata.type !== H5T_INTEGER && metadata.type !== H5T_ENUM) {
-    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
-  }
-  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number | bigint>, (item) => jsonSafe(item, metadata));
-  if (Array.isArray(value)) return value.map((item) => jsonSafe(item, metadata?.type === H5T_STRING ? metadata : undefined));
-  // References and other objects have no meaning outside the file.
-  return null;
-}
-
-function isBooleanEnum(metadata: Metadata): boolean {
-  const names = Object.keys(metadata.enum_type?.members ?? {}).sort();
-  return names.length === 2 && names[0] === 'FALSE' && names[1] === 'TRUE';
 }
 
 /** The external file a link points to, read without following the link; undefined for other links. */
@@ -194,104 +168,6 @@ function member(group: Group, names: readonly string[], name: string, problems: 
     return undefined;
   }
   return group.get(path);
-}
-
-/** A typed-array constructor, as a view on wasm memory. */
-export type NumericArrayType = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>;
-
-/** The typed-array constructor for an HDF5 integer or float type, undefined when JS has none. */
-export function arrayType(metadata: Metadata): NumericArrayType | undefined {
-  if (metadata.vlen) return undefined;
-  if (metadata.type === H5T_FLOAT) return metadata.size === 8 ? Float64Array : metadata.size === 4 ? Float32Array : undefined;
-  if (metadata.type !== H5T_INTEGER) return undefined;
-  switch (metadata.size) {
-    case 1: return metadata.signed ? Int8Array : Uint8Array;
-    case 2: return metadata.signed ? Int16Array : Uint16Array;
-    case 4: return metadata.signed ? Int32Array : Uint32Array;
-    case 8: return metadata.signed ? BigInt64Array : BigUint64Array;
-    default: return undefined;
-  }
-}
-
-/** Running count, sum, min and max of a feature. */
-interface Accumulator {
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-}
-
-// One function per kind of array, so that each loop sees a single array type and V8 keeps it
-// fast (one loop over every typed-array type was several times slower on float64 features).
-function accumulateFloat64(values: Float64Array, acc: Accumulator): void {
-  let { count, sum, min, max } = acc;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v !== v) continue; // NaN
-    count++;
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  Object.assign(acc, { count, sum, min, max });
-}
-
-function accumulateBigInt(values: BigInt64Array | BigUint64Array, acc: Accumulator): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = Number(values[i]!);
-    acc.count++;
-    acc.sum += v;
-    if (v < acc.min) acc.min = v;
-    if (v > acc.max) acc.max = v;
-  }
-}
-
-function accumulateOther(values: ArrayLike<number>, acc: Accumulator): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (Number.isNaN(v)) continue;
-    acc.count++;
-    acc.sum += v;
-    if (v < acc.min) acc.min = v;
-    if (v > acc.max) acc.max = v;
-  }
-}
-
-type Summary = { statistics: RtdcFeatureStatistics } | { unreadable: string };
-
-/**
- * Count, min, max and mean of the first `length` values, NaN ignored, `batchSize` at a time,
- * into one buffer in wasm memory that each batch is read into and summed in place. Not
- * `Dataset.slice()`: h5wasm ignores the status of HDF5's read there, so a chunk that cannot
- * be decoded (damaged, or compressed with a filter h5wasm lacks) comes back as
- * uninitialised memory, silently.
- */
-function summarise(dataset: Dataset, metadata: Metadata, length: number, batchSize: number): Summary {
-  const Type = arrayType(metadata)!;
-  const acc: Accumulator = { count: 0, sum: 0, min: Infinity, max: -Infinity };
-  const rowsPerBatch = Math.min(batchSize, Math.max(length, 1));
-  const pointer = Module._malloc(metadata.size * rowsPerBatch);
-  if (pointer === 0) throw new Error(`cannot allocate ${metadata.size * rowsPerBatch} bytes for a batch`);
-  try {
-    for (let start = 0; start < length; start += batchSize) {
-      const end = Math.min(length, start + batchSize);
-      const status = Module.get_dataset_data(dataset.file_id, dataset.path, [BigInt(end - start)], [BigInt(start)], [1n], BigInt(pointer));
-      if (status < 0) return { unreadable: `events ${start} to ${end - 1} cannot be read` };
-      // A view, made after the read: wasm memory may have grown (and moved) during it.
-      const values = new Type(Module.HEAPU8.buffer, pointer, end - start);
-      if (values instanceof Float64Array) accumulateFloat64(values, acc);
-      else if (values instanceof BigInt64Array || values instanceof BigUint64Array) accumulateBigInt(values, acc);
-      else accumulateOther(values as ArrayLike<number>, acc);
-    }
-  } finally {
-    Module._free(pointer);
-  }
-  const { count, sum, min, max } = acc;
-  if (count === 0) return { statistics: { count } };
-  const statistics: RtdcFeatureStatistics = { count };
-  // ±Infinity in the data make min, max or mean infinite, which JSON cannot hold: left out.
-  for (const [key, value] of [['min', min], ['max', max], ['mean', sum / count]] as const) if (Number.isFinite(value)) statistics[key] = value;
-  return { statistics };
 }
 
 /** Filters of a dataset that this reader has no decoder for, as "name (id N)". */
@@ -343,7 +219,8 @@ export async function inspectRtdcFd(fd: number, options: RtdcInspectionOptions =
   const batchSize = checkBatchSize(options.batchSize ?? DEFAULT_BATCH_SIZE);
   const problems: string[] = [];
   const metadata: Record<string, JsonValue> = {};
-  const done = (): RtdcInspection => ({ valid: problems.length === 0, problems, metadata });
+  let sample: RtdcEventSample | undefined;
+  const done = (): RtdcInspection => ({ valid: problems.length === 0, problems, metadata, ...(sample ? { sample } : {}) });
 
   const size = fstatSync(fd).size;
   const sniff = sniffHdf5(fd, size);
@@ -357,25 +234,35 @@ export async function inspectRtdcFd(fd: number, options: RtdcInspectionOptions =
   const directory = `/input-${++mounts}`;
   const path = mountOneFile(fs, fd, size, directory, 'file.rtdc');
   const outside = watchOpens(fs, path, module.get_plugin_search_paths());
+  // From here on every h5wasm call is synchronous: HDF5's error stacks are taken off stderr
+  // until the file is closed, and their causes named in the problems.
+  const diagnostics = captureHdf5Diagnostics();
   try {
     const file = new h5wasm.File(path, 'r');
     if (file.file_id < 0n) {
       // The signature is there but HDF5 cannot open it: typically a truncated upload.
-      problems.push('not a readable HDF5 file (it may be truncated or damaged)');
+      problems.push(`not a readable HDF5 file (${diagnostics.takeCause() ?? 'it may be truncated or damaged'})`);
       return done();
     }
     try {
-      inspectOpenFile(file, { batchSize, limits: { ...DEFAULT_LIMITS, ...options.limits }, fileBytes: size, outside }, problems, metadata);
+      sample = inspectOpenFile(file, { batchSize, limits: { ...DEFAULT_LIMITS, ...options.limits }, fileBytes: size, outside, diagnostics, sampled: [] }, options.sampleEvents ?? DEFAULT_SAMPLE_EVENTS, problems, metadata);
     } catch (error) {
-      problems.push(`the file cannot be read as RT-DC: ${messageOf(error)}`);
+      problems.push(`the file cannot be read as RT-DC: ${withCause(messageOf(error), diagnostics)}`);
     } finally {
       file.close();
     }
   } finally {
+    diagnostics.stop();
     outside.stop();
     (fs as unknown as { unmount(path: string): void }).unmount(directory);
   }
   return done();
+}
+
+/** `message`, followed by HDF5's own account of the failure when it printed one. */
+function withCause(message: string, diagnostics: Hdf5Diagnostics): string {
+  const cause = diagnostics.takeCause();
+  return cause && !message.includes(cause) ? `${message} (HDF5: ${cause})` : message;
 }
 
 /** Files HDF5 tried to open besides the one under inspection (external storage, links). */
@@ -410,9 +297,14 @@ interface ReadContext {
   limits: RtdcLimits;
   fileBytes: number;
   outside: OutsideOpens;
+  /** HDF5's error stacks, caught while the file is read. */
+  diagnostics: Hdf5Diagnostics;
+  /** Events whose values are kept (ascending), the same for every feature. */
+  sampled: readonly number[];
 }
 
-function inspectOpenFile(file: H5File, context: ReadContext, problems: string[], metadata: Record<string, JsonValue>): void {
+/** Inspects the open file into `problems` and `metadata`; returns the event sample when there is an event count. */
+function inspectOpenFile(file: H5File, context: ReadContext, sampleEvents: number, problems: string[], metadata: Record<string, JsonValue>): RtdcEventSample | undefined {
   readRootAttributes(file, context.limits, problems, metadata);
   const rawCount = metadata['dc:experiment:event count'];
   const eventCount = typeof rawCount === 'number' && Number.isSafeInteger(rawCount) && rawCount >= 0 ? rawCount : undefined;
@@ -420,6 +312,8 @@ function inspectOpenFile(file: H5File, context: ReadContext, problems: string[],
 
   const features: string[] = [];
   const statistics: Record<string, JsonValue> = {};
+  const samples: Record<string, Float64Array> = {};
+  const sampled = eventCount === undefined ? [] : sampleIndices(eventCount, sampleEvents);
   const rootNames = file.keys();
   const events = member(file, rootNames, 'events', problems);
   if (events === undefined) {
@@ -429,7 +323,7 @@ function inspectOpenFile(file: H5File, context: ReadContext, problems: string[],
   } else if (!(events instanceof h5wasm.Group)) {
     problems.push('"events" is not a group');
   } else {
-    inspectEvents(events, eventCount, context, { problems, features, statistics });
+    inspectEvents(events, eventCount, { ...context, sampled }, { problems, features, statistics, samples });
   }
 
   const hasFluorescence = Object.keys(metadata).some((k) => k.startsWith('dc:fluorescence:')) || ['fl1_max', 'fl2_max', 'fl3_max'].some((f) => features.includes(f));
@@ -443,6 +337,10 @@ function inspectOpenFile(file: H5File, context: ReadContext, problems: string[],
   metadata['dc:logs'] = memberNames(file, rootNames, 'logs', context.limits, problems);
   metadata['dc:tables'] = memberNames(file, rootNames, 'tables', context.limits, problems);
   metadata['dc:statistics'] = statistics;
+  if (eventCount === undefined) return undefined;
+  const values: Record<string, string> = {};
+  for (const [name, sample] of Object.entries(samples)) values[name] = Buffer.from(sample.buffer, sample.byteOffset, sample.byteLength).toString('base64');
+  return { totalEvents: eventCount, count: sampled.length, values };
 }
 
 function readRootAttributes(file: H5File, limits: RtdcLimits, problems: string[], metadata: Record<string, JsonValue>): void {
@@ -479,27 +377,11 @@ function readRootAttributes(file: H5File, limits: RtdcLimits, problems: string[]
   for (const name of REQUIRED_ATTRIBUTES) if (!(`dc:${name}` in metadata)) problems.push(`required root attribute "${name}" is missing`);
 }
 
-/**
- * A flat array as nested arrays of `shape` (a (4, 2) polygon stays four pairs); anything else
- * unchanged.
- * @param value - what jsonSafe returned
- * @param shape - the HDF5 shape of the value
- */
-export function shaped(value: JsonValue, shape: readonly number[] | null | undefined): JsonValue {
-  if (!Array.isArray(value) || !shape || shape.length < 2 || shape.reduce((a, b) => a * b, 1) !== value.length) return value;
-  const nest = (start: number, dims: readonly number[]): JsonValue[] => {
-    const [first, ...rest] = dims;
-    if (rest.length === 0) return value.slice(start, start + first!);
-    const step = rest.reduce((a, b) => a * b, 1);
-    return Array.from({ length: first! }, (_, i) => nest(start + i * step, rest));
-  };
-  return nest(0, shape);
-}
-
 interface EventFindings {
   problems: string[];
   features: string[];
   statistics: Record<string, JsonValue>;
+  samples: Record<string, Float64Array>;
 }
 
 function inspectEvents(events: Group, eventCount: number | undefined, context: ReadContext, found: EventFindings): void {
@@ -558,7 +440,9 @@ function inspectEvents(events: Group, eventCount: number | undefined, context: R
     }
     if (shape.length !== 1 || arrayType(metadata) === undefined) continue;
     outside.clear();
-    const summary = summarise(item, metadata, eventCount === undefined ? rows : Math.min(rows, eventCount), batchSize);
+    context.diagnostics.takeCause();
+    const length = eventCount === undefined ? rows : Math.min(rows, eventCount);
+    const summary = summarise(item, metadata, length, batchSize, length < (eventCount ?? 0) ? context.sampled.filter((i) => i < length) : context.sampled);
     if (outside.paths.length > 0) {
       // External raw storage: HDF5 asked for another file, which this file system does not have.
       problems.push(`feature "${name}" keeps its data outside the file (external storage); an RT-DC file must hold its own data`);
@@ -566,11 +450,12 @@ function inspectEvents(events: Group, eventCount: number | undefined, context: R
     }
     if ('statistics' in summary) {
       found.statistics[name] = { ...summary.statistics };
+      found.samples[name] = summary.sample;
       continue;
     }
     const missing = missingFilters(item);
     if (missing.length > 0) problems.push(`feature "${name}" is compressed with ${missing.join(', ')}, which this reader cannot decode`);
-    else problems.push(`feature "${name}" is damaged: ${summary.unreadable}`);
+    else problems.push(`feature "${name}" is damaged: ${withCause(summary.unreadable, context.diagnostics)}`);
   }
   if (new Set(imageSizes.map(([, size]) => size)).size > 1) {
     problems.push(`image-like features differ in size: ${imageSizes.map(([n, size]) => `${n} ${size}`).join(', ')}`);

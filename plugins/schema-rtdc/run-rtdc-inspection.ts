@@ -8,7 +8,6 @@ import { ContainedProcessError, runContained } from '../../core/api.js';
 import type { RtdcInspection, RtdcLimits } from './rtdc-inspection.js';
 import type { RtdcTaskInput } from './rtdc-contained-task.js';
 import { filterSourceDirectory } from './rtdc-filters.js';
-import type { RtdcSample } from './rtdc-sample.js';
 
 /** Limits of one inspection. */
 export interface InspectionLimits {
@@ -20,6 +19,8 @@ export interface InspectionLimits {
   batchSize?: number;
   /** Size limits of the file (defaults where absent). */
   sizes?: Partial<RtdcLimits>;
+  /** Most events of the sample kept for plots; the inspection's default when absent. */
+  sampleEvents?: number;
   /** Kills the process when aborted. */
   signal?: AbortSignal;
 }
@@ -38,12 +39,13 @@ export function rtdcCodePaths(): string[] {
  * @throws ContainedProcessError when a limit is reached, the signal aborts, or the process dies
  */
 export function runRtdcInspectionContained(path: string, limits: InspectionLimits): Promise<RtdcInspection> {
-  return runRtdcTask<RtdcInspection>(path, { filterDirectory: filterSourceDirectory(), ...(limits.sizes ? { limits: limits.sizes } : {}), ...(limits.batchSize === undefined ? {} : { batchSize: limits.batchSize }) }, limits);
-}
-
-/** Runs the contained RT-DC task over one file under the limits. */
-function runRtdcTask<T>(path: string, input: RtdcTaskInput, limits: InspectionLimits): Promise<T> {
-  return runContained<T>({
+  const input: RtdcTaskInput = {
+    filterDirectory: filterSourceDirectory(),
+    ...(limits.sizes ? { limits: limits.sizes } : {}),
+    ...(limits.batchSize === undefined ? {} : { batchSize: limits.batchSize }),
+    ...(limits.sampleEvents === undefined ? {} : { sampleEvents: limits.sampleEvents }),
+  };
+  return runContained<RtdcInspection>({
     module: new URL('./rtdc-contained-task.js', import.meta.url),
     input,
     codePaths: rtdcCodePaths(),
@@ -70,16 +72,4 @@ export async function runRtdcInspection(path: string, limits: InspectionLimits):
     if (!(error instanceof ContainedProcessError) || error.reason === 'aborted') throw error;
     return { valid: false, problems: [`the RT-DC check ended without an answer: ${error.message}`], metadata: {} };
   }
-}
-
-/**
- * Reads an even sample of events of `features` in a contained process.
- * @param path - the file on the local file system
- * @param request - features and the most events
- * @param limits - time and memory limits, batch size, abort signal
- * @returns the sample
- * @throws ContainedProcessError when a limit is reached or the features cannot be read
- */
-export function sampleRtdcContained(path: string, request: { features: string[]; limit: number }, limits: InspectionLimits): Promise<RtdcSample> {
-  return runRtdcTask<RtdcSample>(path, { filterDirectory: filterSourceDirectory(), sample: { ...request, batchSize: limits.batchSize ?? 100_000 } }, limits);
 }

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_EXPANSION, type RtdcInspection } from '../../../plugins/schema-rtdc/rtdc-inspection.js';
+import { inspectRtdcFile, MAX_EXPANSION, type RtdcInspection } from '../../../plugins/schema-rtdc/rtdc-inspection.js';
 import { runRtdcInspectionContained } from '../../../plugins/schema-rtdc/run-rtdc-inspection.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -148,6 +148,51 @@ describe('RT-DC inspection of hostile HDF5 files', { skip: noH5py }, () => {
       const names = ['ml_score_ABC', 'ml_score_abcd', 'userdef10', 'basinmap10'];
       const inspection = await inspectWritten('near-misses', names.map((n) => `events["${n}"] = np.ones(10)`).join('\n'));
       assert.deepEqual(inspection.problems, names.sort().map((n) => `Features: Unknown key '${n}' (not a feature RT-DC defines; it would be lost to dclab and DCOR)`));
+    });
+  });
+
+  describe('HDF5\'s error stacks', () => {
+    /** Runs `inspect` with stderr captured; returns what reached it. */
+    async function stderrOf(inspect: () => Promise<RtdcInspection>): Promise<{ inspection: RtdcInspection; stderr: string }> {
+      const original = process.stderr.write;
+      let text = '';
+      process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        return (original as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
+      }) as typeof process.stderr.write;
+      try {
+        return { inspection: await inspect(), stderr: text };
+      } finally {
+        process.stderr.write = original;
+      }
+    }
+
+    it('stay off the server\'s stderr and their cause becomes the reason (a truncated file, a damaged chunk)', async () => {
+      const truncated = join(dir, 'truncated.rtdc');
+      const made = spawnSync(PYTHON, ['-c', `${PRELUDE}\nf.close()\nimport os\nos.truncate(sys.argv[1], 1500)\n`, truncated], { encoding: 'utf8' });
+      assert.equal(made.status, 0, made.stderr);
+      // A gzip chunk with 40 bytes overwritten (h5py's Dataset.id.get_chunk_info gives where it is).
+      const damaged = join(dir, 'damaged.rtdc');
+      const body = [
+        'd = events.create_dataset("deform", data=np.linspace(0, 1, 10), chunks=(10,), compression="gzip")',
+        'info = d.id.get_chunk_info(0)',
+        'f.close()',
+        'with open(sys.argv[1], "r+b") as raw: raw.seek(info.byte_offset + 8); raw.write(b"\\xff" * 40)',
+      ].join('\n');
+      const broke = spawnSync(PYTHON, ['-c', `${PRELUDE}${body}\n`, damaged], { encoding: 'utf8' });
+      assert.equal(broke.status, 0, broke.stderr);
+      for (const [how, inspect] of [
+        ['in this process', (path: string) => inspectRtdcFile(path)],
+        ['in a contained process', (path: string) => runRtdcInspectionContained(path, { timeoutMs: 60_000, memoryMb: 512 })],
+      ] as const) {
+        const cut = await stderrOf(() => inspect(truncated));
+        assert.equal(cut.inspection.problems.length, 1, how);
+        assert.match(cut.inspection.problems[0]!, /^not a readable HDF5 file \(truncated file: eof = 1500, sblock->base_addr = 0, stored_eof = \d+\)$/, how);
+        assert.doesNotMatch(cut.stderr, /HDF5-DIAG|H5F/, how);
+        const bad = await stderrOf(() => inspect(damaged));
+        assert.deepEqual(bad.inspection.problems, ['feature "deform" is damaged: events 0 to 9 cannot be read (HDF5: filter returned failure during read)'], how);
+        assert.doesNotMatch(bad.stderr, /HDF5-DIAG|H5Z|H5D/, how);
+      }
     });
   });
 
