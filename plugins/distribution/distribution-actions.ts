@@ -1,7 +1,8 @@
 // API actions over the audit trail: distribution_history (every file's life),
 // distribution_pending (received, not sent) and distribution_acknowledgements. Sysadmins only:
 // the trail names recipients and their addresses.
-import { PermissionServiceId, ValidationError, type ActionContext, type ActionDefinition } from '../../core/api.js';
+import { AuditLogId, PermissionServiceId, ValidationError, type ActionContext, type ActionDefinition } from '../../core/api.js';
+import type { DeliveryHold } from './delivery-hold.js';
 import type { DistributionStore, DistributedFile, FileEvent } from './distribution-store.js';
 import { historyFilterSchema, parseDate, parseHistoryFilter } from './history-filter.js';
 
@@ -32,9 +33,41 @@ export async function history(store: DistributionStore, input: Record<string, un
   return files.map((f) => fileView(f, withEvents ? (byFile.get(f.id) ?? []) : undefined));
 }
 
-/** The three actions. */
-export function distributionActions(store: () => DistributionStore): ActionDefinition[] {
+/** Who acts, as the life line names them. */
+function actorName(ctx: ActionContext): string {
+  return ctx.actor.kind === 'user' ? ctx.actor.user.name : ctx.actor.kind === 'system' ? `system:${ctx.actor.name}` : 'anonymous';
+}
+
+const fileIdSchema = { type: 'string', minLength: 1, maxLength: 100, description: 'the file\'s id (the `id` of distribution_history)' } as const;
+
+/** The actions: the trail (history, pending, acknowledgements) and holding a delivery. */
+export function distributionActions(store: () => DistributionStore, hold: () => DeliveryHold): ActionDefinition[] {
   return [
+    {
+      name: 'distribution_hold',
+      kind: 'write',
+      help: 'Holds a file not yet sent (received, routed, unroutable, failed): it is not sent until distribution_release. Input: id, reason (optional, shown in its life line). Sysadmins only; audited.',
+      inputSchema: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: fileIdSchema, reason: { type: 'string', maxLength: 500 } } },
+      async run(input, ctx) {
+        await requireSysadmin(ctx, 'distribution_hold', input);
+        const reason = typeof input.reason === 'string' && input.reason.trim() ? input.reason.trim() : undefined;
+        const file = await hold().hold(String(input.id), { actor: actorName(ctx), address: ctx.address }, reason, ctx.transaction!);
+        await ctx.services.get(AuditLogId).record({ actor: ctx.actor, action: 'distribution.hold', objectType: 'distribution_file', objectId: file.id, address: ctx.address, details: { name: file.name, ...(reason ? { reason } : {}) } }, ctx.transaction);
+        return fileView(file, undefined);
+      },
+    },
+    {
+      name: 'distribution_release',
+      kind: 'write',
+      help: 'Releases a held file: routed again and queued for delivery (or back to unroutable when no rule routed it yet). Input: id. Sysadmins only; audited.',
+      inputSchema: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: fileIdSchema } },
+      async run(input, ctx) {
+        await requireSysadmin(ctx, 'distribution_release', input);
+        const file = await hold().release(String(input.id), { actor: actorName(ctx), address: ctx.address }, ctx.transaction!);
+        await ctx.services.get(AuditLogId).record({ actor: ctx.actor, action: 'distribution.release', objectType: 'distribution_file', objectId: file.id, address: ctx.address, details: { name: file.name, state: file.state } }, ctx.transaction);
+        return fileView(file, undefined);
+      },
+    },
     {
       name: 'distribution_history',
       kind: 'read',

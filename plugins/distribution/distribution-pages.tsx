@@ -7,6 +7,7 @@ import type { Context, Hono } from 'hono';
 import { AuditLogId, NotFoundError, PermissionServiceId, ValidationError, type AppEnv, type WebKit, type WebPage } from '../../core/api.js';
 import { fileView } from './distribution-actions.js';
 import type { DistributionRuntime } from './distribution-runtime.js';
+import { HOLDABLE_STATES } from './delivery-hold.js';
 
 interface FileRow {
   id: string; name: string; state: string; reason: string | null; label: string | null; folder: string | null; destination: string | null;
@@ -19,7 +20,7 @@ const VIEWS = { all: 'All files', pending: 'Waiting to be sent', unacknowledged:
 type View = keyof typeof VIEWS;
 /** Files shown on one page of the history. */
 const SHOWN = 200;
-const STATES = ['received', 'routed', 'unroutable', 'sending', 'sent', 'archived', 'failed', 'rejected', 'acknowledged'];
+const STATES = ['received', 'routed', 'unroutable', 'sending', 'sent', 'archived', 'failed', 'rejected', 'held', 'acknowledged'];
 
 function time(iso: string | null | undefined): string {
   return iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : '—';
@@ -105,6 +106,15 @@ function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRun
         {kit.csrfField(c)}
         <button type="submit">Send again</button>
       </form>}
+      {(HOLDABLE_STATES as readonly string[]).includes(f.state) && <form method="post" action={`/distribution/file/${encodeURIComponent(f.id)}/hold`}>
+        {kit.csrfField(c)}
+        <label for="hold-reason">Why it is held (optional)</label><input type="text" id="hold-reason" name="reason" maxlength={500} />
+        <button type="submit">Hold</button>
+      </form>}
+      {f.state === 'held' && <form method="post" action={`/distribution/file/${encodeURIComponent(f.id)}/release`}>
+        {kit.csrfField(c)}
+        <button type="submit">Release</button>
+      </form>}
       <h2>Life line</h2>
       <ol class="life-line">{(f.events ?? []).map((e) => (
         <li><strong>{e.kind}</strong> {time(e.at)}{e.actor ? ` by ${e.actor}` : ''}{e.address ? ` from ${e.address}` : ''}{clientWords(e.user, e.user_agent)}{e.detail ? `: ${e.detail}` : ''}</li>
@@ -119,6 +129,19 @@ function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRun
     const actor = c.get('actor');
     await c.get('services').get(AuditLogId).record({ actor, action: 'distribution.resend', objectType: 'distribution_file', objectId: f.id, address: c.get('address'), details: { name: f.name } });
     return c.redirect(`/distribution/file/${encodeURIComponent(f.id)}`, 303);
+  });
+  // Holding and releasing go through their actions (sysadmin rule, audit, one transaction).
+  app.post('/file/:id/hold', async (c) => {
+    const form = await kit.form(c);
+    const id = c.req.param('id') ?? '';
+    await kit.run(c, 'distribution_hold', { id, ...(form.reason?.trim() ? { reason: form.reason.trim().slice(0, 500) } : {}) });
+    return c.redirect(`/distribution/file/${encodeURIComponent(id)}`, 303);
+  });
+  app.post('/file/:id/release', async (c) => {
+    await kit.form(c);
+    const id = c.req.param('id') ?? '';
+    await kit.run(c, 'distribution_release', { id });
+    return c.redirect(`/distribution/file/${encodeURIComponent(id)}`, 303);
   });
 }
 

@@ -38,7 +38,7 @@ export function createDistributionPlugin(options: RuntimeOptions = {}): PluginDe
       ctx.contribute(JobHandlers, readLogsJobHandler(() => runtime));
       ctx.contribute(JobHandlers, takeResourceJobHandler(() => runtime));
       ctx.contribute(EventObserver, uploadObserver(settings.uploadDatasetTypes, () => ctx.services));
-      for (const action of distributionActions(store)) ctx.contribute(Actions, action);
+      for (const action of distributionActions(store, () => runtime.hold)) ctx.contribute(Actions, action);
       for (const command of distributionCommands(() => runtime)) ctx.contribute(Commands, command);
       ctx.contribute(InspectChecks, unacknowledgedCheck(store, settings.unacknowledgedDays));
       ctx.contribute(Routes, archiveRoute(store, settings.archiveDir, () => ctx.services));
