@@ -58,7 +58,7 @@ function listPage(app: Hono<AppEnv>, kit: WebKit): void {
       <nav aria-label="Distribution views"><ul class="tags">{(Object.keys(VIEWS) as View[]).map((v) => <li>{v === view ? <strong aria-current="page">{VIEWS[v]}</strong> : <a href={`/distribution?view=${v}`}>{VIEWS[v]}</a>}</li>)}</ul></nav>
       <form method="get" action="/distribution" role="search">
         <input type="hidden" name="view" value={view} />
-        <label for="dist-name">File name (part of it, any case)</label><input type="search" id="dist-name" name="name" value={q.name ?? ''} />
+        <label for="dist-name">File name (part of it)</label><input type="search" id="dist-name" name="name" value={q.name ?? ''} />
         <label for="dist-label">Label</label><input type="text" id="dist-label" name="label" value={q.label ?? ''} />
         <label for="dist-folder">Folder</label><input type="text" id="dist-folder" name="folder" value={q.folder ?? ''} />
         <label for="dist-since">Received on or after (YYYY-MM-DD)</label><input type="text" id="dist-since" name="since" value={q.since ?? ''} />
