@@ -1,8 +1,10 @@
 // API actions over the audit trail: distribution_history (every file's life),
-// distribution_pending (received, not sent) and distribution_acknowledgements. Sysadmins only:
-// the trail names recipients and their addresses.
+// distribution_pending (received, not sent) and distribution_acknowledgements, for site
+// administrators and lab staff (the trail names recipients and their addresses); holding and
+// releasing a delivery, for site administrators.
 import { AuditLogId, PermissionServiceId, ValidationError, type ActionContext, type ActionDefinition } from '../../core/api.js';
 import type { DeliveryHold } from './delivery-hold.js';
+import { requireTrailReader, type DistributionStaff } from './distribution-staff.js';
 import type { DistributionStore, DistributedFile, FileEvent } from './distribution-store.js';
 import { historyFilterSchema, parseDate, parseHistoryFilter } from './history-filter.js';
 
@@ -41,7 +43,7 @@ function actorName(ctx: ActionContext): string {
 const fileIdSchema = { type: 'string', minLength: 1, maxLength: 100, description: 'the file\'s id (the `id` of distribution_history)' } as const;
 
 /** The actions: the trail (history, pending, acknowledgements) and holding a delivery. */
-export function distributionActions(store: () => DistributionStore, hold: () => DeliveryHold): ActionDefinition[] {
+export function distributionActions(store: () => DistributionStore, hold: () => DeliveryHold, staff: () => DistributionStaff): ActionDefinition[] {
   return [
     {
       name: 'distribution_hold',
@@ -74,7 +76,7 @@ export function distributionActions(store: () => DistributionStore, hold: () => 
       help: 'Files in distribution with the events of their lives (received, checked, routed, sent, failed, archived, acknowledged, rejected). Filters: since, until (YYYY-MM-DD or an ISO time), label, folder, state (sent: every file that was sent, archived since or not; or pending, acknowledged, unacknowledged), name (part of it, in any case), limit, events.',
       inputSchema: historyFilterSchema,
       async run(input, ctx) {
-        await requireSysadmin(ctx, 'distribution_history', input);
+        await requireTrailReader(staff(), ctx, 'distribution_history', input);
         return history(store(), input);
       },
     },
@@ -84,7 +86,7 @@ export function distributionActions(store: () => DistributionStore, hold: () => 
       help: 'Files received and not yet sent (received, routed, unroutable, sending, failed), with the reason they wait. Same filters as distribution_history, without state.',
       inputSchema: historyFilterSchema,
       async run(input, ctx) {
-        await requireSysadmin(ctx, 'distribution_pending', input);
+        await requireTrailReader(staff(), ctx, 'distribution_pending', input);
         return history(store(), input, { state: 'pending' });
       },
     },
@@ -94,7 +96,7 @@ export function distributionActions(store: () => DistributionStore, hold: () => 
       help: 'Acknowledgements (who fetched which file, when, from where, as which authenticated user and with which user agent). Filters: since, until (of the acknowledgement), name, label, limit. With unacknowledged_days=N: instead the files sent N or more days ago and never acknowledged.',
       inputSchema: { ...historyFilterSchema, properties: { ...historyFilterSchema.properties, unacknowledged_days: { type: ['integer', 'string'], minimum: 0, maximum: 36_500, pattern: '^\\d{1,5}$' } } },
       async run(input, ctx) {
-        await requireSysadmin(ctx, 'distribution_acknowledgements', input);
+        await requireTrailReader(staff(), ctx, 'distribution_acknowledgements', input);
         const s = store();
         if (input.unacknowledged_days !== undefined) {
           const days = Number(input.unacknowledged_days);

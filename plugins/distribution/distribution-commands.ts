@@ -1,7 +1,7 @@
 // CLI: `platform distribution send|folders load|folders list|history|read-log`.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ActionRunnerId, UsageError, printTable, stringOption, type Actor, type CommandArgs, type CommandContext, type CommandDefinition } from '../../core/api.js';
+import { ActionRunnerId, AuditLogId, UserServiceId, UsageError, printTable, stringOption, type Actor, type CommandArgs, type CommandContext, type CommandDefinition } from '../../core/api.js';
 import type { DistributionRuntime } from './distribution-runtime.js';
 import { parseRemoteFolders } from './remote-folders-csv.js';
 import { history } from './distribution-actions.js';
@@ -158,6 +158,42 @@ export function distributionCommands(runtime: () => DistributionRuntime): Comman
         if (args.positionals.length !== 1) throw new UsageError('name one file: platform distribution release FILE');
         const file = await runAction(ctx, 'distribution_release', { id: await fileId(runtime(), args.positionals[0]!) });
         ctx.stdout.write(file.state === 'routed' ? `${String(file.name)}: released; queued for delivery to ${String(file.destination)}:${String(file.folder ?? '') || '/'}\n` : `${String(file.name)}: released; ${String(file.reason)}\n`);
+      },
+    },
+    {
+      name: 'distribution staff add',
+      usage: 'USER',
+      summary: 'let a user read the distribution trail (history, pending, unacknowledged, life lines) without being a site administrator',
+      needs: 'database',
+      async run(args, ctx) {
+        if (args.positionals.length !== 1) throw new UsageError('name one user: platform distribution staff add USER');
+        const user = await ctx.services.get(UserServiceId).find(args.positionals[0]!);
+        if (!user) throw new UsageError(`no user "${args.positionals[0]}"; create it first (platform user add)`);
+        const added = await runtime().staff.add(user, 'system:cli');
+        if (added) await ctx.services.get(AuditLogId).record({ actor: CLI, action: 'distribution.staff.add', objectType: 'user', objectId: user.id, details: { name: user.name } });
+        ctx.stdout.write(added ? `${user.name} may now read the distribution trail\n` : `${user.name} already may read the distribution trail\n`);
+      },
+    },
+    {
+      name: 'distribution staff remove',
+      usage: 'USER',
+      summary: 'take back a user\'s reading of the distribution trail',
+      needs: 'database',
+      async run(args, ctx) {
+        if (args.positionals.length !== 1) throw new UsageError('name one user: platform distribution staff remove USER');
+        const user = await ctx.services.get(UserServiceId).find(args.positionals[0]!);
+        if (!user) throw new UsageError(`no user "${args.positionals[0]}"`);
+        const removed = await runtime().staff.remove(user.id);
+        if (removed) await ctx.services.get(AuditLogId).record({ actor: CLI, action: 'distribution.staff.remove', objectType: 'user', objectId: user.id, details: { name: user.name } });
+        ctx.stdout.write(removed ? `${user.name} may no longer read the distribution trail\n` : `${user.name} was not distribution staff\n`);
+      },
+    },
+    {
+      name: 'distribution staff list',
+      summary: 'users who may read the distribution trail besides site administrators',
+      needs: 'database',
+      async run(_args, ctx) {
+        printTable(ctx.stdout, ['USER', 'GRANTED', 'BY'], (await runtime().staff.list()).map((m) => [m.userName, short(m.grantedAt.toISOString()), m.grantedBy]));
       },
     },
     {

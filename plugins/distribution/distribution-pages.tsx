@@ -86,7 +86,7 @@ function listPage(app: Hono<AppEnv>, kit: WebKit): void {
 
 function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRuntime): void {
   const load = async (c: Context<AppEnv>): Promise<FileRow> => {
-    await requireSysadmin(c, 'distribution_history');
+    await runtime().staff.requireReader(c.get('services'), c.get('actor'), 'distribution_history', {});
     const store = runtime().store;
     const file = await store.get(c.req.param('id') ?? '');
     if (!file) throw new NotFoundError(`no file ${c.req.param('id')} in distribution`);
@@ -94,6 +94,9 @@ function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRun
   };
   app.get('/file/:id', async (c) => {
     const f = await load(c);
+    // Lab staff read the trail; holding, re-sending and the archive stay with site administrators.
+    const actor = c.get('actor');
+    const admin = actor.kind === 'user' && actor.user.sysadmin;
     return kit.page(c, f.name, <div>
       <p><a href="/distribution">Back to the history</a></p>
       <dl>
@@ -101,17 +104,17 @@ function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRun
         <dt>Label</dt><dd>{f.label ?? '—'}</dd>
         <dt>Destination</dt><dd>{f.destination ?? '—'}{f.folder ? `: ${f.folder}` : ''}</dd>
       </dl>
-      {f.state === 'archived' && <p><a href={`/distribution/archive/${encodeURIComponent(f.id)}`}>Download the archived file</a></p>}
-      {f.state === 'failed' && <form method="post" action={`/distribution/file/${encodeURIComponent(f.id)}/resend`}>
+      {admin && f.state === 'archived' && <p><a href={`/distribution/archive/${encodeURIComponent(f.id)}`}>Download the archived file</a></p>}
+      {admin && f.state === 'failed' && <form method="post" action={`/distribution/file/${encodeURIComponent(f.id)}/resend`}>
         {kit.csrfField(c)}
         <button type="submit">Send again</button>
       </form>}
-      {(HOLDABLE_STATES as readonly string[]).includes(f.state) && <form method="post" action={`/distribution/file/${encodeURIComponent(f.id)}/hold`}>
+      {admin && (HOLDABLE_STATES as readonly string[]).includes(f.state) && <form method="post" action={`/distribution/file/${encodeURIComponent(f.id)}/hold`}>
         {kit.csrfField(c)}
         <label for="hold-reason">Why it is held (optional)</label><input type="text" id="hold-reason" name="reason" maxlength={500} />
         <button type="submit">Hold</button>
       </form>}
-      {f.state === 'held' && <form method="post" action={`/distribution/file/${encodeURIComponent(f.id)}/release`}>
+      {admin && f.state === 'held' && <form method="post" action={`/distribution/file/${encodeURIComponent(f.id)}/release`}>
         {kit.csrfField(c)}
         <button type="submit">Release</button>
       </form>}
@@ -123,6 +126,7 @@ function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRun
   });
   app.post('/file/:id/resend', async (c) => {
     await kit.form(c);
+    await requireSysadmin(c, 'distribution_resend');
     const f = await load(c);
     if (f.state !== 'failed') throw new ValidationError(`"${f.name}" is ${f.state}; only a failed delivery can be sent again`, { state: [f.state] });
     await runtime().schedule([f.id]);
@@ -145,11 +149,11 @@ function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRun
   });
 }
 
-/** The pages, mounted at /distribution; the navigation link shows to site administrators, who alone may read the trail. */
+/** The pages, mounted at /distribution; the navigation link shows to those who may read the trail (site administrators and lab staff). */
 export function distributionPages(runtime: () => DistributionRuntime): WebPage {
   return {
     path: '/distribution',
-    nav: { label: 'Distribution', order: 60, audience: 'sysadmin' },
+    nav: { label: 'Distribution', order: 60, audience: async (c) => runtime().staff.mayRead(c.get('actor')) },
     mount(app, kit) {
       listPage(app, kit);
       filePage(app, kit, runtime);

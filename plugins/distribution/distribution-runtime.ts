@@ -25,6 +25,7 @@ import { READ_LOGS_JOB } from './read-logs-job.js';
 import { AnonymisationStep } from './anonymisation-step.js';
 import type { DistributionDropFolders } from './drop-folders-service.js';
 import { DeliveryHold } from './delivery-hold.js';
+import { DistributionStaff } from './distribution-staff.js';
 
 /** Seams for tests and embedding: extra checks, and how bytes are read for sending. */
 export interface RuntimeOptions {
@@ -44,6 +45,7 @@ export class DistributionRuntime {
   readonly rules: RulesConfig;
   readonly anonymisation: AnonymisationStep;
   readonly hold: DeliveryHold;
+  readonly staff: DistributionStaff;
   private readonly targets = new Map<string, DeliveryTarget>();
   private readonly logReader: AccessLogReader | undefined;
   private readonly downloads: DownloadAcknowledger;
@@ -76,6 +78,7 @@ export class DistributionRuntime {
     this.deliverer = new FileDeliverer(settings, this.store, this.checks, (name) => this.targets.get(name), logger, this.anonymisation, options.openSource);
     this.logReader = settings.accessLogs.length ? new AccessLogReader(this.store, logLineParser(settings.accessLogFormat), logger) : undefined;
     this.downloads = new DownloadAcknowledger(this.store);
+    this.staff = new DistributionStaff(() => svc().get(DatabaseId));
     this.hold = new DeliveryHold(() => this.store, (ids, transaction) => this.schedule(ids, transaction));
   }
 
