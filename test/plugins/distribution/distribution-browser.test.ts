@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { databaseKinds } from '../../helpers/test-databases.js';
+import { runCli } from '../../helpers/run-cli.js';
 import { createApiFixtures } from '../../helpers/api-fixtures.js';
 import { chromiumMissing, launchChromium, serveOnPort } from '../../helpers/chromium.js';
 import { startDistributionHost, type DistributionHost } from './distribution-fixture.js';
@@ -88,6 +89,30 @@ for (const kind of databaseKinds()) {
       await Promise.all([page.waitForURL(/\/distribution\/file\//), page.getByRole('button', { name: 'Release' }).click()]);
       assert.match(await page.locator('ol.life-line').innerText(), /released .* by sysadmin-user.*: queued for delivery to local:bhs/);
       assert.equal((await d.file('BHS0044_result.pdf'))?.state, 'routed');
+    });
+
+    it('lets lab staff follow deliveries without the administrators\' buttons', async () => {
+      await d.t.host.services.get(UserServiceId).setPassword('member-user', 'member password 1');
+      assert.equal((await runCli(['--config', d.t.configFile, 'distribution', 'staff', 'add', 'member-user'])).status, 0);
+      // Signed out of the administrator's session: the member's own.
+      await browser.context.clearCookies();
+      const staffPage = page;
+      await staffPage.goto(`${server.base}/user/login?next=/`);
+      await staffPage.getByLabel('User name').fill('member-user');
+      await staffPage.getByLabel('Password').fill('member password 1');
+      await Promise.all([staffPage.waitForURL(`${server.base}/`), staffPage.getByRole('button', { name: 'Sign in' }).click()]);
+      await staffPage.getByRole('link', { name: 'Distribution' }).click();
+      await staffPage.getByRole('link', { name: 'Sent, not acknowledged' }).click();
+      await staffPage.goto(`${server.base}/distribution?name=0042`);
+      await staffPage.getByRole('link', { name: 'BHS0042_result.pdf' }).click();
+      assert.match(await staffPage.locator('ol.life-line').innerText(), /acknowledged .* by ward-7 from 192\.0\.2\.9/);
+      assert.equal(await staffPage.getByRole('link', { name: 'Download the archived file' }).count(), 0);
+      await staffPage.goto(`${server.base}/distribution?view=pending&name=0043`);
+      await staffPage.getByRole('link', { name: 'BHS0043_result.pdf' }).click();
+      await staffPage.locator('ol.life-line').waitFor();
+      assert.equal(await staffPage.getByRole('button', { name: 'Hold' }).count(), 0, 'holding stays with administrators');
+      assert.equal(await staffPage.getByRole('button', { name: 'Send again' }).count(), 0);
+      await staffPage.screenshot({ path: join(results, `web-${kind}-distribution-staff.png`), fullPage: true });
     });
   });
 }
