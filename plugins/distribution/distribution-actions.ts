@@ -40,7 +40,8 @@ function actorName(ctx: ActionContext): string {
   return ctx.actor.kind === 'user' ? ctx.actor.user.name : ctx.actor.kind === 'system' ? `system:${ctx.actor.name}` : 'anonymous';
 }
 
-const fileIdSchema = { type: 'string', minLength: 1, maxLength: 100, description: 'the file\'s id (the `id` of distribution_history)' } as const;
+// A uuid: anything else is refused at the boundary (PostgreSQL would refuse it as a uuid with a 500).
+const fileIdSchema = { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'the file\'s id (the `id` of distribution_history)' } as const;
 
 /** The actions: the trail (history, pending, acknowledgements) and holding a delivery. */
 export function distributionActions(store: () => DistributionStore, hold: () => DeliveryHold, staff: () => DistributionStaff): ActionDefinition[] {

@@ -100,6 +100,7 @@ for (const kind of databaseKinds()) {
       assert.equal(late.status, 409, 'a sent file cannot be held');
       assert.match(late.body.error!.message, /"BHS0700_result\.pdf" is archived; only a file not yet sent/);
       assert.equal((await d.t.call('distribution_hold', { id: '00000000-0000-4000-8000-000000000000' }, { token: f.tokens.sysadmin })).status, 404);
+      assert.equal((await d.t.call('distribution_hold', { id: 'not-a-file' }, { token: f.tokens.sysadmin })).status, 400, 'an id that is no uuid is refused, not a 500');
       const byEditor = await d.t.call('distribution_hold', { id: file.id }, { token: f.tokens.editor });
       assert.equal(byEditor.status, 403, 'holding is for site administrators');
       assert.equal((await d.t.call('distribution_release', { id: file.id }, {})).status, 403, 'and refused to anonymous callers');
