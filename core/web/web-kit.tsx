@@ -25,7 +25,7 @@ export class CoreWebKit implements WebKit {
     const csrf = this.security.csrfToken(c);
     setPageHeaders(c);
     const html = (
-      <Layout siteTitle={this.siteTitle} title={title} user={user} nav={this.nav(c)} csrf={csrf} scripts={options.scripts ?? []}>
+      <Layout siteTitle={this.siteTitle} title={title} user={user} nav={await this.nav(c)} csrf={csrf} scripts={options.scripts ?? []}>
         {body}
       </Layout>
     );
@@ -56,7 +56,7 @@ export class CoreWebKit implements WebKit {
     return this.actions.run(name, input, { actor: c.get('actor'), address: c.get('address'), requestId: c.get('requestId') }) as Promise<T>;
   }
 
-  private nav(c: Context<AppEnv>): NavLink[] {
+  private async nav(c: Context<AppEnv>): Promise<NavLink[]> {
     const user = actorUser(c.get('actor'));
     const links: NavLink[] = [{ href: '/dataset', label: 'Datasets', order: 10 }];
     if (user) links.push({ href: '/dataset/new', label: 'Upload', order: 20 }, { href: '/account', label: 'Account', order: 80 });
@@ -64,6 +64,7 @@ export class CoreWebKit implements WebKit {
     for (const page of this.registries.webPages.values()) {
       const audience = page.nav?.audience ?? 'everyone';
       if (!page.nav || (audience === 'signed-in' && !user) || (audience === 'sysadmin' && !user?.sysadmin)) continue;
+      if (typeof audience === 'function' && !(await audience(c))) continue;
       links.push({ href: page.path, label: page.nav.label, order: page.nav.order ?? 50 });
     }
     return links.sort((a, b) => a.order - b.order);

@@ -1,7 +1,10 @@
 // API actions over the audit trail: distribution_history (every file's life),
-// distribution_pending (received, not sent) and distribution_acknowledgements. Sysadmins only:
-// the trail names recipients and their addresses.
-import { PermissionServiceId, ValidationError, type ActionContext, type ActionDefinition } from '../../core/api.js';
+// distribution_pending (received, not sent) and distribution_acknowledgements, for site
+// administrators and lab staff (the trail names recipients and their addresses); holding and
+// releasing a delivery, for site administrators.
+import { AuditLogId, PermissionServiceId, ValidationError, type ActionContext, type ActionDefinition } from '../../core/api.js';
+import type { DeliveryHold } from './delivery-hold.js';
+import { requireTrailReader, type DistributionStaff } from './distribution-staff.js';
 import type { DistributionStore, DistributedFile, FileEvent } from './distribution-store.js';
 import { historyFilterSchema, parseDate, parseHistoryFilter } from './history-filter.js';
 
@@ -32,16 +35,49 @@ export async function history(store: DistributionStore, input: Record<string, un
   return files.map((f) => fileView(f, withEvents ? (byFile.get(f.id) ?? []) : undefined));
 }
 
-/** The three actions. */
-export function distributionActions(store: () => DistributionStore): ActionDefinition[] {
+/** Who acts, as the life line names them. */
+function actorName(ctx: ActionContext): string {
+  return ctx.actor.kind === 'user' ? ctx.actor.user.name : ctx.actor.kind === 'system' ? `system:${ctx.actor.name}` : 'anonymous';
+}
+
+// A uuid: anything else is refused at the boundary (PostgreSQL would refuse it as a uuid with a 500).
+const fileIdSchema = { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'the file\'s id (the `id` of distribution_history)' } as const;
+
+/** The actions: the trail (history, pending, acknowledgements) and holding a delivery. */
+export function distributionActions(store: () => DistributionStore, hold: () => DeliveryHold, staff: () => DistributionStaff): ActionDefinition[] {
   return [
+    {
+      name: 'distribution_hold',
+      kind: 'write',
+      help: 'Holds a file not yet sent (received, routed, unroutable, failed): it is not sent until distribution_release. Input: id, reason (optional, shown in its life line). Sysadmins only; audited.',
+      inputSchema: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: fileIdSchema, reason: { type: 'string', maxLength: 500 } } },
+      async run(input, ctx) {
+        await requireSysadmin(ctx, 'distribution_hold', input);
+        const reason = typeof input.reason === 'string' && input.reason.trim() ? input.reason.trim() : undefined;
+        const file = await hold().hold(String(input.id), { actor: actorName(ctx), address: ctx.address }, reason, ctx.transaction!);
+        await ctx.services.get(AuditLogId).record({ actor: ctx.actor, action: 'distribution.hold', objectType: 'distribution_file', objectId: file.id, address: ctx.address, details: { name: file.name, ...(reason ? { reason } : {}) } }, ctx.transaction);
+        return fileView(file, undefined);
+      },
+    },
+    {
+      name: 'distribution_release',
+      kind: 'write',
+      help: 'Releases a held file: routed again and queued for delivery (or back to unroutable when no rule routed it yet). Input: id. Sysadmins only; audited.',
+      inputSchema: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: fileIdSchema } },
+      async run(input, ctx) {
+        await requireSysadmin(ctx, 'distribution_release', input);
+        const file = await hold().release(String(input.id), { actor: actorName(ctx), address: ctx.address }, ctx.transaction!);
+        await ctx.services.get(AuditLogId).record({ actor: ctx.actor, action: 'distribution.release', objectType: 'distribution_file', objectId: file.id, address: ctx.address, details: { name: file.name, state: file.state } }, ctx.transaction);
+        return fileView(file, undefined);
+      },
+    },
     {
       name: 'distribution_history',
       kind: 'read',
       help: 'Files in distribution with the events of their lives (received, checked, routed, sent, failed, archived, acknowledged, rejected). Filters: since, until (YYYY-MM-DD or an ISO time), label, folder, state (sent: every file that was sent, archived since or not; or pending, acknowledged, unacknowledged), name (part of it, in any case), limit, events.',
       inputSchema: historyFilterSchema,
       async run(input, ctx) {
-        await requireSysadmin(ctx, 'distribution_history', input);
+        await requireTrailReader(staff(), ctx, 'distribution_history', input);
         return history(store(), input);
       },
     },
@@ -51,7 +87,7 @@ export function distributionActions(store: () => DistributionStore): ActionDefin
       help: 'Files received and not yet sent (received, routed, unroutable, sending, failed), with the reason they wait. Same filters as distribution_history, without state.',
       inputSchema: historyFilterSchema,
       async run(input, ctx) {
-        await requireSysadmin(ctx, 'distribution_pending', input);
+        await requireTrailReader(staff(), ctx, 'distribution_pending', input);
         return history(store(), input, { state: 'pending' });
       },
     },
@@ -61,7 +97,7 @@ export function distributionActions(store: () => DistributionStore): ActionDefin
       help: 'Acknowledgements (who fetched which file, when, from where, as which authenticated user and with which user agent). Filters: since, until (of the acknowledgement), name, label, limit. With unacknowledged_days=N: instead the files sent N or more days ago and never acknowledged.',
       inputSchema: { ...historyFilterSchema, properties: { ...historyFilterSchema.properties, unacknowledged_days: { type: ['integer', 'string'], minimum: 0, maximum: 36_500, pattern: '^\\d{1,5}$' } } },
       async run(input, ctx) {
-        await requireSysadmin(ctx, 'distribution_acknowledgements', input);
+        await requireTrailReader(staff(), ctx, 'distribution_acknowledgements', input);
         const s = store();
         if (input.unacknowledged_days !== undefined) {
           const days = Number(input.unacknowledged_days);

@@ -1,12 +1,33 @@
 // CLI: `platform distribution send|folders load|folders list|history|read-log`.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { UsageError, printTable, stringOption, type CommandArgs, type CommandContext, type CommandDefinition } from '../../core/api.js';
+import { ActionRunnerId, AuditLogId, UserServiceId, UsageError, printTable, stringOption, type Actor, type CommandArgs, type CommandContext, type CommandDefinition } from '../../core/api.js';
 import type { DistributionRuntime } from './distribution-runtime.js';
 import { parseRemoteFolders } from './remote-folders-csv.js';
 import { history } from './distribution-actions.js';
 import { parseHistoryFilter } from './history-filter.js';
 import { PlatformError } from '../../core/api.js';
+
+const CLI: Actor = { kind: 'system', name: 'cli' };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A file named on the command line by its id, or by its name (the live file of that name). */
+async function fileId(runtime: DistributionRuntime, given: string): Promise<string> {
+  if (UUID.test(given)) return given;
+  const live = await runtime.store.findLive(given, undefined);
+  if (!live || live.by !== 'name') throw new UsageError(`no file named "${given}" in distribution; give its name or id (see platform distribution history)`);
+  return live.file.id;
+}
+
+/** Runs a distribution write action as the CLI; refusals become usage errors with their message. */
+async function runAction(ctx: CommandContext, name: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  try {
+    return (await ctx.services.get(ActionRunnerId).run(name, input, { actor: CLI })) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof PlatformError) throw new UsageError(error.message);
+    throw error;
+  }
+}
 
 const short = (iso: unknown): string => (typeof iso === 'string' ? iso.replace('T', ' ').slice(0, 16) : '-');
 
@@ -113,6 +134,66 @@ export function distributionCommands(runtime: () => DistributionRuntime): Comman
           for (const f of files) for (const e of f.events as Array<Record<string, unknown>>) ctx.stdout.write(`${String(f.name)}\t${short(e.at)}\t${String(e.kind)}\t${String(e.detail ?? '')}${e.user ? `\tuser ${String(e.user)}` : ''}${e.user_agent ? `\tagent ${String(e.user_agent)}` : ''}\n`);
         }
         ctx.stderr.write(more ? `${files.length} file(s), the newest; more match: raise --limit (at most 10000) or narrow the search\n` : `${files.length} file(s)\n`);
+      },
+    },
+    {
+      name: 'distribution hold',
+      usage: 'FILE',
+      summary: 'hold a file not yet sent (by name or id): it is not sent until released',
+      needs: 'database',
+      options: { reason: { type: 'string', value: 'TEXT', description: 'why (shown in its life line)' } },
+      async run(args, ctx) {
+        if (args.positionals.length !== 1) throw new UsageError('name one file: platform distribution hold FILE [--reason TEXT]');
+        const reason = stringOption(args, 'reason');
+        const file = await runAction(ctx, 'distribution_hold', { id: await fileId(runtime(), args.positionals[0]!), ...(reason ? { reason } : {}) });
+        ctx.stdout.write(`${String(file.name)}: held; release it with platform distribution release ${String(file.name)}\n`);
+      },
+    },
+    {
+      name: 'distribution release',
+      usage: 'FILE',
+      summary: 'release a held file (by name or id): queued for delivery again',
+      needs: 'database',
+      async run(args, ctx) {
+        if (args.positionals.length !== 1) throw new UsageError('name one file: platform distribution release FILE');
+        const file = await runAction(ctx, 'distribution_release', { id: await fileId(runtime(), args.positionals[0]!) });
+        ctx.stdout.write(file.state === 'routed' ? `${String(file.name)}: released; queued for delivery to ${String(file.destination)}:${String(file.folder ?? '') || '/'}\n` : `${String(file.name)}: released; ${String(file.reason)}\n`);
+      },
+    },
+    {
+      name: 'distribution staff add',
+      usage: 'USER',
+      summary: 'let a user read the distribution trail (history, pending, unacknowledged, life lines) without being a site administrator',
+      needs: 'database',
+      async run(args, ctx) {
+        if (args.positionals.length !== 1) throw new UsageError('name one user: platform distribution staff add USER');
+        const user = await ctx.services.get(UserServiceId).find(args.positionals[0]!);
+        if (!user) throw new UsageError(`no user "${args.positionals[0]}"; create it first (platform user add)`);
+        const added = await runtime().staff.add(user, 'system:cli');
+        if (added) await ctx.services.get(AuditLogId).record({ actor: CLI, action: 'distribution.staff.add', objectType: 'user', objectId: user.id, details: { name: user.name } });
+        ctx.stdout.write(added ? `${user.name} may now read the distribution trail\n` : `${user.name} already may read the distribution trail\n`);
+      },
+    },
+    {
+      name: 'distribution staff remove',
+      usage: 'USER',
+      summary: 'take back a user\'s reading of the distribution trail',
+      needs: 'database',
+      async run(args, ctx) {
+        if (args.positionals.length !== 1) throw new UsageError('name one user: platform distribution staff remove USER');
+        const user = await ctx.services.get(UserServiceId).find(args.positionals[0]!);
+        if (!user) throw new UsageError(`no user "${args.positionals[0]}"`);
+        const removed = await runtime().staff.remove(user.id);
+        if (removed) await ctx.services.get(AuditLogId).record({ actor: CLI, action: 'distribution.staff.remove', objectType: 'user', objectId: user.id, details: { name: user.name } });
+        ctx.stdout.write(removed ? `${user.name} may no longer read the distribution trail\n` : `${user.name} was not distribution staff\n`);
+      },
+    },
+    {
+      name: 'distribution staff list',
+      summary: 'users who may read the distribution trail besides site administrators',
+      needs: 'database',
+      async run(_args, ctx) {
+        printTable(ctx.stdout, ['USER', 'GRANTED', 'BY'], (await runtime().staff.list()).map((m) => [m.userName, short(m.grantedAt.toISOString()), m.grantedBy]));
       },
     },
     {

@@ -7,6 +7,7 @@ import type { Context, Hono } from 'hono';
 import { AuditLogId, NotFoundError, PermissionServiceId, ValidationError, type AppEnv, type WebKit, type WebPage } from '../../core/api.js';
 import { fileView } from './distribution-actions.js';
 import type { DistributionRuntime } from './distribution-runtime.js';
+import { HOLDABLE_STATES } from './delivery-hold.js';
 
 interface FileRow {
   id: string; name: string; state: string; reason: string | null; label: string | null; folder: string | null; destination: string | null;
@@ -19,7 +20,7 @@ const VIEWS = { all: 'All files', pending: 'Waiting to be sent', unacknowledged:
 type View = keyof typeof VIEWS;
 /** Files shown on one page of the history. */
 const SHOWN = 200;
-const STATES = ['received', 'routed', 'unroutable', 'sending', 'sent', 'archived', 'failed', 'rejected', 'acknowledged'];
+const STATES = ['received', 'routed', 'unroutable', 'sending', 'sent', 'archived', 'failed', 'rejected', 'held', 'acknowledged'];
 
 function time(iso: string | null | undefined): string {
   return iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : '—';
@@ -57,7 +58,7 @@ function listPage(app: Hono<AppEnv>, kit: WebKit): void {
       <nav aria-label="Distribution views"><ul class="tags">{(Object.keys(VIEWS) as View[]).map((v) => <li>{v === view ? <strong aria-current="page">{VIEWS[v]}</strong> : <a href={`/distribution?view=${v}`}>{VIEWS[v]}</a>}</li>)}</ul></nav>
       <form method="get" action="/distribution" role="search">
         <input type="hidden" name="view" value={view} />
-        <label for="dist-name">File name (part of it, any case)</label><input type="search" id="dist-name" name="name" value={q.name ?? ''} />
+        <label for="dist-name">File name (part of it)</label><input type="search" id="dist-name" name="name" value={q.name ?? ''} />
         <label for="dist-label">Label</label><input type="text" id="dist-label" name="label" value={q.label ?? ''} />
         <label for="dist-folder">Folder</label><input type="text" id="dist-folder" name="folder" value={q.folder ?? ''} />
         <label for="dist-since">Received on or after (YYYY-MM-DD)</label><input type="text" id="dist-since" name="since" value={q.since ?? ''} />
@@ -85,7 +86,7 @@ function listPage(app: Hono<AppEnv>, kit: WebKit): void {
 
 function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRuntime): void {
   const load = async (c: Context<AppEnv>): Promise<FileRow> => {
-    await requireSysadmin(c, 'distribution_history');
+    await runtime().staff.requireReader(c.get('services'), c.get('actor'), 'distribution_history', {});
     const store = runtime().store;
     const file = await store.get(c.req.param('id') ?? '');
     if (!file) throw new NotFoundError(`no file ${c.req.param('id')} in distribution`);
@@ -93,6 +94,9 @@ function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRun
   };
   app.get('/file/:id', async (c) => {
     const f = await load(c);
+    // Lab staff read the trail; holding, re-sending and the archive stay with site administrators.
+    const actor = c.get('actor');
+    const admin = actor.kind === 'user' && actor.user.sysadmin;
     return kit.page(c, f.name, <div>
       <p><a href="/distribution">Back to the history</a></p>
       <dl>
@@ -100,10 +104,19 @@ function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRun
         <dt>Label</dt><dd>{f.label ?? '—'}</dd>
         <dt>Destination</dt><dd>{f.destination ?? '—'}{f.folder ? `: ${f.folder}` : ''}</dd>
       </dl>
-      {f.state === 'archived' && <p><a href={`/distribution/archive/${encodeURIComponent(f.id)}`}>Download the archived file</a></p>}
-      {f.state === 'failed' && <form method="post" action={`/distribution/file/${encodeURIComponent(f.id)}/resend`}>
+      {admin && f.state === 'archived' && <p><a href={`/distribution/archive/${encodeURIComponent(f.id)}`}>Download the archived file</a></p>}
+      {admin && f.state === 'failed' && <form method="post" action={`/distribution/file/${encodeURIComponent(f.id)}/resend`}>
         {kit.csrfField(c)}
         <button type="submit">Send again</button>
+      </form>}
+      {admin && (HOLDABLE_STATES as readonly string[]).includes(f.state) && <form method="post" action={`/distribution/file/${encodeURIComponent(f.id)}/hold`}>
+        {kit.csrfField(c)}
+        <label for="hold-reason">Why it is held (optional)</label><input type="text" id="hold-reason" name="reason" maxlength={500} />
+        <button type="submit">Hold</button>
+      </form>}
+      {admin && f.state === 'held' && <form method="post" action={`/distribution/file/${encodeURIComponent(f.id)}/release`}>
+        {kit.csrfField(c)}
+        <button type="submit">Release</button>
       </form>}
       <h2>Life line</h2>
       <ol class="life-line">{(f.events ?? []).map((e) => (
@@ -113,6 +126,7 @@ function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRun
   });
   app.post('/file/:id/resend', async (c) => {
     await kit.form(c);
+    await requireSysadmin(c, 'distribution_resend');
     const f = await load(c);
     if (f.state !== 'failed') throw new ValidationError(`"${f.name}" is ${f.state}; only a failed delivery can be sent again`, { state: [f.state] });
     await runtime().schedule([f.id]);
@@ -120,13 +134,26 @@ function filePage(app: Hono<AppEnv>, kit: WebKit, runtime: () => DistributionRun
     await c.get('services').get(AuditLogId).record({ actor, action: 'distribution.resend', objectType: 'distribution_file', objectId: f.id, address: c.get('address'), details: { name: f.name } });
     return c.redirect(`/distribution/file/${encodeURIComponent(f.id)}`, 303);
   });
+  // Holding and releasing go through their actions (sysadmin rule, audit, one transaction).
+  app.post('/file/:id/hold', async (c) => {
+    const form = await kit.form(c);
+    const id = c.req.param('id') ?? '';
+    await kit.run(c, 'distribution_hold', { id, ...(form.reason?.trim() ? { reason: form.reason.trim().slice(0, 500) } : {}) });
+    return c.redirect(`/distribution/file/${encodeURIComponent(id)}`, 303);
+  });
+  app.post('/file/:id/release', async (c) => {
+    await kit.form(c);
+    const id = c.req.param('id') ?? '';
+    await kit.run(c, 'distribution_release', { id });
+    return c.redirect(`/distribution/file/${encodeURIComponent(id)}`, 303);
+  });
 }
 
-/** The pages, mounted at /distribution; the navigation link shows to site administrators, who alone may read the trail. */
+/** The pages, mounted at /distribution; the navigation link shows to those who may read the trail (site administrators and lab staff). */
 export function distributionPages(runtime: () => DistributionRuntime): WebPage {
   return {
     path: '/distribution',
-    nav: { label: 'Distribution', order: 60, audience: 'sysadmin' },
+    nav: { label: 'Distribution', order: 60, audience: async (c) => runtime().staff.mayRead(c.get('actor')) },
     mount(app, kit) {
       listPage(app, kit);
       filePage(app, kit, runtime);

@@ -2,10 +2,11 @@
 // remote folders, reading positions and upload points, and how their rows map to these records.
 
 /** Where a file is in its life. `acknowledged` is not a state: see `acknowledgedAt`. */
-export type FileState = 'received' | 'routed' | 'unroutable' | 'sending' | 'sent' | 'archived' | 'failed' | 'rejected';
+/** `held`: an administrator stopped its delivery until it is released. */
+export type FileState = 'received' | 'routed' | 'unroutable' | 'sending' | 'sent' | 'archived' | 'failed' | 'rejected' | 'held';
 
 /** What happened to a file, as recorded in its history. */
-export type EventKind = 'received' | 'checked' | 'routed' | 'unroutable' | 'anonymised' | 'sending' | 'sent' | 'failed' | 'archived' | 'acknowledged' | 'rejected' | 'duplicate';
+export type EventKind = 'received' | 'checked' | 'routed' | 'unroutable' | 'anonymised' | 'sending' | 'sent' | 'failed' | 'archived' | 'acknowledged' | 'rejected' | 'duplicate' | 'held' | 'released';
 
 /** How a file entered distribution. */
 export type FileSource = 'drop' | 'cli' | 'upload' | 'resource';
@@ -113,7 +114,7 @@ export interface EventInput {
   at?: Date;
 }
 
-export const PENDING_STATES: readonly FileState[] = ['received', 'routed', 'unroutable', 'sending', 'failed'];
+export const PENDING_STATES: readonly FileState[] = ['received', 'routed', 'unroutable', 'sending', 'failed', 'held'];
 
 /** A row as sequelize reads or writes it (field names). */
 export type Row = Record<string, unknown>;

@@ -5,6 +5,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DatabaseId, DatasetServiceId, JobQueueId, ResourceIntakeId, type ActionContext, type Actor, type Delivery, type DeliveryState, type Distribution, type FileCheck, type Logger, type Services } from '../../core/api.js';
+import type { Transaction } from 'sequelize';
 import type { DistributionSettings } from './distribution-settings.js';
 import { DistributionStore, type DistributedFile, type FileFilter } from './distribution-store.js';
 import { FileCheckRunner } from './file-check-runner.js';
@@ -23,6 +24,8 @@ import { DownloadAcknowledger } from './download-acknowledger.js';
 import { READ_LOGS_JOB } from './read-logs-job.js';
 import { AnonymisationStep } from './anonymisation-step.js';
 import type { DistributionDropFolders } from './drop-folders-service.js';
+import { DeliveryHold } from './delivery-hold.js';
+import { DistributionStaff } from './distribution-staff.js';
 
 /** Seams for tests and embedding: extra checks, and how bytes are read for sending. */
 export interface RuntimeOptions {
@@ -41,6 +44,8 @@ export class DistributionRuntime {
   readonly deliverer: FileDeliverer;
   readonly rules: RulesConfig;
   readonly anonymisation: AnonymisationStep;
+  readonly hold: DeliveryHold;
+  readonly staff: DistributionStaff;
   private readonly targets = new Map<string, DeliveryTarget>();
   private readonly logReader: AccessLogReader | undefined;
   private readonly downloads: DownloadAcknowledger;
@@ -73,6 +78,8 @@ export class DistributionRuntime {
     this.deliverer = new FileDeliverer(settings, this.store, this.checks, (name) => this.targets.get(name), logger, this.anonymisation, options.openSource);
     this.logReader = settings.accessLogs.length ? new AccessLogReader(this.store, logLineParser(settings.accessLogFormat), logger) : undefined;
     this.downloads = new DownloadAcknowledger(this.store);
+    this.staff = new DistributionStaff(() => svc().get(DatabaseId));
+    this.hold = new DeliveryHold(() => this.store, (ids, transaction) => this.schedule(ids, transaction));
   }
 
   /** Destination names declared in the rules file. */
@@ -85,9 +92,9 @@ export class DistributionRuntime {
     return this.targets.get(name);
   }
 
-  /** Queues delivery jobs for routed files. */
-  async schedule(fileIds: readonly string[]): Promise<void> {
-    await scheduleDelivery(this.services.get(JobQueueId), fileIds, this.settings.batchSize, this.settings.maxAttempts);
+  /** Queues delivery jobs for routed files (inside `transaction` when given). */
+  async schedule(fileIds: readonly string[], transaction?: Transaction): Promise<void> {
+    await scheduleDelivery(this.services.get(JobQueueId), fileIds, this.settings.batchSize, this.settings.maxAttempts, transaction);
   }
 
   /** Once every plugin registered: the anonymisers the rules name must exist. @throws Error naming the rule. */

@@ -88,9 +88,10 @@ export class DistributionStore {
   /**
    * Changes a file and records the event in one transaction. With `from`, only when the file
    * is in one of those states (@returns undefined otherwise: another worker moved it on).
+   * Inside `outer` when given (an action's transaction), else in a transaction of its own.
    */
-  async update(id: string, fields: Partial<Omit<DistributedFile, 'id'>>, e: EventInput | undefined, from?: readonly FileState[]): Promise<DistributedFile | undefined> {
-    return this.db().transaction(async (transaction) => {
+  async update(id: string, fields: Partial<Omit<DistributedFile, 'id'>>, e: EventInput | undefined, from?: readonly FileState[], outer?: Transaction): Promise<DistributedFile | undefined> {
+    const run = async (transaction: Transaction): Promise<DistributedFile | undefined> => {
       const where: WhereOptions<Row> = from ? { id, state: { [Op.in]: [...from] } } : { id };
       const values: Row = { ...fields, updatedAt: new Date() };
       for (const [k, v] of Object.entries(values)) if (v === undefined) values[k] = null;
@@ -100,7 +101,14 @@ export class DistributionStore {
       const file = toFile(row!.get({ plain: true }));
       if (e) await this.event(file, e, transaction);
       return file;
-    });
+    };
+    return outer ? run(outer) : this.db().transaction(run);
+  }
+
+  /** One file, read inside `transaction` when given. */
+  async find(id: string, transaction?: Transaction): Promise<DistributedFile | undefined> {
+    const row = await this.m().files.findByPk(id, { transaction });
+    return row ? toFile(row.get({ plain: true })) : undefined;
   }
 
   /**

@@ -3,7 +3,7 @@
 import { ValidationError } from '../../core/api.js';
 import type { FileFilter } from './distribution-store.js';
 
-const STATES = ['received', 'routed', 'unroutable', 'sending', 'sent', 'archived', 'failed', 'rejected', 'pending', 'acknowledged', 'unacknowledged'] as const;
+const STATES = ['received', 'routed', 'unroutable', 'sending', 'sent', 'archived', 'failed', 'rejected', 'held', 'pending', 'acknowledged', 'unacknowledged'] as const;
 
 /** The JSON schema of the filter input of the history actions. */
 export const historyFilterSchema = {

@@ -48,8 +48,11 @@ export interface WebKit {
 export interface WebPage {
   /** Mount point: `/` and lower-case letters, digits, `-`, `_`; may not shadow core's pages. */
   readonly path: string;
-  /** A link in the navigation bar, shown to `audience` (default everyone); lower `order` comes first (default 50). */
-  readonly nav?: { label: string; order?: number; audience?: 'everyone' | 'signed-in' | 'sysadmin' };
+  /**
+   * A link in the navigation bar, shown to `audience` (default everyone): a fixed audience, or
+   * a check of the request (a role the plugin grants); lower `order` comes first (default 50).
+   */
+  readonly nav?: { label: string; order?: number; audience?: 'everyone' | 'signed-in' | 'sysadmin' | ((c: Context<AppEnv>) => Promise<boolean>) };
   /** Files served under `/assets/<plugin>/<name>`: scripts (`.js`) and styles (`.css`) by absolute path. */
   readonly assets?: Readonly<Record<string, string>>;
   mount(app: Hono<AppEnv>, kit: WebKit): void;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { databaseKinds } from '../../helpers/test-databases.js';
+import { runCli } from '../../helpers/run-cli.js';
 import { createApiFixtures } from '../../helpers/api-fixtures.js';
 import { chromiumMissing, launchChromium, serveOnPort } from '../../helpers/chromium.js';
 import { startDistributionHost, type DistributionHost } from './distribution-fixture.js';
@@ -38,6 +39,8 @@ for (const kind of databaseKinds()) {
       await d.store.acknowledge((await d.store.get(sent.id))!, { actor: 'ward-7', at: new Date(), address: '192.0.2.9', via: 'webdav log' });
       const failed = await make('BHS0043_result.pdf');
       await d.store.update(failed.id, { state: 'failed', label: 'bhs', destination: 'local', reason: 'the folder was not writable' }, { kind: 'failed', detail: 'the folder was not writable' });
+      const routed = await make('BHS0044_result.pdf');
+      await d.store.update(routed.id, { state: 'routed', label: 'bhs', folder: 'bhs', destination: 'local' }, { kind: 'routed', detail: 'rule bhs, tag BHS' });
       server = await serveOnPort(d.t.app);
       browser = await launchChromium();
       page = browser.context.pages()[0] ?? (await browser.context.newPage());
@@ -72,6 +75,44 @@ for (const kind of databaseKinds()) {
       const before = (await d.t.host.services.get(JobQueueId).list({ limit: 1000 })).length;
       await Promise.all([page.waitForURL(/\/distribution\/file\//), page.getByRole('button', { name: 'Send again' }).click()]);
       assert.ok((await d.t.host.services.get(JobQueueId).list({ limit: 1000 })).length > before, 'a delivery job was queued');
+    });
+
+    it('holds a routed file with a reason, shown in its life line, and releases it', async () => {
+      await page.goto(`${server.base}/distribution?view=pending&name=0044`);
+      await page.getByRole('link', { name: 'BHS0044_result.pdf' }).click();
+      await page.getByLabel('Why it is held (optional)').fill('ward to be confirmed');
+      await Promise.all([page.waitForURL(/\/distribution\/file\//), page.getByRole('button', { name: 'Hold' }).click()]);
+      assert.match(await page.locator('main dl').innerText(), /held \(held by sysadmin-user: ward to be confirmed\)/);
+      assert.match(await page.locator('ol.life-line').innerText(), /held .* by sysadmin-user from .*: ward to be confirmed/);
+      assert.equal((await d.file('BHS0044_result.pdf'))?.state, 'held');
+      await page.screenshot({ path: join(results, `web-${kind}-distribution-held.png`), fullPage: true });
+      await Promise.all([page.waitForURL(/\/distribution\/file\//), page.getByRole('button', { name: 'Release' }).click()]);
+      assert.match(await page.locator('ol.life-line').innerText(), /released .* by sysadmin-user.*: queued for delivery to local:bhs/);
+      assert.equal((await d.file('BHS0044_result.pdf'))?.state, 'routed');
+    });
+
+    it('lets lab staff follow deliveries without the administrators\' buttons', async () => {
+      await d.t.host.services.get(UserServiceId).setPassword('member-user', 'member password 1');
+      assert.equal((await runCli(['--config', d.t.configFile, 'distribution', 'staff', 'add', 'member-user'])).status, 0);
+      // Signed out of the administrator's session: the member's own.
+      await browser.context.clearCookies();
+      const staffPage = page;
+      await staffPage.goto(`${server.base}/user/login?next=/`);
+      await staffPage.getByLabel('User name').fill('member-user');
+      await staffPage.getByLabel('Password').fill('member password 1');
+      await Promise.all([staffPage.waitForURL(`${server.base}/`), staffPage.getByRole('button', { name: 'Sign in' }).click()]);
+      await staffPage.getByRole('link', { name: 'Distribution' }).click();
+      await staffPage.getByRole('link', { name: 'Sent, not acknowledged' }).click();
+      await staffPage.goto(`${server.base}/distribution?name=0042`);
+      await staffPage.getByRole('link', { name: 'BHS0042_result.pdf' }).click();
+      assert.match(await staffPage.locator('ol.life-line').innerText(), /acknowledged .* by ward-7 from 192\.0\.2\.9/);
+      assert.equal(await staffPage.getByRole('link', { name: 'Download the archived file' }).count(), 0);
+      await staffPage.goto(`${server.base}/distribution?view=pending&name=0043`);
+      await staffPage.getByRole('link', { name: 'BHS0043_result.pdf' }).click();
+      await staffPage.locator('ol.life-line').waitFor();
+      assert.equal(await staffPage.getByRole('button', { name: 'Hold' }).count(), 0, 'holding stays with administrators');
+      assert.equal(await staffPage.getByRole('button', { name: 'Send again' }).count(), 0);
+      await staffPage.screenshot({ path: join(results, `web-${kind}-distribution-staff.png`), fullPage: true });
     });
   });
 }

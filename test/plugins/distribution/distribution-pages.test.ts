@@ -6,7 +6,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { databaseKinds } from '../../helpers/test-databases.js';
 import { startDistributionHost, type DistributionHost } from './distribution-fixture.js';
-import { createApiFixtures } from '../../helpers/api-fixtures.js';
+import { createApiFixtures, type ApiFixtures } from '../../helpers/api-fixtures.js';
+import { runCli } from '../../helpers/run-cli.js';
 import { WebClient } from '../../helpers/web-client.js';
 import { JobQueueId, UserServiceId } from '../../../core/services/service-ids.js';
 import type { DistributedFile } from '../../../plugins/distribution/distribution-store.js';
@@ -19,10 +20,11 @@ for (const kind of databaseKinds()) {
     let admin: WebClient;
     let failed: DistributedFile;
     let acked: DistributedFile;
+    let f: ApiFixtures;
 
     before(async () => {
       d = await startDistributionHost(kind, { rules: () => ({ destinations: { local: { kind: 'folder', path: 'remote-local' } }, rules: [{ label: 'bhs', pattern: '^(?<site>[A-Z]{3})\\d+', capture: 'site' }] }) });
-      await createApiFixtures(d.t);
+      f = await createApiFixtures(d.t);
       const users = d.t.host.services.get(UserServiceId);
       await users.setPassword('sysadmin-user', 'sysadmin password 1');
       await users.setPassword('member-user', 'member password 1');
@@ -92,6 +94,34 @@ for (const kind of databaseKinds()) {
       const anonymous = await new WebClient(d.t.app).request('/distribution');
       assert.equal(anonymous.status, 303, 'anonymous visitors are sent to sign in');
       assert.equal(anonymous.headers.get('location'), '/user/login?next=%2Fdistribution');
+    });
+
+    it('lets lab staff granted from the CLI read the trail, but not hold, re-send or fetch the archive', async () => {
+      const staff = (...args: string[]) => runCli(['--config', d.t.configFile, 'distribution', 'staff', ...args]);
+      const granted = await staff('add', 'member-user');
+      assert.equal(granted.status, 0, granted.stderr);
+      assert.match((await staff('list')).stdout, /member-user/);
+      const member = new WebClient(d.t.app);
+      await member.signIn('member-user', 'member password 1');
+      assert.match((await member.request('/')).text, /href="\/distribution"/, 'the navigation links it for lab staff');
+      const list = await member.request('/distribution?view=unacknowledged');
+      assert.equal(list.status, 200);
+      assert.match(list.text, /BHS0002\.pdf/);
+      const life = await member.request(`/distribution/file/${acked.id}`);
+      assert.equal(life.status, 200);
+      assert.match(life.text, /acknowledged<\/strong> [^<]* by dr-who from 192\.0\.2\.7/);
+      assert.doesNotMatch(life.text, /Download the archived file/);
+      const failedPage = await member.request(`/distribution/file/${failed.id}`);
+      assert.doesNotMatch(failedPage.text, /Send again|>Hold</);
+      assert.equal((await member.request(`/distribution/file/${failed.id}/resend`, { form: { _csrf: WebClient.csrfOf(failedPage.text) } })).status, 403);
+      assert.equal((await member.request(`/distribution/file/${failed.id}/hold`, { form: { _csrf: WebClient.csrfOf(failedPage.text) } })).status, 403);
+      assert.equal((await d.t.call('distribution_history', {}, { token: f.tokens.member, method: 'GET' })).status, 200);
+      assert.equal((await d.t.call('distribution_acknowledgements', {}, { token: f.tokens.member, method: 'GET' })).status, 200);
+      assert.equal((await d.t.call('distribution_hold', { id: failed.id }, { token: f.tokens.member })).status, 403);
+      assert.equal((await d.t.call('distribution_history', {}, { token: f.tokens.editor, method: 'GET' })).status, 403, 'others are still refused');
+      assert.equal((await staff('remove', 'member-user')).status, 0);
+      assert.equal((await d.t.call('distribution_history', {}, { token: f.tokens.member, method: 'GET' })).status, 403, 'taken back');
+      assert.notEqual((await staff('add', 'nobody-here')).status, 0);
     });
   });
 }
