@@ -31,8 +31,8 @@ const PINNED = [
   'StorageFullError', 'StoredFile', 'StoredObject', 'ThreadError', 'ThreadErrorCode', 'ThreadJobContext', 'ThreadPool', 'ThreadPoolId',
   'ThreadTask', 'TooManyRequestsError', 'TusError', 'TusStatus', 'UnknownActionError', 'UploadProtocol', 'UsageError', 'UserIdentity',
   'UserServiceId', 'ValidationError', 'VetoError', 'WebKit', 'WebPage', 'WebPages', 'addFieldError', 'contentDisposition',
-  'definePlugin', 'describeError', 'directoryFindings', 'fieldErrors', 'forEachLimited', 'hookId', 'isPlatformError', 'parseRange',
-  'printTable', 'readAccessTokenFile', 'requestedRange', 'runContained', 'sendByteRange', 'splitList', 'stringOption',
+  'definePlugin', 'describeError', 'directoryFindings', 'fieldErrors', 'fileNameProblem', 'forEachLimited', 'hookId', 'isPlatformError', 'parseRange',
+  'printTable', 'readAccessTokenFile', 'requestedRange', 'runContained', 'safeFileName', 'sendByteRange', 'splitList', 'stringOption',
 ];
 
 /** Every name an `export ... from` or `export { ... }` of the source declares. */
