@@ -67,6 +67,10 @@ export default definePlugin({
     ctx.contribute(DatasetSections, rtdcViewSection(ctx.name));
     ctx.contribute(Migrations, { migrations: [createRtdcEventSamples] });
     ctx.contribute(Actions, eventSampleAction(samples));
-    ctx.contribute(EventObserver, { on: { 'resource.deleted': ({ resource }) => samples.remove(resource.id) } });
+    ctx.contribute(EventObserver, { on: {
+      'resource.deleted': ({ resource }) => samples.remove(resource.id),
+      // Deleting a dataset leaves its resources' states alone: their samples go here.
+      'dataset.deleted': ({ dataset }) => samples.removeForDataset(dataset.id),
+    } });
   },
 });

@@ -1,6 +1,6 @@
 // The event samples kept by RT-DC checks (table rtdc_event_samples): written when a check
 // passes, replaced by the next check of the resource, dropped when it fails or the resource
-// is deleted, read by the rtdc_event_sample action.
+// or its dataset is deleted, read by the rtdc_event_sample action.
 import { DataTypes, Op, type Model, type ModelStatic } from 'sequelize';
 import type { Database } from '../../core/api.js';
 import type { RtdcEventSample } from './rtdc-inspection.js';
@@ -59,6 +59,13 @@ export class RtdcSampleStore {
   /** Forgets the resource's sample. */
   async remove(resourceId: string): Promise<void> {
     await this.rows().destroy({ where: { resourceId } });
+  }
+
+  /** Forgets the samples of every resource of a dataset (the dataset was deleted). */
+  async removeForDataset(datasetId: string): Promise<void> {
+    const resources = await this.db().models.Resource.findAll({ attributes: ['id'], where: { datasetId } });
+    const ids = resources.map((r) => String(r.get('id')));
+    if (ids.length) await this.rows().destroy({ where: { resourceId: { [Op.in]: ids } } });
   }
 
   /** The sample of `features` of a resource; undefined when any of them has none. */

@@ -114,6 +114,15 @@ for (const kind of databaseKinds()) {
       const old = await t.call('rtdc_event_sample', { id, limit: 5 }, { token: f.tokens.member });
       assert.equal(old.status, 409);
       assert.match(JSON.stringify(old.body.error), /has no stored event sample: it was checked before samples were kept; storing its file again checks it and keeps one/);
+
+      // Deleting a whole dataset drops its resources' samples too.
+      const countSamples = async (resourceId: string): Promise<number> => {
+        const [rows] = await t.host.services.get(DatabaseId).sequelize.query('SELECT COUNT(*) AS n FROM rtdc_event_samples WHERE resource_id = ?', { replacements: [resourceId] });
+        return Number((rows as Array<{ n: number | string }>)[0]!.n);
+      };
+      assert.ok((await countSamples(hidden)) > 0, 'the private dataset\'s resource has a sample');
+      assert.equal((await t.call('package_delete', { id: 'hidden-beads' }, { token: f.tokens.editor })).status, 200);
+      assert.equal(await countSamples(hidden), 0, 'package_delete drops the samples of its resources');
     });
 
     it('marks a broken file invalid with the reason, and the dataset cannot be activated', async () => {
