@@ -8,7 +8,8 @@
 import { X509Certificate } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
-import { Agent, request, type Dispatcher } from 'undici';
+// undici is loaded on the first request: commands that send nothing (anonymise run) start faster.
+import type { Agent, Dispatcher, request as undiciRequest } from 'undici';
 import type { DeliveryTarget, OutgoingFile, RemoteCopy } from './delivery-target.js';
 import { DeliveryError } from './delivery-target.js';
 import { USER_AGENT } from './webdav-target.js';
@@ -74,11 +75,18 @@ class ChunkReader {
 const b64 = (value: string): string => Buffer.from(value).toString('base64');
 
 /** Uploads through the other platform's tus endpoint and reads back through its action API. */
+/** What a request needs once the credentials are read and undici is loaded. */
+interface Connection {
+  token: string;
+  agent: Agent;
+  request: typeof undiciRequest;
+}
+
 export class PlatformInstanceTarget implements DeliveryTarget {
   readonly kind = 'platform';
   private readonly base: URL;
   private readonly chunkBytes: number;
-  private connection: Promise<{ token: string; agent: Agent }> | undefined;
+  private connection: Promise<Connection> | undefined;
 
   constructor(readonly name: string, private readonly options: PlatformInstanceOptions) {
     this.base = new URL(options.url);
@@ -86,14 +94,15 @@ export class PlatformInstanceTarget implements DeliveryTarget {
   }
 
   /** The token and a connection pool trusting only the pinned certificate, made on first use. */
-  private connect(): Promise<{ token: string; agent: Agent }> {
-    this.connection ??= this.options.credentials().then(({ token, certificatePem: pem }) => {
+  private connect(): Promise<Connection> {
+    this.connection ??= this.options.credentials().then(async ({ token, certificatePem: pem }) => {
+      const { Agent, request } = await import('undici');
       const pinned = pem ? new X509Certificate(pem).fingerprint256 : undefined;
       const agent = new Agent({
         connections: 4,
         connect: pinned ? { ca: pem, checkServerIdentity: (_host: string, cert: PeerCertificate) => (cert.fingerprint256 === pinned ? undefined : new Error(`certificate ${cert.fingerprint256} is not the pinned ${pinned}`)) } : {},
       });
-      return { token, agent };
+      return { token, agent, request };
     });
     // A file that could not be read is read again next time (it may be fixed meanwhile).
     this.connection.catch(() => (this.connection = undefined));
@@ -106,7 +115,7 @@ export class PlatformInstanceTarget implements DeliveryTarget {
 
   private async call(method: Dispatcher.HttpMethod, path: string, signal: AbortSignal, init: { body?: Readable | string; headers?: Record<string, string> } = {}) {
     const url = new URL(path, this.base);
-    let connection: { token: string; agent: Agent };
+    let connection: Connection;
     try {
       connection = await this.connect();
     } catch (error) {
@@ -114,7 +123,7 @@ export class PlatformInstanceTarget implements DeliveryTarget {
       throw new DeliveryError(`destination "${this.name}": its credentials cannot be read: ${(error as Error).message}`, true);
     }
     try {
-      return await request(url, { method, dispatcher: connection.agent, signal, headers: { 'user-agent': USER_AGENT, authorization: connection.token, ...init.headers }, ...(init.body ? { body: init.body } : {}) });
+      return await connection.request(url, { method, dispatcher: connection.agent, signal, headers: { 'user-agent': USER_AGENT, authorization: connection.token, ...init.headers }, ...(init.body ? { body: init.body } : {}) });
     } catch (error) {
       if (signal.aborted) throw error;
       const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };

@@ -5,7 +5,8 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
-import { Agent, request, type Dispatcher } from 'undici';
+// undici is loaded on the first request: commands that send nothing (anonymise run) start faster.
+import type { Agent, Dispatcher, request as undiciRequest } from 'undici';
 import type { DeliveryTarget, OutgoingFile, RemoteCopy } from './delivery-target.js';
 import { DeliveryError } from './delivery-target.js';
 
@@ -54,15 +55,22 @@ function describe(error: unknown): string {
 /** Delivers with PUT, verifies with a ranged GET, removes with DELETE. */
 export class WebDavTarget implements DeliveryTarget {
   readonly kind = 'webdav';
-  private readonly agent: Agent;
+  private connection: Promise<{ agent: Agent; request: typeof undiciRequest }> | undefined;
+  private readonly pinned: string | undefined;
   private readonly base: URL;
   private readonly createdFolders = new Set<string>();
 
   constructor(readonly name: string, private readonly options: WebDavOptions) {
     this.base = new URL(options.url);
     const pem = options.certificatePem;
-    const pinned = pem ? new X509Certificate(pem).fingerprint256 : undefined;
-    this.agent = new Agent({
+    this.pinned = pem ? new X509Certificate(pem).fingerprint256 : undefined;
+  }
+
+  /** A connection pool trusting only the pinned certificate, made on first use. */
+  private connect(): Promise<{ agent: Agent; request: typeof undiciRequest }> {
+    const { options, pinned } = this;
+    const pem = options.certificatePem;
+    this.connection ??= import('undici').then(({ Agent, request }) => ({ request, agent: new Agent({
       connections: options.connections ?? 8,
       keepAliveTimeout: 10_000,
       connect: pinned
@@ -72,7 +80,8 @@ export class WebDavTarget implements DeliveryTarget {
             checkServerIdentity: (_host: string, cert: PeerCertificate) => (cert.fingerprint256 === pinned ? undefined : new Error(`certificate ${cert.fingerprint256} is not the pinned ${pinned}`)),
           }
         : {},
-    });
+    }) }));
+    return this.connection;
   }
 
   /** The URL of `folder/name` (each part percent-encoded). */
@@ -91,7 +100,8 @@ export class WebDavTarget implements DeliveryTarget {
 
   private async call(method: Dispatcher.HttpMethod, url: URL, signal: AbortSignal, init: { body?: Readable; headers?: Record<string, string> } = {}) {
     try {
-      return await request(url, { method, dispatcher: this.agent, signal, headers: this.headers(init.headers), ...(init.body ? { body: init.body } : {}) });
+      const { agent, request } = await this.connect();
+      return await request(url, { method, dispatcher: agent, signal, headers: this.headers(init.headers), ...(init.body ? { body: init.body } : {}) });
     } catch (error) {
       if (signal.aborted) throw error;
       throw new DeliveryError(`destination "${this.name}" (${url.origin}): ${method} failed: ${describe(error)}`, true);
@@ -182,6 +192,6 @@ export class WebDavTarget implements DeliveryTarget {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    if (this.connection) await (await this.connection).agent.close();
   }
 }
