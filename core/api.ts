@@ -47,8 +47,6 @@ export { HookRegistryViewsId as HookRegistriesId, type HookRegistryViews, type R
 export type { ResourceIntake, IntakeCall } from './datasets/resource-intake.js';
 // Putting work on the job queue; the workers' lease protocol is not part of the door.
 export { JobSchedulerId, type JobScheduler } from './jobs/job-scheduler.js';
-/** @deprecated the scheduler under its earlier names; use JobSchedulerId and JobScheduler. */
-export { JobSchedulerId as JobQueueId, type JobScheduler as JobQueue } from './jobs/job-scheduler.js';
 export type { Job, JobState, EnqueueOptions, JobSpec } from './jobs/job-types.js';
 export { ThreadError, type ThreadPool, type ThreadTask, type ThreadErrorCode } from './jobs/thread-pool.js';
 // Work on untrusted files in a process that can read only its own code and the one file.

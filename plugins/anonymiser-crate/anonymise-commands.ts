@@ -5,7 +5,7 @@
 import { userInfo } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AuditLogId, JobQueueId, ThreadPoolId, UsageError, type CommandDefinition } from '../../core/api.js';
+import { AuditLogId, JobSchedulerId, ThreadPoolId, UsageError, type CommandDefinition } from '../../core/api.js';
 import { loadAnonConfig } from './anon-config.js';
 import { loadDictionary, runAnonymisation, type RunProgress } from './anonymisation-run.js';
 import { openDatabase, dialectOf } from './database-connection.js';
@@ -65,7 +65,7 @@ export function anonymiseCommands(): CommandDefinition[] {
         if (args.options.job) {
           const config = loadAnonConfig(configFile, ctx.env);
           loadDictionary(config);
-          const job = await ctx.services.get(JobQueueId).enqueue(ANONYMISE_JOB, { config: configFile, incremental, ...(workers ? { workers } : {}) }, { dedupeKey: `anonymise:${configFile}`, maxAttempts: 3 });
+          const job = await ctx.services.get(JobSchedulerId).enqueue(ANONYMISE_JOB, { config: configFile, incremental, ...(workers ? { workers } : {}) }, { dedupeKey: `anonymise:${configFile}`, maxAttempts: 3 });
           ctx.stdout.write(`${job.id}\n`);
           ctx.stderr.write(`queued anonymisation job ${job.id}; follow it with: platform jobs show ${job.id}\n`);
           return 0;

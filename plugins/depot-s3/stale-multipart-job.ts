@@ -2,7 +2,7 @@
 // behind, and S3 keeps its parts, billed, for ever). A job of type `depot-s3.abort-stale`
 // runs every hour; its dedupe key names the time slot, so several nodes starting at once
 // leave one job per slot.
-import { JobQueueId, type JobHandler, type PluginLifecycle, type Services } from '../../core/api.js';
+import { JobSchedulerId, type JobHandler, type PluginLifecycle, type Services } from '../../core/api.js';
 import type { S3Depot } from './s3-depot.js';
 import { staleMultipartUploads } from './stale-multipart-check.js';
 
@@ -10,7 +10,7 @@ export const ABORT_STALE_JOB = 'depot-s3.abort-stale';
 
 async function scheduleNext(services: Services, intervalMs: number, now = Date.now()): Promise<void> {
   const slot = Math.floor(now / intervalMs) + 1;
-  await services.get(JobQueueId).enqueue(ABORT_STALE_JOB, {}, { runAfter: new Date(slot * intervalMs), dedupeKey: `${ABORT_STALE_JOB}:${slot}`, maxAttempts: 3 });
+  await services.get(JobSchedulerId).enqueue(ABORT_STALE_JOB, {}, { runAfter: new Date(slot * intervalMs), dedupeKey: `${ABORT_STALE_JOB}:${slot}`, maxAttempts: 3 });
 }
 
 /** The job handler: aborts what is stale, then schedules the next run. */

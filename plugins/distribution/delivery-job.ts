@@ -2,7 +2,7 @@
 // failed and may succeed later fails the attempt, so the queue retries it with backoff; files
 // already delivered are skipped on the retry.
 import type { Transaction } from 'sequelize';
-import type { JobHandler, JobQueue } from '../../core/api.js';
+import type { JobHandler, JobScheduler } from '../../core/api.js';
 import type { FileDeliverer } from './file-deliverer.js';
 
 export const DELIVER_JOB = 'distribution.deliver';
@@ -31,7 +31,7 @@ export function deliveryJobHandler(deliverer: () => FileDeliverer, maxAttempts: 
 }
 
 /** Queues delivery of files in batches of `batchSize` (inside `transaction` when given: the jobs exist only if it commits). */
-export async function scheduleDelivery(jobs: JobQueue, fileIds: readonly string[], batchSize: number, maxAttempts: number, transaction?: Transaction): Promise<void> {
+export async function scheduleDelivery(jobs: JobScheduler, fileIds: readonly string[], batchSize: number, maxAttempts: number, transaction?: Transaction): Promise<void> {
   const specs = [];
   for (let i = 0; i < fileIds.length; i += batchSize) specs.push({ type: DELIVER_JOB, payload: { fileIds: fileIds.slice(i, i + batchSize) }, options: { maxAttempts } });
   if (specs.length) await jobs.enqueueMany(specs, transaction ? { transaction } : {});

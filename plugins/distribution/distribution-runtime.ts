@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { DatabaseId, DatasetServiceId, JobQueueId, ResourceIntakeId, type ActionContext, type Actor, type Delivery, type DeliveryState, type Distribution, type FileCheck, type Logger, type Services } from '../../core/api.js';
+import { DatabaseId, DatasetServiceId, JobSchedulerId, ResourceIntakeId, type ActionContext, type Actor, type Delivery, type DeliveryState, type Distribution, type FileCheck, type Logger, type Services } from '../../core/api.js';
 import type { Transaction } from 'sequelize';
 import type { DistributionSettings } from './distribution-settings.js';
 import { DistributionStore, type DistributedFile, type FileFilter } from './distribution-store.js';
@@ -94,7 +94,7 @@ export class DistributionRuntime {
 
   /** Queues delivery jobs for routed files (inside `transaction` when given). */
   async schedule(fileIds: readonly string[], transaction?: Transaction): Promise<void> {
-    await scheduleDelivery(this.services.get(JobQueueId), fileIds, this.settings.batchSize, this.settings.maxAttempts, transaction);
+    await scheduleDelivery(this.services.get(JobSchedulerId), fileIds, this.settings.batchSize, this.settings.maxAttempts, transaction);
   }
 
   /** Once every plugin registered: the anonymisers the rules name must exist. @throws Error naming the rule. */
@@ -149,7 +149,7 @@ export class DistributionRuntime {
   async scheduleLogReading(delayMs: number): Promise<void> {
     const at = Date.now() + delayMs;
     const slot = Math.floor(at / Math.max(1000, this.settings.logReadMs));
-    await this.services.get(JobQueueId).enqueue(READ_LOGS_JOB, {}, { runAfter: new Date(at), dedupeKey: `${READ_LOGS_JOB}:${slot}`, maxAttempts: 1 });
+    await this.services.get(JobSchedulerId).enqueue(READ_LOGS_JOB, {}, { runAfter: new Date(at), dedupeKey: `${READ_LOGS_JOB}:${slot}`, maxAttempts: 1 });
   }
 
   /** Reads the access logs and the platform's download events; one reader at a time. */

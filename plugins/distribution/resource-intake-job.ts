@@ -1,7 +1,7 @@
 // Uploads into datasets of the configured types enter distribution: an observer of
 // `resource.stored` queues this job, which copies the stored file into intake.
-import type { EventObserver, JobHandler, JobQueue, Services } from '../../core/api.js';
-import { DatasetServiceId, JobQueueId } from '../../core/api.js';
+import type { EventObserver, JobHandler, JobScheduler, Services } from '../../core/api.js';
+import { DatasetServiceId, JobSchedulerId } from '../../core/api.js';
 import type { DistributionRuntime } from './distribution-runtime.js';
 
 export const TAKE_RESOURCE_JOB = 'distribution.take-resource';
@@ -28,7 +28,7 @@ export function uploadObserver(types: readonly string[], services: () => Service
         const s = services();
         const { dataset } = await s.get(DatasetServiceId).showResource(resource.id, { action: 'distribution', actor: { kind: 'system', name: 'distribution' }, address: '', requestId: 'distribution', transaction: undefined, services: s, emit: () => undefined });
         if (!types.includes(dataset.type)) return;
-        const jobs: JobQueue = s.get(JobQueueId);
+        const jobs: JobScheduler = s.get(JobSchedulerId);
         await jobs.enqueue(TAKE_RESOURCE_JOB, { resourceId: resource.id, ...(actor.kind === 'user' ? { actor: actor.user.name } : {}) }, { dedupeKey: `${TAKE_RESOURCE_JOB}:${resource.id}` });
       },
     },

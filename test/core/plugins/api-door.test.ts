@@ -22,7 +22,7 @@ const PINNED = [
   'DepotEntry', 'Disposable', 'Distribution', 'EnqueueOptions', 'ErrorCode', 'EventHandlers', 'EventObserver', 'FieldErrors',
   'FileCheck', 'FileCheckResult', 'FileRecordDestination', 'FileRecordSource', 'FindingSeverity', 'HOOK_NAMES', 'HookId', 'HookName',
   'HookRegistriesId', 'HookRegistryViews', 'InspectCheck', 'InspectChecks', 'InspectContext', 'InspectFinding', 'IntakeCall', 'Job',
-  'JobContext', 'JobHandler', 'JobHandlers', 'JobQueue', 'JobQueueId', 'JobScheduler', 'JobSchedulerId', 'JobSpec',
+  'JobContext', 'JobHandler', 'JobHandlers', 'JobScheduler', 'JobSchedulerId', 'JobSpec',
   'JobState', 'Lifecycle', 'Logger', 'Migration', 'MigrationContext', 'MigrationSet', 'Migrations', 'NotFoundError',
   'OrganizationServiceId', 'PageOptions', 'PartialEntry', 'PartialUploads', 'PasswordLoginId', 'PayloadTooLargeError', 'PermissionServiceId', 'PlatformConfig',
   'PlatformConfigId', 'PlatformError', 'PlatformErrorOptions', 'PlatformEventName', 'PlatformEvents', 'PluginConfigValues', 'PluginContext', 'PluginDefinition',

@@ -22,9 +22,7 @@ describe('the plugin API surface', () => {
   it('exports every service identifier <Name>Id as Symbol.for("platform.<Name>")', () => {
     const ids = Object.entries(exported).filter(([name]) => /^[A-Z]\w*Id$/.test(name));
     assert.ok(ids.length >= 12, `found ${ids.length} service identifiers`);
-    // JobQueueId is the job scheduler's earlier name, kept while plugins move to JobSchedulerId.
-    const aliases: Record<string, string> = { JobQueueId: 'JobScheduler' };
-    for (const [name, value] of ids) assert.equal(value, Symbol.for(`platform.${aliases[name] ?? name.slice(0, -2)}`), name);
+    for (const [name, value] of ids) assert.equal(value, Symbol.for(`platform.${name.slice(0, -2)}`), name);
   });
 
   it('the example package imports nothing, from the platform or elsewhere', () => {

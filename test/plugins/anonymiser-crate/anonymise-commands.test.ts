@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestHost, writeTestConfig, type TestHost } from '../../helpers/test-host.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { anonFixture, type AnonFixture } from './anon-fixture.js';
-import { Anonymiser, AuditLogId, JobQueueId } from '../../../core/api.js';
+import { Anonymiser, AuditLogId, JobSchedulerId } from '../../../core/api.js';
 import { parseDataDictionary } from '../../../plugins/anonymiser-crate/data-dictionary.js';
 import { planDictionary } from '../../../plugins/anonymiser-crate/dictionary-plan.js';
 
@@ -97,7 +97,7 @@ describe('anonymiser-crate in a host', () => {
     const worker = t.host.jobWorker();
     await worker.start();
     try {
-      const queue = t.host.services.get(JobQueueId);
+      const queue = t.host.services.get(JobSchedulerId);
       let job = await queue.get(jobId);
       for (let i = 0; i < 300 && (job.state === 'queued' || job.state === 'running'); i++) {
         await sleep(100);
