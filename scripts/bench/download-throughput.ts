@@ -6,12 +6,11 @@
 // order rotating run by run; medians of per-run ratios, and the load average at each run.
 // Usage: node dist/scripts/bench/download-throughput.js [--mib 512] [--runs 7] [--baseline DIR]
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
+import { writeRandomFile, peakRssMb, timedDownload } from './bench-files.js';
 import { seedUploader } from './seed-uploader.js';
 import { createInstallation, describeMachine, flags, freePort, median, platformBin, startServer, type ChildServer } from './bench-support.js';
 
@@ -22,21 +21,6 @@ const usage = `usage: node dist/scripts/bench/download-throughput.js [--mib M] [
 const options = flags({ mib: 512, runs: 7, baseline: '' }, usage);
 const MiB = 2 ** 20;
 const size = Math.round(options.mib * MiB);
-
-/** Peak resident set of a process so far, in MB (Linux VmHWM). */
-function peakRssMb(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : NaN;
-}
-
-async function timedDownload(url: string, headers: Record<string, string> = {}): Promise<number> {
-  const started = performance.now();
-  const response = await request(url, { headers, bodyTimeout: 0, reset: true });
-  let received = 0;
-  for await (const chunk of response.body) received += (chunk as Buffer).length;
-  if (response.statusCode !== 200 || received !== size) throw new Error(`${url}: ${response.statusCode}, ${received} bytes`);
-  return performance.now() - started;
-}
 
 async function upload(base: string, file: string, token: string, dataset: string): Promise<void> {
   const metadata = `package_id ${Buffer.from(dataset).toString('base64')},filename ${Buffer.from('large.bin').toString('base64')}`;
@@ -79,10 +63,7 @@ const servers: ChildServer[] = [];
 let nginx: { url: string; stop: () => void } | undefined;
 try {
   const source = join(work, 'source.bin');
-  const block = randomBytes(16 * MiB);
-  const fd = openSync(source, 'w');
-  for (let written = 0; written < size; written += block.length) writeSync(fd, block, 0, Math.min(block.length, size - written));
-  closeSync(fd);
+  writeRandomFile(source, size);
   process.stderr.write(`machine: ${describeMachine()}\nfile: ${options.mib} MiB\n`);
   const install = await createInstallation('sqlite', { plugins: ['depot-fs', 'upload-tus'], extraConfig: '[upload]\nmax_size = 1099511627776\nquota_bytes = 1099511627776\n' });
   const token = await seedUploader(install.configFile, ['bench-download']);
@@ -112,7 +93,7 @@ try {
     const times: string[] = [];
     for (let i = 0; i < contenders.length; i++) {
       const contender = contenders[(i + run) % contenders.length]!;
-      const ms = await timedDownload(contender.url, contender.headers);
+      const ms = await timedDownload(contender.url, size, contender.headers);
       if (run > 0) contender.ms.push(ms);
       times.push(`${contender.name} ${ms.toFixed(0)} ms`);
     }

@@ -4,12 +4,12 @@
 // platform's peak RSS (VmHWM). The gateway is a throwaway one-node memstore cluster
 // (scripts/ceph/rgw-cluster.ts) sized for the file; each run's objects are deleted after it.
 // Usage: node dist/scripts/bench/s3-upload.js [--gib 1] [--runs 3] [--part-mb 8]
-import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
+import { writeRandomFile, peakRssMb } from './bench-files.js';
 import { seedUploader } from './seed-uploader.js';
 import { S3Client } from '../../plugins/depot-s3/s3-client.js';
 import { startRgwCluster } from '../ceph/rgw-cluster.js';
@@ -22,11 +22,6 @@ const usage = `usage: node dist/scripts/bench/s3-upload.js [--gib G] [--runs R] 
 const options = flags({ gib: 1, runs: 3, partMb: 8 }, usage);
 const size = Math.round(options.gib * 2 ** 30);
 const MiB = 2 ** 20;
-
-function peakRssMb(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : NaN;
-}
 
 async function tusUpload(endpoint: string, file: string, token: string, dataset: string): Promise<number> {
   const started = performance.now();
@@ -50,10 +45,7 @@ const cluster = await startRgwCluster({ memstoreBytes: 3 * size + 2 ** 30 });
 let platform: ChildServer | undefined;
 try {
   const source = join(work, 'source.bin');
-  const block = randomBytes(16 * MiB);
-  const fd = openSync(source, 'w');
-  for (let written = 0; written < size; written += block.length) writeSync(fd, block, 0, Math.min(block.length, size - written));
-  closeSync(fd);
+  writeRandomFile(source, size);
   process.stderr.write(`machine: ${describeMachine()}\nfile: ${(size / 2 ** 30).toFixed(2)} GiB; gateway started in ${cluster.startSeconds.toFixed(1)} s\n`);
   writeFileSync(join(work, 'access'), cluster.accessKey, { mode: 0o600 });
   writeFileSync(join(work, 'secret'), cluster.secretKey, { mode: 0o600 });

@@ -9,12 +9,12 @@
 // client sends for a file with an unlimited chunk size). Medians of --runs.
 // Usage: node dist/scripts/bench/tus-upload.js [--gib 2] [--runs 5]
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, closeSync, writeSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
+import { writeRandomFile, peakRssMb, timedDownload } from './bench-files.js';
 import { seedUploader } from './seed-uploader.js';
 import { createInstallation, describeMachine, flags, freePort, median, platformBin, repoRoot, startServer, type ChildServer } from './bench-support.js';
 
@@ -29,12 +29,6 @@ const usage = `usage: node dist/scripts/bench/tus-upload.js [--gib G] [--runs R]
 const options = flags({ gib: 2, runs: 5, cpuProf: '', nodeOptions: '', baseline: '' }, usage);
 const size = Math.round(options.gib * 2 ** 30);
 const MiB = 2 ** 20;
-
-/** Peak resident set of a process so far, in MB (Linux VmHWM). */
-function peakRssMb(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : NaN;
-}
 
 function timedShell(script: string): number {
   const started = performance.now();
@@ -72,10 +66,7 @@ const work = mkdtempSync(join(tmpdir(), 'tus-bench-'));
 const servers: ChildServer[] = [];
 try {
   const source = join(work, 'source.bin');
-  const block = randomBytes(16 * MiB);
-  const fd = openSync(source, 'w');
-  for (let written = 0; written < size; written += block.length) writeSync(fd, block, 0, Math.min(block.length, size - written));
-  closeSync(fd);
+  writeRandomFile(source, size);
   process.stderr.write(`machine: ${describeMachine()}\nfile: ${(size / 2 ** 30).toFixed(2)} GiB\n`);
 
   // The platform: depot-fs + upload-tus on SQLite, a user with a token and a draft dataset.
@@ -144,10 +135,10 @@ try {
     const inDepot = ['resources', resource.id.slice(0, 3), resource.id.slice(3, 6), resource.id.slice(6)];
     stored = join(install.dir, 'data', 'depot', ...inDepot);
     const downloadPath = `/dataset/${dataset.result.id}/resource/${resource.id}/download/${resource.name}`;
-    const downloaded = await timedDownload(platform.url + downloadPath, { authorization: token });
+    const downloaded = await timedDownload(platform.url + downloadPath, size, { authorization: token });
     const catted = timedShell(`cat '${stored}' > /dev/null`);
-    const fromNginx = nginx ? await timedDownload(`${nginx.url}/${inDepot.join('/')}`) : NaN;
-    const throughNginx = nginx ? await timedDownload(nginx.url + downloadPath, { authorization: token }) : NaN;
+    const fromNginx = nginx ? await timedDownload(`${nginx.url}/${inDepot.join('/')}`, size) : NaN;
+    const throughNginx = nginx ? await timedDownload(nginx.url + downloadPath, size, { authorization: token }) : NaN;
     process.stderr.write(`${warmUp ? 'warm-up' : `run ${run}`} (load ${loadavg()[0]!.toFixed(1)}): cp ${copied.toFixed(0)} ms, platform ${mine.toFixed(0)} ms, @tus/server ${peers.toFixed(0)} ms, nginx PUT ${put.toFixed(0)} ms${baseline ? `, baseline build ${baselines.at(-1)!.toFixed(0)} ms` : ''}, download ${downloaded.toFixed(0)} ms, cat ${catted.toFixed(0)} ms${nginx ? `, nginx ${fromNginx.toFixed(0)} ms, platform behind nginx ${throughNginx.toFixed(0)} ms` : ''}\n`);
     if (warmUp) {
       for (const xs of [ours, theirs, puts, baselines, loads]) xs.length = 0;
@@ -192,16 +183,6 @@ try {
 } finally {
   for (const server of servers) await server.stop();
   rmSync(work, { recursive: true, force: true });
-}
-
-/** Downloads `url` to nowhere, as the platform download is read; @returns ms. */
-async function timedDownload(url: string, headers: Record<string, string> = {}): Promise<number> {
-  const started = performance.now();
-  const response = await request(url, { headers, bodyTimeout: 0, reset: true });
-  let received = 0;
-  for await (const chunk of response.body) received += (chunk as Buffer).length;
-  if (response.statusCode !== 200 || received !== size) throw new Error(`${url}: ${response.statusCode}, ${received} bytes`);
-  return performance.now() - started;
 }
 
 /**

@@ -5,12 +5,12 @@
 // tmpfs so the disk is not the limit; it is emptied after every round.
 // Usage: node dist/scripts/bench/two-nodes.js [--uploads 50] [--mib 100] [--runs 2] [--pg URL] [--tmpfs /dev/shm]
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
+import { writeRandomFile } from './bench-files.js';
 import { seedUploader } from './seed-uploader.js';
 import { createInstallation, defaultPgUrl, describeMachine, flags, freePort, median, platformBin, startServer, type ChildServer } from './bench-support.js';
 
@@ -90,10 +90,7 @@ const servers: ChildServer[] = [];
 const fronts: Array<{ stop: () => void }> = [];
 try {
   const source = join(work, 'source.bin');
-  const block = randomBytes(16 * MiB);
-  const fd = openSync(source, 'w');
-  for (let written = 0; written < size; written += block.length) writeSync(fd, block, 0, Math.min(block.length, size - written));
-  closeSync(fd);
+  writeRandomFile(source, size);
   process.stderr.write(`machine: ${describeMachine()}\n${options.uploads} uploads of ${options.mib} MiB at once; depot on ${options.tmpfs}\n`);
   const install = await createInstallation('postgres', {
     pgUrl: options.pg,
